@@ -1,0 +1,90 @@
+//! Audit events: a typed record of every step and outcome, for the host's security log.
+//!
+//! Events carry masked destinations only (`al*********@fabrikam.example`, `+1 XXXXXXXX00`),
+//! never a code, answer, password, full address or number.
+
+use serde::{Deserialize, Serialize};
+
+use crate::method::{Method, ResetOption};
+use crate::reason::Reason;
+use crate::user::UserId;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditKind {
+    /// A reset flow started (identifier and CAPTCHA accepted).
+    ResetStarted,
+    /// A reset step was refused (see `reason`).
+    StepRejected,
+    /// The user chose an option at a gate.
+    OptionChosen,
+    /// A code or approval request was handed to the notifier.
+    ChallengeSent,
+    /// A gate was passed.
+    FactorVerified,
+    /// The user was blocked by a throttle.
+    UserBlocked,
+    /// A new password was set.
+    PasswordChanged,
+    /// The account was unlocked without a password change.
+    AccountUnlocked,
+    /// The flow was cancelled.
+    FlowCancelled,
+    /// The flow expired.
+    FlowExpired,
+    /// The sign-in check ran.
+    SignInChecked,
+    /// A registration session started after re-authentication.
+    RegistrationStarted,
+    /// A method was registered (after verification where it needs one).
+    MethodRegistered,
+    /// A method was removed.
+    MethodRemoved,
+    /// The user finished registering or re-confirmed their info.
+    RegistrationFinished,
+    /// A port failed during a step; the step can be retried.
+    PortFailed,
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct AuditEvent {
+    /// When (Unix seconds).
+    pub at: u64,
+    /// What happened.
+    pub kind: AuditKind,
+    /// The flow it happened in.
+    pub flow_id: Option<String>,
+    /// The user, once known. Decoy flows have none.
+    pub user: Option<UserId>,
+    /// The reset option involved.
+    pub option: Option<ResetOption>,
+    /// The registration method involved.
+    pub method: Option<Method>,
+    /// The masked destination involved.
+    pub destination: Option<String>,
+    /// The reason of a refusal.
+    pub reason: Option<Reason>,
+    /// The client address or fingerprint the host passed in, if any.
+    pub client: Option<String>,
+}
+
+impl AuditEvent {
+    /// An event of `kind` at `at` with every other field empty.
+    pub fn new(at: u64, kind: AuditKind) -> Self {
+        Self {
+            at,
+            kind,
+            flow_id: None,
+            user: None,
+            option: None,
+            method: None,
+            destination: None,
+            reason: None,
+            client: None,
+        }
+    }
+}

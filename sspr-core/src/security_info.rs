@@ -1,0 +1,301 @@
+//! A user's registered security info: what the "keep your account secure" wizard collects.
+//!
+//! Stored through the [`SecurityInfoStore`](crate::ports::SecurityInfoStore) port as an opaque,
+//! versioned JSON record ([`SecurityInfo::to_record`], [`SecurityInfo::from_record`]). The record
+//! holds the authenticator secret and answer hashes, so hosts must protect it like a password
+//! hash; `Debug` never shows any of it.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::contact::{EmailAddress, PhoneNumber};
+use crate::error::InputError;
+use crate::method::Method;
+use crate::otp::OtpAlgorithm;
+
+/// Format version of the stored record.
+pub const SECURITY_INFO_FORMAT: u16 = 1;
+
+/// Secret bytes (an authenticator key): zeroised on drop, redacted in `Debug`, stored as base32.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
+pub struct SecretBytes(Vec<u8>);
+
+impl SecretBytes {
+    /// Wraps bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// Decodes RFC 4648 base32 (upper or lower case, padding and spaces optional).
+    pub fn from_base32(s: &str) -> Result<Self, InputError> {
+        let cleaned: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '=' && *c != '-')
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        data_encoding::BASE32_NOPAD
+            .decode(cleaned.as_bytes())
+            .map(Self)
+            .map_err(|_| InputError::Malformed {
+                what: "base32 secret",
+                problem: "is not RFC 4648 base32",
+            })
+    }
+
+    /// The secret in base32 without padding, as authenticator apps take it.
+    pub fn to_base32(&self) -> String {
+        data_encoding::BASE32_NOPAD.encode(&self.0)
+    }
+
+    /// The bytes. Never log them.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretBytes(<{} bytes redacted>)", self.0.len())
+    }
+}
+
+impl Serialize for SecretBytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_base32())
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretBytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::from_base32(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// One registered security question: which question, and the argon2id PHC hash of the
+/// normalised answer.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredAnswer {
+    /// The question's id: a predefined question's id or a custom question's text.
+    pub question: String,
+    /// PHC string of the normalised answer's argon2id hash.
+    pub answer_hash: String,
+}
+
+impl fmt::Debug for RegisteredAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegisteredAnswer")
+            .field("question", &self.question)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A registered authenticator app: its TOTP credential and the device that receives pushes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppCredential {
+    /// The shared TOTP key (160 bits when sspr creates it).
+    pub secret: SecretBytes,
+    /// HMAC hash.
+    pub algorithm: OtpAlgorithm,
+    /// Digits per code (6 to 10).
+    pub digits: u8,
+    /// Seconds per time step.
+    pub period: u32,
+    /// The step of the last accepted code; a code from this step or an earlier one is a replay.
+    pub last_step: Option<u64>,
+    /// The device id push notifications are addressed to.
+    pub device_id: String,
+}
+
+/// Everything a user has registered.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SecurityInfo {
+    /// Alternate email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailAddress>,
+    /// Mobile phone (text or call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile: Option<PhoneNumber>,
+    /// Office phone (call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<PhoneNumber>,
+    /// Security questions with hashed answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<RegisteredAnswer>,
+    /// Authenticator app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppCredential>,
+    /// The method the user prefers to be offered first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_method: Option<Method>,
+    /// When the user last registered or re-confirmed their info (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<u64>,
+}
+
+impl fmt::Debug for SecurityInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecurityInfo")
+            .field("email", &self.email)
+            .field("mobile", &self.mobile)
+            .field("office", &self.office)
+            .field("questions", &self.questions.len())
+            .field("app", &self.app.as_ref().map(|_| "<registered>"))
+            .field("default_method", &self.default_method)
+            .field("confirmed_at", &self.confirmed_at)
+            .finish()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    v: u16,
+    #[serde(flatten)]
+    body: T,
+}
+
+impl SecurityInfo {
+    /// Whether `method` is registered. Security questions count once at least `questions_needed`
+    /// answers are registered.
+    pub fn has(&self, method: Method, questions_needed: u8) -> bool {
+        match method {
+            Method::Email => self.email.is_some(),
+            Method::MobilePhone => self.mobile.is_some(),
+            Method::OfficePhone => self.office.is_some(),
+            Method::AppCode | Method::AppNotification => self.app.is_some(),
+            Method::SecurityQuestions => {
+                !self.questions.is_empty() && self.questions.len() >= usize::from(questions_needed)
+            }
+        }
+    }
+
+    /// The methods out of `enabled` that are registered, in `enabled`'s order.
+    pub fn registered(&self, enabled: &[Method], questions_needed: u8) -> Vec<Method> {
+        enabled
+            .iter()
+            .copied()
+            .filter(|m| self.has(*m, questions_needed))
+            .collect()
+    }
+
+    /// Encodes the record stored through the security-info store.
+    pub fn to_record(&self) -> String {
+        serde_json::to_string(&Envelope {
+            v: SECURITY_INFO_FORMAT,
+            body: self,
+        })
+        .unwrap_or_default()
+    }
+
+    /// Decodes a stored record.
+    pub fn from_record(json: &str) -> Result<Self, InputError> {
+        let env: Envelope<Self> =
+            serde_json::from_str(json).map_err(|e| InputError::CorruptRecord {
+                what: "security info",
+                problem: format!(
+                    "line {} column {}: {:?}",
+                    e.line(),
+                    e.column(),
+                    e.classify()
+                ),
+            })?;
+        if env.v != SECURITY_INFO_FORMAT {
+            return Err(InputError::CorruptRecord {
+                what: "security info",
+                problem: format!("format {} is not supported", env.v),
+            });
+        }
+        Ok(env.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> SecurityInfo {
+        SecurityInfo {
+            email: Some(EmailAddress::parse("alice.smith@fabrikam.example").unwrap()),
+            mobile: Some(PhoneNumber::parse("+14255550100").unwrap()),
+            office: None,
+            questions: vec![RegisteredAnswer {
+                question: "builtin:01".into(),
+                answer_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+            }],
+            app: Some(AppCredential {
+                secret: SecretBytes::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap(),
+                algorithm: OtpAlgorithm::Sha1,
+                digits: 6,
+                period: 30,
+                last_step: Some(58_333_333),
+                device_id: "alice-phone".into(),
+            }),
+            default_method: Some(Method::Email),
+            confirmed_at: Some(1_750_000_000),
+        }
+    }
+
+    #[test]
+    fn record_round_trips_and_is_versioned() {
+        let info = sample();
+        let rec = info.to_record();
+        assert!(rec.starts_with("{\"v\":1,"), "{rec}");
+        assert_eq!(SecurityInfo::from_record(&rec).unwrap(), info);
+        let future = rec.replacen("\"v\":1", "\"v\":9", 1);
+        assert!(matches!(
+            SecurityInfo::from_record(&future),
+            Err(InputError::CorruptRecord { .. })
+        ));
+        assert!(matches!(
+            SecurityInfo::from_record("{"),
+            Err(InputError::CorruptRecord { .. })
+        ));
+        assert!(matches!(
+            SecurityInfo::from_record("{\"v\":1,\"email\":\"not an address\"}"),
+            Err(InputError::CorruptRecord { .. })
+        ));
+    }
+
+    #[test]
+    fn debug_shows_nothing_secret() {
+        let shown = format!("{:?}", sample());
+        for secret in ["alice", "5550100", "GEZDGNBV", "argon2id", "c2FsdHNhbHQ"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("al*********@fabrikam.example"), "{shown}");
+    }
+
+    #[test]
+    fn registered_methods_follow_the_policy_order() {
+        let info = sample();
+        let enabled = [
+            Method::AppNotification,
+            Method::SecurityQuestions,
+            Method::Email,
+            Method::OfficePhone,
+        ];
+        assert_eq!(
+            info.registered(&enabled, 1),
+            vec![
+                Method::AppNotification,
+                Method::SecurityQuestions,
+                Method::Email
+            ]
+        );
+        assert_eq!(
+            info.registered(&enabled, 3),
+            vec![Method::AppNotification, Method::Email]
+        );
+    }
+
+    #[test]
+    fn base32_accepts_lower_case_padding_and_spaces() {
+        let a = SecretBytes::from_base32("gezd gnbv gy3t qojq").unwrap();
+        let b = SecretBytes::from_base32("GEZDGNBVGY3TQOJQ====").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_base32(), "GEZDGNBVGY3TQOJQ");
+        assert!(SecretBytes::from_base32("GEZ1!").is_err());
+    }
+}
