@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Runs every test suite: formatting, lints, unit and integration tests, and the conformance
-# vectors (the project's own, then ../shared/conformance when it exists).
+# Runs every test suite: formatting, lints, unit and integration tests, the conformance
+# vectors (the project's own, then ../shared/conformance when it exists), and the interop
+# checks against other implementations (argon2-cffi, pyotp) in a Python virtual environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"
-cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== tests"
-cargo test --workspace
+cargo test --workspace --all-features
 if [ -d ../shared/conformance ]; then
   echo "== conformance: ../shared/conformance"
   SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-core --test conformance
 fi
+
+echo "== interop: argon2-cffi and pyotp"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
+cargo run -q -p sspr-core --example interop_fixtures > target/interop-fixtures.json
+.venv/bin/python scripts/interop.py target/interop-fixtures.json

@@ -18,18 +18,26 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod answers;
+pub mod approval;
 pub mod audit;
+pub mod code;
 pub mod contact;
 pub mod error;
+pub mod hashing;
+pub mod keyring;
 pub mod memory;
 pub mod method;
 pub mod otp;
 pub mod policy;
 pub mod ports;
+pub mod random;
 pub mod reason;
+pub mod recovery;
 pub mod secret;
 pub mod security_info;
 pub mod testing;
+pub mod totp;
 pub mod user;
 
 pub use contact::{EmailAddress, PhoneNumber};

@@ -1,0 +1,472 @@
+//! One-time passwords: HOTP (RFC 4226) and TOTP (RFC 6238) with SHA-1, SHA-256 and SHA-512,
+//! 6 to 10 digits, any period and a skew window; replay refusal; `otpauth://` provisioning
+//! URIs and (feature `qr`) QR codes for the registration screen.
+//!
+//! Why not totp-rs for the arithmetic: totp-rs 6 panics for 10-digit codes (its modulus is a
+//! `u32`), its `check` stops at the first matching step (a timing signal of *which* step
+//! matched), it has no HOTP counter API, and it leaves replay refusal to the caller. The
+//! algorithm is a few lines over the `hmac`, `sha1` and `sha2` crates, so sspr implements it
+//! here and cross-checks it against totp-rs in tests and benchmarks for the range totp-rs
+//! supports.
+
+use hmac::{Hmac, KeyInit, Mac};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Deserialize, Serialize};
+use subtle::{ConditionallySelectable, ConstantTimeEq};
+
+use crate::error::{Error, InputError, PortError, PortName};
+use crate::otp::OtpAlgorithm;
+use crate::ports::{Randomness, SecurityInfoStore};
+use crate::random::Entropy;
+use crate::reason::Reason;
+use crate::security_info::{SecretBytes, SecurityInfo};
+use crate::user::UserId;
+
+/// Bytes in a secret sspr creates: 160 bits, as RFC 4226 recommends.
+pub const SECRET_LEN: usize = 20;
+
+/// The parameters of an OTP credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtpParams {
+    /// HMAC hash.
+    pub algorithm: OtpAlgorithm,
+    /// Digits per code: 6 to 10.
+    pub digits: u8,
+    /// Seconds per TOTP step (ignored by HOTP): 1 to 3600.
+    pub period: u32,
+}
+
+impl Default for OtpParams {
+    /// SHA-1, 6 digits, 30 seconds: what every authenticator app understands.
+    fn default() -> Self {
+        Self {
+            algorithm: OtpAlgorithm::Sha1,
+            digits: 6,
+            period: 30,
+        }
+    }
+}
+
+impl OtpParams {
+    /// Checks the ranges: 6 to 10 digits, a period of 1 to 3600 seconds.
+    pub fn validate(&self) -> Result<(), InputError> {
+        if !(6..=10).contains(&self.digits) {
+            return Err(InputError::Malformed {
+                what: "OTP parameters",
+                problem: "digits must be from 6 to 10",
+            });
+        }
+        if !(1..=3600).contains(&self.period) {
+            return Err(InputError::Malformed {
+                what: "OTP parameters",
+                problem: "period must be from 1 to 3600 seconds",
+            });
+        }
+        Ok(())
+    }
+}
+
+fn mac_bytes(algorithm: OtpAlgorithm, key: &[u8], msg: &[u8]) -> Vec<u8> {
+    fn run<M: Mac + KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
+        match <M as KeyInit>::new_from_slice(key) {
+            Ok(mut m) => {
+                m.update(msg);
+                m.finalize().into_bytes().to_vec()
+            }
+            // HMAC takes keys of any length; this arm exists only to stay panic-free.
+            Err(_) => Vec::new(),
+        }
+    }
+    match algorithm {
+        OtpAlgorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, msg),
+        OtpAlgorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, msg),
+        OtpAlgorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, msg),
+    }
+}
+
+/// The HOTP value for `counter` (RFC 4226 §5.3), zero-padded to `digits` (clamped to 6–10).
+pub fn hotp(secret: &[u8], counter: u64, algorithm: OtpAlgorithm, digits: u8) -> String {
+    let digits = digits.clamp(6, 10);
+    let h = mac_bytes(algorithm, secret, &counter.to_be_bytes());
+    let Some(&last) = h.last() else {
+        return "0".repeat(usize::from(digits));
+    };
+    let off = usize::from(last & 0x0f);
+    let bin = (u64::from(h[off] & 0x7f) << 24)
+        | (u64::from(h[off + 1]) << 16)
+        | (u64::from(h[off + 2]) << 8)
+        | u64::from(h[off + 3]);
+    let value = bin % 10u64.pow(u32::from(digits));
+    format!("{value:0width$}", width = usize::from(digits))
+}
+
+/// The TOTP step containing Unix time `t`.
+pub fn step_at(t: u64, period: u32) -> u64 {
+    t / u64::from(period.max(1))
+}
+
+/// The TOTP value at Unix time `t` (RFC 6238).
+pub fn totp(secret: &[u8], t: u64, params: &OtpParams) -> String {
+    hotp(
+        secret,
+        step_at(t, params.period),
+        params.algorithm,
+        params.digits,
+    )
+}
+
+/// The outcome of checking an authenticator code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotpCheck {
+    /// Accepted; the step it matched (record it as the credential's last step).
+    Valid {
+        /// The matched step.
+        step: u64,
+    },
+    /// Not `digits` decimal digits.
+    Malformed,
+    /// No step in the window matches.
+    Invalid,
+    /// It matches, but only a step not newer than the last accepted one.
+    Replay,
+}
+
+impl TotpCheck {
+    /// The `totp.*` reason id, or `None` when valid.
+    pub fn reason(self) -> Option<Reason> {
+        match self {
+            Self::Valid { .. } => None,
+            Self::Malformed => Some(Reason::TotpMalformed),
+            Self::Invalid => Some(Reason::TotpInvalid),
+            Self::Replay => Some(Reason::TotpReplay),
+        }
+    }
+}
+
+/// Checks `submitted` at time `now` against every step within `skew` steps of the current one.
+///
+/// Every candidate in the window is computed and compared in constant time, with no early
+/// exit. Of the matching steps, the one nearest the current step that is newer than
+/// `last_step` is accepted; if only older-or-equal steps match, the code is a replay
+/// (RFC 6238 §5.2: a verifier must not accept the second attempt of the same OTP).
+/// White space inside the code ("123 456") is ignored.
+pub fn verify(
+    secret: &[u8],
+    params: &OtpParams,
+    submitted: &str,
+    now: u64,
+    skew: u8,
+    last_step: Option<u64>,
+) -> TotpCheck {
+    let code: String = submitted.chars().filter(|c| !c.is_whitespace()).collect();
+    if code.len() != usize::from(params.digits) || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return TotpCheck::Malformed;
+    }
+    let origin = step_at(now, params.period);
+    let skew = u64::from(skew);
+    // Candidates ordered by distance from the current step: 0, -1, +1, -2, +2, …
+    let mut candidates = vec![origin];
+    for d in 1..=skew {
+        if let Some(s) = origin.checked_sub(d) {
+            candidates.push(s);
+        }
+        candidates.push(origin.saturating_add(d));
+    }
+    let mut found_new = subtle::Choice::from(0);
+    let mut found_old = subtle::Choice::from(0);
+    let mut best = 0u64;
+    for &step in &candidates {
+        let expected = hotp(secret, step, params.algorithm, params.digits);
+        let hit = expected.as_bytes().ct_eq(code.as_bytes());
+        let is_new = subtle::Choice::from(u8::from(last_step.is_none_or(|l| step > l)));
+        let take = hit & is_new & !found_new;
+        best = u64::conditional_select(&best, &step, take);
+        found_new |= hit & is_new;
+        found_old |= hit & !is_new;
+    }
+    if bool::from(found_new) {
+        TotpCheck::Valid { step: best }
+    } else if bool::from(found_old) {
+        TotpCheck::Replay
+    } else {
+        TotpCheck::Invalid
+    }
+}
+
+/// How many times a lost compare-and-set is retried before giving up.
+const CAS_RETRIES: usize = 16;
+
+/// Checks an authenticator code against the user's registered app and, if it is valid,
+/// records its step as the last accepted one through a compare-and-set save, so that of two
+/// concurrent submissions of one code exactly one is valid and the other is a replay.
+/// A user with no app registered gets [`TotpCheck::Invalid`].
+pub fn verify_and_record(
+    store: &dyn SecurityInfoStore,
+    user: &UserId,
+    submitted: &str,
+    now: u64,
+    skew: u8,
+) -> Result<TotpCheck, Error> {
+    for _ in 0..CAS_RETRIES {
+        let Some(record) = store.load(user.clone())? else {
+            return Ok(TotpCheck::Invalid);
+        };
+        let mut info = SecurityInfo::from_record(&record.data)?;
+        let Some(app) = info.app.as_mut() else {
+            return Ok(TotpCheck::Invalid);
+        };
+        let params = OtpParams {
+            algorithm: app.algorithm,
+            digits: app.digits,
+            period: app.period,
+        };
+        let outcome = verify(
+            app.secret.expose(),
+            &params,
+            submitted,
+            now,
+            skew,
+            app.last_step,
+        );
+        let TotpCheck::Valid { step } = outcome else {
+            return Ok(outcome);
+        };
+        app.last_step = Some(step);
+        match store.save(user.clone(), info.to_record(), record.version) {
+            Ok(()) => return Ok(outcome),
+            Err(e) if e.is_conflict() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PortError::new(
+        PortName::SecurityInfoStore,
+        crate::PortErrorKind::Conflict,
+        "too much contention on one credential",
+    )
+    .into())
+}
+
+/// A new 160-bit secret from the randomness port.
+pub fn new_secret(rng: &dyn Randomness) -> Result<SecretBytes, PortError> {
+    Ok(SecretBytes::new(Entropy::new(rng).bytes(SECRET_LEN)?))
+}
+
+/// Characters percent-encoded in `otpauth://` labels and parameters: everything but the RFC
+/// 3986 unreserved characters.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The `otpauth://totp/` URI an authenticator app scans: label `issuer:account`, and every
+/// parameter spelled out (`secret`, `issuer`, `algorithm`, `digits`, `period`) so no app has
+/// to guess a default. Neither issuer nor account may contain a colon or be blank.
+pub fn otpauth_uri(
+    issuer: &str,
+    account: &str,
+    secret: &SecretBytes,
+    params: &OtpParams,
+) -> Result<String, InputError> {
+    params.validate()?;
+    for (what, value) in [("issuer", issuer), ("account", account)] {
+        if value.trim().is_empty() || value.contains(':') || value.chars().any(char::is_control) {
+            return Err(InputError::Malformed {
+                what: "otpauth label",
+                problem: if what == "issuer" {
+                    "issuer must be non-blank without colons or control characters"
+                } else {
+                    "account must be non-blank without colons or control characters"
+                },
+            });
+        }
+    }
+    let issuer_enc = utf8_percent_encode(issuer.trim(), COMPONENT).to_string();
+    let account_enc = utf8_percent_encode(account.trim(), COMPONENT).to_string();
+    Ok(format!(
+        "otpauth://totp/{issuer_enc}:{account_enc}?secret={}&issuer={issuer_enc}&algorithm={}&digits={}&period={}",
+        secret.to_base32(),
+        params.algorithm.id(),
+        params.digits,
+        params.period
+    ))
+}
+
+/// An SVG image of a QR code for `uri`, for the "scan the QR code" screen.
+#[cfg(feature = "qr")]
+pub fn qr_svg(uri: &str) -> Result<String, InputError> {
+    let code = qrcode::QrCode::new(uri.as_bytes()).map_err(|_| InputError::TooLong {
+        what: "otpauth URI for a QR code",
+        max: 2953,
+    })?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RFC_SECRET: &[u8] = b"12345678901234567890";
+
+    #[test]
+    fn rfc4226_appendix_d() {
+        let want = [
+            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
+            "399871", "520489",
+        ];
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(hotp(RFC_SECRET, i as u64, OtpAlgorithm::Sha1, 6), *w);
+        }
+    }
+
+    #[test]
+    fn ten_digits_and_post_2038_work() {
+        let code = hotp(RFC_SECRET, 0, OtpAlgorithm::Sha1, 10);
+        assert_eq!(code.len(), 10);
+        // The 31-bit truncation of counter 0 is 1284755224 (RFC 4226 Appendix D).
+        assert_eq!(code, "1284755224");
+        let p = OtpParams {
+            algorithm: OtpAlgorithm::Sha1,
+            digits: 8,
+            period: 30,
+        };
+        assert_eq!(totp(RFC_SECRET, 20_000_000_000, &p), "65353130"); // RFC 6238 Appendix B
+    }
+
+    #[test]
+    fn agrees_with_totp_rs_where_it_applies() {
+        for alg in [
+            OtpAlgorithm::Sha1,
+            OtpAlgorithm::Sha256,
+            OtpAlgorithm::Sha512,
+        ] {
+            for digits in 6..=8u8 {
+                for t in [
+                    0u64,
+                    59,
+                    1_111_111_109,
+                    1_750_000_015,
+                    2_000_000_000,
+                    20_000_000_000,
+                ] {
+                    let theirs = totp_rs::Builder::new()
+                        .with_algorithm(match alg {
+                            OtpAlgorithm::Sha1 => totp_rs::Algorithm::SHA1,
+                            OtpAlgorithm::Sha256 => totp_rs::Algorithm::SHA256,
+                            OtpAlgorithm::Sha512 => totp_rs::Algorithm::SHA512,
+                        })
+                        .with_digits(digits)
+                        .with_secret(RFC_SECRET.to_vec())
+                        .build_noncompliant()
+                        .generate(t)
+                        .to_string();
+                    assert_eq!(
+                        totp(
+                            RFC_SECRET,
+                            t,
+                            &OtpParams {
+                                algorithm: alg,
+                                digits,
+                                period: 30
+                            }
+                        ),
+                        theirs,
+                        "{alg} {digits} {t}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn window_replay_and_malformed() {
+        let p = OtpParams::default();
+        let now = 1_750_000_015;
+        let step = step_at(now, 30);
+        let at = |s: u64| hotp(RFC_SECRET, s, p.algorithm, p.digits);
+        assert_eq!(
+            verify(RFC_SECRET, &p, &at(step), now, 1, None),
+            TotpCheck::Valid { step }
+        );
+        assert_eq!(
+            verify(RFC_SECRET, &p, &at(step - 1), now, 1, None),
+            TotpCheck::Valid { step: step - 1 }
+        );
+        assert_eq!(
+            verify(RFC_SECRET, &p, &at(step + 1), now, 1, None),
+            TotpCheck::Valid { step: step + 1 }
+        );
+        assert_eq!(
+            verify(RFC_SECRET, &p, &at(step - 2), now, 1, None),
+            TotpCheck::Invalid
+        );
+        assert_eq!(
+            verify(RFC_SECRET, &p, &at(step - 2), now, 2, None),
+            TotpCheck::Valid { step: step - 2 }
+        );
+        assert_eq!(
+            verify(RFC_SECRET, &p, &at(step), now, 0, Some(step)),
+            TotpCheck::Replay
+        );
+        assert_eq!(
+            verify(RFC_SECRET, &p, &at(step - 1), now, 1, Some(step - 1)),
+            TotpCheck::Replay
+        );
+        assert_eq!(
+            verify(RFC_SECRET, &p, &at(step + 1), now, 1, Some(step)),
+            TotpCheck::Valid { step: step + 1 }
+        );
+        let spaced = format!("{} {}", &at(step)[..3], &at(step)[3..]);
+        assert_eq!(
+            verify(RFC_SECRET, &p, &spaced, now, 1, None),
+            TotpCheck::Valid { step }
+        );
+        for bad in ["", "12345", "1234567", "12345a", "１２３４５６"] {
+            assert_eq!(
+                verify(RFC_SECRET, &p, bad, now, 1, None),
+                TotpCheck::Malformed,
+                "{bad}"
+            );
+        }
+        // The window never wraps below step 0.
+        assert_eq!(
+            verify(RFC_SECRET, &p, &at(0), 5, 3, None),
+            TotpCheck::Valid { step: 0 }
+        );
+    }
+
+    #[test]
+    fn otpauth_uri_spells_out_every_parameter() {
+        let secret = SecretBytes::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
+        let p = OtpParams {
+            algorithm: OtpAlgorithm::Sha256,
+            digits: 8,
+            period: 60,
+        };
+        let uri = otpauth_uri("Contoso Ltd", "alice@contoso.example", &secret, &p).unwrap();
+        assert_eq!(
+            uri,
+            "otpauth://totp/Contoso%20Ltd:alice%40contoso.example?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Contoso%20Ltd&algorithm=SHA256&digits=8&period=60"
+        );
+        let parsed = totp_rs::Totp::from_url_unchecked(&uri).unwrap();
+        assert_eq!(parsed.digits(), 8);
+        assert_eq!(
+            parsed.generate(1_750_000_000).to_string(),
+            totp(secret.expose(), 1_750_000_000, &p)
+        );
+        assert!(otpauth_uri("Con:toso", "a", &secret, &p).is_err());
+        assert!(otpauth_uri("Contoso", " ", &secret, &p).is_err());
+        assert!(otpauth_uri("Contoso", "a", &secret, &OtpParams { digits: 11, ..p }).is_err());
+    }
+
+    #[cfg(feature = "qr")]
+    #[test]
+    fn qr_is_an_svg() {
+        let svg = qr_svg("otpauth://totp/A:b?secret=GEZDGNBV").unwrap();
+        assert!(svg.contains("<svg"), "{svg}");
+        assert!(qr_svg(&"x".repeat(5000)).is_err());
+    }
+}
