@@ -29,6 +29,7 @@ pub mod keyring;
 pub mod memory;
 pub mod method;
 pub mod otp;
+pub mod password;
 pub mod policy;
 pub mod ports;
 pub mod random;

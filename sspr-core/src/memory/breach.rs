@@ -1,8 +1,6 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use sha1::{Digest, Sha1};
-
 use super::lock;
 use crate::error::{PortError, PortName};
 use crate::ports::{BreachChecker, BreachedSuffix};
@@ -27,7 +25,7 @@ impl MemoryBreachChecker {
 
     /// Records `password` as seen `count` times.
     pub fn add(&self, password: &str, count: u64) {
-        let hex = sha1_hex(password);
+        let hex = crate::password::sha1_hex(password);
         *lock(&self.hashes).entry(hex).or_default() += count;
     }
 
@@ -35,12 +33,6 @@ impl MemoryBreachChecker {
     pub fn set_down(&self, down: bool) {
         self.down.store(down, std::sync::atomic::Ordering::SeqCst);
     }
-}
-
-/// Upper-case hex SHA-1 of a password's UTF-8 bytes.
-pub(crate) fn sha1_hex(password: &str) -> String {
-    let digest = Sha1::digest(password.as_bytes());
-    data_encoding::HEXUPPER.encode(&digest)
 }
 
 impl BreachChecker for MemoryBreachChecker {

@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout)] // a runner reports on standard output
 
 mod otp;
+mod password;
 mod policy;
 
 use std::path::{Path, PathBuf};
@@ -80,7 +81,8 @@ fn main() -> ExitCode {
             "policy" => policy::run,
             "hotp" => otp::hotp,
             "totp" => otp::totp,
-            "password" | "flow" => {
+            "password" => password::run,
+            "flow" => {
                 let n = doc["cases"].as_array().map_or(0, Vec::len);
                 println!("SKIP {shown}: suite `{suite}` is not implemented yet ({n} cases)");
                 skipped += n;
