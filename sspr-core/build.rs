@@ -1,6 +1,6 @@
 //! Builds the global banned-password index at build time from data/common-passwords.txt:
 //! normalised (Entra rules), 4 to 16 characters, de-duplicated, the 10,000 most common terms,
-//! with their half-keys sorted for binary search.
+//! with hash tables of their half-keys.
 
 use std::fmt::Write as _;
 
@@ -39,17 +39,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut text: Vec<u32> = Vec::new();
     let mut spans: Vec<(u32, u32)> = Vec::new();
-    let mut prefix: Vec<(u64, u32)> = Vec::new();
-    let mut suffix: Vec<(u64, u32)> = Vec::new();
+    let mut prefix = Vec::new();
+    let mut suffix = Vec::new();
     for (i, t) in terms.iter().enumerate() {
         spans.push((text.len() as u32, t.len() as u32));
         text.extend_from_slice(t);
-        let h = term::term_split(t.len());
-        prefix.push((term::term_key(&t[..h]), i as u32));
-        suffix.push((term::term_key(&t[h..]), i as u32));
+        let [p, s] = term::term_entries(t, i as u32);
+        prefix.push(p);
+        suffix.push(s);
     }
-    prefix.sort_unstable();
-    suffix.sort_unstable();
+    let (prefix_slots, prefix_ids) = term::build_table(prefix);
+    let (suffix_slots, suffix_ids) = term::build_table(suffix);
 
     let mut out = String::new();
     let list = |out: &mut String, name: &str, ty: &str, items: Vec<String>| {
@@ -60,6 +60,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             items.join(",")
         );
     };
+    let slots =
+        |v: &[(u64, u32, u32)]| v.iter().map(|(a, b, c)| format!("({a},{b},{c})")).collect();
+    let cands =
+        |v: &[term::Candidate]| v.iter().map(|(a, b, c)| format!("({a},{b},{c})")).collect();
     list(
         &mut out,
         "GLOBAL_TEXT",
@@ -74,15 +78,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     list(
         &mut out,
-        "GLOBAL_PREFIX",
-        "(u64, u32)",
-        prefix.iter().map(|(a, b)| format!("({a},{b})")).collect(),
+        "GLOBAL_PREFIX_SLOTS",
+        "(u64, u32, u32)",
+        slots(&prefix_slots),
     );
     list(
         &mut out,
-        "GLOBAL_SUFFIX",
-        "(u64, u32)",
-        suffix.iter().map(|(a, b)| format!("({a},{b})")).collect(),
+        "GLOBAL_PREFIX_IDS",
+        "(u32, u16, u16)",
+        cands(&prefix_ids),
+    );
+    list(
+        &mut out,
+        "GLOBAL_SUFFIX_SLOTS",
+        "(u64, u32, u32)",
+        slots(&suffix_slots),
+    );
+    list(
+        &mut out,
+        "GLOBAL_SUFFIX_IDS",
+        "(u32, u16, u16)",
+        cands(&suffix_ids),
     );
     let dest = std::path::Path::new(&std::env::var("OUT_DIR")?).join("global_banned.rs");
     std::fs::write(dest, out)?;

@@ -11,7 +11,8 @@
 //!    When matches overlap or compete, the score is the *lowest* any choice of non-overlapping
 //!    matches gives (a shortest-path over the password), so a password is never credited for an
 //!    unlucky reading of it; each occurrence of a term counts, so a term repeated twice is two
-//!    points, like two different terms.
+//!    points, like two different terms. A span with an extra character counts only if it
+//!    starts and ends like the term (`ccontoso` is `c` + `contoso`, not one fuzzy `contoso`).
 //! 4. A password needs `min_banned_score` points (5 by default).
 //!
 //! Microsoft's examples, with the organisation's terms "contoso" and "blank":
@@ -26,7 +27,10 @@
 
 use std::borrow::Cow;
 
-use super::term::{MAX_TERM_CHARS, MIN_TERM_CHARS, normalize_term, term_key, term_split};
+use super::term::{
+    Candidate, MAX_TERM_CHARS, MIN_TERM_CHARS, build_table, fold16, normalize_term, table_get,
+    term_entries, term_key, term_split,
+};
 
 mod global {
     include!(concat!(env!("OUT_DIR"), "/global_banned.rs"));
@@ -37,15 +41,42 @@ mod global {
 pub struct BannedIndex {
     text: Cow<'static, [u32]>,
     spans: Cow<'static, [(u32, u32)]>,
-    prefix: Cow<'static, [(u64, u32)]>,
-    suffix: Cow<'static, [(u64, u32)]>,
+    prefix: Table,
+    suffix: Table,
+}
+
+/// Half-term key → ids of the terms with that half.
+#[derive(Debug, Clone)]
+struct Table {
+    slots: Cow<'static, [(u64, u32, u32)]>,
+    ids: Cow<'static, [Candidate]>,
+}
+
+impl Table {
+    fn new(entries: Vec<(u64, Candidate)>) -> Self {
+        let (slots, ids) = build_table(entries);
+        Self {
+            slots: Cow::Owned(slots),
+            ids: Cow::Owned(ids),
+        }
+    }
+
+    fn get(&self, key: u64) -> &[Candidate] {
+        table_get(&self.slots, &self.ids, key)
+    }
 }
 
 static GLOBAL: BannedIndex = BannedIndex {
     text: Cow::Borrowed(&global::GLOBAL_TEXT),
     spans: Cow::Borrowed(&global::GLOBAL_SPANS),
-    prefix: Cow::Borrowed(&global::GLOBAL_PREFIX),
-    suffix: Cow::Borrowed(&global::GLOBAL_SUFFIX),
+    prefix: Table {
+        slots: Cow::Borrowed(&global::GLOBAL_PREFIX_SLOTS),
+        ids: Cow::Borrowed(&global::GLOBAL_PREFIX_IDS),
+    },
+    suffix: Table {
+        slots: Cow::Borrowed(&global::GLOBAL_SUFFIX_SLOTS),
+        ids: Cow::Borrowed(&global::GLOBAL_SUFFIX_IDS),
+    },
 };
 
 /// A found term: `[start, end)` in the normalised password's code points.
@@ -69,20 +100,17 @@ impl BannedIndex {
             if !(MIN_TERM_CHARS..=MAX_TERM_CHARS).contains(&t.len()) || !seen.insert(t.clone()) {
                 continue;
             }
-            let i = spans.len() as u32;
+            let [p, s] = term_entries(&t, spans.len() as u32);
+            prefix.push(p);
+            suffix.push(s);
             spans.push((text.len() as u32, t.len() as u32));
-            let h = term_split(t.len());
-            prefix.push((term_key(&t[..h]), i));
-            suffix.push((term_key(&t[h..]), i));
             text.extend_from_slice(&t);
         }
-        prefix.sort_unstable();
-        suffix.sort_unstable();
         Self {
             text: Cow::Owned(text),
             spans: Cow::Owned(spans),
-            prefix: Cow::Owned(prefix),
-            suffix: Cow::Owned(suffix),
+            prefix: Table::new(prefix),
+            suffix: Table::new(suffix),
         }
     }
 
@@ -101,14 +129,6 @@ impl BannedIndex {
         &self.text[start as usize..(start + len) as usize]
     }
 
-    fn candidates<'s>(table: &'s [(u64, u32)], key: u64) -> impl Iterator<Item = u32> + 's {
-        let from = table.partition_point(|&(k, _)| k < key);
-        table[from..]
-            .iter()
-            .take_while(move |&&(k, _)| k == key)
-            .map(|&(_, i)| i)
-    }
-
     /// Adds to `out` every span of `pw` (normalised code points) within edit distance 1 of a term.
     pub fn find(&self, pw: &[u32], out: &mut Vec<Span>) {
         if self.is_empty() {
@@ -117,28 +137,37 @@ impl BannedIndex {
         let n = pw.len();
         let min_half = term_split(MIN_TERM_CHARS);
         let max_half = MAX_TERM_CHARS - term_split(MAX_TERM_CHARS);
+        let at = |i: usize| pw.get(i).map(|&c| fold16(c));
         for p in 0..n {
             for half in min_half..=max_half.min(n - p) {
-                // First half intact, starting at p.
-                for i in Self::candidates(&self.prefix, term_key(&pw[p..p + half])) {
+                let key = term_key(&pw[p..p + half]);
+                let end = p + half;
+                // First half intact at p: the second half follows with at most one edit, so one
+                // of its first two characters lines up with the text, directly or shifted by one.
+                let (x0, x1) = (at(end), at(end + 1));
+                for &(i, b0, b1) in self.prefix.get(key) {
+                    if !may_follow(b0, b1, x0, x1) {
+                        continue;
+                    }
                     let t = self.term(i);
-                    if term_split(t.len()) == half {
-                        for len in [t.len() - 1, t.len(), t.len() + 1] {
-                            if p + len <= n && within_one(&pw[p..p + len], t) {
-                                out.push((p, p + len));
-                            }
+                    let h = term_split(t.len());
+                    if h == half && t[..h] == pw[p..end] {
+                        for len in tail_matches(&t[h..], &pw[end..]) {
+                            out.push((p, end + len));
                         }
                     }
                 }
-                // Second half intact, ending at p + half.
-                let end = p + half;
-                for i in Self::candidates(&self.suffix, term_key(&pw[p..end])) {
+                // Second half intact ending at `end`: the first half precedes it.
+                let (y0, y1) = (p.checked_sub(1).and_then(at), p.checked_sub(2).and_then(at));
+                for &(i, a0, a1) in self.suffix.get(key) {
+                    if !may_follow(a0, a1, y0, y1) {
+                        continue;
+                    }
                     let t = self.term(i);
-                    if t.len() - term_split(t.len()) == half {
-                        for len in [t.len() - 1, t.len(), t.len() + 1] {
-                            if len <= end && within_one(&pw[end - len..end], t) {
-                                out.push((end - len, end));
-                            }
+                    let h = term_split(t.len());
+                    if t.len() - h == half && t[h..] == pw[p..end] {
+                        for len in head_matches(&t[..h], &pw[..p]) {
+                            out.push((p - len, end));
                         }
                     }
                 }
@@ -162,8 +191,62 @@ impl BannedIndex {
     }
 }
 
+/// Whether a term part starting `(c0, c1)` can begin text starting `(x0, x1)` with at most one
+/// edit: a substitution, deletion or insertion at the first or second character still leaves
+/// one of these four pairs equal (and an edit further on leaves the first pair equal).
+fn may_follow(c0: u16, c1: u16, x0: Option<u16>, x1: Option<u16>) -> bool {
+    match (x0, x1) {
+        (None, _) => false,
+        (Some(x0), None) => x0 == c0 || x0 == c1,
+        (Some(x0), Some(x1)) => x0 == c0 || x1 == c1 || x0 == c1 || x1 == c0,
+    }
+}
+
+/// Lengths `l` such that `text[..l]` is `part` with at most one edit, where `part` is the end of
+/// a term (so a span with an extra character must still end with the term's last character). A wrong candidate is usually rejected after
+/// one or two comparisons: all three alignments share the common prefix.
+fn tail_matches(part: &[u32], text: &[u32]) -> impl Iterator<Item = usize> {
+    let k = part.iter().zip(text).take_while(|(a, b)| a == b).count();
+    let m = part.len();
+    let exact = k == m;
+    // Substitution at k: the rest lines up.
+    let sub = !exact && text.len() >= m && part[k + 1..] == text[k + 1..m];
+    // Deletion at k: the text lacks part[k].
+    let del = !exact && text.len() + 1 >= m && part[k + 1..] == text[k..m - 1];
+    // One extra character (the span must still end with the term's last character).
+    let ins =
+        text.len() > m && text[m] == part[m - 1] && part[k.min(m)..] == text[k.min(m) + 1..=m];
+    [(exact || sub, m), (exact || del, m - 1), (ins, m + 1)]
+        .into_iter()
+        .filter_map(|(ok, l)| ok.then_some(l))
+}
+
+/// Lengths `l` such that `text[text.len() - l..]` is `part` with at most one edit, where `part`
+/// is the start of a term (so a span with an extra character must still start with the term's
+/// first character).
+fn head_matches(part: &[u32], text: &[u32]) -> impl Iterator<Item = usize> {
+    let m = part.len();
+    let t = text.len();
+    let k = part
+        .iter()
+        .rev()
+        .zip(text.iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let exact = k == m;
+    let sub = !exact && t >= m && part[..m - k - 1] == text[t - m..t - k - 1];
+    let del = !exact && t + 1 >= m && part[..m - k - 1] == text[t + 1 - m..t - k];
+    // One extra character (the span must still start with the term's first character).
+    let ins = t > m && text[t - m - 1] == part[0] && part[..m - k] == text[t - m - 1..t - k - 1];
+    [(exact || sub, m), (exact || del, m - 1), (ins, m + 1)]
+        .into_iter()
+        .filter_map(|(ok, l)| ok.then_some(l))
+}
+
 /// Whether `seg` is `term` with at most one edit: a substitution anywhere, a deletion
-/// anywhere, or an insertion strictly inside.
+/// anywhere, or an insertion inside: the span must then start and end with the term's first and
+/// last characters (which also settles runs like "aab" for "ab" without caring which "a" is the
+/// extra one).
 fn within_one(seg: &[u32], term: &[u32]) -> bool {
     use std::cmp::Ordering;
     match seg.len().cmp(&term.len()) {
@@ -176,11 +259,14 @@ fn within_one(seg: &[u32], term: &[u32]) -> bool {
             }
         }
         Ordering::Greater => {
-            // seg = term with one extra character, not first or last.
-            seg.len() == term.len() + 1 && {
-                let k = seg.iter().zip(term).take_while(|(a, b)| a == b).count();
-                k >= 1 && k < term.len() && seg[k + 1..] == term[k..]
-            }
+            // seg = term with one extra character inside.
+            seg.len() == term.len() + 1
+                && seg.first() == term.first()
+                && seg.last() == term.last()
+                && {
+                    let k = seg.iter().zip(term).take_while(|(a, b)| a == b).count();
+                    seg[k + 1..] == term[k..]
+                }
         }
     }
 }

@@ -1,0 +1,118 @@
+//! A small side-by-side benchmark harness: contenders run interleaved in one process, and the
+//! report gives medians and the ratio between them, so machine noise affects both alike.
+#![allow(clippy::print_stdout)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use rand::rngs::ChaCha20Rng;
+use rand::{RngExt, SeedableRng};
+
+/// Timing summary of one contender.
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    /// Median time per call.
+    pub median: Duration,
+    /// Slowest sample per call.
+    pub max: Duration,
+}
+
+/// Times `f` for `samples` samples of `iters` calls each; returns per-call median and max.
+pub fn measure<T>(samples: usize, iters: u32, mut f: impl FnMut() -> T) -> Stats {
+    for _ in 0..iters.min(3) {
+        black_box(f());
+    }
+    let mut times: Vec<Duration> = (0..samples)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                black_box(f());
+            }
+            start.elapsed() / iters
+        })
+        .collect();
+    times.sort_unstable();
+    Stats {
+        median: times[times.len() / 2],
+        max: times[times.len() - 1],
+    }
+}
+
+/// Formats a duration compactly.
+pub fn fmt(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns < 10_000 {
+        format!("{ns} ns")
+    } else if ns < 10_000_000 {
+        format!("{:.1} µs", ns as f64 / 1e3)
+    } else {
+        format!("{:.1} ms", ns as f64 / 1e6)
+    }
+}
+
+/// Prints one comparison row: ours, theirs, and how many times faster ours is.
+pub fn row(label: &str, ours: Stats, theirs: Stats) {
+    let ratio = theirs.median.as_secs_f64() / ours.median.as_secs_f64().max(1e-12);
+    println!(
+        "| {label} | {} (max {}) | {} (max {}) | {ratio:.1}× |",
+        fmt(ours.median),
+        fmt(ours.max),
+        fmt(theirs.median),
+        fmt(theirs.max)
+    );
+}
+
+/// A deterministic generator for corpora.
+pub fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+/// The shipped common-password list, most common first.
+pub fn common_passwords() -> Vec<&'static str> {
+    include_str!("../../sspr-core/data/common-passwords.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect()
+}
+
+/// Pronounceable pseudo-words of 4 to 16 letters from about a thousand syllables
+/// (consonant, vowel, optional final consonant): a stand-in for a dictionary.
+pub fn pseudo_words(rng: &mut ChaCha20Rng, count: usize) -> Vec<String> {
+    const ONSET: [&str; 22] = [
+        "b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z",
+        "ch", "sh", "th", "st",
+    ];
+    const VOWEL: [&str; 7] = ["a", "e", "i", "o", "u", "ea", "ou"];
+    const CODA: [&str; 8] = ["", "", "n", "r", "s", "t", "l", "m"];
+    (0..count)
+        .map(|_| {
+            let mut w = String::new();
+            let target = rng.random_range(4..=16);
+            while w.chars().count() < target {
+                w.push_str(ONSET[rng.random_range(0..ONSET.len())]);
+                w.push_str(VOWEL[rng.random_range(0..VOWEL.len())]);
+                w.push_str(CODA[rng.random_range(0..CODA.len())]);
+            }
+            w.chars().take(target).collect()
+        })
+        .collect()
+}
+
+/// Pseudo-words from only 24 syllables: many terms share their first and last letters, the
+/// worst case for an index keyed by halves.
+pub fn clustered_words(rng: &mut ChaCha20Rng, count: usize) -> Vec<String> {
+    const SYL: [&str; 24] = [
+        "ka", "lo", "mi", "ter", "son", "ra", "vel", "dun", "pe", "sha", "qui", "bor", "en", "tra",
+        "ly", "mos", "gri", "fan", "do", "wes", "cy", "nor", "ix", "ul",
+    ];
+    (0..count)
+        .map(|_| {
+            let mut w = String::new();
+            let target = rng.random_range(4..=16);
+            while w.chars().count() < target {
+                w.push_str(SYL[rng.random_range(0..SYL.len())]);
+            }
+            w.chars().take(target).collect()
+        })
+        .collect()
+}
