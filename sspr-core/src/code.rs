@@ -94,12 +94,48 @@ pub fn normalize(submitted: &str) -> String {
         .collect()
 }
 
-/// Checks `submitted` against `issued`, updating its attempt count.
+/// Compares `submitted` with `issued` without consuming it: the pure half of [`check`].
 ///
-/// Order: a dead code is refused before anything else; then the attempt is counted, *before*
-/// the comparison, so a comparison never happens uncounted; then the seal is compared in
-/// constant time; a matching code is finally consumed through `used` (namespaced by purpose),
-/// and only the one caller whose consume succeeds gets [`CodeCheck::Accepted`].
+/// A dead code ([`CodeCheck::Exhausted`], [`CodeCheck::Expired`]) is refused before anything
+/// else; otherwise the attempt is counted *before* the comparison, so no comparison goes
+/// uncounted, and the seal is compared in constant time. A match is reported as
+/// [`CodeCheck::Accepted`], a right code not counted as a failed attempt, and the caller must
+/// still consume it; a wrong entry is [`CodeCheck::Mismatch`] with the entries left (0 when
+/// that was the last one).
+pub fn compare(
+    issued: &mut IssuedCode,
+    keys: &KeyRing,
+    binding: &Binding<'_>,
+    submitted: &str,
+    now: u64,
+    max_attempts: u8,
+) -> CodeCheck {
+    if issued.attempts >= max_attempts {
+        return CodeCheck::Exhausted;
+    }
+    if now >= issued.expires_at {
+        return CodeCheck::Expired;
+    }
+    issued.attempts += 1;
+    let code = SecretString::new(normalize(submitted));
+    if keys.verify(&issued.seal, binding, code.expose()) {
+        issued.attempts -= 1;
+        return CodeCheck::Accepted;
+    }
+    CodeCheck::Mismatch {
+        attempts_left: max_attempts - issued.attempts,
+    }
+}
+
+/// The consume-once namespace of a purpose's codes.
+pub fn namespace(purpose: crate::keyring::Purpose) -> String {
+    format!("sspr/{}", purpose.id())
+}
+
+/// Checks `submitted` against `issued`, updating its attempt count, and consumes a matching
+/// code through `used` (namespaced by purpose): only the one caller whose consume succeeds gets
+/// [`CodeCheck::Accepted`]; the others get [`CodeCheck::AlreadyUsed`]. The wrong entry that
+/// uses up the last attempt gives [`CodeCheck::Exhausted`].
 pub fn check(
     issued: &mut IssuedCode,
     keys: &KeyRing,
@@ -109,30 +145,21 @@ pub fn check(
     max_attempts: u8,
     used: &dyn ConsumeOnceSet,
 ) -> Result<CodeCheck, PortError> {
-    if issued.attempts >= max_attempts {
-        return Ok(CodeCheck::Exhausted);
-    }
-    if now >= issued.expires_at {
-        return Ok(CodeCheck::Expired);
-    }
-    issued.attempts += 1;
-    let code = SecretString::new(normalize(submitted));
-    if keys.verify(&issued.seal, binding, code.expose()) {
-        let namespace = format!("sspr/{}", binding.purpose.id());
-        if used.consume(namespace, issued.seal.tag.clone(), issued.expires_at)? {
-            // A right code does not count as a failed attempt.
-            issued.attempts -= 1;
-            return Ok(CodeCheck::Accepted);
+    match compare(issued, keys, binding, submitted, now, max_attempts) {
+        CodeCheck::Accepted => {
+            if used.consume(
+                namespace(binding.purpose),
+                issued.seal.tag.clone(),
+                issued.expires_at,
+            )? {
+                Ok(CodeCheck::Accepted)
+            } else {
+                Ok(CodeCheck::AlreadyUsed)
+            }
         }
-        return Ok(CodeCheck::AlreadyUsed);
+        CodeCheck::Mismatch { attempts_left: 0 } => Ok(CodeCheck::Exhausted),
+        other => Ok(other),
     }
-    Ok(if issued.attempts >= max_attempts {
-        CodeCheck::Exhausted
-    } else {
-        CodeCheck::Mismatch {
-            attempts_left: max_attempts - issued.attempts,
-        }
-    })
 }
 
 #[cfg(test)]

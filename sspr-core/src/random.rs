@@ -28,6 +28,11 @@ impl<'a> Entropy<'a> {
         }
     }
 
+    /// The port this reader draws from.
+    pub fn port(&self) -> &'a dyn Randomness {
+        self.port
+    }
+
     fn refill(&mut self) -> Result<(), PortError> {
         let bytes = self.port.bytes(BLOCK)?;
         if bytes.len() != BLOCK as usize {

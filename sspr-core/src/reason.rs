@@ -61,6 +61,12 @@ reasons! {
     SendCooldown => "send.cooldown",
     /// The user is blocked for a while after too many attempts.
     UserBlocked => "user.blocked",
+    /// No account has this identifier (only with `disclose_account_state`).
+    UserUnknown => "user.unknown",
+    /// Self-service reset is not enabled for this account (only with `disclose_account_state`).
+    UserNotEnabled => "user.not_enabled",
+    /// The account has not registered enough methods (only with `disclose_account_state`).
+    UserNotRegistered => "user.not_registered",
     /// The flow timed out; start again.
     FlowExpired => "flow.expired",
     /// This step is not possible in the flow's current state.
@@ -134,7 +140,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", r.id()));
             assert_eq!(serde_json::from_str::<Reason>(&json).unwrap(), *r);
         }
-        assert_eq!(Reason::ALL.len(), 26);
+        assert_eq!(Reason::ALL.len(), 29);
         assert_eq!("code.nope".parse::<Reason>(), Err(UnknownReason));
     }
 }

@@ -187,6 +187,17 @@ pub struct PasswordPolicy {
     pub breached: bool,
 }
 
+impl Limit {
+    /// A limit of `max` events in `window_s` seconds, blocking for `block_s` seconds.
+    pub const fn new(max: u32, window_s: u64, block_s: u64) -> Self {
+        Self {
+            max,
+            window_s,
+            block_s,
+        }
+    }
+}
+
 /// What a reset requires of one user: which methods count and how many gates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResetRequirement {

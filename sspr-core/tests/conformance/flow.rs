@@ -1,0 +1,741 @@
+//! Suite `flow`: whole reset and registration scenarios over the in-memory reference ports.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use sspr_core::engine::{Engine, EngineOptions, Ports, RegistrationOutcome, ResetOutcome};
+use sspr_core::hashing::{self, HashParams};
+use sspr_core::keyring::KeyRing;
+use sspr_core::memory::{
+    ManualClock, MemoryAuditSink, MemoryBreachChecker, MemoryConsumeOnceSet, MemoryCounterStore,
+    MemoryDirectory, MemoryFlowStore, MemorySecurityInfoStore, RecordingNotifier, SeededRandomness,
+    StaticCaptcha,
+};
+use sspr_core::otp::OtpAlgorithm;
+use sspr_core::ports::{Message, SecurityInfoStore};
+use sspr_core::registration::{RegistrationInput, Via};
+use sspr_core::reset::ResetInput;
+use sspr_core::security_info::{AppCredential, RegisteredAnswer, SecretBytes};
+use sspr_core::totp::{self, OtpParams};
+use sspr_core::{
+    DirectoryUser, EmailAddress, Method, PhoneNumber, Policy, Reason, ResetOption, SecretString,
+    SecurityInfo, UserId, answers,
+};
+
+use crate::{Outcome, check_expect_keys};
+
+const EXPECT_KEYS: &[&str] = &[
+    "state",
+    "options",
+    "gate",
+    "questions",
+    "rejection",
+    "sent",
+    "retry_after",
+    "registration_required",
+    "reconfirm_due",
+    "registered",
+    "password_is",
+];
+
+struct World {
+    engine: Engine,
+    clock: Arc<ManualClock>,
+    directory: Arc<MemoryDirectory>,
+    notifier: Arc<RecordingNotifier>,
+    epoch: u64,
+    answers: BTreeMap<String, BTreeMap<String, String>>,
+    app_secrets: BTreeMap<String, SecretBytes>,
+    reset_flow: Option<String>,
+    reset_user: Option<String>,
+    registration_flow: Option<String>,
+    registration_user: Option<String>,
+    last_code: Option<String>,
+    last_push: Option<String>,
+}
+
+fn s(v: &Value, k: &str) -> String {
+    v[k].as_str().unwrap_or_default().to_owned()
+}
+
+fn build(case: &Value) -> Result<World, String> {
+    let policy = Policy::from_value(
+        case.get("policy")
+            .unwrap_or(&Value::Null)
+            .as_object()
+            .map_or(&serde_json::json!({}), |_| &case["policy"]),
+    )
+    .map_err(|e| format!("policy: {e}"))?;
+    let epoch = case["epoch"].as_u64().unwrap_or(1_750_000_000);
+    let clock = Arc::new(ManualClock::new(epoch));
+    let directory = Arc::new(MemoryDirectory::new());
+    let info_store = Arc::new(MemorySecurityInfoStore::new());
+    let notifier = Arc::new(RecordingNotifier::new());
+    let rng = Arc::new(SeededRandomness::new(42));
+    let test_hash = HashParams::insecure_for_tests();
+    let org = s(&case["directory"], "org_name");
+    let mut answers_by_user = BTreeMap::new();
+    let mut app_secrets = BTreeMap::new();
+    for u in case["directory"]["users"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let username = s(&u, "username");
+        let id = UserId::new(username.clone());
+        directory.add_user(
+            DirectoryUser {
+                id: id.clone(),
+                username: username.clone(),
+                first_name: s(&u, "first_name"),
+                last_name: s(&u, "last_name"),
+                org_name: org.clone(),
+                groups: u["groups"]
+                    .as_array()
+                    .map(|g| {
+                        g.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                admin: u["admin"].as_bool().unwrap_or(false),
+            },
+            u["password"].as_str().unwrap_or_default(),
+        );
+        let previous: Vec<String> = u["previous_passwords"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|p| hashing::hash(p.as_bytes(), &test_hash, rng.as_ref()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        directory.set_history(&id, previous);
+        let m = &u["methods"];
+        let mut info = SecurityInfo {
+            confirmed_at: u["confirmed_at"].as_u64(),
+            ..Default::default()
+        };
+        if let Some(e) = m["email"].as_str() {
+            info.email = Some(EmailAddress::parse(e).map_err(|e| e.to_string())?);
+        }
+        if let Some(p) = m["mobile"].as_str() {
+            info.mobile = Some(PhoneNumber::parse(p).map_err(|e| e.to_string())?);
+        }
+        if let Some(p) = m["office"].as_str() {
+            info.office = Some(PhoneNumber::parse(p).map_err(|e| e.to_string())?);
+        }
+        if let Some(qs) = m["questions"].as_object() {
+            let mut map = BTreeMap::new();
+            for (q, a) in qs {
+                let a = a.as_str().unwrap_or_default();
+                info.questions.push(RegisteredAnswer {
+                    question: q.clone(),
+                    answer_hash: answers::hash(a, &test_hash, rng.as_ref())
+                        .map_err(|e| e.to_string())?,
+                });
+                map.insert(q.clone(), a.to_owned());
+            }
+            answers_by_user.insert(username.clone(), map);
+        }
+        if m["app"].is_object() {
+            let secret = SecretBytes::from_base32(&s(&m["app"], "totp_secret_b32"))
+                .map_err(|e| e.to_string())?;
+            app_secrets.insert(username.clone(), secret.clone());
+            info.app = Some(AppCredential {
+                secret,
+                algorithm: OtpAlgorithm::Sha1,
+                digits: 6,
+                period: 30,
+                last_step: None,
+                device_id: s(&m["app"], "device"),
+            });
+        }
+        info_store
+            .save(id, info.to_record(), 0)
+            .map_err(|e| e.to_string())?;
+    }
+    let breach = MemoryBreachChecker::with_passwords(
+        include_str!("../../data/common-passwords.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#')),
+    );
+    let ports = Ports {
+        directory: directory.clone(),
+        security_info: info_store,
+        flows: Arc::new(MemoryFlowStore::new()),
+        counters: Arc::new(MemoryCounterStore::new()),
+        consume_once: Arc::new(MemoryConsumeOnceSet::new()),
+        notifier: notifier.clone(),
+        captcha: Arc::new(StaticCaptcha::reusable(["pass".to_owned()])),
+        breach: Some(Arc::new(breach)),
+        audit: Some(Arc::new(MemoryAuditSink::new())),
+        clock: clock.clone(),
+        randomness: rng,
+    };
+    let mut options = EngineOptions::new(
+        KeyRing::single("test", vec![9; 32]).map_err(|e| e.to_string())?,
+        if org.is_empty() {
+            "sspr".to_owned()
+        } else {
+            org
+        },
+    );
+    options.hash_params = test_hash;
+    Ok(World {
+        engine: Engine::new(policy, ports, options),
+        clock,
+        directory,
+        notifier,
+        epoch,
+        answers: answers_by_user,
+        app_secrets,
+        reset_flow: None,
+        reset_user: None,
+        registration_flow: None,
+        registration_user: None,
+        last_code: None,
+        last_push: None,
+    })
+}
+
+/// What a step produced, in the terms `expect` checks.
+#[derive(Default)]
+struct Seen {
+    state: Option<String>,
+    options: Option<Vec<String>>,
+    gate: Option<u8>,
+    questions: Option<usize>,
+    rejection: Option<Reason>,
+    retry_after: Option<u64>,
+    registration_required: Option<bool>,
+    reconfirm_due: Option<bool>,
+    registered: Option<Vec<String>>,
+}
+
+fn from_reset(o: &ResetOutcome) -> Seen {
+    Seen {
+        state: o.view.as_ref().map(|v| v.state.clone()),
+        options: o
+            .view
+            .as_ref()
+            .map(|v| v.options.iter().map(|x| x.option.id().to_owned()).collect()),
+        gate: o.view.as_ref().map(|v| v.gate),
+        questions: o.view.as_ref().map(|v| v.questions.len()),
+        rejection: o.rejection,
+        retry_after: o
+            .retry_after
+            .or_else(|| o.view.as_ref().and_then(|v| v.retry_after)),
+        ..Default::default()
+    }
+}
+
+fn from_registration(o: &RegistrationOutcome) -> Seen {
+    Seen {
+        state: o.view.as_ref().map(|v| v.state.clone()),
+        rejection: o.rejection,
+        retry_after: o.retry_after,
+        registered: o
+            .view
+            .as_ref()
+            .map(|v| v.registered.iter().map(|m| m.id().to_owned()).collect()),
+        ..Default::default()
+    }
+}
+
+impl World {
+    fn now(&self) -> u64 {
+        use sspr_core::ports::Clock;
+        self.clock.now().unwrap_or_default()
+    }
+
+    fn totp_for(&self, user: &str, offset: i64) -> Result<String, String> {
+        let secret = self
+            .app_secrets
+            .get(user)
+            .ok_or("no authenticator app for the user")?;
+        let t = (self.now() as i64 + offset * 30).max(0) as u64;
+        Ok(totp::totp(
+            secret.expose(),
+            t,
+            &OtpParams {
+                algorithm: OtpAlgorithm::Sha1,
+                digits: 6,
+                period: 30,
+            },
+        ))
+    }
+
+    /// Resolves a code form (`$delivered`, `$totp`, `$totp-N`, `$totp+N`, `$wrong`, literal).
+    fn code(&self, form: &str, user: Option<&String>, app: bool) -> Result<String, String> {
+        let user = user.ok_or("no current user")?;
+        let right = |w: &Self| {
+            if app {
+                w.totp_for(user, 0)
+            } else {
+                w.last_code
+                    .clone()
+                    .ok_or_else(|| "no code delivered".to_owned())
+            }
+        };
+        match form {
+            "$delivered" => self
+                .last_code
+                .clone()
+                .ok_or_else(|| "no code delivered".into()),
+            "$totp" => self.totp_for(user, 0),
+            "$wrong" => {
+                // A decoy receives nothing: any code is wrong for it.
+                let r = right(self).unwrap_or_else(|_| "12345678".to_owned());
+                let mut chars: Vec<char> = r.chars().collect();
+                if let Some(last) = chars.last_mut() {
+                    *last = char::from_digit((last.to_digit(10).unwrap_or(0) + 1) % 10, 10)
+                        .unwrap_or('0');
+                }
+                Ok(chars.into_iter().collect())
+            }
+            f if f.starts_with("$totp") => {
+                let n: i64 = f[5..].parse().map_err(|_| format!("bad code form {f}"))?;
+                self.totp_for(user, n)
+            }
+            literal => Ok(literal.to_owned()),
+        }
+    }
+
+    fn record_delivered(&mut self, sent: &[Message]) {
+        for m in sent {
+            if let Some(c) = &m.code {
+                self.last_code = Some(c.expose().to_owned());
+            }
+            if let Some(a) = &m.approval {
+                self.last_push = Some(a.request_id.clone());
+            }
+        }
+    }
+
+    fn step(&mut self, step: &Value) -> Result<(Seen, Vec<Message>), String> {
+        let t = step["t"].as_u64().unwrap_or(0);
+        self.clock.set(self.epoch + t);
+        let op = step["do"].as_str().ok_or("step has no `do`")?;
+        let e = &self.engine;
+        let err = |x: sspr_core::Error| format!("{op} failed: {x}");
+        let reset_id = || {
+            self.reset_flow
+                .clone()
+                .ok_or_else(|| format!("{op} before start_reset"))
+        };
+        let reg_id = || {
+            self.registration_flow
+                .clone()
+                .ok_or_else(|| format!("{op} before start_registration"))
+        };
+        let seen = match op {
+            "start_reset" => {
+                let identifier = s(step, "identifier");
+                let captcha = if step["captcha"].as_bool().unwrap_or(true) {
+                    "pass"
+                } else {
+                    "fail"
+                };
+                let o = e.start_reset(&identifier, captcha, None).map_err(err)?;
+                if let Some(v) = &o.view {
+                    self.reset_flow = Some(v.flow_id.clone());
+                    self.last_code = None;
+                    self.last_push = None;
+                }
+                let wanted = identifier.trim().to_lowercase();
+                self.reset_user = self.answers_user(&wanted);
+                from_reset(&o)
+            }
+            "choose" => {
+                let id = reset_id()?;
+                let form = s(step, "option");
+                let option = if form == "$first" {
+                    e.reset_view_of(&id)
+                        .map_err(err)?
+                        .options
+                        .first()
+                        .map(|o| o.option)
+                        .ok_or("no option offered")?
+                } else {
+                    form.parse::<ResetOption>()
+                        .map_err(|_| format!("unknown option {form}"))?
+                };
+                from_reset(&e.reset_step(&id, ResetInput::Choose(option)).map_err(err)?)
+            }
+            "resend" => from_reset(
+                &e.reset_step(&reset_id()?, ResetInput::Resend)
+                    .map_err(err)?,
+            ),
+            "enter_code" => {
+                let id = reset_id()?;
+                let view = e.reset_view_of(&id).map_err(err)?;
+                let app = view.option == Some(ResetOption::AppCode);
+                let code = self
+                    .code(&s(step, "code"), self.reset_user.as_ref(), app)
+                    .unwrap_or_else(|_| s(step, "code"));
+                from_reset(
+                    &self
+                        .engine
+                        .reset_step(&id, ResetInput::EnterCode(SecretString::new(code)))
+                        .map_err(err)?,
+                )
+            }
+            "answer" => {
+                let id = reset_id()?;
+                let view = e.reset_view_of(&id).map_err(err)?;
+                let known = self
+                    .reset_user
+                    .as_ref()
+                    .and_then(|u| self.answers.get(u))
+                    .cloned()
+                    .unwrap_or_default();
+                let mut given = BTreeMap::new();
+                match &step["answers"] {
+                    Value::String(f) if f == "$correct" || f == "$one_wrong" => {
+                        for (i, q) in view.questions.iter().enumerate() {
+                            let mut a = known.get(q).cloned().unwrap_or_else(|| "unknown".into());
+                            if f == "$one_wrong" && i == 0 {
+                                a.push_str(" not");
+                            }
+                            given.insert(q.clone(), SecretString::new(a));
+                        }
+                    }
+                    Value::Object(map) => {
+                        for (q, a) in map {
+                            given.insert(
+                                q.clone(),
+                                SecretString::new(a.as_str().unwrap_or_default()),
+                            );
+                        }
+                    }
+                    other => return Err(format!("bad answers {other}")),
+                }
+                from_reset(
+                    &self
+                        .engine
+                        .reset_step(&id, ResetInput::Answer(given))
+                        .map_err(err)?,
+                )
+            }
+            "approve" => {
+                let id = reset_id()?;
+                let view = e.reset_view_of(&id).map_err(err)?;
+                let shown = view.approval_number.unwrap_or(10);
+                let number = match &step["number"] {
+                    Value::String(f) if f == "$shown" => shown,
+                    Value::String(f) if f == "$wrong" => {
+                        if shown >= 99 {
+                            10
+                        } else {
+                            shown + 1
+                        }
+                    }
+                    Value::Number(n) => n.as_u64().unwrap_or(0) as u8,
+                    Value::Null => shown,
+                    other => return Err(format!("bad number {other}")),
+                };
+                let input = ResetInput::Approve {
+                    request_id: self.last_push.clone().unwrap_or_default(),
+                    number,
+                    approve: step["approve"].as_bool().unwrap_or(true),
+                };
+                from_reset(&self.engine.reset_step(&id, input).map_err(err)?)
+            }
+            "new_password" => {
+                let pw = s(step, "password");
+                let confirm = step["confirm"]
+                    .as_str()
+                    .map_or_else(|| pw.clone(), str::to_owned);
+                from_reset(
+                    &e.reset_step(
+                        &reset_id()?,
+                        ResetInput::NewPassword {
+                            password: SecretString::new(pw),
+                            confirm: SecretString::new(confirm),
+                        },
+                    )
+                    .map_err(err)?,
+                )
+            }
+            "unlock" => from_reset(
+                &e.reset_step(&reset_id()?, ResetInput::Unlock)
+                    .map_err(err)?,
+            ),
+            "cancel" => from_reset(
+                &e.reset_step(&reset_id()?, ResetInput::Cancel)
+                    .map_err(err)?,
+            ),
+            "sign_in" => {
+                let c = e
+                    .sign_in_check(&s(step, "user"), &s(step, "password"))
+                    .map_err(err)?;
+                Seen {
+                    registration_required: Some(c.registration_required),
+                    reconfirm_due: Some(c.reconfirm_due),
+                    rejection: c.rejection,
+                    ..Default::default()
+                }
+            }
+            "start_registration" => {
+                let user = s(step, "user");
+                let o = e
+                    .start_registration(&user, &s(step, "password"))
+                    .map_err(err)?;
+                if let Some(v) = &o.view {
+                    self.registration_flow = Some(v.flow_id.clone());
+                    self.registration_user = self.answers_user(&user.trim().to_lowercase());
+                    self.last_code = None;
+                }
+                from_registration(&o)
+            }
+            "register_email" => from_registration(
+                &e.registration_step(&reg_id()?, RegistrationInput::Email(s(step, "address")))
+                    .map_err(err)?,
+            ),
+            "register_mobile" => {
+                let via = if step["via"].as_str() == Some("call") {
+                    Via::Call
+                } else {
+                    Via::Text
+                };
+                from_registration(
+                    &e.registration_step(
+                        &reg_id()?,
+                        RegistrationInput::Mobile {
+                            number: s(step, "number"),
+                            via,
+                        },
+                    )
+                    .map_err(err)?,
+                )
+            }
+            "register_office" => from_registration(
+                &e.registration_step(&reg_id()?, RegistrationInput::Office(s(step, "number")))
+                    .map_err(err)?,
+            ),
+            "register_app" => {
+                let o = e
+                    .registration_step(&reg_id()?, RegistrationInput::App { device_id: None })
+                    .map_err(err)?;
+                if let (Some(p), Some(user)) = (&o.provisioning, &self.registration_user) {
+                    let secret = SecretBytes::from_base32(p.secret_b32.expose())
+                        .map_err(|e| e.to_string())?;
+                    self.app_secrets.insert(user.clone(), secret);
+                }
+                from_registration(&o)
+            }
+            "register_questions" => {
+                let mut given = BTreeMap::new();
+                let mut plain = BTreeMap::new();
+                for (q, a) in step["answers"].as_object().cloned().unwrap_or_default() {
+                    let a = a.as_str().unwrap_or_default().to_owned();
+                    plain.insert(q.clone(), a.clone());
+                    given.insert(q, SecretString::new(a));
+                }
+                let o = e
+                    .registration_step(&reg_id()?, RegistrationInput::Questions(given))
+                    .map_err(err)?;
+                if o.rejection.is_none()
+                    && let Some(u) = &self.registration_user
+                {
+                    self.answers.insert(u.clone(), plain);
+                }
+                from_registration(&o)
+            }
+            "verify" => {
+                let id = reg_id()?;
+                let pending_app = {
+                    let user = self.registration_user.clone();
+                    user.is_some_and(|u| self.app_secrets.contains_key(&u))
+                };
+                let form = s(step, "code");
+                let app = form.starts_with("$totp")
+                    || (form == "$wrong" && pending_app && self.last_code.is_none());
+                let code = self
+                    .code(&form, self.registration_user.as_ref(), app)
+                    .unwrap_or(form);
+                from_registration(
+                    &self
+                        .engine
+                        .registration_step(&id, RegistrationInput::Verify(SecretString::new(code)))
+                        .map_err(err)?,
+                )
+            }
+            "remove" => {
+                let m: Method = s(step, "method")
+                    .parse()
+                    .map_err(|_| "unknown method".to_owned())?;
+                from_registration(
+                    &e.registration_step(&reg_id()?, RegistrationInput::Remove(m))
+                        .map_err(err)?,
+                )
+            }
+            "finish" => from_registration(
+                &e.registration_step(&reg_id()?, RegistrationInput::Finish)
+                    .map_err(err)?,
+            ),
+            other => return Err(format!("unknown operation `{other}`")),
+        };
+        let sent = self.notifier.take();
+        self.record_delivered(&sent);
+        Ok((seen, sent))
+    }
+
+    /// The username (as seeded) matching a normalised identifier.
+    fn answers_user(&self, normalized: &str) -> Option<String> {
+        use sspr_core::ports::Directory;
+        self.directory
+            .find_user(normalized.to_owned())
+            .ok()
+            .flatten()
+            .map(|u| u.username)
+    }
+}
+
+fn set(v: &Value) -> Option<Vec<String>> {
+    let mut out: Vec<String> = v
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
+    out.sort();
+    Some(out)
+}
+
+fn check(expect: &Value, seen: &Seen, sent: &[Message], world: &World) -> Outcome {
+    check_expect_keys(expect, EXPECT_KEYS)?;
+    if let Some(want) = expect.get("state").and_then(Value::as_str)
+        && seen.state.as_deref() != Some(want)
+    {
+        return Err(format!(
+            "state {:?}, expected {want} (rejection {:?})",
+            seen.state,
+            seen.rejection.map(|r| r.id())
+        ));
+    }
+    if let Some(want) = expect.get("options").and_then(set) {
+        let mut got = seen.options.clone().unwrap_or_default();
+        got.sort();
+        if got != want {
+            return Err(format!("options {got:?}, expected {want:?}"));
+        }
+    }
+    if let Some(want) = expect.get("gate").and_then(Value::as_u64)
+        && seen.gate != Some(want as u8)
+    {
+        return Err(format!("gate {:?}, expected {want}", seen.gate));
+    }
+    if let Some(want) = expect.get("questions").and_then(Value::as_u64)
+        && seen.questions != Some(want as usize)
+    {
+        return Err(format!("{:?} questions, expected {want}", seen.questions));
+    }
+    if let Some(want) = expect.get("rejection") {
+        let got = seen.rejection.map(|r| r.id());
+        if got != want.as_str() {
+            return Err(format!("rejection {got:?}, expected {want}"));
+        }
+    }
+    if let Some(want) = expect.get("retry_after").and_then(Value::as_u64)
+        && seen.retry_after != Some(want)
+    {
+        return Err(format!(
+            "retry_after {:?}, expected {want}",
+            seen.retry_after
+        ));
+    }
+    for key in ["registration_required", "reconfirm_due"] {
+        if let Some(want) = expect.get(key).and_then(Value::as_bool) {
+            let got = if key == "registration_required" {
+                seen.registration_required
+            } else {
+                seen.reconfirm_due
+            };
+            if got != Some(want) {
+                return Err(format!("{key} {got:?}, expected {want}"));
+            }
+        }
+    }
+    if let Some(want) = expect.get("registered").and_then(set) {
+        let mut got = seen.registered.clone().unwrap_or_default();
+        got.sort();
+        if got != want {
+            return Err(format!("registered {got:?}, expected {want:?}"));
+        }
+    }
+    if let Some(want) = expect.get("sent").and_then(Value::as_array) {
+        let mut left: Vec<&Message> = sent.iter().collect();
+        for w in want {
+            let pos = left.iter().position(|m| {
+                w.get("channel")
+                    .and_then(Value::as_str)
+                    .is_none_or(|c| c == m.channel.id())
+                    && w.get("to")
+                        .and_then(Value::as_str)
+                        .is_none_or(|t| t == m.to)
+                    && w.get("kind")
+                        .and_then(Value::as_str)
+                        .is_none_or(|k| k == m.kind.id())
+            });
+            match pos {
+                Some(i) => {
+                    left.remove(i);
+                }
+                None => {
+                    return Err(format!(
+                        "expected message {w} not sent; sent {:?}",
+                        sent.iter()
+                            .map(|m| (m.channel.id(), m.kind.id()))
+                            .collect::<Vec<_>>()
+                    ));
+                }
+            }
+        }
+        if !left.is_empty() {
+            return Err(format!(
+                "{} unexpected message(s): {:?}",
+                left.len(),
+                left.iter()
+                    .map(|m| (m.channel.id(), m.kind.id()))
+                    .collect::<Vec<_>>()
+            ));
+        }
+    }
+    if let Some(want) = expect.get("password_is").and_then(Value::as_str) {
+        let user = world
+            .reset_user
+            .clone()
+            .or_else(|| world.registration_user.clone())
+            .ok_or("password_is without a user")?;
+        let got = world
+            .directory
+            .password_of(&UserId::new(user))
+            .ok_or("user vanished")?;
+        if !got.ct_eq(want) {
+            return Err("the directory holds a different password".into());
+        }
+    }
+    Ok(())
+}
+
+pub fn run(case: &Value) -> Outcome {
+    let mut world = build(case)?;
+    for (i, step) in case["steps"]
+        .as_array()
+        .ok_or("no steps")?
+        .iter()
+        .enumerate()
+    {
+        let (seen, sent) = world.step(step).map_err(|e| format!("step {i}: {e}"))?;
+        if let Some(expect) = step.get("expect") {
+            check(expect, &seen, &sent, &world)
+                .map_err(|e| format!("step {i} ({}): {e}", step["do"].as_str().unwrap_or("?")))?;
+        }
+    }
+    Ok(())
+}
