@@ -217,10 +217,18 @@ pub struct Engine {
     options: EngineOptions,
 }
 
-/// A counter key: a kind and the hash of a value, never the value itself.
-fn counter_key(kind: &str, value: &str) -> String {
+/// The counter-store key sspr uses for `kind` and `value`: the kind and a hash of the value,
+/// never the value itself. Kinds: `verify`, `send-phone`, `send-email` (keyed by
+/// [`identifier_hash`]), `send-phone-to`, `send-email-to` (keyed by destination),
+/// `verify-client`, `send-country`, `flows-revoked`.
+pub fn counter_key(kind: &str, value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());
     format!("{kind}:{}", &data_encoding::HEXLOWER.encode(&digest)[..32])
+}
+
+/// The hash of an identifier (trimmed, lower-cased) that keys its failure and send counters.
+pub fn identifier_hash(identifier: &str) -> String {
+    counter_key("id", &identifier.trim().to_lowercase())
 }
 
 enum StepError {
@@ -842,7 +850,7 @@ impl Engine {
             });
         }
         let normalized = identifier.trim().to_lowercase();
-        let counter_id = counter_key("id", &normalized);
+        let counter_id = identifier_hash(identifier);
         let found = self
             .ports
             .directory
@@ -1081,6 +1089,21 @@ impl Engine {
         }
     }
 
+    /// Lifts every failure and send block on `identifier` (a help-desk action), and says so in
+    /// the audit log.
+    pub fn unblock(&self, identifier: &str) -> Result<(), Error> {
+        let id = identifier_hash(identifier);
+        for kind in ["verify", "send-phone", "send-email"] {
+            self.ports.counters.clear(counter_key(kind, &id))?;
+        }
+        let mut warnings = Vec::new();
+        self.audit(
+            AuditEvent::new(self.now()?, AuditKind::AccountUnlocked),
+            &mut warnings,
+        );
+        Ok(())
+    }
+
     // ----- registration -----
 
     /// The check made at every sign-in: must the user register, or re-confirm?
@@ -1176,7 +1199,7 @@ impl Engine {
             id: id.clone(),
             user: user.id.clone(),
             admin: user.admin,
-            counter_id: counter_key("id", &user.username.trim().to_lowercase()),
+            counter_id: identifier_hash(&user.username),
             created_at: now,
             expires_at: now + self.policy.reset().session_ttl_s,
             state: RegistrationState::Registering,

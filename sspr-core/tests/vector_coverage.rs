@@ -13,7 +13,9 @@ fn collect(v: &serde_json::Value, out: &mut BTreeSet<String>) {
                     ("rejection" | "reason", serde_json::Value::String(s)) => {
                         out.insert(s.clone());
                     }
-                    ("reasons", serde_json::Value::Array(a)) => out.extend(a.iter().filter_map(|r| r.as_str().map(str::to_owned))),
+                    ("reasons", serde_json::Value::Array(a)) => {
+                        out.extend(a.iter().filter_map(|r| r.as_str().map(str::to_owned)))
+                    }
                     _ => collect(x, out),
                 }
             }
@@ -34,12 +36,28 @@ fn every_reason_id_is_expected_somewhere() {
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "json") {
-                collect(&serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(), &mut seen);
+                collect(
+                    &serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap(),
+                    &mut seen,
+                );
             }
         }
     }
-    let missing: Vec<&str> = Reason::ALL.iter().map(|r| r.id()).filter(|id| !seen.contains(*id)).collect();
-    assert!(missing.is_empty(), "reason ids no vector expects: {missing:?}");
-    let unknown: Vec<&String> = seen.iter().filter(|s| s.parse::<Reason>().is_err()).collect();
-    assert!(unknown.is_empty(), "vectors expect unknown reason ids: {unknown:?}");
+    let missing: Vec<&str> = Reason::ALL
+        .iter()
+        .map(|r| r.id())
+        .filter(|id| !seen.contains(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "reason ids no vector expects: {missing:?}"
+    );
+    let unknown: Vec<&String> = seen
+        .iter()
+        .filter(|s| s.parse::<Reason>().is_err())
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "vectors expect unknown reason ids: {unknown:?}"
+    );
 }

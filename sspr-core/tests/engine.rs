@@ -1,0 +1,643 @@
+//! The engine over the in-memory ports: races, failing ports, persisted JSON, invariants.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sspr_core::audit::AuditEvent;
+use sspr_core::engine::{Engine, EngineOptions, Ports, ResetOutcome, counter_key, identifier_hash};
+use sspr_core::hashing::HashParams;
+use sspr_core::keyring::KeyRing;
+use sspr_core::memory::*;
+use sspr_core::ports::{
+    AuditSink, CounterStore, Directory, FlowStore, PasswordChange, Record, SecurityInfoStore,
+};
+use sspr_core::reset::ResetInput;
+use sspr_core::{
+    DirectoryUser, EmailAddress, Error, PhoneNumber, Policy, PortError, PortName, Reason,
+    ResetOption, SecretString, SecurityInfo, UserId,
+};
+
+const T0: u64 = 1_750_000_000;
+
+/// Fails the next `n` calls with "unavailable".
+#[derive(Default)]
+struct Faults(AtomicU32);
+impl Faults {
+    fn arm(&self, n: u32) {
+        self.0.store(n, Ordering::SeqCst);
+    }
+    fn hit(&self, port: PortName) -> Result<(), PortError> {
+        let armed = self.0.load(Ordering::SeqCst);
+        if armed > 0 {
+            self.0.store(armed - 1, Ordering::SeqCst);
+            return Err(PortError::unavailable(port, "injected fault"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct FlakyFlows {
+    inner: MemoryFlowStore,
+    save_faults: Faults,
+    conflicts: AtomicU32,
+}
+impl FlowStore for FlakyFlows {
+    fn load(&self, id: String) -> Result<Option<Record>, PortError> {
+        self.inner.load(id)
+    }
+    fn save(
+        &self,
+        id: String,
+        data: String,
+        expected: u64,
+        expires_at: u64,
+    ) -> Result<(), PortError> {
+        self.save_faults.hit(PortName::FlowStore)?;
+        if self.conflicts.load(Ordering::SeqCst) > 0 {
+            self.conflicts.fetch_sub(1, Ordering::SeqCst);
+            return Err(PortError::conflict(PortName::FlowStore));
+        }
+        self.inner.save(id, data, expected, expires_at)
+    }
+    fn delete(&self, id: String) -> Result<(), PortError> {
+        self.inner.delete(id)
+    }
+}
+
+#[derive(Default)]
+struct FlakyDirectory {
+    inner: MemoryDirectory,
+    set_faults: Faults,
+}
+impl Directory for FlakyDirectory {
+    fn find_user(&self, i: String) -> Result<Option<DirectoryUser>, PortError> {
+        self.inner.find_user(i)
+    }
+    fn user(&self, id: UserId) -> Result<Option<DirectoryUser>, PortError> {
+        self.inner.user(id)
+    }
+    fn administrators(&self) -> Result<Vec<DirectoryUser>, PortError> {
+        self.inner.administrators()
+    }
+    fn check_password(&self, id: UserId, p: SecretString) -> Result<bool, PortError> {
+        self.inner.check_password(id, p)
+    }
+    fn set_password(&self, id: UserId, c: PasswordChange) -> Result<(), PortError> {
+        self.set_faults.hit(PortName::Directory)?;
+        self.inner.set_password(id, c)
+    }
+    fn password_history(&self, id: UserId, n: u32) -> Result<Vec<String>, PortError> {
+        self.inner.password_history(id, n)
+    }
+    fn unlock(&self, id: UserId) -> Result<(), PortError> {
+        self.inner.unlock(id)
+    }
+    fn revoke_sessions(&self, id: UserId) -> Result<(), PortError> {
+        self.inner.revoke_sessions(id)
+    }
+}
+
+#[derive(Default)]
+struct FlakyCounters {
+    inner: MemoryCounterStore,
+    faults: Faults,
+}
+impl CounterStore for FlakyCounters {
+    fn increment(&self, k: String, now: u64, w: u64) -> Result<u32, PortError> {
+        self.faults.hit(PortName::CounterStore)?;
+        self.inner.increment(k, now, w)
+    }
+    fn count(&self, k: String, now: u64) -> Result<u32, PortError> {
+        self.inner.count(k, now)
+    }
+    fn block(&self, k: String, until: u64) -> Result<u64, PortError> {
+        self.inner.block(k, until)
+    }
+    fn blocked_until(&self, k: String, now: u64) -> Result<Option<u64>, PortError> {
+        self.inner.blocked_until(k, now)
+    }
+    fn clear(&self, k: String) -> Result<(), PortError> {
+        self.inner.clear(k)
+    }
+}
+
+#[derive(Default)]
+struct FlakyAudit {
+    inner: MemoryAuditSink,
+    faults: Faults,
+}
+impl AuditSink for FlakyAudit {
+    fn record(&self, e: AuditEvent) -> Result<(), PortError> {
+        self.faults.hit(PortName::Audit)?;
+        self.inner.record(e)
+    }
+}
+
+struct World {
+    engine: Engine,
+    clock: Arc<ManualClock>,
+    flows: Arc<FlakyFlows>,
+    directory: Arc<FlakyDirectory>,
+    counters: Arc<FlakyCounters>,
+    notifier: Arc<RecordingNotifier>,
+    audit: Arc<FlakyAudit>,
+    info: Arc<MemorySecurityInfoStore>,
+}
+
+const ALICE: &str = "alice@contoso.example";
+
+fn world(policy: &str) -> World {
+    let clock = Arc::new(ManualClock::new(T0));
+    let directory = Arc::new(FlakyDirectory::default());
+    let info = Arc::new(MemorySecurityInfoStore::new());
+    let alice = UserId::new("u-alice");
+    directory.inner.add_user(
+        DirectoryUser {
+            id: alice.clone(),
+            username: ALICE.into(),
+            first_name: "Alice".into(),
+            last_name: "Smith".into(),
+            org_name: "Contoso".into(),
+            groups: vec![],
+            admin: false,
+        },
+        "Winter-Lantern-58",
+    );
+    let si = SecurityInfo {
+        email: Some(EmailAddress::parse("alice.smith@fabrikam.example").unwrap()),
+        mobile: Some(PhoneNumber::parse("+14255550100").unwrap()),
+        ..Default::default()
+    };
+    info.save(alice, si.to_record(), 0).unwrap();
+    let flows = Arc::new(FlakyFlows::default());
+    let counters = Arc::new(FlakyCounters::default());
+    let notifier = Arc::new(RecordingNotifier::new());
+    let audit = Arc::new(FlakyAudit::default());
+    let ports = Ports {
+        directory: directory.clone(),
+        security_info: info.clone(),
+        flows: flows.clone(),
+        counters: counters.clone(),
+        consume_once: Arc::new(MemoryConsumeOnceSet::new()),
+        notifier: notifier.clone(),
+        captcha: Arc::new(StaticCaptcha::reusable(["ok".to_owned()])),
+        breach: None,
+        audit: Some(audit.clone()),
+        clock: clock.clone(),
+        randomness: Arc::new(SeededRandomness::new(5)),
+    };
+    let mut options = EngineOptions::new(KeyRing::single("k1", vec![3; 32]).unwrap(), "Contoso");
+    options.hash_params = HashParams::insecure_for_tests();
+    World {
+        engine: Engine::new(Policy::parse(policy).unwrap(), ports, options),
+        clock,
+        flows,
+        directory,
+        counters,
+        notifier,
+        audit,
+        info,
+    }
+}
+
+fn last_code(w: &World) -> String {
+    w.notifier
+        .messages()
+        .iter()
+        .rev()
+        .find_map(|m| m.code.as_ref().map(|c| c.expose().to_owned()))
+        .expect("a code was delivered")
+}
+
+fn to_code_entry(w: &World) -> String {
+    let o = w.engine.start_reset(ALICE, "ok", None).unwrap();
+    let id = o.view.unwrap().flow_id;
+    w.clock.advance(5);
+    let o = w
+        .engine
+        .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+        .unwrap();
+    assert_eq!(o.view.unwrap().state, "enter_code");
+    id
+}
+
+fn state(o: &ResetOutcome) -> &str {
+    &o.view.as_ref().unwrap().state
+}
+
+#[test]
+fn racing_submissions_of_one_code_pass_the_gate_once() {
+    let w = world("");
+    let id = to_code_entry(&w);
+    let code = last_code(&w);
+    let outcomes: Vec<ResetOutcome> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..12)
+            .map(|_| {
+                s.spawn(|| {
+                    w.engine
+                        .reset_step(&id, ResetInput::EnterCode(SecretString::new(code.clone())))
+                        .unwrap()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners = outcomes.iter().filter(|o| o.rejection.is_none()).count();
+    assert_eq!(
+        winners,
+        1,
+        "{:?}",
+        outcomes.iter().map(|o| o.rejection).collect::<Vec<_>>()
+    );
+    for o in outcomes.iter().filter(|o| o.rejection.is_some()) {
+        assert!(
+            matches!(
+                o.rejection,
+                Some(Reason::CodeMismatch | Reason::FlowInvalidStep)
+            ),
+            "{:?}",
+            o.rejection
+        );
+    }
+    assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "new_password");
+}
+
+#[test]
+fn a_failing_notifier_leaves_the_flow_as_it_was() {
+    let w = world("");
+    let id = w
+        .engine
+        .start_reset(ALICE, "ok", None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    w.notifier.fail_next(1);
+    let err = w
+        .engine
+        .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Port(PortError {
+                port: PortName::Notifier,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "choose_method");
+    // Retrying straight away works: the failed send did not start a cooldown.
+    let o = w
+        .engine
+        .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+        .unwrap();
+    assert_eq!(state(&o), "enter_code");
+    assert_eq!(w.notifier.messages().len(), 1);
+}
+
+#[test]
+fn a_failing_flow_store_loses_nothing_and_a_lost_compare_and_set_is_retried() {
+    let w = world("");
+    let id = to_code_entry(&w);
+    let code = last_code(&w);
+    w.flows.save_faults.arm(1);
+    let err = w
+        .engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(code.clone())))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Port(PortError {
+                port: PortName::FlowStore,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "enter_code");
+    // The failed step consumed the code: it is gone, as a code shown to anyone should be.
+    let o = w
+        .engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(code)))
+        .unwrap();
+    assert_eq!(o.rejection, Some(Reason::CodeMismatch));
+    // A lost compare-and-set is invisible to the caller.
+    w.clock.advance(60);
+    w.flows.conflicts.store(2, Ordering::SeqCst);
+    let o = w.engine.reset_step(&id, ResetInput::Resend).unwrap();
+    assert_eq!(o.rejection, None);
+    let o = w
+        .engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(last_code(&w))))
+        .unwrap();
+    assert_eq!(state(&o), "new_password");
+}
+
+#[test]
+fn a_failing_directory_at_completion_keeps_the_flow_retryable_and_sets_the_password_once() {
+    let w = world("");
+    let id = to_code_entry(&w);
+    w.engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(last_code(&w))))
+        .unwrap();
+    let pw = || ResetInput::NewPassword {
+        password: SecretString::new("quiet lantern orchard 4417"),
+        confirm: SecretString::new("quiet lantern orchard 4417"),
+    };
+    w.directory.set_faults.arm(1);
+    let err = w.engine.reset_step(&id, pw()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Port(PortError {
+                port: PortName::Directory,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "new_password");
+    assert!(
+        w.directory
+            .inner
+            .password_of(&UserId::new("u-alice"))
+            .unwrap()
+            .ct_eq("Winter-Lantern-58")
+    );
+    let o = w.engine.reset_step(&id, pw()).unwrap();
+    assert_eq!(state(&o), "completed");
+    assert!(o.warnings.is_empty(), "{:?}", o.warnings);
+    assert!(
+        w.directory
+            .inner
+            .password_of(&UserId::new("u-alice"))
+            .unwrap()
+            .ct_eq("quiet lantern orchard 4417")
+    );
+    assert_eq!(
+        w.directory
+            .inner
+            .password_history(UserId::new("u-alice"), 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        w.directory.inner.sessions_revoked(&UserId::new("u-alice")),
+        1
+    );
+    // Never signs the user in, and the completed flow accepts nothing more.
+    assert_eq!(
+        w.engine.reset_step(&id, pw()).unwrap().rejection,
+        Some(Reason::FlowInvalidStep)
+    );
+}
+
+#[test]
+fn failures_after_the_commit_are_warnings() {
+    let w = world("");
+    let id = to_code_entry(&w);
+    w.engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(last_code(&w))))
+        .unwrap();
+    w.notifier.fail_next(5);
+    w.audit.faults.arm(5);
+    let o = w
+        .engine
+        .reset_step(
+            &id,
+            ResetInput::NewPassword {
+                password: SecretString::new("quiet lantern orchard 4417"),
+                confirm: SecretString::new("quiet lantern orchard 4417"),
+            },
+        )
+        .unwrap();
+    assert_eq!(state(&o), "completed");
+    assert!(
+        o.warnings.iter().any(|e| e.port == PortName::Notifier),
+        "{:?}",
+        o.warnings
+    );
+    assert!(
+        o.warnings.iter().any(|e| e.port == PortName::Audit),
+        "{:?}",
+        o.warnings
+    );
+}
+
+#[test]
+fn a_failing_counter_store_refuses_the_step_without_changing_the_flow() {
+    let w = world("");
+    let id = to_code_entry(&w);
+    w.counters.faults.arm(1);
+    let err = w
+        .engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new("00000000")))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Port(PortError {
+            port: PortName::CounterStore,
+            ..
+        })
+    ));
+    let o = w
+        .engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(last_code(&w))))
+        .unwrap();
+    assert_eq!(state(&o), "new_password");
+}
+
+#[test]
+fn hostile_flow_ids_get_typed_errors() {
+    let w = world("");
+    assert!(matches!(
+        w.engine.reset_step("no-such-flow", ResetInput::Cancel),
+        Err(Error::Input(_))
+    ));
+    assert!(matches!(
+        w.engine.reset_step(&"x".repeat(10_000), ResetInput::Cancel),
+        Err(Error::Input(_))
+    ));
+    w.flows
+        .inner
+        .save("garbage".into(), "{not json".into(), 0, u64::MAX)
+        .unwrap();
+    assert!(matches!(
+        w.engine.reset_step("garbage", ResetInput::Cancel),
+        Err(Error::Input(_))
+    ));
+    assert!(matches!(
+        w.engine.start_reset(&"a".repeat(300), "ok", None),
+        Err(Error::Input(_))
+    ));
+    let reg = w
+        .engine
+        .start_registration(ALICE, "Winter-Lantern-58")
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    assert!(matches!(
+        w.engine.reset_step(&reg, ResetInput::Cancel),
+        Err(Error::Input(_))
+    ));
+}
+
+#[test]
+fn unblock_lifts_a_block() {
+    let w = world(r#"{"limits": {"verify_failures": {"max": 1, "window_s": 60, "block_s": 600}}}"#);
+    let id = to_code_entry(&w);
+    let o = w
+        .engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new("00000000")))
+        .unwrap();
+    assert_eq!(o.rejection, Some(Reason::UserBlocked));
+    assert_eq!(o.retry_after, Some(600));
+    assert_eq!(
+        w.counters
+            .inner
+            .count(counter_key("verify", &identifier_hash(ALICE)), T0 + 5)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        state(&w.engine.start_reset(ALICE, "ok", None).unwrap()),
+        "blocked"
+    );
+    w.engine.unblock(" Alice@Contoso.example ").unwrap();
+    assert_eq!(
+        state(&w.engine.start_reset(ALICE, "ok", None).unwrap()),
+        "choose_method"
+    );
+}
+
+#[test]
+fn completing_a_reset_revokes_the_users_other_flows() {
+    let w = world("");
+    let other = w
+        .engine
+        .start_reset(ALICE, "ok", None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    w.clock.advance(1);
+    let id = to_code_entry(&w);
+    w.engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(last_code(&w))))
+        .unwrap();
+    let pw = "quiet lantern orchard 4417";
+    w.engine
+        .reset_step(
+            &id,
+            ResetInput::NewPassword {
+                password: SecretString::new(pw),
+                confirm: SecretString::new(pw),
+            },
+        )
+        .unwrap();
+    let o = w
+        .engine
+        .reset_step(&other, ResetInput::Choose(ResetOption::Email))
+        .unwrap();
+    assert_eq!(o.rejection, Some(Reason::FlowExpired));
+    assert_eq!(state(&o), "expired");
+}
+
+#[test]
+fn deadlines_are_queryable() {
+    let w = world("");
+    let id = w
+        .engine
+        .start_reset(ALICE, "ok", None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    let rec = w.flows.inner.load(id).unwrap().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&rec.data).unwrap();
+    assert_eq!(v["expires_at"], T0 + 900);
+    let flow: sspr_core::reset::ResetFlow = serde_json::from_value(v).unwrap();
+    assert_eq!(flow.next_deadline(), Some(T0 + 900));
+    assert_eq!(flow.block(T0 + 50).next_deadline(), Some(T0 + 50));
+}
+
+/// Persisted JSON of every reset state, compared with `tests/snapshots/`. Run with
+/// `UPDATE_SNAPSHOTS=1` to rewrite them after a deliberate format change (and bump `v`).
+#[test]
+fn persisted_json_matches_the_snapshots() {
+    let w = world(r#"{"reset": {"methods": ["email", "mobile_phone"], "methods_required": 2}}"#);
+    let mut shots: Vec<(&str, String)> = Vec::new();
+    let grab = |w: &World, id: &str| {
+        let rec = w.flows.inner.load(id.to_owned()).unwrap().unwrap();
+        let v: serde_json::Value = serde_json::from_str(&rec.data).unwrap();
+        serde_json::to_string_pretty(&v).unwrap()
+    };
+    let id = w
+        .engine
+        .start_reset(ALICE, "ok", None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    shots.push(("reset-choose_method", grab(&w, &id)));
+    w.engine
+        .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+        .unwrap();
+    shots.push(("reset-enter_code", grab(&w, &id)));
+    w.engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(last_code(&w))))
+        .unwrap();
+    w.engine
+        .reset_step(&id, ResetInput::Choose(ResetOption::MobileText))
+        .unwrap();
+    w.engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(last_code(&w))))
+        .unwrap();
+    shots.push(("reset-new_password", grab(&w, &id)));
+    let reg = w
+        .engine
+        .start_registration(ALICE, "Winter-Lantern-58")
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    let o = w
+        .engine
+        .registration_step(
+            &reg,
+            sspr_core::registration::RegistrationInput::Mobile {
+                number: "+14255550101".into(),
+                via: sspr_core::registration::Via::Text,
+            },
+        )
+        .unwrap();
+    assert_eq!(o.view.unwrap().state, "verifying");
+    shots.push(("registration-verifying", grab(&w, &reg)));
+    let info = w.info.load(UserId::new("u-alice")).unwrap().unwrap().data;
+    shots.push((
+        "security-info",
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&info).unwrap())
+            .unwrap(),
+    ));
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    for (name, json) in shots {
+        let path = dir.join(format!("{name}.json"));
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &json).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            json,
+            want.trim_end(),
+            "{name} changed; the persisted format must stay readable (see {})",
+            path.display()
+        );
+    }
+}
