@@ -16,6 +16,10 @@ if [ -d ../shared/conformance ]; then
   SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-core --test conformance
 fi
 
+echo "== walkthrough (the README's run command)"
+cargo run -q -p sspr-examples --bin walkthrough > target/walkthrough.txt
+grep -q "The directory now holds the new password: true" target/walkthrough.txt
+
 echo "== interop: argon2-cffi and pyotp"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
