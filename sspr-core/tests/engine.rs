@@ -149,6 +149,10 @@ struct World {
 const ALICE: &str = "alice@contoso.example";
 
 fn world(policy: &str) -> World {
+    world_with(policy, |_| {})
+}
+
+fn world_with(policy: &str, tune: impl FnOnce(&mut EngineOptions)) -> World {
     let clock = Arc::new(ManualClock::new(T0));
     let directory = Arc::new(FlakyDirectory::default());
     let info = Arc::new(MemorySecurityInfoStore::new());
@@ -190,6 +194,7 @@ fn world(policy: &str) -> World {
     };
     let mut options = EngineOptions::new(KeyRing::single("k1", vec![3; 32]).unwrap(), "Contoso");
     options.hash_params = HashParams::insecure_for_tests();
+    tune(&mut options);
     World {
         engine: Engine::new(Policy::parse(policy).unwrap(), ports, options),
         clock,
@@ -514,6 +519,94 @@ fn unblock_lifts_a_block() {
     assert_eq!(
         state(&w.engine.start_reset(ALICE, "ok", None).unwrap()),
         "choose_method"
+    );
+}
+
+#[test]
+fn a_client_address_is_limited_across_identifiers() {
+    let w = world_with("", |o| {
+        o.client_limit = Some(sspr_core::policy::Limit::new(2, 3600, 900))
+    });
+    let ip = Some("198.51.100.23");
+    for (i, who) in ["someone@contoso.example", "another@contoso.example"]
+        .iter()
+        .enumerate()
+    {
+        let id = w
+            .engine
+            .start_reset(who, "ok", ip)
+            .unwrap()
+            .view
+            .unwrap()
+            .flow_id;
+        w.engine
+            .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+            .unwrap();
+        let o = w
+            .engine
+            .reset_step(&id, ResetInput::EnterCode(SecretString::new("00000000")))
+            .unwrap();
+        if i == 0 {
+            assert_eq!(o.rejection, Some(Reason::CodeMismatch));
+        } else {
+            assert_eq!(
+                o.rejection,
+                Some(Reason::UserBlocked),
+                "the second identifier from the same client is blocked"
+            );
+            assert_eq!(o.retry_after, Some(900));
+        }
+    }
+    // The same address is blocked for a third identifier; another address is not.
+    assert_eq!(
+        state(
+            &w.engine
+                .start_reset("third@contoso.example", "ok", ip)
+                .unwrap()
+        ),
+        "blocked"
+    );
+    assert_eq!(
+        state(
+            &w.engine
+                .start_reset("third@contoso.example", "ok", Some("192.0.2.1"))
+                .unwrap()
+        ),
+        "choose_method"
+    );
+}
+
+#[test]
+fn a_country_budget_stops_toll_fraud() {
+    let w = world_with(r#"{"limits": {"resend_cooldown_s": 0}}"#, |o| {
+        o.country_budget = Some(sspr_core::engine::CountryBudget {
+            max: 2,
+            window_s: 3600,
+        })
+    });
+    let id = w
+        .engine
+        .start_reset(ALICE, "ok", None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    for _ in 0..2 {
+        let o = w
+            .engine
+            .reset_step(&id, ResetInput::Choose(ResetOption::MobileText))
+            .unwrap();
+        assert_eq!(o.rejection, None);
+    }
+    let o = w
+        .engine
+        .reset_step(&id, ResetInput::Choose(ResetOption::MobileCall))
+        .unwrap();
+    assert_eq!(o.rejection, Some(Reason::UserBlocked));
+    assert_eq!(
+        w.notifier.messages().len(),
+        2,
+        "nothing sent once the budget is spent"
     );
 }
 
