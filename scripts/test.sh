@@ -4,6 +4,8 @@
 # checks against other implementations (argon2-cffi, pyotp) in a Python virtual environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
 
 echo "== rustfmt"
 cargo fmt --all -- --check
@@ -17,11 +19,11 @@ if [ -d ../shared/conformance ]; then
 fi
 
 echo "== walkthrough (the README's run command)"
-cargo run -q -p sspr-examples --bin walkthrough > target/walkthrough.txt
-grep -q "The directory now holds the new password: true" target/walkthrough.txt
+cargo run -q -p sspr-examples --bin walkthrough > "$out/walkthrough.txt"
+grep -q "The directory now holds the new password: true" "$out/walkthrough.txt"
 
 echo "== interop: argon2-cffi and pyotp"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
-cargo run -q -p sspr-core --example interop_fixtures > target/interop-fixtures.json
-.venv/bin/python scripts/interop.py target/interop-fixtures.json
+cargo run -q -p sspr-core --example interop_fixtures > "$out/interop-fixtures.json"
+.venv/bin/python scripts/interop.py "$out/interop-fixtures.json"
