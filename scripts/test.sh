@@ -22,8 +22,19 @@ echo "== walkthrough (the README's run command)"
 cargo run -q -p sspr-examples --bin walkthrough > "$out/walkthrough.txt"
 grep -q "The directory now holds the new password: true" "$out/walkthrough.txt"
 
+echo "== examples: policy and password checkers"
+printf '[reset]\nmethods_required = 3\n' > "$out/bad.toml"
+if cargo run -q -p sspr-examples --bin policy-check -- "$out/bad.toml" > "$out/policy.txt"; then exit 1; fi
+grep -q "field: reset.methods_required" "$out/policy.txt"
+cargo run -q -p sspr-examples --bin password-check -- "violet tugboat ladders whisper" | grep -q "^accepted"
+
 echo "== interop: argon2-cffi and pyotp"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
 cargo run -q -p sspr-core --example interop_fixtures > "$out/interop-fixtures.json"
 .venv/bin/python scripts/interop.py "$out/interop-fixtures.json"
+
+if [ -z "${SSPR_SKIP_FUZZ:-}" ]; then
+  echo "== fuzzing: every target for ${SSPR_FUZZ_SECONDS:-10} s"
+  fuzz/run.sh "${SSPR_FUZZ_SECONDS:-10}"
+fi

@@ -1,0 +1,65 @@
+//! Code and authenticator-code verification on any submitted text and parameters: nothing
+//! panics, a wrong code is never accepted, the right one always is, and TOTP never accepts a
+//! step at or before the last accepted one.
+#![no_main]
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use sspr_core::code::{self, CodeCheck};
+use sspr_core::keyring::{Binding, KeyRing, Purpose};
+use sspr_core::memory::{MemoryConsumeOnceSet, SeededRandomness};
+use sspr_core::otp::OtpAlgorithm;
+use sspr_core::recovery;
+use sspr_core::totp::{self, OtpParams, TotpCheck};
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    seed: u64,
+    digits: u8,
+    submitted: String,
+    secret: Vec<u8>,
+    algorithm: u8,
+    period: u16,
+    skew: u8,
+    now: u64,
+    last_step: Option<u64>,
+}
+
+fuzz_target!(|i: Input| {
+    let rng = SeededRandomness::new(i.seed);
+    let keys = KeyRing::single("k", vec![7; 32]).expect("key");
+    let b = Binding { purpose: Purpose::ResetCode, flow_id: "f", destination: "d" };
+    let digits = 6 + i.digits % 5;
+    let (right, mut issued) = code::issue(&rng, &keys, &b, digits, 1000, 300).expect("issue");
+    let used = MemoryConsumeOnceSet::new();
+    let check = code::check(&mut issued, &keys, &b, &i.submitted, 1001, 3, &used).expect("check");
+    let typed: String = i.submitted.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    assert_eq!(check == CodeCheck::Accepted, typed == right.expose(), "{check:?}");
+    let mut fresh = issued.clone();
+    fresh.attempts = 0;
+    let again = code::check(&mut fresh, &keys, &b, right.expose(), 1002, 3, &MemoryConsumeOnceSet::new()).expect("check");
+    assert_eq!(again, CodeCheck::Accepted);
+
+    let params = OtpParams {
+        algorithm: [OtpAlgorithm::Sha1, OtpAlgorithm::Sha256, OtpAlgorithm::Sha512][usize::from(i.algorithm % 3)],
+        digits,
+        period: u32::from(i.period % 300) + 1,
+    };
+    let now = i.now % (1 << 40);
+    let skew = i.skew % 5;
+    match totp::verify(&i.secret, &params, &i.submitted, now, skew, i.last_step) {
+        TotpCheck::Valid { step } => {
+            assert!(i.last_step.is_none_or(|l| step > l));
+            assert!(step.abs_diff(totp::step_at(now, params.period)) <= u64::from(skew));
+        }
+        TotpCheck::Malformed => assert!(i.submitted.chars().filter(|c| !c.is_whitespace()).count() != usize::from(digits) || i.submitted.chars().any(|c| !c.is_whitespace() && !c.is_ascii_digit())),
+        TotpCheck::Invalid | TotpCheck::Replay => {}
+    }
+    // The current code is accepted whenever its step is newer than the last accepted one.
+    let current = totp::totp(&i.secret, now, &params);
+    if i.last_step.is_none_or(|l| totp::step_at(now, params.period) > l) {
+        assert!(matches!(totp::verify(&i.secret, &params, &current, now, skew, i.last_step), TotpCheck::Valid { .. }));
+    }
+
+    let _ = recovery::normalize(&i.submitted);
+});

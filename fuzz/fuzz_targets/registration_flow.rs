@@ -1,0 +1,78 @@
+//! Arbitrary input sequences against the registration wizard: no panic, registered methods are
+//! always among those allowed, and finishing only succeeds with enough distinct factors.
+#![no_main]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use sspr_core::engine::{Engine, EngineOptions, Ports};
+use sspr_core::hashing::HashParams;
+use sspr_core::keyring::KeyRing;
+use sspr_core::memory::*;
+use sspr_core::registration::{RegistrationInput, Via};
+use sspr_core::{DirectoryUser, Method, Policy, SecretString, UserId};
+
+#[derive(Arbitrary, Debug)]
+enum Op {
+    Email(String),
+    Mobile(String, bool),
+    Office(String),
+    App,
+    Questions(Vec<(u8, String)>),
+    Verify(String),
+    RightCode,
+    Remove(u8),
+    Default(u8),
+    Finish,
+    Cancel,
+}
+
+fuzz_target!(|ops: Vec<Op>| {
+    let clock = Arc::new(ManualClock::new(1_750_000_000));
+    let directory = Arc::new(MemoryDirectory::new());
+    directory.add_user(DirectoryUser { id: UserId::new("u1"), username: "bea@contoso.example".into(), first_name: "Bea".into(), last_name: "Ng".into(), org_name: "Contoso".into(), groups: vec![], admin: false }, "Orchid-Falcon-12");
+    let notifier = Arc::new(RecordingNotifier::new());
+    let ports = Ports {
+        directory,
+        security_info: Arc::new(MemorySecurityInfoStore::new()),
+        flows: Arc::new(MemoryFlowStore::new()),
+        counters: Arc::new(MemoryCounterStore::new()),
+        consume_once: Arc::new(MemoryConsumeOnceSet::new()),
+        notifier: notifier.clone(),
+        captcha: Arc::new(StaticCaptcha::reusable(["ok".to_owned()])),
+        breach: None,
+        audit: None,
+        clock,
+        randomness: Arc::new(SeededRandomness::new(3)),
+    };
+    let policy = Policy::parse(r#"{"reset": {"methods": ["email", "mobile_phone", "security_questions"], "methods_required": 2}}"#).expect("policy");
+    let mut options = EngineOptions::new(KeyRing::single("k", vec![4; 32]).expect("key"), "Contoso");
+    options.hash_params = HashParams::insecure_for_tests();
+    let engine = Engine::new(policy, ports, options);
+    let start = engine.start_registration("bea@contoso.example", "Orchid-Falcon-12").expect("start");
+    let id = start.view.expect("view").flow_id;
+    let questions = sspr_core::questions::PREDEFINED;
+    for op in ops.into_iter().take(48) {
+        let input = match op {
+            Op::Email(a) => RegistrationInput::Email(a),
+            Op::Mobile(n, text) => RegistrationInput::Mobile { number: n, via: if text { Via::Text } else { Via::Call } },
+            Op::Office(n) => RegistrationInput::Office(n),
+            Op::App => RegistrationInput::App { device_id: None },
+            Op::Questions(qs) => RegistrationInput::Questions(qs.into_iter().map(|(i, a)| (questions[usize::from(i) % questions.len()].to_owned(), SecretString::new(a))).collect::<BTreeMap<_, _>>()),
+            Op::Verify(c) => RegistrationInput::Verify(SecretString::new(c)),
+            Op::RightCode => RegistrationInput::Verify(notifier.messages().iter().rev().find_map(|m| m.code.clone()).unwrap_or_default()),
+            Op::Remove(i) => RegistrationInput::Remove(Method::ALL[usize::from(i) % 6]),
+            Op::Default(i) => RegistrationInput::SetDefault(Method::ALL[usize::from(i) % 6]),
+            Op::Finish => RegistrationInput::Finish,
+            Op::Cancel => RegistrationInput::Cancel,
+        };
+        let o = engine.registration_step(&id, input).expect("in-memory ports never fail");
+        let v = o.view.expect("view");
+        assert!(v.registered.iter().all(|m| matches!(m, Method::Email | Method::MobilePhone | Method::SecurityQuestions)), "{:?}", v.registered);
+        if v.state == "done" {
+            assert_eq!(v.still_needed, 0);
+        }
+    }
+});
