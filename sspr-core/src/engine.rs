@@ -115,9 +115,9 @@ impl EngineOptions {
     }
 }
 
-/// The persisted form of any flow.
+/// The persisted form of any flow: `{"reset": {...}}` or `{"registration": {...}}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "flow", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 enum StoredFlow {
     Reset(ResetFlow),
     Registration(RegistrationFlow),
@@ -218,9 +218,9 @@ pub struct Engine {
 }
 
 /// The counter-store key sspr uses for `kind` and `value`: the kind and a hash of the value,
-/// never the value itself. Kinds: `verify`, `send-phone`, `send-email` (keyed by
-/// [`identifier_hash`]), `send-phone-to`, `send-email-to` (keyed by destination),
-/// `verify-client`, `send-country`, `flows-revoked`.
+/// never the value itself. Kinds keyed by a raw value: `send-phone-to`, `send-email-to`
+/// (destination), `verify-client` (client), `send-country` (calling code), `flows-revoked`
+/// (user id). Identifier counters use [`identifier_key`].
 pub fn counter_key(kind: &str, value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());
     format!("{kind}:{}", &data_encoding::HEXLOWER.encode(&digest)[..32])
@@ -229,6 +229,12 @@ pub fn counter_key(kind: &str, value: &str) -> String {
 /// The hash of an identifier (trimmed, lower-cased) that keys its failure and send counters.
 pub fn identifier_hash(identifier: &str) -> String {
     counter_key("id", &identifier.trim().to_lowercase())
+}
+
+/// The counter key of an identifier's counter of `kind` (`verify`, `send-phone`, `send-email`):
+/// the identifier is already hashed, so this only prefixes the kind.
+pub fn identifier_key(kind: &str, identifier_hash: &str) -> String {
+    format!("{kind}:{identifier_hash}")
 }
 
 enum StepError {
@@ -389,9 +395,9 @@ impl Engine {
         now: u64,
     ) -> Result<Option<u64>, PortError> {
         let mut keys = vec![
-            counter_key("verify", counter_id),
-            counter_key("send-phone", counter_id),
-            counter_key("send-email", counter_id),
+            identifier_key("verify", counter_id),
+            identifier_key("send-phone", counter_id),
+            identifier_key("send-email", counter_id),
         ];
         if let Some(c) = client {
             keys.push(counter_key("verify-client", c));
@@ -413,7 +419,7 @@ impl Engine {
     ) -> Result<Option<u64>, PortError> {
         let mut until = None;
         let mut limits = vec![(
-            counter_key("verify", counter_id),
+            identifier_key("verify", counter_id),
             self.policy.limits().verify_failures,
         )];
         if let (Some(c), Some(l)) = (client, self.options.client_limit) {
@@ -445,7 +451,7 @@ impl Engine {
                 ("send-phone", self.policy.limits().phone_sends)
             }
         };
-        let id_key = counter_key(kind, counter_id);
+        let id_key = identifier_key(kind, counter_id);
         let dest_key = counter_key(&format!("{kind}-to"), destination);
         let by_id = self
             .ports
@@ -705,7 +711,7 @@ impl Engine {
             run(self
                 .ports
                 .counters
-                .clear(counter_key(kind, flow.counter_id())));
+                .clear(identifier_key(kind, flow.counter_id())));
         }
         let ttl = self.policy.reset().session_ttl_s;
         run(self
@@ -1016,18 +1022,21 @@ impl Engine {
                     forced = Some((Reason::FlowExpired, None));
                 }
             }
-            let (user, info) = match flow.user() {
-                Some(u) => {
-                    let user = self.ports.directory.user(u.clone())?;
-                    (user, Some(self.load_info(u)?))
-                }
-                None => (None, None),
-            };
-            let verdict = match (&input, &user) {
-                (ResetInput::NewPassword { password, confirm }, Some(user))
+            let info = flow.user().map(|u| self.load_info(u)).transpose()?;
+            // Only the new-password step needs the directory's view of the user.
+            let verdict = match (&input, flow.user()) {
+                (ResetInput::NewPassword { password, confirm }, Some(u))
                     if flow.state == ResetState::NewPassword && forced.is_none() =>
                 {
-                    Some(self.evaluate_password(user, password, confirm)?)
+                    let user =
+                        self.ports
+                            .directory
+                            .user(u.clone())?
+                            .ok_or(InputError::Malformed {
+                                what: "flow id",
+                                problem: "the flow's user no longer exists",
+                            })?;
+                    Some(self.evaluate_password(&user, password, confirm)?)
                 }
                 _ => None,
             };
@@ -1094,7 +1103,7 @@ impl Engine {
     pub fn unblock(&self, identifier: &str) -> Result<(), Error> {
         let id = identifier_hash(identifier);
         for kind in ["verify", "send-phone", "send-email"] {
-            self.ports.counters.clear(counter_key(kind, &id))?;
+            self.ports.counters.clear(identifier_key(kind, &id))?;
         }
         let mut warnings = Vec::new();
         self.audit(

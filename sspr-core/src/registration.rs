@@ -94,7 +94,7 @@ impl Pending {
 
 /// Where a registration stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum RegistrationState {
     /// Choosing what to register.
     Registering,
@@ -142,7 +142,6 @@ pub struct RegistrationFlow {
     /// When it expires.
     pub expires_at: u64,
     /// Where it stands.
-    #[serde(flatten)]
     pub state: RegistrationState,
 }
 

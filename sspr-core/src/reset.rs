@@ -74,7 +74,7 @@ pub enum Challenge {
 
 /// Where a reset flow stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ResetState {
     /// Choosing a contact method for the current gate.
     ChooseMethod,
@@ -171,7 +171,6 @@ pub struct ResetFlow {
     #[serde(default)]
     pub last_sends: BTreeMap<String, u64>,
     /// Where the flow stands.
-    #[serde(flatten)]
     pub state: ResetState,
 }
 

@@ -149,11 +149,11 @@ impl fmt::Debug for SecurityInfo {
     }
 }
 
+/// The stored record: `{"v": 1, "info": {...}}`.
 #[derive(Serialize, Deserialize)]
 struct Envelope<T> {
     v: u16,
-    #[serde(flatten)]
-    body: T,
+    info: T,
 }
 
 impl SecurityInfo {
@@ -184,7 +184,7 @@ impl SecurityInfo {
     pub fn to_record(&self) -> String {
         serde_json::to_string(&Envelope {
             v: SECURITY_INFO_FORMAT,
-            body: self,
+            info: self,
         })
         .unwrap_or_default()
     }
@@ -207,7 +207,7 @@ impl SecurityInfo {
                 problem: format!("format {} is not supported", env.v),
             });
         }
-        Ok(env.body)
+        Ok(env.info)
     }
 }
 
@@ -241,7 +241,7 @@ mod tests {
     fn record_round_trips_and_is_versioned() {
         let info = sample();
         let rec = info.to_record();
-        assert!(rec.starts_with("{\"v\":1,"), "{rec}");
+        assert!(rec.starts_with("{\"v\":1,\"info\":{"), "{rec}");
         assert_eq!(SecurityInfo::from_record(&rec).unwrap(), info);
         let future = rec.replacen("\"v\":1", "\"v\":9", 1);
         assert!(matches!(
@@ -253,7 +253,7 @@ mod tests {
             Err(InputError::CorruptRecord { .. })
         ));
         assert!(matches!(
-            SecurityInfo::from_record("{\"v\":1,\"email\":\"not an address\"}"),
+            SecurityInfo::from_record("{\"v\":1,\"info\":{\"email\":\"not an address\"}}"),
             Err(InputError::CorruptRecord { .. })
         ));
     }

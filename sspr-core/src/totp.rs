@@ -66,37 +66,55 @@ impl OtpParams {
     }
 }
 
-fn mac_bytes(algorithm: OtpAlgorithm, key: &[u8], msg: &[u8]) -> Vec<u8> {
-    fn run<M: Mac + KeyInit>(key: &[u8], msg: &[u8]) -> Vec<u8> {
-        match <M as KeyInit>::new_from_slice(key) {
-            Ok(mut m) => {
-                m.update(msg);
-                m.finalize().into_bytes().to_vec()
+/// A keyed HMAC for one secret, set up once and cloned per counter (saves re-hashing the key).
+enum Keyed {
+    Sha1(Hmac<sha1::Sha1>),
+    Sha256(Hmac<sha2::Sha256>),
+    Sha512(Hmac<sha2::Sha512>),
+}
+
+impl Keyed {
+    fn new(algorithm: OtpAlgorithm, key: &[u8]) -> Option<Self> {
+        Some(match algorithm {
+            OtpAlgorithm::Sha1 => {
+                Self::Sha1(<Hmac<sha1::Sha1> as KeyInit>::new_from_slice(key).ok()?)
             }
-            // HMAC takes keys of any length; this arm exists only to stay panic-free.
-            Err(_) => Vec::new(),
-        }
+            OtpAlgorithm::Sha256 => {
+                Self::Sha256(<Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key).ok()?)
+            }
+            OtpAlgorithm::Sha512 => {
+                Self::Sha512(<Hmac<sha2::Sha512> as KeyInit>::new_from_slice(key).ok()?)
+            }
+        })
     }
-    match algorithm {
-        OtpAlgorithm::Sha1 => run::<Hmac<sha1::Sha1>>(key, msg),
-        OtpAlgorithm::Sha256 => run::<Hmac<sha2::Sha256>>(key, msg),
-        OtpAlgorithm::Sha512 => run::<Hmac<sha2::Sha512>>(key, msg),
+
+    /// The RFC 4226 value (before zero-padding) for `counter`.
+    fn value(&self, counter: u64, digits: u8) -> u64 {
+        fn truncate(h: &[u8], digits: u8) -> u64 {
+            let off = usize::from(h[h.len() - 1] & 0x0f);
+            let bin = (u64::from(h[off] & 0x7f) << 24)
+                | (u64::from(h[off + 1]) << 16)
+                | (u64::from(h[off + 2]) << 8)
+                | u64::from(h[off + 3]);
+            bin % 10u64.pow(u32::from(digits))
+        }
+        let msg = counter.to_be_bytes();
+        match self {
+            Self::Sha1(m) => truncate(&m.clone().chain_update(msg).finalize().into_bytes(), digits),
+            Self::Sha256(m) => {
+                truncate(&m.clone().chain_update(msg).finalize().into_bytes(), digits)
+            }
+            Self::Sha512(m) => {
+                truncate(&m.clone().chain_update(msg).finalize().into_bytes(), digits)
+            }
+        }
     }
 }
 
 /// The HOTP value for `counter` (RFC 4226 §5.3), zero-padded to `digits` (clamped to 6–10).
 pub fn hotp(secret: &[u8], counter: u64, algorithm: OtpAlgorithm, digits: u8) -> String {
     let digits = digits.clamp(6, 10);
-    let h = mac_bytes(algorithm, secret, &counter.to_be_bytes());
-    let Some(&last) = h.last() else {
-        return "0".repeat(usize::from(digits));
-    };
-    let off = usize::from(last & 0x0f);
-    let bin = (u64::from(h[off] & 0x7f) << 24)
-        | (u64::from(h[off + 1]) << 16)
-        | (u64::from(h[off + 2]) << 8)
-        | u64::from(h[off + 3]);
-    let value = bin % 10u64.pow(u32::from(digits));
+    let value = Keyed::new(algorithm, secret).map_or(0, |k| k.value(counter, digits));
     format!("{value:0width$}", width = usize::from(digits))
 }
 
@@ -162,6 +180,13 @@ pub fn verify(
     if code.len() != usize::from(params.digits) || !code.bytes().all(|b| b.is_ascii_digit()) {
         return TotpCheck::Malformed;
     }
+    // Only digits of the right count reach here, so the value fits a u64 (at most 10 digits).
+    let submitted: u64 = code
+        .bytes()
+        .fold(0, |acc, b| acc * 10 + u64::from(b - b'0'));
+    let Some(keyed) = Keyed::new(params.algorithm, secret) else {
+        return TotpCheck::Invalid;
+    };
     let origin = step_at(now, params.period);
     let skew = u64::from(skew);
     // Candidates ordered by distance from the current step: 0, -1, +1, -2, +2, …
@@ -176,8 +201,7 @@ pub fn verify(
     let mut found_old = subtle::Choice::from(0);
     let mut best = 0u64;
     for &step in &candidates {
-        let expected = hotp(secret, step, params.algorithm, params.digits);
-        let hit = expected.as_bytes().ct_eq(code.as_bytes());
+        let hit = keyed.value(step, params.digits).ct_eq(&submitted);
         let is_new = subtle::Choice::from(u8::from(last_step.is_none_or(|l| step > l)));
         let take = hit & is_new & !found_new;
         best = u64::conditional_select(&best, &step, take);

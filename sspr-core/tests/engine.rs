@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sspr_core::audit::AuditEvent;
-use sspr_core::engine::{Engine, EngineOptions, Ports, ResetOutcome, counter_key, identifier_hash};
+use sspr_core::engine::{
+    Engine, EngineOptions, Ports, ResetOutcome, identifier_hash, identifier_key,
+};
 use sspr_core::hashing::HashParams;
 use sspr_core::keyring::KeyRing;
 use sspr_core::memory::*;
@@ -507,7 +509,7 @@ fn unblock_lifts_a_block() {
     assert_eq!(
         w.counters
             .inner
-            .count(counter_key("verify", &identifier_hash(ALICE)), T0 + 5)
+            .count(identifier_key("verify", &identifier_hash(ALICE)), T0 + 5)
             .unwrap(),
         1
     );
@@ -655,8 +657,8 @@ fn deadlines_are_queryable() {
         .flow_id;
     let rec = w.flows.inner.load(id).unwrap().unwrap();
     let v: serde_json::Value = serde_json::from_str(&rec.data).unwrap();
-    assert_eq!(v["expires_at"], T0 + 900);
-    let flow: sspr_core::reset::ResetFlow = serde_json::from_value(v).unwrap();
+    assert_eq!(v["reset"]["expires_at"], T0 + 900);
+    let flow: sspr_core::reset::ResetFlow = serde_json::from_value(v["reset"].clone()).unwrap();
     assert_eq!(flow.next_deadline(), Some(T0 + 900));
     assert_eq!(flow.block(T0 + 50).next_deadline(), Some(T0 + 50));
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use sspr_core::engine::{Engine, EngineOptions, Ports, counter_key, identifier_hash};
+use sspr_core::engine::{Engine, EngineOptions, Ports, identifier_hash, identifier_key};
 use sspr_core::hashing::HashParams;
 use sspr_core::keyring::KeyRing;
 use sspr_core::memory::*;
@@ -186,7 +186,7 @@ fn run(w: &World, identifier: &str, ops: &[Op]) -> (Vec<Observed>, String) {
         let now = sspr_core::ports::Clock::now(w.clock.as_ref()).unwrap();
         let failures = w
             .counters
-            .count(counter_key("verify", &identifier_hash(identifier)), now)
+            .count(identifier_key("verify", &identifier_hash(identifier)), now)
             .unwrap();
         if v.state != "completed" {
             assert!(
@@ -211,7 +211,7 @@ proptest! {
         let w = world(POLICY);
         let (_, data) = run(&w, ALICE, &ops);
         let v: serde_json::Value = serde_json::from_str(&data).unwrap();
-        let flow: ResetFlow = serde_json::from_value(v).unwrap();
+        let flow: ResetFlow = serde_json::from_value(v["reset"].clone()).unwrap();
         let mut factors: Vec<Factor> = flow.passed.clone();
         factors.sort_unstable();
         factors.dedup();

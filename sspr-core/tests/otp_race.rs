@@ -106,7 +106,7 @@ fn no_app_or_no_record_is_invalid_and_corrupt_records_are_errors() {
     );
     let broken = UserId::new("broken");
     store
-        .save(broken.clone(), "{\"v\":1,\"app\":7}".into(), 0)
+        .save(broken.clone(), "{\"v\":1,\"info\":{\"app\":7}}".into(), 0)
         .unwrap();
     assert!(matches!(
         totp::verify_and_record(&store, &broken, "123456", NOW, 1),

@@ -126,7 +126,7 @@ fn errors_never_echo_input() {
         .into(),
     );
     errors.push(
-        SecurityInfo::from_record(&format!("{{\"v\":1,\"email\":\"{EMAIL}!\"}}"))
+        SecurityInfo::from_record(&format!("{{\"v\":1,\"info\":{{\"email\":\"{EMAIL}!\"}}}}"))
             .unwrap_err()
             .into(),
     );

@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use super::lock;
@@ -17,11 +17,18 @@ struct Entry {
     sessions_revoked: u32,
 }
 
-/// An in-memory user directory. It keeps each current password as a (zeroised, redacted)
-/// secret so tests can check what was set; a real directory keeps only its own hash.
+/// An in-memory user directory, indexed by id and by lower-cased username. It keeps each current
+/// password as a (zeroised, redacted) secret so tests can check what was set; a real directory
+/// keeps only its own hash.
 #[derive(Debug, Default)]
 pub struct MemoryDirectory {
-    entries: Mutex<Vec<Entry>>,
+    entries: Mutex<Index>,
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    by_id: HashMap<UserId, Entry>,
+    by_name: HashMap<String, UserId>,
 }
 
 impl MemoryDirectory {
@@ -32,67 +39,68 @@ impl MemoryDirectory {
 
     /// Adds a user with a current password (replacing any user with the same id).
     pub fn add_user(&self, user: DirectoryUser, password: &str) {
-        let mut entries = lock(&self.entries);
-        entries.retain(|e| e.user.id != user.id);
-        entries.push(Entry {
-            user,
-            password: SecretString::new(password),
-            history: Vec::new(),
-            applied_changes: HashSet::new(),
-            locked: false,
-            sessions_revoked: 0,
-        });
+        let mut index = lock(&self.entries);
+        if let Some(old) = index.by_id.remove(&user.id) {
+            index.by_name.remove(&old.user.username.to_lowercase());
+        }
+        index
+            .by_name
+            .insert(user.username.trim().to_lowercase(), user.id.clone());
+        index.by_id.insert(
+            user.id.clone(),
+            Entry {
+                user,
+                password: SecretString::new(password),
+                history: Vec::new(),
+                applied_changes: HashSet::new(),
+                locked: false,
+                sessions_revoked: 0,
+            },
+        );
+    }
+
+    fn read<T>(&self, id: &UserId, f: impl FnOnce(&Entry) -> T) -> Option<T> {
+        lock(&self.entries).by_id.get(id).map(f)
     }
 
     /// Replaces the user's password history (PHC hashes, newest first).
     pub fn set_history(&self, id: &UserId, history: Vec<String>) {
-        if let Some(e) = lock(&self.entries).iter_mut().find(|e| &e.user.id == id) {
+        if let Some(e) = lock(&self.entries).by_id.get_mut(id) {
             e.history = history;
         }
     }
 
     /// The user's current password.
     pub fn password_of(&self, id: &UserId) -> Option<SecretString> {
-        lock(&self.entries)
-            .iter()
-            .find(|e| &e.user.id == id)
-            .map(|e| e.password.clone())
+        self.read(id, |e| e.password.clone())
     }
 
     /// Marks the account as locked out of sign-in.
     pub fn lock_account(&self, id: &UserId) {
-        if let Some(e) = lock(&self.entries).iter_mut().find(|e| &e.user.id == id) {
+        if let Some(e) = lock(&self.entries).by_id.get_mut(id) {
             e.locked = true;
         }
     }
 
     /// Whether the account is locked out of sign-in.
     pub fn is_locked(&self, id: &UserId) -> bool {
-        lock(&self.entries)
-            .iter()
-            .any(|e| &e.user.id == id && e.locked)
+        self.read(id, |e| e.locked).unwrap_or(false)
     }
 
     /// How many times the user's sessions were revoked.
     pub fn sessions_revoked(&self, id: &UserId) -> u32 {
-        lock(&self.entries)
-            .iter()
-            .find(|e| &e.user.id == id)
-            .map_or(0, |e| e.sessions_revoked)
+        self.read(id, |e| e.sessions_revoked).unwrap_or(0)
     }
 
     fn with_user<T>(&self, id: &UserId, f: impl FnOnce(&mut Entry) -> T) -> Result<T, PortError> {
-        let mut entries = lock(&self.entries);
-        let e = entries
-            .iter_mut()
-            .find(|e| &e.user.id == id)
-            .ok_or_else(|| {
-                PortError::new(
-                    crate::PortName::Directory,
-                    crate::PortErrorKind::Rejected,
-                    "no such user",
-                )
-            })?;
+        let mut index = lock(&self.entries);
+        let e = index.by_id.get_mut(id).ok_or_else(|| {
+            PortError::new(
+                crate::PortName::Directory,
+                crate::PortErrorKind::Rejected,
+                "no such user",
+            )
+        })?;
         Ok(f(e))
     }
 }
@@ -100,32 +108,31 @@ impl MemoryDirectory {
 impl Directory for MemoryDirectory {
     fn find_user(&self, identifier: String) -> Result<Option<DirectoryUser>, PortError> {
         let wanted = identifier.trim().to_lowercase();
-        Ok(lock(&self.entries)
-            .iter()
-            .find(|e| e.user.username.to_lowercase() == wanted)
+        let index = lock(&self.entries);
+        Ok(index
+            .by_name
+            .get(&wanted)
+            .and_then(|id| index.by_id.get(id))
             .map(|e| e.user.clone()))
     }
 
     fn user(&self, id: UserId) -> Result<Option<DirectoryUser>, PortError> {
-        Ok(lock(&self.entries)
-            .iter()
-            .find(|e| e.user.id == id)
-            .map(|e| e.user.clone()))
+        Ok(self.read(&id, |e| e.user.clone()))
     }
 
     fn administrators(&self) -> Result<Vec<DirectoryUser>, PortError> {
-        Ok(lock(&self.entries)
-            .iter()
+        let mut admins: Vec<DirectoryUser> = lock(&self.entries)
+            .by_id
+            .values()
             .filter(|e| e.user.admin)
             .map(|e| e.user.clone())
-            .collect())
+            .collect();
+        admins.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(admins)
     }
 
     fn check_password(&self, id: UserId, password: SecretString) -> Result<bool, PortError> {
-        Ok(lock(&self.entries)
-            .iter()
-            .find(|e| e.user.id == id)
-            .is_some_and(|e| e.password == password))
+        Ok(self.read(&id, |e| e.password == password).unwrap_or(false))
     }
 
     fn set_password(&self, id: UserId, change: PasswordChange) -> Result<(), PortError> {
@@ -138,10 +145,10 @@ impl Directory for MemoryDirectory {
     }
 
     fn password_history(&self, id: UserId, limit: u32) -> Result<Vec<String>, PortError> {
-        Ok(lock(&self.entries)
-            .iter()
-            .find(|e| e.user.id == id)
-            .map(|e| e.history.iter().take(limit as usize).cloned().collect())
+        Ok(self
+            .read(&id, |e| {
+                e.history.iter().take(limit as usize).cloned().collect()
+            })
             .unwrap_or_default())
     }
 
