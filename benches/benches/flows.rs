@@ -15,7 +15,7 @@ use std::time::Instant;
 use argon2::{PasswordHasher, PasswordVerifier};
 use sspr_benches::{fmt, measure, row};
 use sspr_core::code;
-use sspr_core::engine::{Engine, EngineOptions, Ports};
+use sspr_core::engine::{Engine, EngineOptions};
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::keyring::{Binding, KeyRing, Purpose};
 use sspr_core::memory::*;
@@ -28,11 +28,10 @@ use sspr_core::{
 };
 
 fn engine(users: usize) -> (Engine, Arc<RecordingNotifier>, Arc<ManualClock>) {
-    let directory = Arc::new(MemoryDirectory::new());
-    let info = Arc::new(MemorySecurityInfoStore::new());
+    let mem = MemoryPorts::new(1_750_000_000, 1, "ok");
     for i in 0..users {
         let id = UserId::new(format!("u{i}"));
-        directory.add_user(
+        mem.directory.add_user(
             DirectoryUser {
                 id: id.clone(),
                 username: format!("user{i}@contoso.example"),
@@ -49,29 +48,14 @@ fn engine(users: usize) -> (Engine, Arc<RecordingNotifier>, Arc<ManualClock>) {
             mobile: PhoneNumber::parse("+14255550100").ok(),
             ..Default::default()
         };
-        info.save(id, si.to_record(), 0).unwrap();
+        mem.security_info.save(id, si.to_record(), 0).unwrap();
     }
-    let notifier = Arc::new(RecordingNotifier::new());
-    let clock = Arc::new(ManualClock::new(1_750_000_000));
-    let ports = Ports {
-        directory,
-        security_info: info,
-        flows: Arc::new(MemoryFlowStore::new()),
-        counters: Arc::new(MemoryCounterStore::new()),
-        consume_once: Arc::new(MemoryConsumeOnceSet::new()),
-        notifier: notifier.clone(),
-        captcha: Arc::new(StaticCaptcha::reusable(["ok".to_owned()])),
-        breach: None,
-        audit: None,
-        clock: clock.clone(),
-        randomness: Arc::new(SeededRandomness::new(1)),
-    };
     let mut options = EngineOptions::new(KeyRing::single("k", vec![5; 32]).unwrap(), "Contoso");
     options.hash_params = HashParams::insecure_for_tests();
     (
-        Engine::new(Policy::default(), ports, options),
-        notifier,
-        clock,
+        Engine::new(Policy::default(), mem.ports(), options),
+        mem.notifier.clone(),
+        mem.clock.clone(),
     )
 }
 

@@ -3,11 +3,10 @@
 #![no_main]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sspr_core::engine::{Engine, EngineOptions, Ports};
+use sspr_core::engine::{Engine, EngineOptions};
 use sspr_core::hashing::HashParams;
 use sspr_core::keyring::KeyRing;
 use sspr_core::memory::*;
@@ -30,23 +29,10 @@ enum Op {
 }
 
 fuzz_target!(|ops: Vec<Op>| {
-    let clock = Arc::new(ManualClock::new(1_750_000_000));
-    let directory = Arc::new(MemoryDirectory::new());
-    directory.add_user(DirectoryUser { id: UserId::new("u1"), username: "bea@contoso.example".into(), first_name: "Bea".into(), last_name: "Ng".into(), org_name: "Contoso".into(), groups: vec![], admin: false }, "Orchid-Falcon-12");
-    let notifier = Arc::new(RecordingNotifier::new());
-    let ports = Ports {
-        directory,
-        security_info: Arc::new(MemorySecurityInfoStore::new()),
-        flows: Arc::new(MemoryFlowStore::new()),
-        counters: Arc::new(MemoryCounterStore::new()),
-        consume_once: Arc::new(MemoryConsumeOnceSet::new()),
-        notifier: notifier.clone(),
-        captcha: Arc::new(StaticCaptcha::reusable(["ok".to_owned()])),
-        breach: None,
-        audit: None,
-        clock,
-        randomness: Arc::new(SeededRandomness::new(3)),
-    };
+    let mem = MemoryPorts::new(1_750_000_000, 3, "ok");
+    mem.directory.add_user(DirectoryUser { id: UserId::new("u1"), username: "bea@contoso.example".into(), first_name: "Bea".into(), last_name: "Ng".into(), org_name: "Contoso".into(), groups: vec![], admin: false }, "Orchid-Falcon-12");
+    let notifier = mem.notifier.clone();
+    let ports = mem.ports();
     let policy = Policy::parse(r#"{"reset": {"methods": ["email", "mobile_phone", "security_questions"], "methods_required": 2}}"#).expect("policy");
     let mut options = EngineOptions::new(KeyRing::single("k", vec![4; 32]).expect("key"), "Contoso");
     options.hash_params = HashParams::insecure_for_tests();

@@ -4,11 +4,10 @@
 #![no_main]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sspr_core::engine::{Engine, EngineOptions, Ports};
+use sspr_core::engine::{Engine, EngineOptions};
 use sspr_core::hashing::HashParams;
 use sspr_core::keyring::KeyRing;
 use sspr_core::memory::*;
@@ -39,27 +38,13 @@ struct Input {
 }
 
 fuzz_target!(|input: Input| {
-    let clock = Arc::new(ManualClock::new(1_750_000_000));
-    let directory = Arc::new(MemoryDirectory::new());
-    let info = Arc::new(MemorySecurityInfoStore::new());
+    let mem = MemoryPorts::new(1_750_000_000, 1, "ok");
+    let (clock, directory, notifier) = (mem.clock.clone(), mem.directory.clone(), mem.notifier.clone());
     let user = UserId::new("u1");
     directory.add_user(DirectoryUser { id: user.clone(), username: "alice@contoso.example".into(), first_name: "Alice".into(), last_name: "Smith".into(), org_name: "Contoso".into(), groups: vec![], admin: false }, "Winter-Lantern-58");
     let si = SecurityInfo { email: EmailAddress::parse("a.s@fabrikam.example").ok(), mobile: PhoneNumber::parse("+14255550100").ok(), ..Default::default() };
-    info.save(user.clone(), si.to_record(), 0).expect("seed");
-    let notifier = Arc::new(RecordingNotifier::new());
-    let ports = Ports {
-        directory: directory.clone(),
-        security_info: info,
-        flows: Arc::new(MemoryFlowStore::new()),
-        counters: Arc::new(MemoryCounterStore::new()),
-        consume_once: Arc::new(MemoryConsumeOnceSet::new()),
-        notifier: notifier.clone(),
-        captcha: Arc::new(StaticCaptcha::reusable(["ok".to_owned()])),
-        breach: None,
-        audit: None,
-        clock: clock.clone(),
-        randomness: Arc::new(SeededRandomness::new(1)),
-    };
+    mem.security_info.save(user.clone(), si.to_record(), 0).expect("seed");
+    let ports = mem.ports();
     let policy = if input.two_gates { r#"{"reset": {"methods": ["email", "mobile_phone"], "methods_required": 2}}"# } else { "{}" };
     let mut options = EngineOptions::new(KeyRing::single("k", vec![2; 32]).expect("key"), "Contoso");
     options.hash_params = HashParams::insecure_for_tests();

@@ -682,18 +682,16 @@ impl Engine {
         subject: Option<String>,
         now: u64,
     ) -> Result<Message, PortError> {
-        Ok(Message {
-            id: Entropy::new(self.ports.randomness.as_ref()).token()?,
+        let mut m = Message::new(
+            Entropy::new(self.ports.randomness.as_ref()).token()?,
             channel,
             to,
             kind,
             user,
-            code: None,
-            approval: None,
-            subject,
-            revoke_token: None,
-            created_at: now,
-        })
+            now,
+        );
+        m.subject = subject;
+        Ok(m)
     }
 
     /// After a completed reset: notify, revoke sessions and the user's other flows, clear counters.

@@ -480,18 +480,15 @@ impl RegistrationFlow {
             ctx.now,
             ctx.policy.codes().ttl_s,
         )?;
-        let message = Message {
-            id: ctx.entropy.token()?,
+        let mut message = Message::new(
+            ctx.entropy.token()?,
             channel,
-            to: to.clone(),
-            kind: MessageKind::Code,
-            user: self.user.clone(),
-            code: Some(code),
-            approval: None,
-            subject: None,
-            revoke_token: None,
-            created_at: ctx.now,
-        };
+            to.clone(),
+            MessageKind::Code,
+            self.user.clone(),
+            ctx.now,
+        );
+        message.code = Some(code);
         self.state = RegistrationState::Verifying {
             pending: pending(issued),
         };

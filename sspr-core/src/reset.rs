@@ -559,18 +559,10 @@ impl ResetFlow {
         code: Option<SecretString>,
         approval: Option<crate::ports::Approval>,
     ) -> Result<Message, PortError> {
-        Ok(Message {
-            id: ctx.entropy.token()?,
-            channel,
-            to,
-            kind,
-            user,
-            code,
-            approval,
-            subject: None,
-            revoke_token: None,
-            created_at: ctx.now,
-        })
+        let mut m = Message::new(ctx.entropy.token()?, channel, to, kind, user, ctx.now);
+        m.code = code;
+        m.approval = approval;
+        Ok(m)
     }
 
     fn draw_questions(&self, ctx: &mut ResetContext<'_>) -> Result<Vec<String>, PortError> {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use sspr_core::engine::{Engine, EngineOptions, Ports, identifier_hash, identifier_key};
+use sspr_core::engine::{Engine, EngineOptions, identifier_hash, identifier_key};
 use sspr_core::hashing::HashParams;
 use sspr_core::keyring::KeyRing;
 use sspr_core::memory::*;
@@ -66,10 +66,8 @@ struct World {
 }
 
 fn world(policy: &str) -> World {
-    let clock = Arc::new(ManualClock::new(T0));
-    let directory = Arc::new(MemoryDirectory::new());
-    let info = Arc::new(MemorySecurityInfoStore::new());
-    directory.add_user(
+    let mem = MemoryPorts::new(T0, 9, "ok");
+    mem.directory.add_user(
         DirectoryUser {
             id: UserId::new("u1"),
             username: ALICE.into(),
@@ -86,33 +84,18 @@ fn world(policy: &str) -> World {
         mobile: Some(PhoneNumber::parse("+14255550100").unwrap()),
         ..Default::default()
     };
-    info.save(UserId::new("u1"), si.to_record(), 0).unwrap();
-    let flows = Arc::new(MemoryFlowStore::new());
-    let counters = Arc::new(MemoryCounterStore::new());
-    let notifier = Arc::new(RecordingNotifier::new());
-    let audit = Arc::new(MemoryAuditSink::new());
-    let ports = Ports {
-        directory,
-        security_info: info,
-        flows: flows.clone(),
-        counters: counters.clone(),
-        consume_once: Arc::new(MemoryConsumeOnceSet::new()),
-        notifier: notifier.clone(),
-        captcha: Arc::new(StaticCaptcha::reusable(["ok".to_owned()])),
-        breach: None,
-        audit: Some(audit.clone()),
-        clock: clock.clone(),
-        randomness: Arc::new(SeededRandomness::new(9)),
-    };
+    mem.security_info
+        .save(UserId::new("u1"), si.to_record(), 0)
+        .unwrap();
     let mut options = EngineOptions::new(KeyRing::single("k", vec![1; 32]).unwrap(), "Contoso");
     options.hash_params = HashParams::insecure_for_tests();
     World {
-        engine: Engine::new(Policy::parse(policy).unwrap(), ports, options),
-        clock,
-        flows,
-        counters,
-        notifier,
-        audit,
+        engine: Engine::new(Policy::parse(policy).unwrap(), mem.ports(), options),
+        clock: mem.clock.clone(),
+        flows: mem.flows.clone(),
+        counters: mem.counters.clone(),
+        notifier: mem.notifier.clone(),
+        audit: mem.audit.clone(),
     }
 }
 

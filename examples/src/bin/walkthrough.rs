@@ -9,7 +9,7 @@
 use std::error::Error;
 use std::sync::Arc;
 
-use sspr_core::engine::{Engine, EngineOptions, Ports, RegistrationOutcome, ResetOutcome};
+use sspr_core::engine::{Engine, EngineOptions, RegistrationOutcome, ResetOutcome};
 use sspr_core::keyring::KeyRing;
 use sspr_core::memory::*;
 use sspr_core::ports::{Clock, Message};
@@ -98,8 +98,14 @@ fn code_in(messages: &[Message]) -> Result<SecretString, Box<dyn Error>> {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let policy = Policy::from_toml(POLICY)?;
-    let clock = Arc::new(ManualClock::new(SystemClock.now()?));
-    let directory = Arc::new(MemoryDirectory::new());
+    let mut mem = MemoryPorts::new(SystemClock.now()?, 0, "captcha-ok");
+    mem.randomness = Arc::new(OsRandomness);
+    let (clock, directory, notifier, audit) = (
+        mem.clock.clone(),
+        mem.directory.clone(),
+        mem.notifier.clone(),
+        mem.audit.clone(),
+    );
     directory.add_user(
         DirectoryUser {
             id: UserId::new("u-1001"),
@@ -112,21 +118,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         },
         "Winter-Lantern-58",
     );
-    let notifier = Arc::new(RecordingNotifier::new());
-    let audit = Arc::new(MemoryAuditSink::new());
-    let ports = Ports {
-        directory: directory.clone(),
-        security_info: Arc::new(MemorySecurityInfoStore::new()),
-        flows: Arc::new(MemoryFlowStore::new()),
-        counters: Arc::new(MemoryCounterStore::new()),
-        consume_once: Arc::new(MemoryConsumeOnceSet::new()),
-        notifier: notifier.clone(),
-        captcha: Arc::new(StaticCaptcha::reusable(["captcha-ok".to_owned()])),
-        breach: None,
-        audit: Some(audit.clone()),
-        clock: clock.clone(),
-        randomness: Arc::new(OsRandomness),
-    };
+    let ports = mem.ports();
     let key = OsRandomness.bytes_vec(32)?;
     let engine = Engine::new(
         policy,

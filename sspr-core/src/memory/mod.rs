@@ -29,7 +29,75 @@ pub use randomness::OsRandomness;
 pub use randomness::SeededRandomness;
 pub use records::{MemoryFlowStore, MemorySecurityInfoStore, RecordingNotifier};
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::engine::Ports;
+use crate::ports::Randomness;
+
+/// Every in-memory port together: the quickest way to a working [`Engine`](crate::engine::Engine)
+/// for tests, examples and single-process deployments. Keep the handles to seed the directory,
+/// move the clock, read delivered messages and audit events.
+pub struct MemoryPorts {
+    /// The directory.
+    pub directory: Arc<MemoryDirectory>,
+    /// Security info.
+    pub security_info: Arc<MemorySecurityInfoStore>,
+    /// Flows.
+    pub flows: Arc<MemoryFlowStore>,
+    /// Counters.
+    pub counters: Arc<MemoryCounterStore>,
+    /// Consume-once set.
+    pub consume_once: Arc<MemoryConsumeOnceSet>,
+    /// Delivered messages.
+    pub notifier: Arc<RecordingNotifier>,
+    /// CAPTCHA tokens accepted.
+    pub captcha: Arc<StaticCaptcha>,
+    /// Breached passwords.
+    pub breach: Arc<MemoryBreachChecker>,
+    /// Audit events.
+    pub audit: Arc<MemoryAuditSink>,
+    /// The clock.
+    pub clock: Arc<ManualClock>,
+    /// Randomness: seeded by default; replace it with `OsRandomness` outside tests.
+    pub randomness: Arc<dyn Randomness>,
+}
+
+impl MemoryPorts {
+    /// Empty stores, a clock at `now`, randomness seeded with `seed`, and a CAPTCHA that
+    /// accepts `captcha_token` any number of times.
+    pub fn new(now: u64, seed: u64, captcha_token: &str) -> Self {
+        Self {
+            directory: Arc::new(MemoryDirectory::new()),
+            security_info: Arc::new(MemorySecurityInfoStore::new()),
+            flows: Arc::new(MemoryFlowStore::new()),
+            counters: Arc::new(MemoryCounterStore::new()),
+            consume_once: Arc::new(MemoryConsumeOnceSet::new()),
+            notifier: Arc::new(RecordingNotifier::new()),
+            captcha: Arc::new(StaticCaptcha::reusable([captcha_token.to_owned()])),
+            breach: Arc::new(MemoryBreachChecker::default()),
+            audit: Arc::new(MemoryAuditSink::new()),
+            clock: Arc::new(ManualClock::new(now)),
+            randomness: Arc::new(SeededRandomness::new(seed)),
+        }
+    }
+
+    /// The ports, for [`Engine::new`](crate::engine::Engine::new).
+    pub fn ports(&self) -> Ports {
+        Ports {
+            directory: self.directory.clone(),
+            security_info: self.security_info.clone(),
+            flows: self.flows.clone(),
+            counters: self.counters.clone(),
+            consume_once: self.consume_once.clone(),
+            notifier: self.notifier.clone(),
+            captcha: self.captcha.clone(),
+            breach: Some(self.breach.clone()),
+            audit: Some(self.audit.clone()),
+            clock: self.clock.clone(),
+            randomness: self.randomness.clone(),
+        }
+    }
+}
 
 /// Locks a mutex, recovering the data if another thread panicked while holding it (every
 /// critical section here leaves the data consistent at each step).

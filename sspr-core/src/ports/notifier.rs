@@ -104,6 +104,31 @@ pub struct Message {
     pub created_at: u64,
 }
 
+impl Message {
+    /// A message with no code, approval, subject or revocation token.
+    pub fn new(
+        id: String,
+        channel: Channel,
+        to: String,
+        kind: MessageKind,
+        user: UserId,
+        created_at: u64,
+    ) -> Self {
+        Self {
+            id,
+            channel,
+            to,
+            kind,
+            user,
+            code: None,
+            approval: None,
+            subject: None,
+            revoke_token: None,
+            created_at,
+        }
+    }
+}
+
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Message")

@@ -4,14 +4,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
-use sspr_core::engine::{Engine, EngineOptions, Ports, RegistrationOutcome, ResetOutcome};
+use sspr_core::engine::{Engine, EngineOptions, RegistrationOutcome, ResetOutcome};
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::keyring::KeyRing;
-use sspr_core::memory::{
-    ManualClock, MemoryAuditSink, MemoryBreachChecker, MemoryConsumeOnceSet, MemoryCounterStore,
-    MemoryDirectory, MemoryFlowStore, MemorySecurityInfoStore, RecordingNotifier, SeededRandomness,
-    StaticCaptcha,
-};
+use sspr_core::memory::{ManualClock, MemoryDirectory, MemoryPorts, RecordingNotifier};
 use sspr_core::otp::OtpAlgorithm;
 use sspr_core::ports::{Message, SecurityInfoStore};
 use sspr_core::registration::{RegistrationInput, Via};
@@ -68,11 +64,14 @@ fn build(case: &Value) -> Result<World, String> {
     )
     .map_err(|e| format!("policy: {e}"))?;
     let epoch = case["epoch"].as_u64().unwrap_or(1_750_000_000);
-    let clock = Arc::new(ManualClock::new(epoch));
-    let directory = Arc::new(MemoryDirectory::new());
-    let info_store = Arc::new(MemorySecurityInfoStore::new());
-    let notifier = Arc::new(RecordingNotifier::new());
-    let rng = Arc::new(SeededRandomness::new(42));
+    let mem = MemoryPorts::new(epoch, 42, "pass");
+    let (clock, directory, info_store, notifier) = (
+        mem.clock.clone(),
+        mem.directory.clone(),
+        mem.security_info.clone(),
+        mem.notifier.clone(),
+    );
+    let rng = mem.randomness.clone();
     let test_hash = HashParams::insecure_for_tests();
     let org = s(&case["directory"], "org_name");
     let mut answers_by_user = BTreeMap::new();
@@ -158,24 +157,13 @@ fn build(case: &Value) -> Result<World, String> {
             .save(id, info.to_record(), 0)
             .map_err(|e| e.to_string())?;
     }
-    let breach = MemoryBreachChecker::with_passwords(
-        include_str!("../../data/common-passwords.txt")
-            .lines()
-            .filter(|l| !l.starts_with('#')),
-    );
-    let ports = Ports {
-        directory: directory.clone(),
-        security_info: info_store,
-        flows: Arc::new(MemoryFlowStore::new()),
-        counters: Arc::new(MemoryCounterStore::new()),
-        consume_once: Arc::new(MemoryConsumeOnceSet::new()),
-        notifier: notifier.clone(),
-        captcha: Arc::new(StaticCaptcha::reusable(["pass".to_owned()])),
-        breach: Some(Arc::new(breach)),
-        audit: Some(Arc::new(MemoryAuditSink::new())),
-        clock: clock.clone(),
-        randomness: rng,
-    };
+    for p in include_str!("../../data/common-passwords.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
+        mem.breach.add(p, 1);
+    }
+    let ports = mem.ports();
     let mut options = EngineOptions::new(
         KeyRing::single("test", vec![9; 32]).map_err(|e| e.to_string())?,
         if org.is_empty() {
