@@ -62,7 +62,8 @@ pub const MIN_KEY_LEN: usize = 32;
 
 struct Key {
     id: String,
-    secret: Zeroizing<Vec<u8>>,
+    /// The HMAC with the key already absorbed (cloned per use, so the key is hashed once).
+    mac: Hmac<Sha256>,
 }
 
 /// HMAC keys for codes, newest first.
@@ -118,7 +119,13 @@ impl KeyRing {
                     problem: "key ids must be non-empty and distinct".into(),
                 });
             }
-            out.push(Key { id, secret });
+            let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&secret).map_err(|_| {
+                MisuseError::InvalidArgument {
+                    name: "keys",
+                    problem: format!("key `{id}` cannot key HMAC-SHA256"),
+                }
+            })?;
+            out.push(Key { id, mac });
         }
         Ok(Self { keys: out })
     }
@@ -135,8 +142,7 @@ impl KeyRing {
 
     fn tag(key: &Key, b: &Binding<'_>, code: &str) -> [u8; 32] {
         // Unambiguous encoding: a domain label, then each field length-prefixed.
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key.secret)
-            .unwrap_or_else(|_| unreachable_hmac());
+        let mut mac = key.mac.clone();
         mac.update(b"sspr/code/v1");
         for part in [b.purpose.id(), b.flow_id, b.destination, code] {
             mac.update(&(part.len() as u64).to_be_bytes());
@@ -166,14 +172,6 @@ impl KeyRing {
         let actual = Self::tag(key, binding, code);
         actual.ct_eq(expected.as_slice()).into()
     }
-}
-
-/// HMAC accepts keys of any length, so `new_from_slice` cannot fail.
-#[cold]
-fn unreachable_hmac() -> Hmac<Sha256> {
-    // Kept as a total function rather than a panic: an empty-key MAC is still a valid MAC, and
-    // key length is checked when the ring is built.
-    <Hmac<Sha256> as KeyInit>::new(&Default::default())
 }
 
 #[cfg(test)]
