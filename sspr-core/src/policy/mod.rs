@@ -48,7 +48,7 @@ pub struct ResetPolicy {
     pub methods: Vec<Method>,
     /// How many gates (distinct factors) a non-administrator passes: 1 or 2.
     pub methods_required: u8,
-    /// How long a reset flow lives, in seconds.
+    /// How long a reset or registration flow lives, in seconds (1 to 604,800: a week).
     pub session_ttl_s: u64,
     /// Whether a verified user may unlock the account without changing the password.
     pub unlock_without_reset: bool,
@@ -145,7 +145,7 @@ pub struct LimitsPolicy {
     pub phone_sends: Limit,
     /// Emails per user and per address.
     pub email_sends: Limit,
-    /// Seconds between two sends in one flow.
+    /// Seconds between two sends to one destination in one flow (0 to 86,400).
     pub resend_cooldown_s: u64,
 }
 

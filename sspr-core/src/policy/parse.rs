@@ -171,7 +171,7 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
             r.methods = methods(&names, &path)?;
         }
         s.small("methods_required", 1, 2, &mut r.methods_required)?;
-        s.uint("session_ttl_s", 60, DAY, &mut r.session_ttl_s)?;
+        s.uint("session_ttl_s", 1, 7 * DAY, &mut r.session_ttl_s)?;
         s.boolean("unlock_without_reset", &mut r.unlock_without_reset)?;
         s.boolean("disclose_account_state", &mut r.disclose_account_state)?;
         let ways_in = r.methods.iter().filter(|m| !m.is_app()).count();
@@ -249,7 +249,7 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
                 read_limit(&o, limit)?;
             }
         }
-        s.uint("resend_cooldown_s", 0, 3600, &mut l.resend_cooldown_s)?;
+        s.uint("resend_cooldown_s", 0, DAY, &mut l.resend_cooldown_s)?;
     }
 
     if let Some(s) = root.section(

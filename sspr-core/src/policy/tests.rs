@@ -86,8 +86,16 @@ fn every_error_names_its_field() {
             "reset.unlock_without_reset",
         ),
         (
-            json!({"reset": {"session_ttl_s": 10}}),
+            json!({"reset": {"session_ttl_s": 0}}),
             "reset.session_ttl_s",
+        ),
+        (
+            json!({"reset": {"session_ttl_s": 604_801}}),
+            "reset.session_ttl_s",
+        ),
+        (
+            json!({"limits": {"resend_cooldown_s": 86_401}}),
+            "limits.resend_cooldown_s",
         ),
         (json!({"reset": []}), "reset"),
         (json!({"resets": {}}), "resets"),
