@@ -596,6 +596,18 @@ impl Engine {
             Err(e) if e.is_conflict() => return Err(StepError::Retry),
             Err(e) => return Err(e.into()),
         }
+        if let Some(reason) = rejection
+            && reason != Reason::UserBlocked
+            && !effects
+                .iter()
+                .any(|e| matches!(e, Effect::Audit(ev) if ev.reason.is_some()))
+        {
+            let mut ev = AuditEvent::new(now, AuditKind::StepRejected);
+            ev.flow_id = Some(flow.id().to_owned());
+            ev.user = flow.user().cloned();
+            ev.reason = Some(reason);
+            self.audit(ev, &mut warnings);
+        }
         if blocked.is_none() {
             for e in effects {
                 match e {
@@ -621,6 +633,12 @@ impl Engine {
                     _ => {}
                 }
             }
+        }
+        if warnings.iter().any(|w| w.port != PortName::Audit) {
+            let mut ev = AuditEvent::new(now, AuditKind::PortFailed);
+            ev.flow_id = Some(flow.id().to_owned());
+            ev.user = flow.user().cloned();
+            self.audit(ev, &mut Vec::new());
         }
         Ok(Applied {
             flow,
@@ -1120,10 +1138,14 @@ impl Engine {
             reconfirm_due: false,
             rejection: Some(Reason::ReauthFailed),
         };
+        let now = self.now()?;
         let Some(user) = self.reauthenticate(username, password)? else {
+            self.audit_reauth_failure(now);
             return Ok(refused);
         };
-        let now = self.now()?;
+        let mut ev = AuditEvent::new(now, AuditKind::SignInChecked);
+        ev.user = Some(user.id.clone());
+        self.audit(ev, &mut Vec::new());
         if !self.policy.applies_to(&user) {
             return Ok(SignInCheck {
                 registration_required: false,
@@ -1142,6 +1164,13 @@ impl Engine {
                 && info.confirmed_at.is_some_and(|c| now >= c + days * 86_400),
             rejection: None,
         })
+    }
+
+    /// Records a failed re-authentication (without naming anyone: the username may not exist).
+    fn audit_reauth_failure(&self, now: u64) {
+        let mut ev = AuditEvent::new(now, AuditKind::StepRejected);
+        ev.reason = Some(Reason::ReauthFailed);
+        self.audit(ev, &mut Vec::new());
     }
 
     fn reauthenticate(
@@ -1191,6 +1220,7 @@ impl Engine {
         password: &str,
     ) -> Result<RegistrationOutcome, Error> {
         let Some(user) = self.reauthenticate(username, password)? else {
+            self.audit_reauth_failure(self.now()?);
             return Ok(RegistrationOutcome {
                 view: None,
                 rejection: Some(Reason::ReauthFailed),

@@ -736,3 +736,70 @@ fn persisted_json_matches_the_snapshots() {
         );
     }
 }
+
+#[test]
+fn every_step_is_audited_with_masked_data_only() {
+    let w = world("");
+    let id = w
+        .engine
+        .start_reset(ALICE, "ok", Some("203.0.113.9"))
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    w.engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new("1")))
+        .unwrap();
+    w.engine
+        .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+        .unwrap();
+    w.engine.reset_step(&id, ResetInput::Resend).unwrap();
+    let code = last_code(&w);
+    w.engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new("00000000")))
+        .unwrap();
+    w.engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(code.clone())))
+        .unwrap();
+    let pw = "quiet lantern orchard 4417";
+    w.engine
+        .reset_step(
+            &id,
+            ResetInput::NewPassword {
+                password: SecretString::new(pw),
+                confirm: SecretString::new(pw),
+            },
+        )
+        .unwrap();
+    w.engine.sign_in_check(ALICE, "wrong").unwrap();
+    let events = w.audit.inner.events();
+    let reasons: Vec<Option<Reason>> = events
+        .iter()
+        .filter(|e| e.kind == sspr_core::audit::AuditKind::StepRejected)
+        .map(|e| e.reason)
+        .collect();
+    for r in [
+        Reason::FlowInvalidStep,
+        Reason::SendCooldown,
+        Reason::CodeMismatch,
+        Reason::ReauthFailed,
+    ] {
+        assert!(reasons.contains(&Some(r)), "{r} not audited: {reasons:?}");
+    }
+    use sspr_core::audit::AuditKind::*;
+    let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
+    for k in [
+        ResetStarted,
+        OptionChosen,
+        ChallengeSent,
+        FactorVerified,
+        PasswordChanged,
+    ] {
+        assert!(kinds.contains(&k), "{k:?} missing from {kinds:?}");
+    }
+    let shown = format!("{events:?}");
+    for secret in ["alice.smith@fabrikam.example", "5550100", code.as_str(), pw] {
+        assert!(!shown.contains(secret), "audit shows {secret}");
+    }
+    assert!(shown.contains("al*********@fabrikam.example"));
+}
