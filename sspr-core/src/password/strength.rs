@@ -7,8 +7,9 @@
 //! 10^19.27 guesses (a `u64`). sspr therefore:
 //!
 //! * calls zxcvbn on the whole password when a cost model says the call is cheap: at most
-//!   16 characters with at most 8 distinct l33t characters, or at most 32 characters with at
-//!   most 4. That covers typical passwords, whose estimate is then zxcvbn's own, exactly;
+//!   16 characters with at most 8 distinct l33t characters, or at most 24 characters with at
+//!   most 4. That covers typical passwords, whose estimate is then zxcvbn's own, exactly (24 is
+//!   also below the length at which zxcvbn 3.1.1's keyboard-pattern arithmetic overflows);
 //! * otherwise, if the password is one group repeated (`abcabcabc…`), estimates the group and
 //!   multiplies by the repeat count, as zxcvbn's repeat matcher does;
 //! * otherwise cuts it into segments that are each cheap (at most 16 characters with at most 4
@@ -53,9 +54,12 @@ fn distinct_l33t(chars: &[char]) -> usize {
     seen.count_ones() as usize
 }
 
+/// Whether zxcvbn may see the whole password: cheap enough, and short enough not to reach the
+/// u64 overflow in zxcvbn 3.1.1's keyboard-pattern scoring (`degree.pow(turns)`, which panics
+/// with overflow checks and wraps silently without them, from about 25 turns).
 fn whole_is_cheap(chars: &[char]) -> bool {
     let d = distinct_l33t(chars);
-    (chars.len() <= 16 && d <= 8) || (chars.len() <= 32 && d <= 4)
+    (chars.len() <= 16 && d <= 8) || (chars.len() <= 24 && d <= 4)
 }
 
 fn segment_is_cheap(chars: &[char]) -> bool {
@@ -254,6 +258,20 @@ mod tests {
         let segs = segments(&chars);
         assert_eq!(segs.iter().map(|s| s.len()).sum::<usize>(), chars.len());
         assert!(segs.iter().all(|s| segment_is_cheap(s)), "{segs:?}");
+    }
+
+    #[test]
+    fn long_keypad_walks_do_not_overflow_zxcvbn() {
+        // Found by fuzzing: zxcvbn overflows on this as a whole (a keypad walk with ~30 turns).
+        let s = estimate("2020202020202020202021020202021", &[]);
+        assert!(
+            s.guesses_log10.is_finite() && s.guesses_log10 > 0.0,
+            "{s:?}"
+        );
+        for n in 17..=64 {
+            let walk: String = "20".repeat(40).chars().take(n).collect();
+            assert!(estimate(&walk, &[]).guesses_log10.is_finite());
+        }
     }
 
     #[test]
