@@ -203,7 +203,7 @@ mod tests {
             "Winter-Lantern-58",
             "qwertyuiop12",
             "P@ssw0rd!",
-            "correct horse battery staple",
+            "correct horse battery",
             "Tr0ub4dor&3",
         ] {
             let ours = estimate(pw, &[]);
