@@ -376,6 +376,20 @@ impl Engine {
                     e.column()
                 ),
             })?;
+        let v = match &stored {
+            StoredFlow::Reset(f) => (f.v, reset::RESET_FORMAT),
+            StoredFlow::Registration(f) => (f.v, registration::REGISTRATION_FORMAT),
+        };
+        if v.0 != v.1 {
+            return Err(InputError::CorruptRecord {
+                what: "flow",
+                problem: format!(
+                    "format {} is not supported (this version reads {})",
+                    v.0, v.1
+                ),
+            }
+            .into());
+        }
         Ok((stored, record.version))
     }
 
