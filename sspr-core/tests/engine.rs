@@ -803,3 +803,31 @@ fn every_step_is_audited_with_masked_data_only() {
     }
     assert!(shown.contains("al*********@fabrikam.example"));
 }
+
+#[test]
+fn flows_of_an_unknown_format_version_are_refused() {
+    let w = world("");
+    let id = w
+        .engine
+        .start_reset(ALICE, "ok", None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    let rec = w.flows.inner.load(id).unwrap().unwrap();
+    let future = rec.data.replace("\"v\":1", "\"v\":2");
+    assert_ne!(future, rec.data);
+    w.flows
+        .inner
+        .save("future".into(), future, 0, u64::MAX)
+        .unwrap();
+    let err = w
+        .engine
+        .reset_step("future", ResetInput::Cancel)
+        .unwrap_err();
+    assert!(matches!(err, Error::Input(_)), "{err}");
+    assert!(
+        err.to_string().contains("format 2 is not supported"),
+        "{err}"
+    );
+}
