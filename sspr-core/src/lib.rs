@@ -13,7 +13,40 @@
 //! through [`ports`]: storage, message delivery, the user directory, CAPTCHA, the clock and
 //! randomness. [`memory`] has a thread-safe in-memory implementation of every port.
 //!
-//! Start with [`Policy`], the policy document.
+//! Start with [`Policy`], the policy document, and [`engine::Engine`], which runs both wizards.
+//!
+//! ```
+//! use sspr_core::engine::{Engine, EngineOptions};
+//! use sspr_core::keyring::KeyRing;
+//! use sspr_core::memory::MemoryPorts;
+//! use sspr_core::ports::SecurityInfoStore;
+//! use sspr_core::reset::ResetInput;
+//! use sspr_core::{DirectoryUser, EmailAddress, Policy, ResetOption, SecretString, SecurityInfo, UserId};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The in-memory ports, a user with an alternate email, and the default policy.
+//! let mem = MemoryPorts::new(1_750_000_000, 7, "captcha-ok");
+//! let alice = UserId::new("u-1");
+//! mem.directory.add_user(DirectoryUser {
+//!     id: alice.clone(), username: "alice@contoso.example".into(), first_name: "Alice".into(),
+//!     last_name: "Smith".into(), org_name: "Contoso".into(), groups: vec![], admin: false,
+//! }, "Winter-Lantern-58");
+//! let info = SecurityInfo { email: Some(EmailAddress::parse("alice.smith@fabrikam.example")?), ..Default::default() };
+//! mem.security_info.save(alice.clone(), info.to_record(), 0)?;
+//! let engine = Engine::new(Policy::default(), mem.ports(), EngineOptions::new(KeyRing::single("k1", vec![42; 32])?, "Contoso"));
+//!
+//! // "Get back into your account": who are you, email a code, enter it, choose a password.
+//! let flow = engine.start_reset("alice@contoso.example", "captcha-ok", None)?.view.ok_or("no flow")?.flow_id;
+//! engine.reset_step(&flow, ResetInput::Choose(ResetOption::Email))?;
+//! let code = mem.notifier.take().into_iter().find_map(|m| m.code).ok_or("no code")?;
+//! engine.reset_step(&flow, ResetInput::EnterCode(code))?;
+//! let new = SecretString::new("quiet lantern orchard 4417");
+//! let done = engine.reset_step(&flow, ResetInput::NewPassword { password: new.clone(), confirm: new })?;
+//! assert_eq!(done.view.ok_or("no view")?.state, "completed");
+//! assert!(mem.directory.password_of(&alice).ok_or("no user")?.ct_eq("quiet lantern orchard 4417"));
+//! # Ok(())
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
