@@ -831,3 +831,34 @@ fn flows_of_an_unknown_format_version_are_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_resend_replaces_the_earlier_code() {
+    let w = world("");
+    let id = to_code_entry(&w);
+    let first = last_code(&w);
+    w.clock.advance(31);
+    assert_eq!(
+        w.engine
+            .reset_step(&id, ResetInput::Resend)
+            .unwrap()
+            .rejection,
+        None
+    );
+    let second = last_code(&w);
+    assert_ne!(first, second);
+    let o = w
+        .engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(first)))
+        .unwrap();
+    assert_eq!(
+        o.rejection,
+        Some(Reason::CodeMismatch),
+        "the first code died with the resend"
+    );
+    let o = w
+        .engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(second)))
+        .unwrap();
+    assert_eq!(state(&o), "new_password");
+}
