@@ -15,4 +15,4 @@ for _ in range(15):
     t = time.perf_counter(); h = ph.hash("tin man"); hash_ms.append((time.perf_counter() - t) * 1e3)
     t = time.perf_counter(); ph.verify(h, "tin man"); verify_ms.append((time.perf_counter() - t) * 1e3)
 for name, ours, theirs in [("hash", rust["hash_ms"], statistics.median(hash_ms)), ("verify", rust["verify_ms"], statistics.median(verify_ms))]:
-    print(f"argon2id {name}: sspr {ours:.1} ms, argon2-cffi {theirs:.1} ms, ratio {theirs / ours:.2}x")
+    print(f"argon2id {name}: sspr {ours:.1f} ms, argon2-cffi {theirs:.1f} ms, ratio {theirs / ours:.2}x")
