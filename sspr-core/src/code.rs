@@ -127,6 +127,29 @@ pub fn compare(
     }
 }
 
+/// [`compare`] inside a flow transition. The transition cannot consume the code itself (that is
+/// the engine's guard effect, [`Effect::consume_code`](crate::effect::Effect::consume_code));
+/// when the engine re-runs the step because the code was `consumed` meanwhile, a match counts as
+/// a failed attempt instead.
+pub fn compare_unless_consumed(
+    issued: &mut IssuedCode,
+    keys: &KeyRing,
+    binding: &Binding<'_>,
+    submitted: &str,
+    now: u64,
+    max_attempts: u8,
+    consumed: bool,
+) -> CodeCheck {
+    let check = compare(issued, keys, binding, submitted, now, max_attempts);
+    if check == CodeCheck::Accepted && consumed {
+        issued.attempts += 1;
+        return CodeCheck::Mismatch {
+            attempts_left: max_attempts.saturating_sub(issued.attempts),
+        };
+    }
+    check
+}
+
 /// The consume-once namespace of a purpose's codes.
 pub fn namespace(purpose: crate::keyring::Purpose) -> String {
     format!("sspr/{}", purpose.id())

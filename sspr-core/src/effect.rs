@@ -65,6 +65,32 @@ pub enum Effect {
     Audit(AuditEvent),
 }
 
+impl Effect {
+    /// The guard that consumes an accepted code.
+    pub fn consume_code(
+        purpose: crate::keyring::Purpose,
+        issued: &crate::code::IssuedCode,
+    ) -> Self {
+        Self::Consume {
+            namespace: crate::code::namespace(purpose),
+            key: issued.seal.tag.clone(),
+            expires_at: issued.expires_at,
+        }
+    }
+
+    /// Counting, then delivering, a message: the send is counted against the limits first and
+    /// dropped if that blocks.
+    pub fn send(message: Message) -> [Self; 2] {
+        [
+            Self::CountSend {
+                channel: message.channel,
+                destination: message.to.clone(),
+            },
+            Self::Deliver(message),
+        ]
+    }
+}
+
 /// The result of a pure transition.
 #[derive(Debug, Clone)]
 pub struct Transition<F> {

@@ -493,16 +493,10 @@ impl RegistrationFlow {
             pending: pending(issued),
         };
         let ev = self.audit(ctx, AuditKind::ChallengeSent, Some(method));
+        let [count, deliver] = Effect::send(message);
         Ok(Transition::ok(
             self,
-            vec![
-                Effect::CountSend {
-                    channel,
-                    destination: to,
-                },
-                Effect::Deliver(message),
-                Effect::Audit(ev),
-            ],
+            vec![count, deliver, Effect::Audit(ev)],
         ))
     }
 
@@ -670,27 +664,18 @@ impl RegistrationFlow {
             flow_id: &self.id,
             destination: &destination,
         };
-        let mut check = code::compare(
+        let check = code::compare_unless_consumed(
             &mut issued,
             ctx.keys,
             &binding,
             submitted.expose(),
             ctx.now,
             max,
+            ctx.code_reused,
         );
-        if check == CodeCheck::Accepted && ctx.code_reused {
-            issued.attempts += 1;
-            check = CodeCheck::Mismatch {
-                attempts_left: max.saturating_sub(issued.attempts),
-            };
-        }
         match check {
             CodeCheck::Accepted => {
-                let consume = Effect::Consume {
-                    namespace: code::namespace(Purpose::RegistrationCode),
-                    key: issued.seal.tag.clone(),
-                    expires_at: issued.expires_at,
-                };
+                let consume = Effect::consume_code(Purpose::RegistrationCode, &issued);
                 self.state = RegistrationState::Registering;
                 let mut t = self.changed(new, version, method, AuditKind::MethodRegistered, ctx);
                 t.effects.insert(0, consume);

@@ -470,11 +470,7 @@ impl ResetFlow {
             let pending =
                 PendingApproval::new(ctx.entropy_port(), ctx.now, ctx.policy.codes().ttl_s)?;
             if let (Some((channel, to)), Some(user)) = (real, user) {
-                effects.push(Effect::CountSend {
-                    channel,
-                    destination: to.clone(),
-                });
-                effects.push(Effect::Deliver(self.message(
+                let m = self.message(
                     ctx,
                     channel,
                     to,
@@ -482,7 +478,8 @@ impl ResetFlow {
                     user,
                     None,
                     Some(pending.message_payload()),
-                )?));
+                )?;
+                effects.extend(Effect::send(m));
             }
             self.state = ResetState::AwaitApproval {
                 pending,
@@ -507,19 +504,9 @@ impl ResetFlow {
             )?;
             match (real, user) {
                 (Some((channel, to)), Some(user)) => {
-                    effects.push(Effect::CountSend {
-                        channel,
-                        destination: to.clone(),
-                    });
-                    effects.push(Effect::Deliver(self.message(
-                        ctx,
-                        channel,
-                        to,
-                        MessageKind::Code,
-                        user,
-                        Some(code),
-                        None,
-                    )?));
+                    let m =
+                        self.message(ctx, channel, to, MessageKind::Code, user, Some(code), None)?;
+                    effects.extend(Effect::send(m));
                 }
                 _ => {
                     // A decoy's code is sealed under a random destination: nothing verifies.
@@ -670,26 +657,16 @@ impl ResetFlow {
                     flow_id: &self.id,
                     destination: &destination,
                 };
-                let mut check = code::compare(
+                let check = code::compare_unless_consumed(
                     &mut issued,
                     ctx.keys,
                     &binding,
                     submitted.expose(),
                     ctx.now,
                     max,
+                    ctx.code_reused,
                 );
-                if check == CodeCheck::Accepted && ctx.code_reused {
-                    // Right, but another request consumed it first: a failed attempt.
-                    issued.attempts += 1;
-                    check = CodeCheck::Mismatch {
-                        attempts_left: max.saturating_sub(issued.attempts),
-                    };
-                }
-                let consume = Effect::Consume {
-                    namespace: code::namespace(Purpose::ResetCode),
-                    key: issued.seal.tag.clone(),
-                    expires_at: issued.expires_at,
-                };
+                let consume = Effect::consume_code(Purpose::ResetCode, &issued);
                 let exhausted = issued.attempts >= max;
                 self.state = ResetState::EnterCode {
                     option,
