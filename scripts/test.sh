@@ -34,6 +34,10 @@ echo "== interop: argon2-cffi and pyotp"
 cargo run -q -p sspr-core --example interop_fixtures > "$out/interop-fixtures.json"
 .venv/bin/python scripts/interop.py "$out/interop-fixtures.json"
 
+echo "== python package: maturin build into .venv, then pytest"
+(cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release -q)
+.venv/bin/python -m pytest bindings/python/tests -q
+
 if [ -z "${SSPR_SKIP_FUZZ:-}" ]; then
   echo "== fuzzing: every target for ${SSPR_FUZZ_SECONDS:-10} s"
   fuzz/run.sh "${SSPR_FUZZ_SECONDS:-10}"

@@ -1,0 +1,415 @@
+//! Python bindings of sspr: the policy document, password rules, one-time passwords and
+//! argon2id hashing, with typed exceptions. Built by maturin as `sspr._sspr` and re-exported by
+//! the `sspr` package.
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use sspr_core::error::{Error, InputError as CoreInputError};
+use sspr_core::hashing::{self, HashParams};
+use sspr_core::otp::OtpAlgorithm;
+use sspr_core::password::{self, BreachMode, BreachStatus, PasswordRules, UserFacts};
+use sspr_core::ports::{BreachChecker, BreachedSuffix};
+use sspr_core::security_info::SecretBytes;
+use sspr_core::totp::{self, OtpParams, TotpCheck};
+use sspr_core::{Policy, PortError as CorePortError, PortName};
+
+create_exception!(
+    sspr,
+    SsprError,
+    PyException,
+    "The base of every sspr error."
+);
+create_exception!(
+    sspr,
+    PolicyError,
+    SsprError,
+    "A policy document is invalid; `field` names the dotted path at fault."
+);
+create_exception!(
+    sspr,
+    InputError,
+    SsprError,
+    "Input from outside is malformed or hostile."
+);
+create_exception!(sspr, MisuseError, SsprError, "The API was used wrongly.");
+create_exception!(
+    sspr,
+    PortError,
+    SsprError,
+    "A port (a store, the notifier, a checker) failed."
+);
+
+fn policy_error(e: sspr_core::PolicyError) -> PyErr {
+    Python::attach(|py| {
+        let err = PolicyError::new_err(e.to_string());
+        match err.value(py).setattr("field", e.field) {
+            Ok(()) => err,
+            Err(set) => set,
+        }
+    })
+}
+
+fn error(e: Error) -> PyErr {
+    match e {
+        Error::Input(CoreInputError::Policy(p)) => policy_error(p),
+        Error::Input(i) => InputError::new_err(i.to_string()),
+        Error::Misuse(m) => MisuseError::new_err(m.to_string()),
+        Error::Port(p) => PortError::new_err(p.to_string()),
+        other => SsprError::new_err(other.to_string()),
+    }
+}
+
+fn input(e: CoreInputError) -> PyErr {
+    error(Error::Input(e))
+}
+
+/// A validated policy document.
+#[pyclass(frozen, name = "Policy", module = "sspr")]
+struct PyPolicy {
+    inner: Policy,
+}
+
+#[pymethods]
+impl PyPolicy {
+    /// The default policy (the empty document).
+    #[new]
+    fn new() -> Self {
+        Self {
+            inner: Policy::default(),
+        }
+    }
+
+    /// Parses TOML.
+    #[staticmethod]
+    fn from_toml(text: &str) -> PyResult<Self> {
+        Policy::from_toml(text)
+            .map(|inner| Self { inner })
+            .map_err(policy_error)
+    }
+
+    /// Parses JSON.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Self> {
+        Policy::from_json(text)
+            .map(|inner| Self { inner })
+            .map_err(policy_error)
+    }
+
+    /// Parses JSON if the text starts with `{`, TOML otherwise.
+    #[staticmethod]
+    fn parse(text: &str) -> PyResult<Self> {
+        Policy::parse(text)
+            .map(|inner| Self { inner })
+            .map_err(policy_error)
+    }
+
+    /// Validates a document given as a dict (anything `json.dumps` accepts).
+    #[staticmethod]
+    fn from_dict(py: Python<'_>, document: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let text: String = py
+            .import("json")?
+            .call_method1("dumps", (document,))
+            .map_err(|_| InputError::new_err("the policy document must be made of dicts, lists, strings, numbers and booleans"))?
+            .extract()?;
+        Self::from_json(&text)
+    }
+
+    /// The effective policy, every default filled in, as JSON.
+    fn to_json(&self) -> String {
+        self.inner.to_json().to_string()
+    }
+
+    /// The effective policy as a dict.
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(py
+            .import("json")?
+            .call_method1("loads", (self.to_json(),))?
+            .unbind())
+    }
+
+    /// The effective policy as TOML.
+    fn to_toml(&self) -> String {
+        self.inner.to_toml()
+    }
+
+    fn __eq__(&self, other: &Self) -> bool {
+        self.inner == other.inner
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Policy({})", self.to_json())
+    }
+}
+
+/// The verdict on a new password.
+#[pyclass(frozen, name = "PasswordVerdict", module = "sspr", get_all)]
+struct PyVerdict {
+    /// Whether every rule passed.
+    accepted: bool,
+    /// Every failing reason id, e.g. `password.too_short`.
+    reasons: Vec<String>,
+    /// Code points after NFKC.
+    length: usize,
+    /// Character classes used (0 to 4).
+    classes: u8,
+    /// The Entra banned-password score (None when too long to score).
+    banned_score: Option<u32>,
+    /// log10 of the estimated guesses (None when too long to estimate).
+    guesses_log10: Option<f64>,
+    /// 0 to 4 strength meter.
+    meter: u8,
+    /// Feedback message ids: a warning and suggestions.
+    warning: Option<String>,
+    /// Suggestion message ids.
+    suggestions: Vec<String>,
+    /// `not_checked`, `clean`, `breached` or `unavailable`.
+    breach: String,
+}
+
+#[pymethods]
+impl PyVerdict {
+    fn __repr__(&self) -> String {
+        format!(
+            "PasswordVerdict(accepted={}, reasons={:?}, banned_score={:?})",
+            self.accepted, self.reasons, self.banned_score
+        )
+    }
+}
+
+/// A breached-password checker implemented in Python: an object with a `range(prefix)` method
+/// returning `(suffix, count)` pairs.
+struct PyBreachChecker(Py<PyAny>);
+
+impl BreachChecker for PyBreachChecker {
+    fn range(&self, sha1_prefix: String) -> Result<Vec<BreachedSuffix>, CorePortError> {
+        Python::attach(|py| {
+            let fail = |what: &str| {
+                CorePortError::unavailable(
+                    PortName::BreachChecker,
+                    format!("the Python breach checker {what}"),
+                )
+            };
+            let answer = self
+                .0
+                .call_method1(py, "range", (sha1_prefix,))
+                .map_err(|e| {
+                    fail(&format!(
+                        "raised {}",
+                        e.get_type(py)
+                            .name()
+                            .map(|n| n.to_string())
+                            .unwrap_or_default()
+                    ))
+                })?;
+            let pairs: Vec<(String, u64)> = answer
+                .extract(py)
+                .map_err(|_| fail("did not return (suffix, count) pairs"))?;
+            Ok(pairs
+                .into_iter()
+                .map(|(suffix, count)| BreachedSuffix { suffix, count })
+                .collect())
+        })
+    }
+}
+
+/// Applies a policy's password rules. `history` holds argon2 PHC hashes of earlier passwords
+/// (newest first); `breach_checker` an object with `range(prefix) -> [(suffix, count)]`.
+#[pyfunction]
+#[pyo3(signature = (policy, password, confirm=None, *, username="", first_name="", last_name="", org_name="", history=Vec::new(), breach_checker=None, fail_closed=false))]
+#[allow(clippy::too_many_arguments)]
+fn evaluate_password(
+    py: Python<'_>,
+    policy: &PyPolicy,
+    password: String,
+    confirm: Option<String>,
+    username: &str,
+    first_name: &str,
+    last_name: &str,
+    org_name: &str,
+    history: Vec<String>,
+    breach_checker: Option<Py<PyAny>>,
+    fail_closed: bool,
+) -> PyResult<PyVerdict> {
+    let user = UserFacts {
+        username: username.to_owned(),
+        first_name: first_name.to_owned(),
+        last_name: last_name.to_owned(),
+        org_name: org_name.to_owned(),
+    };
+    let p = policy.inner.password().clone();
+    let confirm = confirm.unwrap_or_else(|| password.clone());
+    // The rules and argon2 history checks run without the GIL.
+    let mut verdict = py
+        .detach(|| {
+            let rules = PasswordRules::new(&p);
+            let mut v = rules.evaluate(&password, &confirm, &user);
+            password::check_history(&mut v, &p, &password, &history).map(|()| v)
+        })
+        .map_err(input)?;
+    if p.breached
+        && let Some(checker) = breach_checker
+    {
+        let mode = if fail_closed {
+            BreachMode::FailClosed
+        } else {
+            BreachMode::FailOpen
+        };
+        password::check_breach(&mut verdict, &password, &PyBreachChecker(checker), mode)
+            .map_err(|e| error(Error::Port(e)))?;
+    }
+    Ok(PyVerdict {
+        accepted: verdict.accepted(),
+        reasons: verdict.reasons.iter().map(|r| r.id().to_owned()).collect(),
+        length: verdict.length,
+        classes: verdict.classes,
+        banned_score: verdict.banned_score,
+        guesses_log10: verdict.guesses_log10,
+        meter: verdict.meter,
+        warning: verdict.feedback.warning.map(|m| m.id().to_owned()),
+        suggestions: verdict
+            .feedback
+            .suggestions
+            .iter()
+            .map(|m| m.id().to_owned())
+            .collect(),
+        breach: match verdict.breach {
+            BreachStatus::NotChecked => "not_checked",
+            BreachStatus::Clean => "clean",
+            BreachStatus::Breached { .. } => "breached",
+            BreachStatus::Unavailable => "unavailable",
+        }
+        .to_owned(),
+    })
+}
+
+/// Hashes a secret with argon2id (OWASP parameters by default) into a PHC string.
+#[pyfunction]
+#[pyo3(signature = (secret, *, memory_kib=19_456, iterations=2, parallelism=1))]
+fn hash_secret(
+    py: Python<'_>,
+    secret: String,
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+) -> PyResult<String> {
+    let params = HashParams {
+        memory_kib,
+        iterations,
+        parallelism,
+    };
+    py.detach(|| hashing::hash(secret.as_bytes(), &params, &sspr_core::memory::OsRandomness))
+        .map_err(error)
+}
+
+/// Whether `secret` matches an argon2 PHC string.
+#[pyfunction]
+fn verify_secret(py: Python<'_>, secret: String, phc: String) -> PyResult<bool> {
+    py.detach(|| hashing::verify(secret.as_bytes(), &phc))
+        .map_err(input)
+}
+
+fn otp_params(algorithm: &str, digits: u8, period: u32) -> PyResult<OtpParams> {
+    let algorithm = OtpAlgorithm::parse(algorithm)
+        .ok_or_else(|| InputError::new_err("algorithm must be SHA1, SHA256 or SHA512"))?;
+    let params = OtpParams {
+        algorithm,
+        digits,
+        period,
+    };
+    params.validate().map_err(input)?;
+    Ok(params)
+}
+
+fn secret(b32: &str) -> PyResult<SecretBytes> {
+    SecretBytes::from_base32(b32).map_err(input)
+}
+
+/// The HOTP code for `counter` (RFC 4226).
+#[pyfunction]
+#[pyo3(signature = (secret_b32, counter, *, algorithm="SHA1", digits=6))]
+fn hotp(secret_b32: &str, counter: u64, algorithm: &str, digits: u8) -> PyResult<String> {
+    let p = otp_params(algorithm, digits, 30)?;
+    Ok(totp::hotp(
+        secret(secret_b32)?.expose(),
+        counter,
+        p.algorithm,
+        p.digits,
+    ))
+}
+
+/// The TOTP code at Unix time `t` (RFC 6238).
+#[pyfunction]
+#[pyo3(signature = (secret_b32, t, *, algorithm="SHA1", digits=6, period=30))]
+fn totp_code(
+    secret_b32: &str,
+    t: u64,
+    algorithm: &str,
+    digits: u8,
+    period: u32,
+) -> PyResult<String> {
+    let p = otp_params(algorithm, digits, period)?;
+    Ok(totp::totp(secret(secret_b32)?.expose(), t, &p))
+}
+
+/// The outcome of checking an authenticator code.
+#[pyclass(frozen, name = "TotpResult", module = "sspr", get_all)]
+struct PyTotpResult {
+    /// Whether the code is accepted.
+    valid: bool,
+    /// The matched step, when valid.
+    step: Option<u64>,
+    /// `totp.malformed`, `totp.invalid` or `totp.replay` when refused.
+    reason: Option<String>,
+}
+
+/// Checks an authenticator code at Unix time `t`, within `skew` steps, refusing steps not newer
+/// than `last_step`.
+#[pyfunction]
+#[pyo3(signature = (secret_b32, code, t, *, algorithm="SHA1", digits=6, period=30, skew=1, last_step=None))]
+#[allow(clippy::too_many_arguments)]
+fn verify_totp(
+    secret_b32: &str,
+    code: &str,
+    t: u64,
+    algorithm: &str,
+    digits: u8,
+    period: u32,
+    skew: u8,
+    last_step: Option<u64>,
+) -> PyResult<PyTotpResult> {
+    let p = otp_params(algorithm, digits, period)?;
+    let check = totp::verify(secret(secret_b32)?.expose(), &p, code, t, skew, last_step);
+    Ok(PyTotpResult {
+        valid: matches!(check, TotpCheck::Valid { .. }),
+        step: match check {
+            TotpCheck::Valid { step } => Some(step),
+            _ => None,
+        },
+        reason: check.reason().map(|r| r.id().to_owned()),
+    })
+}
+
+/// The native module.
+#[pymodule]
+mod _sspr {
+    #[pymodule_export]
+    use super::{
+        PyPolicy, PyTotpResult, PyVerdict, evaluate_password, hash_secret, hotp, totp_code,
+        verify_secret, verify_totp,
+    };
+
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        let py = m.py();
+        m.add("SsprError", py.get_type::<super::SsprError>())?;
+        m.add("PolicyError", py.get_type::<super::PolicyError>())?;
+        m.add("InputError", py.get_type::<super::InputError>())?;
+        m.add("MisuseError", py.get_type::<super::MisuseError>())?;
+        m.add("PortError", py.get_type::<super::PortError>())?;
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        Ok(())
+    }
+}
