@@ -37,6 +37,7 @@ cargo run -q -p sspr-core --example interop_fixtures > "$out/interop-fixtures.js
 echo "== python package: maturin build into .venv, then pytest"
 (cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release -q)
 .venv/bin/python -m pytest bindings/python/tests -q
+.venv/bin/python -m mypy.stubtest sspr
 
 if [ -z "${SSPR_SKIP_FUZZ:-}" ]; then
   echo "== fuzzing: every target for ${SSPR_FUZZ_SECONDS:-10} s"

@@ -5,6 +5,7 @@ banned-password scoring, bounded-time guessability, history, breaches), one-time
 argon2id hashing. Errors are subclasses of :class:`SsprError`.
 """
 
+from .protocols import BreachChecker
 from ._sspr import (
     InputError,
     MisuseError,
@@ -24,6 +25,7 @@ from ._sspr import (
 )
 
 __all__ = [
+    "BreachChecker",
     "InputError",
     "MisuseError",
     "PasswordVerdict",

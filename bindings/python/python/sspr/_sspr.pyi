@@ -1,5 +1,24 @@
-from typing import Any, Iterable, Optional, Protocol, Sequence, Tuple
+from typing import Any, Optional, Sequence, final
 
+from sspr.protocols import BreachChecker
+
+__all__ = [
+    "InputError",
+    "MisuseError",
+    "PasswordVerdict",
+    "Policy",
+    "PolicyError",
+    "PortError",
+    "SsprError",
+    "TotpResult",
+    "__version__",
+    "evaluate_password",
+    "hash_secret",
+    "hotp",
+    "totp_code",
+    "verify_secret",
+    "verify_totp",
+]
 __version__: str
 
 class SsprError(Exception): ...
@@ -9,9 +28,7 @@ class InputError(SsprError): ...
 class MisuseError(SsprError): ...
 class PortError(SsprError): ...
 
-class BreachChecker(Protocol):
-    def range(self, prefix: str) -> Iterable[Tuple[str, int]]: ...
-
+@final
 class Policy:
     def __init__(self) -> None: ...
     @staticmethod
@@ -26,6 +43,7 @@ class Policy:
     def to_dict(self) -> Any: ...
     def to_toml(self) -> str: ...
 
+@final
 class PasswordVerdict:
     @property
     def accepted(self) -> bool: ...
@@ -48,6 +66,7 @@ class PasswordVerdict:
     @property
     def breach(self) -> str: ...
 
+@final
 class TotpResult:
     @property
     def valid(self) -> bool: ...
