@@ -390,12 +390,58 @@ fn verify_totp(
     })
 }
 
+/// An authenticator credential kept decoded between calls, like `pyotp.TOTP`.
+#[pyclass(frozen, name = "Totp", module = "sspr")]
+struct PyTotp {
+    secret: SecretBytes,
+    params: OtpParams,
+}
+
+#[pymethods]
+impl PyTotp {
+    /// A credential from its base32 secret and parameters.
+    #[new]
+    #[pyo3(signature = (secret_b32, *, algorithm="SHA1", digits=6, period=30))]
+    fn new(secret_b32: &str, algorithm: &str, digits: u8, period: u32) -> PyResult<Self> {
+        Ok(Self {
+            secret: secret(secret_b32)?,
+            params: otp_params(algorithm, digits, period)?,
+        })
+    }
+
+    /// The code at Unix time `t`.
+    fn at(&self, t: u64) -> String {
+        totp::totp(self.secret.expose(), t, &self.params)
+    }
+
+    /// Checks `code` at Unix time `t` (see `verify_totp`).
+    #[pyo3(signature = (code, t, *, skew=1, last_step=None))]
+    fn verify(&self, code: &str, t: u64, skew: u8, last_step: Option<u64>) -> PyTotpResult {
+        let check = totp::verify(self.secret.expose(), &self.params, code, t, skew, last_step);
+        PyTotpResult {
+            valid: matches!(check, TotpCheck::Valid { .. }),
+            step: match check {
+                TotpCheck::Valid { step } => Some(step),
+                _ => None,
+            },
+            reason: check.reason().map(|r| r.id().to_owned()),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Totp(algorithm={}, digits={}, period={})",
+            self.params.algorithm, self.params.digits, self.params.period
+        )
+    }
+}
+
 /// The native module.
 #[pymodule]
 mod _sspr {
     #[pymodule_export]
     use super::{
-        PyPolicy, PyTotpResult, PyVerdict, evaluate_password, hash_secret, hotp, totp_code,
+        PyPolicy, PyTotp, PyTotpResult, PyVerdict, evaluate_password, hash_secret, hotp, totp_code,
         verify_secret, verify_totp,
     };
 

@@ -91,3 +91,14 @@ def test_totp():
         sspr.totp_code("not base32!", 0)
     with pytest.raises(sspr.InputError):
         sspr.totp_code(secret, 0, digits=11)
+
+
+def test_totp_object_matches_the_functions():
+    secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    t = sspr.Totp(secret, digits=8, algorithm="SHA256", period=60)
+    code = t.at(1750000015)
+    assert code == sspr.totp_code(secret, 1750000015, digits=8, algorithm="SHA256", period=60)
+    assert t.verify(code, 1750000015).valid
+    assert t.verify(code, 1750000015, last_step=t.verify(code, 1750000015).step).reason == "totp.replay"
+    with pytest.raises(sspr.InputError):
+        sspr.Totp(secret, digits=4)

@@ -10,6 +10,7 @@ __all__ = [
     "PolicyError",
     "PortError",
     "SsprError",
+    "Totp",
     "TotpResult",
     "__version__",
     "evaluate_password",
@@ -74,6 +75,12 @@ class TotpResult:
     def step(self) -> Optional[int]: ...
     @property
     def reason(self) -> Optional[str]: ...
+
+@final
+class Totp:
+    def __new__(cls, secret_b32: str, *, algorithm: str = "SHA1", digits: int = 6, period: int = 30) -> Totp: ...
+    def at(self, t: int) -> str: ...
+    def verify(self, code: str, t: int, *, skew: int = 1, last_step: Optional[int] = None) -> TotpResult: ...
 
 def evaluate_password(
     policy: Policy,
