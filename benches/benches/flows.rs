@@ -9,55 +9,17 @@
 //! Run: `cargo bench -p sspr-benches --bench flows`
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use argon2::{PasswordHasher, PasswordVerifier};
-use sspr_benches::{fmt, measure, row};
+use sspr_benches::{fmt, measure, reset_engine, row};
 use sspr_core::code;
-use sspr_core::engine::{Engine, EngineOptions};
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::keyring::{Binding, KeyRing, Purpose};
 use sspr_core::memory::*;
-use sspr_core::ports::SecurityInfoStore;
 use sspr_core::reset::ResetInput;
 use sspr_core::totp::{self, OtpParams};
-use sspr_core::{
-    DirectoryUser, EmailAddress, PhoneNumber, Policy, ResetOption, SecretString, SecurityInfo,
-    UserId,
-};
-
-fn engine(users: usize) -> (Engine, Arc<RecordingNotifier>, Arc<ManualClock>) {
-    let mem = MemoryPorts::new(1_750_000_000, 1, "ok");
-    for i in 0..users {
-        let id = UserId::new(format!("u{i}"));
-        mem.directory.add_user(
-            DirectoryUser {
-                id: id.clone(),
-                username: format!("user{i}@contoso.example"),
-                first_name: "A".into(),
-                last_name: "B".into(),
-                org_name: "Contoso".into(),
-                groups: vec![],
-                admin: false,
-            },
-            "Winter-Lantern-58",
-        );
-        let si = SecurityInfo {
-            email: EmailAddress::parse(&format!("u{i}@fabrikam.example")).ok(),
-            mobile: PhoneNumber::parse("+14255550100").ok(),
-            ..Default::default()
-        };
-        mem.security_info.save(id, si.to_record(), 0).unwrap();
-    }
-    let mut options = EngineOptions::new(KeyRing::single("k", vec![5; 32]).unwrap(), "Contoso");
-    options.hash_params = HashParams::insecure_for_tests();
-    (
-        Engine::new(Policy::default(), mem.ports(), options),
-        mem.notifier.clone(),
-        mem.clock.clone(),
-    )
-}
+use sspr_core::{ResetOption, SecretString};
 
 fn main() {
     println!(
@@ -131,7 +93,8 @@ fn main() {
 
     println!("## A whole reset on the in-memory ports (start, choose email, enter the code)\n");
     let users = 2000;
-    let (engine, notifier, clock) = engine(users);
+    let (engine, mem) = reset_engine(users);
+    let (notifier, clock) = (mem.notifier.clone(), mem.clock.clone());
     let mut i = 0usize;
     let mut one_flow = || {
         // Each user starts a reset every few hours: no send limit is ever reached.

@@ -8,7 +8,7 @@
 
 use sspr_benches::{clustered_words, common_passwords, fmt, measure, pseudo_words, rng, row};
 use sspr_core::Policy;
-use sspr_core::password::banned::BannedIndex;
+use sspr_core::password::banned::{self, BannedIndex};
 use sspr_core::password::{PasswordRules, UserFacts, strength};
 
 const TYPICAL: [&str; 8] = [
@@ -21,19 +21,6 @@ const TYPICAL: [&str; 8] = [
     "qwertyuiop12",
     "Nebula-Quartz-72",
 ];
-
-fn normalized(pw: &str) -> Vec<u32> {
-    pw.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| match c {
-            '0' => 'o',
-            '1' => 'l',
-            '$' => 's',
-            '@' => 'a',
-            c => c,
-        } as u32)
-        .collect()
-}
 
 fn main() {
     let mut r = rng(7);
@@ -57,7 +44,7 @@ fn main() {
         println!("| password | sspr index | plain scan | ratio |\n|---|---|---|---|");
         let mut worst = std::time::Duration::ZERO;
         for pw in TYPICAL {
-            let p = normalized(pw);
+            let p = banned::normalize(pw);
             let ours = measure(31, 200, || {
                 let mut out = Vec::new();
                 big.find(&p, &mut out);
@@ -80,7 +67,7 @@ fn main() {
     let g = measure(31, 200, || {
         let mut out = Vec::new();
         for pw in TYPICAL {
-            global.find(&normalized(pw), &mut out);
+            global.find(&banned::normalize(pw), &mut out);
         }
         out
     });

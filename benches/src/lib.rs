@@ -7,6 +7,12 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::ChaCha20Rng;
 use rand::{RngExt, SeedableRng};
+use sspr_core::engine::{Engine, EngineOptions};
+use sspr_core::hashing::HashParams;
+use sspr_core::keyring::KeyRing;
+use sspr_core::memory::MemoryPorts;
+use sspr_core::ports::SecurityInfoStore;
+use sspr_core::{DirectoryUser, EmailAddress, PhoneNumber, Policy, SecurityInfo, UserId};
 
 /// Timing summary of one contender.
 #[derive(Debug, Clone, Copy)]
@@ -115,4 +121,37 @@ pub fn clustered_words(rng: &mut ChaCha20Rng, count: usize) -> Vec<String> {
             w.chars().take(target).collect()
         })
         .collect()
+}
+
+/// An engine over the in-memory ports with `users` users (`user{i}@contoso.example`, each with
+/// an alternate email and a mobile phone), the default policy and cheap test hashing.
+pub fn reset_engine(users: usize) -> (Engine, MemoryPorts) {
+    let mem = MemoryPorts::new(1_750_000_000, 1, "ok");
+    for i in 0..users {
+        let id = UserId::new(format!("u{i}"));
+        mem.directory.add_user(
+            DirectoryUser {
+                id: id.clone(),
+                username: format!("user{i}@contoso.example"),
+                first_name: "A".into(),
+                last_name: "B".into(),
+                org_name: "Contoso".into(),
+                groups: vec![],
+                admin: false,
+            },
+            "Winter-Lantern-58",
+        );
+        let si = SecurityInfo {
+            email: EmailAddress::parse(&format!("u{i}@fabrikam.example")).ok(),
+            mobile: PhoneNumber::parse("+14255550100").ok(),
+            ..Default::default()
+        };
+        if let Err(e) = mem.security_info.save(id, si.to_record(), 0) {
+            panic!("seeding the in-memory store failed: {e}");
+        }
+    }
+    let keys = KeyRing::single("k", vec![5; 32]).unwrap_or_else(|e| panic!("{e}"));
+    let mut options = EngineOptions::new(keys, "Contoso");
+    options.hash_params = HashParams::insecure_for_tests();
+    (Engine::new(Policy::default(), mem.ports(), options), mem)
 }

@@ -2,41 +2,11 @@
 //! `valgrind --tool=callgrind`.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
-use sspr_core::engine::{Engine, EngineOptions};
-use sspr_core::hashing::HashParams;
-use sspr_core::keyring::KeyRing;
-use sspr_core::memory::MemoryPorts;
-use sspr_core::ports::SecurityInfoStore;
 use sspr_core::reset::ResetInput;
-use sspr_core::{
-    DirectoryUser, EmailAddress, Policy, ResetOption, SecretString, SecurityInfo, UserId,
-};
+use sspr_core::{ResetOption, SecretString};
 
 fn main() {
-    let mem = MemoryPorts::new(1_750_000_000, 1, "ok");
-    for i in 0..200 {
-        let id = UserId::new(format!("u{i}"));
-        mem.directory.add_user(
-            DirectoryUser {
-                id: id.clone(),
-                username: format!("user{i}@contoso.example"),
-                first_name: "A".into(),
-                last_name: "B".into(),
-                org_name: "C".into(),
-                groups: vec![],
-                admin: false,
-            },
-            "x",
-        );
-        let si = SecurityInfo {
-            email: EmailAddress::parse(&format!("u{i}@fabrikam.example")).ok(),
-            ..Default::default()
-        };
-        mem.security_info.save(id, si.to_record(), 0).unwrap();
-    }
-    let mut options = EngineOptions::new(KeyRing::single("k", vec![5; 32]).unwrap(), "Contoso");
-    options.hash_params = HashParams::insecure_for_tests();
-    let engine = Engine::new(Policy::default(), mem.ports(), options);
+    let (engine, mem) = sspr_benches::reset_engine(200);
     for i in 0..2000 {
         mem.clock.advance(60);
         let id = engine

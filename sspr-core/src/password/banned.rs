@@ -36,6 +36,12 @@ mod global {
     include!(concat!(env!("OUT_DIR"), "/global_banned.rs"));
 }
 
+/// The password (or term) as the banned-term search sees it: Entra's normalisation (lower case,
+/// then `0→o`, `1→l`, `$→s`, `@→a`), as code points.
+pub fn normalize(text: &str) -> Vec<u32> {
+    normalize_term(text)
+}
+
 /// A list of banned terms with its search index.
 #[derive(Debug, Clone)]
 pub struct BannedIndex {
