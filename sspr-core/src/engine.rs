@@ -13,6 +13,10 @@
 //! * A failure after the commit (a notification about a completed reset, the audit sink) does not
 //!   undo the step; it is returned in the outcome's `warnings`.
 
+mod import;
+
+pub use import::{AppImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport};
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -862,3 +862,119 @@ fn a_resend_replaces_the_earlier_code() {
         .unwrap();
     assert_eq!(state(&o), "new_password");
 }
+
+/// Importing security info: each bad field gets a typed input error and nothing is stored; a
+/// good import is what a reset then offers.
+#[test]
+fn import_validates_every_field_and_stores_nothing_on_error() {
+    use sspr_core::engine::{AppImport, SecurityInfoImport};
+    let mem = MemoryPorts::new(T0, 7, "pass");
+    let id = UserId::new("ann@contoso.example");
+    mem.directory.add_user(
+        DirectoryUser {
+            id: id.clone(),
+            username: "ann@contoso.example".into(),
+            first_name: "Ann".into(),
+            last_name: "Lee".into(),
+            org_name: "Contoso".into(),
+            groups: vec![],
+            admin: false,
+        },
+        "Correct horse battery 9",
+    );
+    let mut options = EngineOptions::new(KeyRing::single("k", vec![1; 32]).unwrap(), "Contoso");
+    options.hash_params = HashParams::insecure_for_tests();
+    let engine = Engine::new(Policy::default(), mem.ports(), options);
+    let good = SecurityInfoImport {
+        email: Some("ann.home@fabrikam.example".into()),
+        mobile: Some("+14255550100".into()),
+        ..Default::default()
+    };
+    let bad_inputs: Vec<(&str, SecurityInfoImport)> = vec![
+        (
+            "email",
+            SecurityInfoImport {
+                email: Some("not an address".into()),
+                ..good.clone()
+            },
+        ),
+        (
+            "phone",
+            SecurityInfoImport {
+                mobile: Some("0425 555".into()),
+                ..good.clone()
+            },
+        ),
+        (
+            "short answer",
+            SecurityInfoImport {
+                questions: [("q".to_owned(), SecretString::new("a"))].into(),
+                ..good.clone()
+            },
+        ),
+        (
+            "short secret",
+            SecurityInfoImport {
+                app: Some(AppImport::standard(
+                    SecretString::new("JBSWY3DPEHPK3PXP"),
+                    "dev",
+                )),
+                ..good.clone()
+            },
+        ),
+        (
+            "not base32",
+            SecurityInfoImport {
+                app: Some(AppImport::standard(SecretString::new("not base32!"), "dev")),
+                ..good.clone()
+            },
+        ),
+        (
+            "empty device",
+            SecurityInfoImport {
+                app: Some(AppImport::standard(
+                    SecretString::new("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+                    " ",
+                )),
+                ..good.clone()
+            },
+        ),
+    ];
+    for (what, import) in bad_inputs {
+        let err = engine.import_security_info(&id, &import).unwrap_err();
+        assert!(matches!(err, Error::Input(_)), "{what}: {err}");
+        assert!(
+            mem.security_info.load(id.clone()).unwrap().is_none(),
+            "{what} stored something"
+        );
+    }
+    let stranger = engine
+        .import_security_info(&UserId::new("nobody"), &good)
+        .unwrap_err();
+    assert!(matches!(stranger, Error::Input(_)));
+    assert!(
+        !format!("{:?}", good).contains("fabrikam"),
+        "Debug shows no address"
+    );
+
+    engine.import_security_info(&id, &good).unwrap();
+    let started = engine
+        .start_reset("ann@contoso.example", "pass", None)
+        .unwrap();
+    let mut offered: Vec<_> = started
+        .view
+        .unwrap()
+        .options
+        .iter()
+        .map(|o| o.option)
+        .collect();
+    offered.sort_by_key(|o| o.id());
+    assert_eq!(
+        offered,
+        [
+            ResetOption::Email,
+            ResetOption::MobileCall,
+            ResetOption::MobileText
+        ]
+    );
+}

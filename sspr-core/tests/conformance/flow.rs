@@ -4,20 +4,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
-use sspr_core::engine::{Engine, EngineOptions, RegistrationOutcome, ResetOutcome};
+use sspr_core::engine::{
+    AppImport, Engine, EngineOptions, RegistrationOutcome, ResetOutcome, SecurityInfoImport,
+};
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::keyring::KeyRing;
 use sspr_core::memory::{ManualClock, MemoryDirectory, MemoryPorts, RecordingNotifier};
 use sspr_core::otp::OtpAlgorithm;
-use sspr_core::ports::{Message, SecurityInfoStore};
+use sspr_core::ports::Message;
 use sspr_core::registration::{RegistrationInput, Via};
 use sspr_core::reset::ResetInput;
-use sspr_core::security_info::{AppCredential, RegisteredAnswer, SecretBytes};
+use sspr_core::security_info::SecretBytes;
 use sspr_core::totp::{self, OtpParams};
-use sspr_core::{
-    DirectoryUser, EmailAddress, Method, PhoneNumber, Policy, Reason, ResetOption, SecretString,
-    SecurityInfo, UserId, answers,
-};
+use sspr_core::{DirectoryUser, Method, Policy, Reason, ResetOption, SecretString, UserId};
 
 use crate::{Outcome, check_expect_keys};
 
@@ -65,16 +64,16 @@ fn build(case: &Value) -> Result<World, String> {
     .map_err(|e| format!("policy: {e}"))?;
     let epoch = case["epoch"].as_u64().unwrap_or(1_750_000_000);
     let mem = MemoryPorts::new(epoch, 42, "pass");
-    let (clock, directory, info_store, notifier) = (
+    let (clock, directory, notifier) = (
         mem.clock.clone(),
         mem.directory.clone(),
-        mem.security_info.clone(),
         mem.notifier.clone(),
     );
     let rng = mem.randomness.clone();
     let test_hash = HashParams::insecure_for_tests();
     let org = s(&case["directory"], "org_name");
     let mut answers_by_user = BTreeMap::new();
+    let mut imports = Vec::new();
     let mut app_secrets = BTreeMap::new();
     for u in case["directory"]["users"]
         .as_array()
@@ -114,48 +113,34 @@ fn build(case: &Value) -> Result<World, String> {
             .unwrap_or_default();
         directory.set_history(&id, previous);
         let m = &u["methods"];
-        let mut info = SecurityInfo {
+        let mut import = SecurityInfoImport {
+            email: m["email"].as_str().map(str::to_owned),
+            mobile: m["mobile"].as_str().map(str::to_owned),
+            office: m["office"].as_str().map(str::to_owned),
             confirmed_at: u["confirmed_at"].as_u64(),
             ..Default::default()
         };
-        if let Some(e) = m["email"].as_str() {
-            info.email = Some(EmailAddress::parse(e).map_err(|e| e.to_string())?);
-        }
-        if let Some(p) = m["mobile"].as_str() {
-            info.mobile = Some(PhoneNumber::parse(p).map_err(|e| e.to_string())?);
-        }
-        if let Some(p) = m["office"].as_str() {
-            info.office = Some(PhoneNumber::parse(p).map_err(|e| e.to_string())?);
-        }
         if let Some(qs) = m["questions"].as_object() {
             let mut map = BTreeMap::new();
             for (q, a) in qs {
                 let a = a.as_str().unwrap_or_default();
-                info.questions.push(RegisteredAnswer {
-                    question: q.clone(),
-                    answer_hash: answers::hash(a, &test_hash, rng.as_ref())
-                        .map_err(|e| e.to_string())?,
-                });
+                import.questions.insert(q.clone(), SecretString::new(a));
                 map.insert(q.clone(), a.to_owned());
             }
             answers_by_user.insert(username.clone(), map);
         }
         if m["app"].is_object() {
-            let secret = SecretBytes::from_base32(&s(&m["app"], "totp_secret_b32"))
-                .map_err(|e| e.to_string())?;
-            app_secrets.insert(username.clone(), secret.clone());
-            info.app = Some(AppCredential {
-                secret,
-                algorithm: OtpAlgorithm::Sha1,
-                digits: 6,
-                period: 30,
-                last_step: None,
-                device_id: s(&m["app"], "device"),
-            });
+            let b32 = s(&m["app"], "totp_secret_b32");
+            app_secrets.insert(
+                username.clone(),
+                SecretBytes::from_base32(&b32).map_err(|e| e.to_string())?,
+            );
+            import.app = Some(AppImport::standard(
+                SecretString::new(b32),
+                s(&m["app"], "device"),
+            ));
         }
-        info_store
-            .save(id, info.to_record(), 0)
-            .map_err(|e| e.to_string())?;
+        imports.push((id, import));
     }
     for p in include_str!("../../data/common-passwords.txt")
         .lines()
@@ -173,8 +158,14 @@ fn build(case: &Value) -> Result<World, String> {
         },
     );
     options.hash_params = test_hash;
+    let engine = Engine::new(policy, ports, options);
+    for (id, import) in imports {
+        engine
+            .import_security_info(&id, &import)
+            .map_err(|e| format!("import: {e}"))?;
+    }
     Ok(World {
-        engine: Engine::new(policy, ports, options),
+        engine,
         clock,
         directory,
         notifier,

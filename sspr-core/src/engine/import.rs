@@ -1,0 +1,170 @@
+//! Importing security info registered elsewhere: a migration from another system, or an
+//! administrator pre-filling a user's authentication contact info, as Entra ID lets them.
+
+use std::collections::BTreeMap;
+
+use super::Engine;
+use crate::answers;
+use crate::contact::{EmailAddress, PhoneNumber};
+use crate::error::{Error, InputError};
+use crate::otp::OtpAlgorithm;
+use crate::secret::SecretString;
+use crate::security_info::{AppCredential, RegisteredAnswer, SecretBytes, SecurityInfo};
+use crate::totp::OtpParams;
+use crate::user::UserId;
+
+/// Most security answers one import may carry.
+pub const MAX_IMPORTED_ANSWERS: usize = 20;
+/// Fewest bytes in an imported authenticator secret (128 bits, RFC 4226 §4 R6).
+pub const MIN_APP_SECRET_BYTES: usize = 16;
+
+/// An authenticator app registered elsewhere.
+#[derive(Clone, Debug)]
+pub struct AppImport {
+    /// The shared secret in base32.
+    pub secret_b32: SecretString,
+    /// The device id push notifications go to.
+    pub device_id: String,
+    /// The credential's parameters (SHA1, 6 digits, 30 s for almost every app).
+    pub params: OtpParams,
+}
+
+impl AppImport {
+    /// A SHA1, 6-digit, 30-second credential: what authenticator apps use.
+    pub fn standard(secret_b32: SecretString, device_id: impl Into<String>) -> Self {
+        Self {
+            secret_b32,
+            device_id: device_id.into(),
+            params: OtpParams {
+                algorithm: OtpAlgorithm::Sha1,
+                digits: 6,
+                period: 30,
+            },
+        }
+    }
+}
+
+/// Security info to import, in plain form: sspr validates it, hashes the answers and stores it.
+/// `Debug` shows which methods are present, never their values.
+#[derive(Clone, Default)]
+pub struct SecurityInfoImport {
+    /// Alternate email address.
+    pub email: Option<String>,
+    /// Mobile phone, international form.
+    pub mobile: Option<String>,
+    /// Office phone, international form.
+    pub office: Option<String>,
+    /// Security questions (question id or custom question text → answer).
+    pub questions: BTreeMap<String, SecretString>,
+    /// Authenticator app.
+    pub app: Option<AppImport>,
+    /// When the user last confirmed the info (Unix seconds); `None` makes the next sign-in ask
+    /// for confirmation as soon as the policy's re-confirmation period applies.
+    pub confirmed_at: Option<u64>,
+}
+
+impl std::fmt::Debug for SecurityInfoImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecurityInfoImport")
+            .field("email", &self.email.is_some())
+            .field("mobile", &self.mobile.is_some())
+            .field("office", &self.office.is_some())
+            .field("questions", &self.questions.len())
+            .field("app", &self.app.is_some())
+            .field("confirmed_at", &self.confirmed_at)
+            .finish()
+    }
+}
+
+impl SecurityInfoImport {
+    /// Validates every field and hashes the answers into a record, without storing it.
+    pub fn build(&self, engine: &Engine) -> Result<SecurityInfo, Error> {
+        let mut info = SecurityInfo {
+            email: self.email.as_deref().map(EmailAddress::parse).transpose()?,
+            mobile: self.mobile.as_deref().map(PhoneNumber::parse).transpose()?,
+            office: self.office.as_deref().map(PhoneNumber::parse).transpose()?,
+            confirmed_at: self.confirmed_at,
+            ..SecurityInfo::default()
+        };
+        if self.questions.len() > MAX_IMPORTED_ANSWERS {
+            return Err(InputError::TooLong {
+                what: "imported security answers",
+                max: MAX_IMPORTED_ANSWERS,
+            }
+            .into());
+        }
+        for (question, answer) in &self.questions {
+            let question = question.trim();
+            if question.is_empty() || question.chars().count() > 200 {
+                return Err(InputError::Malformed {
+                    what: "security question",
+                    problem: "must have 1 to 200 characters",
+                }
+                .into());
+            }
+            answers::validate(answer.expose())?;
+            info.questions.push(RegisteredAnswer {
+                question: question.to_owned(),
+                answer_hash: answers::hash(
+                    answer.expose(),
+                    &engine.options.hash_params,
+                    engine.ports.randomness.as_ref(),
+                )?,
+            });
+        }
+        if let Some(app) = &self.app {
+            app.params.validate()?;
+            let secret = SecretBytes::from_base32(app.secret_b32.expose())?;
+            if secret.expose().len() < MIN_APP_SECRET_BYTES {
+                return Err(InputError::Malformed {
+                    what: "authenticator secret",
+                    problem: "must have at least 128 bits",
+                }
+                .into());
+            }
+            let device_id = app.device_id.trim();
+            if device_id.is_empty() || device_id.len() > 256 {
+                return Err(InputError::Malformed {
+                    what: "device id",
+                    problem: "must have 1 to 256 bytes",
+                }
+                .into());
+            }
+            info.app = Some(AppCredential {
+                secret,
+                algorithm: app.params.algorithm,
+                digits: app.params.digits,
+                period: app.params.period,
+                last_step: None,
+                device_id: device_id.to_owned(),
+            });
+        }
+        Ok(info)
+    }
+}
+
+impl Engine {
+    /// Replaces `user`'s security info with `import` (validated, answers hashed). The user must
+    /// be in the directory. Stored by compare-and-set against what was read, so a concurrent
+    /// registration is never silently overwritten: a lost race fails with a port conflict and
+    /// changes nothing.
+    pub fn import_security_info(
+        &self,
+        user: &UserId,
+        import: &SecurityInfoImport,
+    ) -> Result<(), Error> {
+        if self.ports.directory.user(user.clone())?.is_none() {
+            return Err(InputError::Malformed {
+                what: "user",
+                problem: "is not in the directory",
+            }
+            .into());
+        }
+        let info = import.build(self)?;
+        let (_, version) = self.load_info(user)?;
+        self.ports
+            .security_info
+            .save(user.clone(), info.to_record(), version)?;
+        Ok(())
+    }
+}
