@@ -41,6 +41,12 @@ impl HashParams {
         }
     }
 
+    /// Checks the parameters are ones argon2 accepts (memory at least 8 × parallelism, at
+    /// least one pass and one lane), without hashing anything.
+    pub fn validate(&self) -> Result<(), MisuseError> {
+        self.argon2().map(|_| ())
+    }
+
     fn argon2(&self) -> Result<Argon2<'static>, MisuseError> {
         let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
             .map_err(|e| MisuseError::InvalidArgument {

@@ -1,6 +1,10 @@
-//! Python bindings of sspr: the policy document, password rules, one-time passwords and
-//! argon2id hashing, with typed exceptions. Built by maturin as `sspr._sspr` and re-exported by
-//! the `sspr` package.
+//! Python bindings of sspr: the reset and registration engine over ports written in Python or
+//! built in, the policy document, password rules, one-time passwords and argon2id hashing, with
+//! typed exceptions. Built by maturin as `sspr._sspr` and re-exported by the `sspr` package.
+
+mod engine;
+mod memory;
+mod ports;
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -39,6 +43,12 @@ create_exception!(
     SsprError,
     "A port (a store, the notifier, a checker) failed."
 );
+create_exception!(
+    sspr,
+    ConflictError,
+    PortError,
+    "A compare-and-set lost: raise it from a store's `save` when the version does not match."
+);
 
 fn policy_error(e: sspr_core::PolicyError) -> PyErr {
     Python::attach(|py| {
@@ -55,6 +65,7 @@ fn error(e: Error) -> PyErr {
         Error::Input(CoreInputError::Policy(p)) => policy_error(p),
         Error::Input(i) => InputError::new_err(i.to_string()),
         Error::Misuse(m) => MisuseError::new_err(m.to_string()),
+        Error::Port(p) if p.is_conflict() => ConflictError::new_err(p.to_string()),
         Error::Port(p) => PortError::new_err(p.to_string()),
         other => SsprError::new_err(other.to_string()),
     }
@@ -67,7 +78,7 @@ fn input(e: CoreInputError) -> PyErr {
 /// A validated policy document.
 #[pyclass(frozen, name = "Policy", module = "sspr")]
 struct PyPolicy {
-    inner: Policy,
+    pub(crate) inner: Policy,
 }
 
 #[pymethods]
@@ -167,6 +178,34 @@ struct PyVerdict {
     breach: String,
 }
 
+impl From<&password::PasswordVerdict> for PyVerdict {
+    fn from(verdict: &password::PasswordVerdict) -> Self {
+        Self {
+            accepted: verdict.accepted(),
+            reasons: verdict.reasons.iter().map(|r| r.id().to_owned()).collect(),
+            length: verdict.length,
+            classes: verdict.classes,
+            banned_score: verdict.banned_score,
+            guesses_log10: verdict.guesses_log10,
+            meter: verdict.meter,
+            warning: verdict.feedback.warning.map(|m| m.id().to_owned()),
+            suggestions: verdict
+                .feedback
+                .suggestions
+                .iter()
+                .map(|m| m.id().to_owned())
+                .collect(),
+            breach: match verdict.breach {
+                BreachStatus::NotChecked => "not_checked",
+                BreachStatus::Clean => "clean",
+                BreachStatus::Breached { .. } => "breached",
+                BreachStatus::Unavailable => "unavailable",
+            }
+            .to_owned(),
+        }
+    }
+}
+
 #[pymethods]
 impl PyVerdict {
     fn __repr__(&self) -> String {
@@ -258,29 +297,7 @@ fn evaluate_password(
         password::check_breach(&mut verdict, &password, &PyBreachChecker(checker), mode)
             .map_err(|e| error(Error::Port(e)))?;
     }
-    Ok(PyVerdict {
-        accepted: verdict.accepted(),
-        reasons: verdict.reasons.iter().map(|r| r.id().to_owned()).collect(),
-        length: verdict.length,
-        classes: verdict.classes,
-        banned_score: verdict.banned_score,
-        guesses_log10: verdict.guesses_log10,
-        meter: verdict.meter,
-        warning: verdict.feedback.warning.map(|m| m.id().to_owned()),
-        suggestions: verdict
-            .feedback
-            .suggestions
-            .iter()
-            .map(|m| m.id().to_owned())
-            .collect(),
-        breach: match verdict.breach {
-            BreachStatus::NotChecked => "not_checked",
-            BreachStatus::Clean => "clean",
-            BreachStatus::Breached { .. } => "breached",
-            BreachStatus::Unavailable => "unavailable",
-        }
-        .to_owned(),
-    })
+    Ok(PyVerdict::from(&verdict))
 }
 
 /// Hashes a secret with argon2id (OWASP parameters by default) into a PHC string.
@@ -440,6 +457,19 @@ impl PyTotp {
 #[pymodule]
 mod _sspr {
     #[pymodule_export]
+    use super::engine::{
+        PyEngine, PyOfferedOption, PyProvisioning, PyRegistrationResult, PyRegistrationView,
+        PyResetResult, PyResetView, PySignInCheck,
+    };
+    #[pymodule_export]
+    use super::memory::{
+        PyManualClock, PyMemoryAuditSink, PyMemoryBreachChecker, PyMemoryDirectory,
+        PyMemoryPorts, PyMemoryStore, PyOsRandomness, PyPorts, PyRecordingNotifier,
+        PyStaticCaptcha, PySystemClock,
+    };
+    #[pymodule_export]
+    use super::ports::{PyDirectoryUser, PyMessage, PyPasswordChange, PyRecord};
+    #[pymodule_export]
     use super::{
         PyPolicy, PyTotp, PyTotpResult, PyVerdict, evaluate_password, hash_secret, hotp, totp_code,
         verify_secret, verify_totp,
@@ -455,6 +485,7 @@ mod _sspr {
         m.add("InputError", py.get_type::<super::InputError>())?;
         m.add("MisuseError", py.get_type::<super::MisuseError>())?;
         m.add("PortError", py.get_type::<super::PortError>())?;
+        m.add("ConflictError", py.get_type::<super::ConflictError>())?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         Ok(())
     }

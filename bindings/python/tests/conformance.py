@@ -128,8 +128,266 @@ def run_password(case):
         raise ExpectError(f"banned score {v.banned_score}, expected {expect['banned_score']}")
 
 
-SUITES = {"policy": run_policy, "hotp": run_hotp, "totp": run_totp, "password": run_password}
-NOT_YET = {"flow"}  # the engine is not bound in Python yet
+FLOW_EXPECT_KEYS = [
+    "state", "options", "gate", "questions", "rejection", "sent", "retry_after",
+    "registration_required", "reconfirm_due", "registered", "password_is",
+]
+
+
+class FlowWorld:
+    """One flow scenario: in-memory ports seeded from the case, an engine, and what the user
+    has seen so far (delivered codes, push requests, app secrets, answers)."""
+
+    def __init__(self, case):
+        policy = sspr.Policy.from_dict(case.get("policy") or {})
+        self.epoch = case.get("epoch", 1750000000)
+        self.mem = sspr.MemoryPorts(self.epoch, seed=42, captcha_token="pass")
+        self.mem.breach.add_common_passwords()
+        directory = case.get("directory", {})
+        org = directory.get("org_name", "")
+        self.engine = sspr.Engine(
+            policy,
+            self.mem.ports(),
+            keys=[("test", bytes([9] * 32))],
+            issuer=org or "sspr",
+            hash_memory_kib=8,
+            hash_iterations=1,
+            hash_parallelism=1,
+        )
+        self.answers = {}
+        self.app_secrets = {}
+        self.usernames = {}
+        for u in directory.get("users", []):
+            name = u["username"]
+            self.usernames[name.strip().lower()] = name
+            self.mem.directory.add_user(
+                sspr.DirectoryUser(
+                    name,
+                    name,
+                    first_name=u.get("first_name", ""),
+                    last_name=u.get("last_name", ""),
+                    org_name=org,
+                    groups=u.get("groups", []),
+                    admin=u.get("admin", False),
+                ),
+                u.get("password", ""),
+            )
+            self.mem.directory.set_history(
+                name, [sspr.hash_secret(p, **TEST_HASH) for p in u.get("previous_passwords", [])]
+            )
+            m = u.get("methods", {})
+            app = m.get("app")
+            if "questions" in m:
+                self.answers[name] = dict(m["questions"])
+            if app:
+                self.app_secrets[name] = app["totp_secret_b32"]
+            self.engine.import_security_info(
+                name,
+                email=m.get("email"),
+                mobile=m.get("mobile"),
+                office=m.get("office"),
+                questions=m.get("questions", {}),
+                app_secret_b32=app["totp_secret_b32"] if app else None,
+                app_device_id=app.get("device", "") if app else None,
+                confirmed_at=u.get("confirmed_at"),
+            )
+        self.reset_flow = self.reset_user = None
+        self.registration_flow = self.registration_user = None
+        self.last_code = self.last_push = None
+
+    def now(self):
+        return self.mem.clock.now()
+
+    def totp_for(self, user, offset):
+        secret = self.app_secrets.get(user)
+        if secret is None:
+            raise ExpectError("no authenticator app for the user")
+        return sspr.totp_code(secret, max(0, self.now() + offset * 30))
+
+    def code(self, form, user, app):
+        """Resolves a code form: `$delivered`, `$totp`, `$totp±N`, `$wrong` or a literal."""
+        if form == "$delivered":
+            return self.last_code
+        if form == "$wrong":
+            try:
+                right = self.totp_for(user, 0) if app else self.last_code
+            except ExpectError:
+                right = None
+            right = right or "12345678"  # a decoy receives nothing: any code is wrong
+            return right[:-1] + str((int(right[-1]) + 1) % 10)
+        if form.startswith("$totp"):
+            return self.totp_for(user, int(form[5:] or 0))
+        return form
+
+    def user_of(self, identifier):
+        return self.usernames.get(identifier.strip().lower())
+
+    def step(self, step):
+        self.mem.clock.set(self.epoch + step.get("t", 0))
+        op = step.get("do")
+        e = self.engine
+        seen = {}
+
+        def reset(r):
+            v = r.view
+            seen.update(
+                state=v.state if v else None,
+                options=[o.option for o in v.options] if v else None,
+                gate=v.gate if v else None,
+                questions=len(v.questions) if v else None,
+                rejection=r.rejection,
+                retry_after=r.retry_after if r.retry_after is not None else (v.retry_after if v else None),
+            )
+
+        def registration(r):
+            v = r.view
+            seen.update(
+                state=v.state if v else None,
+                rejection=r.rejection,
+                retry_after=r.retry_after,
+                registered=list(v.registered) if v else None,
+            )
+            return r
+
+        if op == "start_reset":
+            r = e.start_reset(step.get("identifier", ""), "pass" if step.get("captcha", True) else "fail")
+            if r.view:
+                self.reset_flow = r.view.flow_id
+                self.last_code = self.last_push = None
+            self.reset_user = self.user_of(step.get("identifier", ""))
+            reset(r)
+        elif op == "choose":
+            option = step["option"]
+            if option == "$first":
+                option = e.reset_view(self.reset_flow).options[0].option
+            reset(e.choose(self.reset_flow, option))
+        elif op == "resend":
+            reset(e.resend(self.reset_flow))
+        elif op == "enter_code":
+            app = e.reset_view(self.reset_flow).option == "app_code"
+            code = self.code(step["code"], self.reset_user, app) or step["code"]
+            reset(e.enter_code(self.reset_flow, code))
+        elif op == "answer":
+            view = e.reset_view(self.reset_flow)
+            known = self.answers.get(self.reset_user, {})
+            form = step["answers"]
+            if form in ("$correct", "$one_wrong"):
+                given = {}
+                for i, q in enumerate(view.questions):
+                    a = known.get(q, "unknown")
+                    given[q] = a + " not" if form == "$one_wrong" and i == 0 else a
+            elif isinstance(form, dict):
+                given = form
+            else:
+                raise ExpectError(f"bad answers {form!r}")
+            reset(e.answer(self.reset_flow, given))
+        elif op == "approve":
+            shown = e.reset_view(self.reset_flow).approval_number or 10
+            number = step.get("number", "$shown")
+            if number == "$shown":
+                number = shown
+            elif number == "$wrong":
+                number = 10 if shown >= 99 else shown + 1
+            reset(e.approve(self.reset_flow, self.last_push or "", number, step.get("approve", True)))
+        elif op == "new_password":
+            reset(e.new_password(self.reset_flow, step["password"], step.get("confirm", step["password"])))
+        elif op == "unlock":
+            reset(e.unlock(self.reset_flow))
+        elif op == "cancel":
+            reset(e.cancel(self.reset_flow))
+        elif op == "sign_in":
+            c = e.sign_in_check(step["user"], step["password"])
+            seen.update(
+                registration_required=c.registration_required,
+                reconfirm_due=c.reconfirm_due,
+                rejection=c.rejection,
+            )
+        elif op == "start_registration":
+            r = registration(e.start_registration(step["user"], step["password"]))
+            if r.view:
+                self.registration_flow = r.view.flow_id
+                self.registration_user = self.user_of(step["user"])
+                self.last_code = None
+        elif op == "register_email":
+            registration(e.register_email(self.registration_flow, step["address"]))
+        elif op == "register_mobile":
+            registration(e.register_mobile(self.registration_flow, step["number"], step.get("via", "text")))
+        elif op == "register_office":
+            registration(e.register_office(self.registration_flow, step["number"]))
+        elif op == "register_app":
+            r = registration(e.register_app(self.registration_flow))
+            if r.provisioning and self.registration_user:
+                self.app_secrets[self.registration_user] = r.provisioning.secret_b32
+        elif op == "register_questions":
+            r = registration(e.register_questions(self.registration_flow, step["answers"]))
+            if r.rejection is None and self.registration_user:
+                self.answers[self.registration_user] = dict(step["answers"])
+        elif op == "verify":
+            form = step["code"]
+            pending_app = self.registration_user in self.app_secrets
+            app = form.startswith("$totp") or (form == "$wrong" and pending_app and self.last_code is None)
+            code = self.code(form, self.registration_user, app) or form
+            registration(e.verify(self.registration_flow, code))
+        elif op == "remove":
+            registration(e.remove(self.registration_flow, step["method"]))
+        elif op == "finish":
+            registration(e.finish(self.registration_flow))
+        else:
+            raise ExpectError(f"unknown operation {op!r}")
+        sent = self.mem.notifier.take()
+        for m in sent:
+            if m.code is not None:
+                self.last_code = m.code
+            if m.approval_request_id is not None:
+                self.last_push = m.approval_request_id
+        return seen, sent
+
+    def check(self, expect, seen, sent):
+        check_keys(expect, FLOW_EXPECT_KEYS)
+        if "state" in expect and seen.get("state") != expect["state"]:
+            raise ExpectError(f"state {seen.get('state')}, expected {expect['state']} (rejection {seen.get('rejection')})")
+        if "options" in expect and sorted(seen.get("options") or []) != sorted(expect["options"]):
+            raise ExpectError(f"options {seen.get('options')}, expected {expect['options']}")
+        for key in ("gate", "questions", "retry_after", "registration_required", "reconfirm_due"):
+            if key in expect and seen.get(key) != expect[key]:
+                raise ExpectError(f"{key} {seen.get(key)}, expected {expect[key]}")
+        if "rejection" in expect and seen.get("rejection") != expect["rejection"]:
+            raise ExpectError(f"rejection {seen.get('rejection')}, expected {expect['rejection']}")
+        if "registered" in expect and sorted(seen.get("registered") or []) != sorted(expect["registered"]):
+            raise ExpectError(f"registered {seen.get('registered')}, expected {expect['registered']}")
+        if "sent" in expect:
+            left = list(sent)
+            for want in expect["sent"]:
+                match = next(
+                    (m for m in left if all(want.get(k, getattr(m, k)) == getattr(m, k) for k in ("channel", "to", "kind"))),
+                    None,
+                )
+                if match is None:
+                    raise ExpectError(f"expected message {want} not sent; sent {[(m.channel, m.kind) for m in sent]}")
+                left.remove(match)
+            if left:
+                raise ExpectError(f"{len(left)} unexpected message(s): {[(m.channel, m.kind) for m in left]}")
+        if "password_is" in expect:
+            user = self.reset_user or self.registration_user
+            if user is None:
+                raise ExpectError("password_is without a user")
+            if not self.mem.directory.password_matches(user, expect["password_is"]):
+                raise ExpectError("the directory holds a different password")
+
+
+def run_flow(case):
+    world = FlowWorld(case)
+    for i, step in enumerate(case["steps"]):
+        try:
+            seen, sent = world.step(step)
+            if "expect" in step:
+                world.check(step["expect"], seen, sent)
+        except Exception as e:
+            raise ExpectError(f"step {i} ({step.get('do')}): {type(e).__name__}: {e}") from e
+
+
+SUITES = {"policy": run_policy, "hotp": run_hotp, "totp": run_totp, "password": run_password, "flow": run_flow}
+NOT_YET: set = set()
 
 
 def run_dir(directory):

@@ -23,6 +23,12 @@ impl MemoryBreachChecker {
         c
     }
 
+    /// A checker that knows the common-password list shipped with sspr
+    /// ([`common_passwords`](crate::password::common_passwords)), for tests and demos.
+    pub fn with_common_passwords() -> Self {
+        Self::with_passwords(crate::password::common_passwords())
+    }
+
     /// Records `password` as seen `count` times.
     pub fn add(&self, password: &str, count: u64) {
         let hex = crate::password::sha1_hex(password);

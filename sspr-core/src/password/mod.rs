@@ -308,3 +308,12 @@ pub fn check_breach(
 
 #[cfg(test)]
 mod tests;
+
+/// The common-password list shipped with sspr (the source of the global banned list), one
+/// password per item. Useful to seed an in-memory breach checker in tests and demos.
+pub fn common_passwords() -> impl Iterator<Item = &'static str> {
+    include_str!("../../data/common-passwords.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+}

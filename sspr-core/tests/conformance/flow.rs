@@ -142,10 +142,7 @@ fn build(case: &Value) -> Result<World, String> {
         }
         imports.push((id, import));
     }
-    for p in include_str!("../../data/common-passwords.txt")
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-    {
+    for p in sspr_core::password::common_passwords() {
         mem.breach.add(p, 1);
     }
     let ports = mem.ports();

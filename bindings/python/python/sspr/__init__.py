@@ -1,19 +1,47 @@
 """sspr: self-service password reset as Microsoft Entra ID does it.
 
-This package exposes sspr's policy document, password rules (length, classes, Entra
-banned-password scoring, bounded-time guessability, history, breaches), one-time passwords and
-argon2id hashing. Errors are subclasses of :class:`SsprError`.
+The :class:`Engine` runs the "get back into your account" reset and the "keep your account
+secure" registration over ports: plain Python objects following the protocols in
+:mod:`sspr.protocols`, or the built-in in-memory ones (:class:`MemoryPorts`). The package also
+exposes the policy document, the password rules (length, classes, Entra banned-password scoring,
+bounded-time guessability, history, breaches), one-time passwords and argon2id hashing. Errors
+are subclasses of :class:`SsprError`; refusals the user sees are reason ids on results.
 """
 
+from . import protocols
 from .protocols import BreachChecker
 from ._sspr import (
+    ConflictError,
+    DirectoryUser,
+    Engine,
     InputError,
+    ManualClock,
+    MemoryAuditSink,
+    MemoryBreachChecker,
+    MemoryDirectory,
+    MemoryPorts,
+    MemoryStore,
+    Message,
     MisuseError,
+    OfferedOption,
+    OsRandomness,
+    PasswordChange,
     PasswordVerdict,
     Policy,
     PolicyError,
     PortError,
+    Ports,
+    Provisioning,
+    Record,
+    RecordingNotifier,
+    RegistrationResult,
+    RegistrationView,
+    ResetResult,
+    ResetView,
+    SignInCheck,
     SsprError,
+    StaticCaptcha,
+    SystemClock,
     Totp,
     TotpResult,
     __version__,
@@ -27,19 +55,44 @@ from ._sspr import (
 
 __all__ = [
     "BreachChecker",
+    "ConflictError",
+    "DirectoryUser",
+    "Engine",
     "InputError",
+    "ManualClock",
+    "MemoryAuditSink",
+    "MemoryBreachChecker",
+    "MemoryDirectory",
+    "MemoryPorts",
+    "MemoryStore",
+    "Message",
     "MisuseError",
+    "OfferedOption",
+    "OsRandomness",
+    "PasswordChange",
     "PasswordVerdict",
     "Policy",
     "PolicyError",
     "PortError",
+    "Ports",
+    "Provisioning",
+    "Record",
+    "RecordingNotifier",
+    "RegistrationResult",
+    "RegistrationView",
+    "ResetResult",
+    "ResetView",
+    "SignInCheck",
     "SsprError",
+    "StaticCaptcha",
+    "SystemClock",
     "Totp",
     "TotpResult",
     "__version__",
     "evaluate_password",
     "hash_secret",
     "hotp",
+    "protocols",
     "totp_code",
     "verify_secret",
     "verify_totp",

@@ -1,10 +1,133 @@
-"""The objects sspr calls back into, as `typing.Protocol` classes."""
-from typing import Iterable, Protocol, Tuple
+"""The objects sspr calls back into, as `typing.Protocol` classes.
+
+Every method is called synchronously from the thread that called the engine, with the GIL
+held. Raising any exception means "this port failed": the engine keeps the flow as it was and
+raises :class:`sspr.PortError` with your exception as ``__cause__``. A store's ``save`` raises
+:class:`sspr.ConflictError` when the compare-and-set loses; the engine then reloads and retries.
+"""
+from typing import Any, Dict, Iterable, List, Optional, Protocol, Tuple
+
+from ._sspr import DirectoryUser, Message, PasswordChange, Record
 
 
 class BreachChecker(Protocol):
     """A breached-password service answering k-anonymity range queries: every known SHA-1
     (upper-case hex) that starts with `prefix` (five characters), as `(suffix, count)` pairs.
-    Raising means "unknown"; `evaluate_password(..., fail_closed=...)` decides what follows."""
+    Raising means "unknown"; the engine's or `evaluate_password`'s `fail_closed` setting decides
+    what follows."""
 
     def range(self, prefix: str) -> Iterable[Tuple[str, int]]: ...
+
+
+class Directory(Protocol):
+    """The host's user directory."""
+
+    def find_user(self, identifier: str) -> Optional[DirectoryUser]:
+        """The user whose sign-in name matches `identifier` (already trimmed), ignoring case."""
+        ...
+
+    def user(self, user_id: str) -> Optional[DirectoryUser]:
+        """The user with this id, or None."""
+        ...
+
+    def administrators(self) -> List[DirectoryUser]:
+        """Every administrator (told when another administrator resets)."""
+        ...
+
+    def check_password(self, user_id: str, password: str) -> bool:
+        """Whether `password` is the user's current password (re-authentication)."""
+        ...
+
+    def set_password(self, user_id: str, change: PasswordChange) -> None:
+        """Sets the password and appends `change.history_hash` to the history, atomically.
+        Idempotent per `change.change_id`."""
+        ...
+
+    def password_history(self, user_id: str, limit: int) -> List[str]:
+        """Up to `limit` argon2 PHC hashes of earlier passwords, newest first."""
+        ...
+
+    def unlock(self, user_id: str) -> None:
+        """Clears a sign-in lockout. Idempotent."""
+        ...
+
+    def revoke_sessions(self, user_id: str) -> None:
+        """Signs the user out everywhere. Idempotent."""
+        ...
+
+
+class SecurityInfoStore(Protocol):
+    """Each user's security info record, with compare-and-set."""
+
+    def load(self, user_id: str) -> Optional[Record]: ...
+
+    def save(self, user_id: str, data: str, expected_version: int) -> None:
+        """Stores `data` as version `expected_version + 1` if and only if the current version
+        is `expected_version` (0: no record yet); otherwise raises ConflictError and changes
+        nothing."""
+        ...
+
+
+class FlowStore(Protocol):
+    """Persisted flows, with compare-and-set."""
+
+    def load(self, flow_id: str) -> Optional[Record]: ...
+
+    def save(self, flow_id: str, data: str, expected_version: int, expires_at: int) -> None:
+        """Compare-and-set as `SecurityInfoStore.save`; the record may be dropped after
+        `expires_at` (Unix seconds)."""
+        ...
+
+    def delete(self, flow_id: str) -> None: ...
+
+
+class CounterStore(Protocol):
+    """Sliding-window counters and blocks; every method is atomic."""
+
+    def increment(self, key: str, now: int, window_s: int) -> int:
+        """Atomically adds one event at `now` and returns the events in the last `window_s`."""
+        ...
+
+    def count(self, key: str, now: int) -> int: ...
+
+    def block(self, key: str, until: int) -> int:
+        """Blocks the key until `until` (keeping a later block); returns the block's end."""
+        ...
+
+    def blocked_until(self, key: str, now: int) -> Optional[int]: ...
+
+    def clear(self, key: str) -> None: ...
+
+
+class ConsumeOnceSet(Protocol):
+    """Consume-once markers (used codes, push answers, TOTP steps)."""
+
+    def consume(self, namespace: str, key: str, expires_at: int) -> bool:
+        """True for exactly one caller per (namespace, key), even under races."""
+        ...
+
+
+class Notifier(Protocol):
+    """Delivers messages by email, text, voice and push."""
+
+    def deliver(self, message: Message) -> None: ...
+
+
+class CaptchaVerifier(Protocol):
+    def verify(self, response: str, client: Optional[str]) -> bool: ...
+
+
+class AuditSink(Protocol):
+    def record(self, event: Dict[str, Any]) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> int:
+        """Unix seconds."""
+        ...
+
+
+class Randomness(Protocol):
+    def bytes(self, n: int) -> bytes:
+        """`n` bytes from a CSPRNG (`os.urandom`)."""
+        ...

@@ -1,0 +1,630 @@
+//! The engine: reset and registration flows over ports, with typed views and outcomes.
+//!
+//! Every engine call releases the GIL while sspr works (argon2, password rules); Python ports
+//! take it back for the duration of their own call.
+
+use std::collections::BTreeMap;
+
+use pyo3::prelude::*;
+use sspr_core::engine::{
+    AppImport, Engine, EngineOptions, RegistrationOutcome, ResetOutcome, ResetView,
+    SecurityInfoImport,
+};
+use sspr_core::error::{Error, InputError as CoreInputError};
+use sspr_core::hashing::HashParams;
+use sspr_core::keyring::KeyRing;
+use sspr_core::otp::OtpAlgorithm;
+use sspr_core::password::BreachMode;
+use sspr_core::policy::Limit;
+use sspr_core::registration::{RegistrationInput, Via};
+use sspr_core::reset::ResetInput;
+use sspr_core::totp::OtpParams;
+use sspr_core::{Method, ResetOption, SecretString, UserId};
+
+use crate::memory::PyPorts;
+use crate::{PyPolicy, PyVerdict, error, ports};
+
+/// An option offered at the current gate, with its masked destination.
+#[pyclass(frozen, name = "OfferedOption", module = "sspr", get_all)]
+#[derive(Clone)]
+pub(crate) struct PyOfferedOption {
+    /// `email`, `mobile_text`, `mobile_call`, `office_call`, `app_code`, `app_notification` or
+    /// `security_questions`.
+    option: String,
+    /// The masked destination shown beside it (`al*********@fabrikam.example`).
+    masked: Option<String>,
+}
+
+#[pymethods]
+impl PyOfferedOption {
+    fn __repr__(&self) -> String {
+        format!("OfferedOption({:?}, masked={:?})", self.option, self.masked)
+    }
+}
+
+/// What the reset screen shows.
+#[pyclass(frozen, name = "ResetView", module = "sspr", get_all)]
+#[derive(Clone)]
+pub(crate) struct PyResetView {
+    /// The flow's id: pass it to every step.
+    flow_id: String,
+    /// `choose_method`, `enter_code`, `answer_questions`, `await_approval`, `new_password`,
+    /// `completed`, `unlocked`, `blocked`, `expired` or `cancelled`.
+    state: String,
+    /// The gate being passed (1 or 2).
+    gate: u8,
+    /// How many gates this reset needs.
+    gates: u8,
+    /// The options offered at this gate.
+    options: Vec<PyOfferedOption>,
+    /// The option chosen, if any.
+    option: Option<String>,
+    /// The questions to answer, in `answer_questions`.
+    questions: Vec<String>,
+    /// The number to show while awaiting an approval.
+    approval_number: Option<u8>,
+    /// Seconds until a blocked user may try again.
+    retry_after: Option<u64>,
+    /// When the flow expires (Unix seconds).
+    expires_at: u64,
+}
+
+#[pymethods]
+impl PyResetView {
+    fn __repr__(&self) -> String {
+        format!(
+            "ResetView(state={:?}, gate={}/{}, options={:?})",
+            self.state,
+            self.gate,
+            self.gates,
+            self.options.iter().map(|o| &o.option).collect::<Vec<_>>()
+        )
+    }
+}
+
+fn view(v: &ResetView) -> PyResetView {
+    PyResetView {
+        flow_id: v.flow_id.clone(),
+        state: v.state.clone(),
+        gate: v.gate,
+        gates: v.gates,
+        options: v
+            .options
+            .iter()
+            .map(|o| PyOfferedOption {
+                option: o.option.id().to_owned(),
+                masked: o.masked.clone(),
+            })
+            .collect(),
+        option: v.option.map(|o| o.id().to_owned()),
+        questions: v.questions.clone(),
+        approval_number: v.approval_number,
+        retry_after: v.retry_after,
+        expires_at: v.expires_at,
+    }
+}
+
+/// The result of a reset step.
+#[pyclass(frozen, name = "ResetResult", module = "sspr", get_all)]
+pub(crate) struct PyResetResult {
+    /// The flow after the step (`None` when no flow was started).
+    view: Option<PyResetView>,
+    /// The reason id the step was refused for, if it was (`code.mismatch`, ...).
+    rejection: Option<String>,
+    /// Seconds until the user may try again, when blocked or cooling down.
+    retry_after: Option<u64>,
+    /// The verdict on a proposed password.
+    password: Option<Py<PyVerdict>>,
+    /// Failures of optional ports (audit, notifications after the change) that did not stop
+    /// the step, as log lines without personal data.
+    warnings: Vec<String>,
+}
+
+#[pymethods]
+impl PyResetResult {
+    fn __repr__(&self) -> String {
+        format!(
+            "ResetResult(state={:?}, rejection={:?})",
+            self.view.as_ref().map(|v| v.state.clone()),
+            self.rejection
+        )
+    }
+}
+
+fn reset_result(py: Python<'_>, o: ResetOutcome) -> PyResult<PyResetResult> {
+    Ok(PyResetResult {
+        view: o.view.as_ref().map(view),
+        rejection: o.rejection.map(|r| r.id().to_owned()),
+        retry_after: o.retry_after,
+        password: o
+            .password
+            .as_ref()
+            .map(|v| Py::new(py, PyVerdict::from(v)))
+            .transpose()?,
+        warnings: o.warnings.iter().map(ToString::to_string).collect(),
+    })
+}
+
+/// What the "keep your account secure" screen shows.
+#[pyclass(frozen, name = "RegistrationView", module = "sspr", get_all)]
+#[derive(Clone)]
+pub(crate) struct PyRegistrationView {
+    /// The flow's id.
+    flow_id: String,
+    /// `registering`, `verifying` or `done`.
+    state: String,
+    /// Registered methods (policy names).
+    registered: Vec<String>,
+    /// How many more methods the policy requires.
+    still_needed: usize,
+    /// The method awaiting verification.
+    pending: Option<String>,
+    /// The method offered first at reset.
+    default_method: Option<String>,
+    /// When the flow expires (Unix seconds).
+    expires_at: u64,
+}
+
+/// What an authenticator app needs to be set up.
+#[pyclass(frozen, name = "Provisioning", module = "sspr", get_all)]
+#[derive(Clone)]
+pub(crate) struct PyProvisioning {
+    /// The secret in base32 ("can't scan the image?").
+    secret_b32: String,
+    /// The `otpauth://totp/` URI the QR code encodes.
+    uri: String,
+    /// The QR code as SVG.
+    qr_svg: Option<String>,
+}
+
+#[pymethods]
+impl PyProvisioning {
+    fn __repr__(&self) -> &'static str {
+        "Provisioning(<secret redacted>)"
+    }
+}
+
+/// The result of a registration step.
+#[pyclass(frozen, name = "RegistrationResult", module = "sspr", get_all)]
+pub(crate) struct PyRegistrationResult {
+    /// The flow after the step (`None` when re-authentication failed).
+    view: Option<PyRegistrationView>,
+    /// The reason id the step was refused for, if it was.
+    rejection: Option<String>,
+    /// Seconds until the user may try again.
+    retry_after: Option<u64>,
+    /// Set by `register_app`: what to show the user.
+    provisioning: Option<PyProvisioning>,
+    /// Failures of optional ports that did not stop the step.
+    warnings: Vec<String>,
+}
+
+#[pymethods]
+impl PyRegistrationResult {
+    fn __repr__(&self) -> String {
+        format!(
+            "RegistrationResult(state={:?}, rejection={:?})",
+            self.view.as_ref().map(|v| v.state.clone()),
+            self.rejection
+        )
+    }
+}
+
+fn registration_result(o: RegistrationOutcome) -> PyRegistrationResult {
+    PyRegistrationResult {
+        view: o.view.map(|v| PyRegistrationView {
+            flow_id: v.flow_id,
+            state: v.state,
+            registered: v.registered.iter().map(|m| m.id().to_owned()).collect(),
+            still_needed: v.still_needed,
+            pending: v.pending.map(|m| m.id().to_owned()),
+            default_method: v.default_method.map(|m| m.id().to_owned()),
+            expires_at: v.expires_at,
+        }),
+        rejection: o.rejection.map(|r| r.id().to_owned()),
+        retry_after: o.retry_after,
+        provisioning: o.provisioning.map(|p| PyProvisioning {
+            secret_b32: p.secret_b32.expose().to_owned(),
+            uri: p.uri.expose().to_owned(),
+            qr_svg: p.qr_svg,
+        }),
+        warnings: o.warnings.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// The check made at every sign-in.
+#[pyclass(frozen, name = "SignInCheck", module = "sspr", get_all)]
+pub(crate) struct PySignInCheck {
+    /// The user must register security info before going on.
+    registration_required: bool,
+    /// The user should re-confirm their security info.
+    reconfirm_due: bool,
+    /// Why the check was refused (`reauth.failed`), if it was.
+    rejection: Option<String>,
+}
+
+fn option(name: &str) -> PyResult<ResetOption> {
+    name.parse().map_err(|_| {
+        crate::InputError::new_err(
+            "option must be one of email, mobile_text, mobile_call, office_call, app_code, \
+             app_notification, security_questions",
+        )
+    })
+}
+
+fn method(name: &str) -> PyResult<Method> {
+    name.parse().map_err(|_| {
+        crate::InputError::new_err(
+            "method must be one of email, mobile_phone, office_phone, app_code, \
+             app_notification, security_questions",
+        )
+    })
+}
+
+fn secrets(answers: BTreeMap<String, String>) -> BTreeMap<String, SecretString> {
+    answers
+        .into_iter()
+        .map(|(q, a)| (q, SecretString::new(a)))
+        .collect()
+}
+
+/// Runs `f` without the GIL and turns its error into the matching exception, chaining the
+/// exception a Python port raised.
+fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
+    ports::clear_cause();
+    let out = py.detach(f);
+    out.map_err(|e| {
+        let is_port = matches!(e, Error::Port(_));
+        let err = error(e);
+        if is_port && let Some(cause) = ports::take_cause() {
+            err.set_cause(py, Some(cause));
+        }
+        err
+    })
+}
+
+/// The self-service password reset engine.
+#[pyclass(frozen, name = "Engine", module = "sspr")]
+pub(crate) struct PyEngine {
+    inner: Engine,
+}
+
+#[pymethods]
+impl PyEngine {
+    /// An engine applying `policy` through `ports`.
+    ///
+    /// `keys`: `[(key_id, key_bytes)]`, the newest first; at least 32 random bytes each, kept
+    /// secret and stable across restarts (codes in flight are sealed with them). `issuer`: the
+    /// name authenticator apps show. `hash_memory_kib`, `hash_iterations`,
+    /// `hash_parallelism`: argon2id cost for answers and password history (OWASP defaults).
+    /// `breach_fail_closed`: refuse new passwords while the breach service is down.
+    /// `client_limit`: `(max, window_s, block_s)`: failures allowed per client address in a
+    /// window, and how long the client is then blocked.
+    #[new]
+    #[pyo3(signature = (policy, ports, *, keys, issuer, hash_memory_kib=19_456, hash_iterations=2, hash_parallelism=1, breach_fail_closed=false, client_limit=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        policy: &PyPolicy,
+        ports: &PyPorts,
+        keys: Vec<(String, Vec<u8>)>,
+        issuer: String,
+        hash_memory_kib: u32,
+        hash_iterations: u32,
+        hash_parallelism: u32,
+        breach_fail_closed: bool,
+        client_limit: Option<(u32, u64, u64)>,
+    ) -> PyResult<Self> {
+        let keys = KeyRing::new(keys).map_err(|e| error(e.into()))?;
+        let mut options = EngineOptions::new(keys, issuer);
+        options.hash_params = HashParams {
+            memory_kib: hash_memory_kib,
+            iterations: hash_iterations,
+            parallelism: hash_parallelism,
+        };
+        // Refuse bad cost parameters now rather than at the first reset.
+        options
+            .hash_params
+            .validate()
+            .map_err(|e| error(e.into()))?;
+        if breach_fail_closed {
+            options.breach_mode = BreachMode::FailClosed;
+        }
+        options.client_limit = client_limit
+            .map(|(max, window_s, block_s)| Limit::new(max, window_s, block_s));
+        Ok(Self {
+            inner: Engine::new(policy.inner.clone(), ports.0.clone(), options),
+        })
+    }
+
+    /// "Who are you?": starts a reset for `identifier` once the CAPTCHA `captcha` passes.
+    /// `client` is the caller's address or fingerprint, for per-client limits and the audit.
+    #[pyo3(signature = (identifier, captcha, client=None))]
+    fn start_reset(
+        &self,
+        py: Python<'_>,
+        identifier: String,
+        captcha: String,
+        client: Option<String>,
+    ) -> PyResult<PyResetResult> {
+        let o = run(py, || {
+            self.inner
+                .start_reset(&identifier, &captcha, client.as_deref())
+        })?;
+        reset_result(py, o)
+    }
+
+    /// The reset flow as it stands.
+    fn reset_view(&self, py: Python<'_>, flow_id: String) -> PyResult<PyResetView> {
+        run(py, || self.inner.reset_view_of(&flow_id)).map(|v| view(&v))
+    }
+
+    /// Chooses an option at the current gate (replaces any pending challenge).
+    fn choose(&self, py: Python<'_>, flow_id: String, option: &str) -> PyResult<PyResetResult> {
+        let input = ResetInput::Choose(self::option(option)?);
+        self.step(py, flow_id, input)
+    }
+
+    /// Sends the code again.
+    fn resend(&self, py: Python<'_>, flow_id: String) -> PyResult<PyResetResult> {
+        self.step(py, flow_id, ResetInput::Resend)
+    }
+
+    /// Enters a code (delivered or from the authenticator app).
+    fn enter_code(&self, py: Python<'_>, flow_id: String, code: String) -> PyResult<PyResetResult> {
+        self.step(py, flow_id, ResetInput::EnterCode(SecretString::new(code)))
+    }
+
+    /// Answers the security questions: `{question: answer}`.
+    fn answer(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        answers: BTreeMap<String, String>,
+    ) -> PyResult<PyResetResult> {
+        self.step(py, flow_id, ResetInput::Answer(secrets(answers)))
+    }
+
+    /// The authenticator app's answer to a push request: the number the user picked, and
+    /// whether they approved (`False`: "this wasn't me").
+    #[pyo3(signature = (flow_id, request_id, number, approve=true))]
+    fn approve(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        request_id: String,
+        number: u8,
+        approve: bool,
+    ) -> PyResult<PyResetResult> {
+        let input = ResetInput::Approve {
+            request_id,
+            number,
+            approve,
+        };
+        self.step(py, flow_id, input)
+    }
+
+    /// Proposes the new password (and its confirmation, the password itself by default).
+    #[pyo3(signature = (flow_id, password, confirm=None))]
+    fn new_password(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        password: String,
+        confirm: Option<String>,
+    ) -> PyResult<PyResetResult> {
+        let confirm = confirm.unwrap_or_else(|| password.clone());
+        let input = ResetInput::NewPassword {
+            password: SecretString::new(password),
+            confirm: SecretString::new(confirm),
+        };
+        self.step(py, flow_id, input)
+    }
+
+    /// Unlocks the account without changing the password.
+    fn unlock(&self, py: Python<'_>, flow_id: String) -> PyResult<PyResetResult> {
+        self.step(py, flow_id, ResetInput::Unlock)
+    }
+
+    /// Cancels the reset.
+    fn cancel(&self, py: Python<'_>, flow_id: String) -> PyResult<PyResetResult> {
+        self.step(py, flow_id, ResetInput::Cancel)
+    }
+
+    /// Lifts an identifier's block (an administrator's action).
+    fn unblock(&self, py: Python<'_>, identifier: String) -> PyResult<()> {
+        run(py, || self.inner.unblock(&identifier))
+    }
+
+    /// The check made at every sign-in: is registration required or re-confirmation due?
+    fn sign_in_check(
+        &self,
+        py: Python<'_>,
+        username: String,
+        password: String,
+    ) -> PyResult<PySignInCheck> {
+        let c = run(py, || self.inner.sign_in_check(&username, &password))?;
+        Ok(PySignInCheck {
+            registration_required: c.registration_required,
+            reconfirm_due: c.reconfirm_due,
+            rejection: c.rejection.map(|r| r.id().to_owned()),
+        })
+    }
+
+    /// Re-authenticates the user and opens the "keep your account secure" wizard.
+    fn start_registration(
+        &self,
+        py: Python<'_>,
+        username: String,
+        password: String,
+    ) -> PyResult<PyRegistrationResult> {
+        run(py, || self.inner.start_registration(&username, &password)).map(registration_result)
+    }
+
+    /// Registers an alternate email address (a code is sent to verify it).
+    fn register_email(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        address: String,
+    ) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::Email(address))
+    }
+
+    /// Registers a mobile phone, verified by `text` or `call`.
+    #[pyo3(signature = (flow_id, number, via="text"))]
+    fn register_mobile(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        number: String,
+        via: &str,
+    ) -> PyResult<PyRegistrationResult> {
+        let via = match via {
+            "text" => Via::Text,
+            "call" => Via::Call,
+            _ => return Err(crate::InputError::new_err("via must be `text` or `call`")),
+        };
+        self.reg(py, flow_id, RegistrationInput::Mobile { number, via })
+    }
+
+    /// Registers an office phone (verified by a call).
+    fn register_office(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        number: String,
+    ) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::Office(number))
+    }
+
+    /// Starts registering an authenticator app: the result's `provisioning` holds the QR
+    /// code, URI and secret to show; `verify` with the app's first code completes it.
+    #[pyo3(signature = (flow_id, device_id=None))]
+    fn register_app(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        device_id: Option<String>,
+    ) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::App { device_id })
+    }
+
+    /// Registers security questions: `{question: answer}`.
+    fn register_questions(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        answers: BTreeMap<String, String>,
+    ) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::Questions(secrets(answers)))
+    }
+
+    /// Verifies the pending method with its code.
+    fn verify(&self, py: Python<'_>, flow_id: String, code: String) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::Verify(SecretString::new(code)))
+    }
+
+    /// Removes a registered method.
+    fn remove(&self, py: Python<'_>, flow_id: String, method: &str) -> PyResult<PyRegistrationResult> {
+        let m = self::method(method)?;
+        self.reg(py, flow_id, RegistrationInput::Remove(m))
+    }
+
+    /// Makes a method the one offered first.
+    fn set_default(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        method: &str,
+    ) -> PyResult<PyRegistrationResult> {
+        let m = self::method(method)?;
+        self.reg(py, flow_id, RegistrationInput::SetDefault(m))
+    }
+
+    /// Finishes the wizard (refused while the policy wants more methods).
+    fn finish(&self, py: Python<'_>, flow_id: String) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::Finish)
+    }
+
+    /// Leaves the wizard without finishing.
+    fn cancel_registration(&self, py: Python<'_>, flow_id: String) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::Cancel)
+    }
+
+    /// Replaces a user's security info with info registered elsewhere (a migration, or an
+    /// administrator pre-filling contact info). Validated and hashed like a registration;
+    /// nothing is stored when any field is refused. `app_secret_b32` with `app_device_id`
+    /// imports an authenticator app (SHA1, 6 digits, 30 s).
+    #[pyo3(signature = (user_id, *, email=None, mobile=None, office=None, questions=BTreeMap::new(), app_secret_b32=None, app_device_id=None, confirmed_at=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn import_security_info(
+        &self,
+        py: Python<'_>,
+        user_id: String,
+        email: Option<String>,
+        mobile: Option<String>,
+        office: Option<String>,
+        questions: BTreeMap<String, String>,
+        app_secret_b32: Option<String>,
+        app_device_id: Option<String>,
+        confirmed_at: Option<u64>,
+    ) -> PyResult<()> {
+        let app = match (app_secret_b32, app_device_id) {
+            (Some(secret), Some(device)) => Some(AppImport {
+                secret_b32: SecretString::new(secret),
+                device_id: device,
+                params: OtpParams {
+                    algorithm: OtpAlgorithm::Sha1,
+                    digits: 6,
+                    period: 30,
+                },
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(error(
+                    CoreInputError::Malformed {
+                        what: "authenticator app",
+                        problem: "needs both app_secret_b32 and app_device_id",
+                    }
+                    .into(),
+                ));
+            }
+        };
+        let import = SecurityInfoImport {
+            email,
+            mobile,
+            office,
+            questions: secrets(questions),
+            app,
+            confirmed_at,
+        };
+        run(py, || {
+            self.inner
+                .import_security_info(&UserId::new(user_id), &import)
+        })
+    }
+
+    /// The policy in force.
+    #[getter]
+    fn policy(&self) -> PyPolicy {
+        PyPolicy {
+            inner: self.inner.policy().clone(),
+        }
+    }
+}
+
+impl PyEngine {
+    fn step(&self, py: Python<'_>, flow_id: String, input: ResetInput) -> PyResult<PyResetResult> {
+        let o = run(py, || self.inner.reset_step(&flow_id, input))?;
+        reset_result(py, o)
+    }
+
+    fn reg(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        input: RegistrationInput,
+    ) -> PyResult<PyRegistrationResult> {
+        run(py, || self.inner.registration_step(&flow_id, input)).map(registration_result)
+    }
+}

@@ -1,0 +1,474 @@
+//! The built-in in-memory ports, for tests, demos and single-process deployments, and the
+//! `Ports` bundle an engine runs on (any mix of built-in ports and Python objects).
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use sspr_core::engine::Ports;
+use sspr_core::memory::{
+    ManualClock, MemoryAuditSink, MemoryBreachChecker, MemoryConsumeOnceSet,
+    MemoryCounterStore, MemoryDirectory, MemoryFlowStore, MemoryPorts, MemorySecurityInfoStore,
+    OsRandomness, RecordingNotifier, StaticCaptcha, SystemClock,
+};
+use sspr_core::ports::{self, Clock as _};
+use sspr_core::{PortName, UserId};
+
+use crate::ports::{PyDirectoryUser, PyMessage, PyPort};
+
+/// The in-memory directory.
+#[pyclass(frozen, name = "MemoryDirectory", module = "sspr")]
+pub(crate) struct PyMemoryDirectory(Arc<MemoryDirectory>);
+
+#[pymethods]
+impl PyMemoryDirectory {
+    /// Adds (or replaces) a user with a password.
+    fn add_user(&self, user: PyDirectoryUser, password: &str) {
+        self.0.add_user(user.into(), password);
+    }
+
+    /// Sets a user's password history: argon2 PHC hashes, newest first (see `hash_secret`).
+    fn set_history(&self, user_id: &str, hashes: Vec<String>) {
+        self.0.set_history(&UserId::new(user_id), hashes);
+    }
+
+    /// Whether `password` is the user's current password (compared in constant time).
+    fn password_matches(&self, user_id: &str, password: &str) -> bool {
+        self.0
+            .password_of(&UserId::new(user_id))
+            .is_some_and(|p| p.ct_eq(password))
+    }
+
+    /// Locks the user's sign-in (an unlock-only reset clears it).
+    fn lock_account(&self, user_id: &str) {
+        self.0.lock_account(&UserId::new(user_id));
+    }
+
+    /// Whether the user's sign-in is locked.
+    fn is_locked(&self, user_id: &str) -> bool {
+        self.0.is_locked(&UserId::new(user_id))
+    }
+
+    /// How many times the user's sessions were revoked.
+    fn sessions_revoked(&self, user_id: &str) -> u32 {
+        self.0.sessions_revoked(&UserId::new(user_id))
+    }
+}
+
+/// The recording notifier: keeps every delivered message.
+#[pyclass(frozen, name = "RecordingNotifier", module = "sspr")]
+pub(crate) struct PyRecordingNotifier(Arc<RecordingNotifier>);
+
+#[pymethods]
+impl PyRecordingNotifier {
+    /// Every message delivered so far, oldest first.
+    fn messages(&self) -> Vec<PyMessage> {
+        self.0.messages().iter().map(PyMessage::from).collect()
+    }
+
+    /// Removes and returns every message delivered so far.
+    fn take(&self) -> Vec<PyMessage> {
+        self.0.take().iter().map(PyMessage::from).collect()
+    }
+
+    /// Makes the next `n` deliveries fail.
+    fn fail_next(&self, n: u32) {
+        self.0.fail_next(n);
+    }
+}
+
+/// A clock the caller moves.
+#[pyclass(frozen, name = "ManualClock", module = "sspr")]
+pub(crate) struct PyManualClock(Arc<ManualClock>);
+
+#[pymethods]
+impl PyManualClock {
+    /// A clock showing `now` (Unix seconds).
+    #[new]
+    fn new(now: u64) -> Self {
+        Self(Arc::new(ManualClock::new(now)))
+    }
+
+    /// Now (Unix seconds).
+    fn now(&self) -> u64 {
+        self.0.now().unwrap_or_default()
+    }
+
+    /// Sets the time.
+    fn set(&self, now: u64) {
+        self.0.set(now);
+    }
+
+    /// Moves the time forward.
+    fn advance(&self, seconds: u64) {
+        self.0.advance(seconds);
+    }
+}
+
+/// The system clock.
+#[pyclass(frozen, name = "SystemClock", module = "sspr")]
+pub(crate) struct PySystemClock;
+
+#[pymethods]
+impl PySystemClock {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+}
+
+/// The operating system's CSPRNG: the randomness to use outside tests.
+#[pyclass(frozen, name = "OsRandomness", module = "sspr")]
+pub(crate) struct PyOsRandomness;
+
+#[pymethods]
+impl PyOsRandomness {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+}
+
+/// The in-memory breached-password service.
+#[pyclass(frozen, name = "MemoryBreachChecker", module = "sspr")]
+pub(crate) struct PyMemoryBreachChecker(Arc<MemoryBreachChecker>);
+
+#[pymethods]
+impl PyMemoryBreachChecker {
+    /// Records `password` as seen `count` times.
+    #[pyo3(signature = (password, count=1))]
+    fn add(&self, password: &str, count: u64) {
+        self.0.add(password, count);
+    }
+
+    /// Records every password of the shipped common-password list.
+    fn add_common_passwords(&self) {
+        for p in sspr_core::password::common_passwords() {
+            self.0.add(p, 1);
+        }
+    }
+
+    /// Makes every query fail (`True`) or answer again (`False`).
+    fn set_down(&self, down: bool) {
+        self.0.set_down(down);
+    }
+}
+
+/// The in-memory CAPTCHA verifier: accepts the tokens it was given.
+#[pyclass(frozen, name = "StaticCaptcha", module = "sspr")]
+pub(crate) struct PyStaticCaptcha(Arc<StaticCaptcha>);
+
+#[pymethods]
+impl PyStaticCaptcha {
+    /// Accepts `token` from now on.
+    fn add(&self, token: String) {
+        self.0.add(token);
+    }
+}
+
+/// The in-memory audit sink.
+#[pyclass(frozen, name = "MemoryAuditSink", module = "sspr")]
+pub(crate) struct PyMemoryAuditSink(Arc<MemoryAuditSink>);
+
+#[pymethods]
+impl PyMemoryAuditSink {
+    /// Every event so far, oldest first, as dicts.
+    fn events(&self, py: Python<'_>) -> PyResult<Vec<Py<PyAny>>> {
+        let json = py.import("json")?;
+        self.0
+            .events()
+            .iter()
+            .map(|e| {
+                let text = serde_json::to_string(e).unwrap_or_default();
+                Ok(json.call_method1("loads", (text,))?.unbind())
+            })
+            .collect()
+    }
+}
+
+/// An opaque built-in store (flows, security info, counters, consume-once set).
+#[pyclass(frozen, name = "MemoryStore", module = "sspr")]
+pub(crate) struct PyMemoryStore {
+    port: PortName,
+    flows: Option<Arc<MemoryFlowStore>>,
+    info: Option<Arc<MemorySecurityInfoStore>>,
+    counters: Option<Arc<MemoryCounterStore>>,
+    once: Option<Arc<MemoryConsumeOnceSet>>,
+}
+
+#[pymethods]
+impl PyMemoryStore {
+    fn __repr__(&self) -> String {
+        format!("MemoryStore({})", self.port)
+    }
+}
+
+/// Every in-memory port together. `seed` makes randomness reproducible (tests only); without
+/// it the operating system's CSPRNG is used.
+#[pyclass(frozen, name = "MemoryPorts", module = "sspr")]
+pub(crate) struct PyMemoryPorts {
+    inner: MemoryPorts,
+    #[pyo3(get)]
+    directory: Py<PyMemoryDirectory>,
+    #[pyo3(get)]
+    notifier: Py<PyRecordingNotifier>,
+    #[pyo3(get)]
+    clock: Py<PyManualClock>,
+    #[pyo3(get)]
+    breach: Py<PyMemoryBreachChecker>,
+    #[pyo3(get)]
+    captcha: Py<PyStaticCaptcha>,
+    #[pyo3(get)]
+    audit: Py<PyMemoryAuditSink>,
+}
+
+#[pymethods]
+impl PyMemoryPorts {
+    #[new]
+    #[pyo3(signature = (now, *, seed=None, captcha_token="pass"))]
+    fn new(py: Python<'_>, now: u64, seed: Option<u64>, captcha_token: &str) -> PyResult<Self> {
+        let mut inner = MemoryPorts::new(now, seed.unwrap_or_default(), captcha_token);
+        if seed.is_none() {
+            inner.randomness = Arc::new(OsRandomness);
+        }
+        Ok(Self {
+            directory: Py::new(py, PyMemoryDirectory(inner.directory.clone()))?,
+            notifier: Py::new(py, PyRecordingNotifier(inner.notifier.clone()))?,
+            clock: Py::new(py, PyManualClock(inner.clock.clone()))?,
+            breach: Py::new(py, PyMemoryBreachChecker(inner.breach.clone()))?,
+            captcha: Py::new(py, PyStaticCaptcha(inner.captcha.clone()))?,
+            audit: Py::new(py, PyMemoryAuditSink(inner.audit.clone()))?,
+            inner,
+        })
+    }
+
+    /// The ports for an `Engine`, every one in memory unless replaced by a keyword argument
+    /// (an object implementing the port's protocol, or another built-in port).
+    #[pyo3(signature = (**overrides))]
+    fn ports(&self, overrides: Option<&Bound<'_, pyo3::types::PyDict>>) -> PyResult<PyPorts> {
+        let mut ports = self.inner.ports();
+        if let Some(overrides) = overrides {
+            for (name, obj) in overrides.iter() {
+                let name: String = name.extract()?;
+                set_port(&mut ports, &name, &obj)?;
+            }
+        }
+        Ok(PyPorts(ports))
+    }
+
+    /// The in-memory flow store.
+    #[getter]
+    fn flows(&self) -> PyMemoryStore {
+        PyMemoryStore {
+            port: PortName::FlowStore,
+            flows: Some(self.inner.flows.clone()),
+            info: None,
+            counters: None,
+            once: None,
+        }
+    }
+
+    /// The in-memory security-info store.
+    #[getter]
+    fn security_info(&self) -> PyMemoryStore {
+        PyMemoryStore {
+            port: PortName::SecurityInfoStore,
+            flows: None,
+            info: Some(self.inner.security_info.clone()),
+            counters: None,
+            once: None,
+        }
+    }
+
+    /// The in-memory counter store.
+    #[getter]
+    fn counters(&self) -> PyMemoryStore {
+        PyMemoryStore {
+            port: PortName::CounterStore,
+            flows: None,
+            info: None,
+            counters: Some(self.inner.counters.clone()),
+            once: None,
+        }
+    }
+
+    /// The in-memory consume-once set.
+    #[getter]
+    fn consume_once(&self) -> PyMemoryStore {
+        PyMemoryStore {
+            port: PortName::ConsumeOnce,
+            flows: None,
+            info: None,
+            counters: None,
+            once: Some(self.inner.consume_once.clone()),
+        }
+    }
+}
+
+/// The ports an engine runs on.
+#[pyclass(frozen, name = "Ports", module = "sspr")]
+pub(crate) struct PyPorts(pub(crate) Ports);
+
+const PORT_NAMES: &str = "directory, security_info, flows, counters, consume_once, notifier, \
+                          captcha, clock, randomness, breach, audit";
+
+#[pymethods]
+impl PyPorts {
+    /// Ports from objects: each implements the protocol of its name (see `sspr.protocols`) or
+    /// is a built-in port. `breach` and `audit` are optional.
+    #[new]
+    #[pyo3(signature = (*, directory, security_info, flows, counters, consume_once, notifier, captcha, clock, randomness, breach=None, audit=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        directory: &Bound<'_, PyAny>,
+        security_info: &Bound<'_, PyAny>,
+        flows: &Bound<'_, PyAny>,
+        counters: &Bound<'_, PyAny>,
+        consume_once: &Bound<'_, PyAny>,
+        notifier: &Bound<'_, PyAny>,
+        captcha: &Bound<'_, PyAny>,
+        clock: &Bound<'_, PyAny>,
+        randomness: &Bound<'_, PyAny>,
+        breach: Option<&Bound<'_, PyAny>>,
+        audit: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        // Start from in-memory ports and replace every one.
+        let mut ports = MemoryPorts::new(0, 0, "").ports();
+        for (name, obj) in [
+            ("directory", directory),
+            ("security_info", security_info),
+            ("flows", flows),
+            ("counters", counters),
+            ("consume_once", consume_once),
+            ("notifier", notifier),
+            ("captcha", captcha),
+            ("clock", clock),
+            ("randomness", randomness),
+        ] {
+            set_port(&mut ports, name, obj)?;
+        }
+        ports.breach = None;
+        ports.audit = None;
+        if let Some(b) = breach {
+            set_port(&mut ports, "breach", b)?;
+        }
+        if let Some(a) = audit {
+            set_port(&mut ports, "audit", a)?;
+        }
+        Ok(Self(ports))
+    }
+}
+
+fn wrap(obj: &Bound<'_, PyAny>, port: PortName, methods: &[&str]) -> PyResult<Arc<PyPort>> {
+    for m in methods {
+        if !obj.hasattr(*m)? {
+            return Err(crate::MisuseError::new_err(format!(
+                "the {port} object has no `{m}` method"
+            )));
+        }
+    }
+    Ok(Arc::new(PyPort::new(obj.clone().unbind(), port)))
+}
+
+fn wrong_store(name: &str) -> PyErr {
+    crate::MisuseError::new_err(format!("this built-in store cannot serve as `{name}`"))
+}
+
+/// Puts `obj` in the port slot `name`: a built-in port as is, any other object wrapped.
+fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<()> {
+    let store = obj.cast::<PyMemoryStore>().ok().map(|s| s.get());
+    match name {
+        "directory" => {
+            ports.directory = match obj.cast::<PyMemoryDirectory>() {
+                Ok(d) => d.get().0.clone(),
+                Err(_) => wrap(
+                    obj,
+                    PortName::Directory,
+                    &[
+                        "find_user",
+                        "user",
+                        "administrators",
+                        "check_password",
+                        "set_password",
+                        "password_history",
+                        "unlock",
+                        "revoke_sessions",
+                    ],
+                )?,
+            }
+        }
+        "security_info" => {
+            ports.security_info = match store {
+                Some(s) => s.info.clone().ok_or_else(|| wrong_store(name))?,
+                None => wrap(obj, PortName::SecurityInfoStore, &["load", "save"])?,
+            }
+        }
+        "flows" => {
+            ports.flows = match store {
+                Some(s) => s.flows.clone().ok_or_else(|| wrong_store(name))?,
+                None => wrap(obj, PortName::FlowStore, &["load", "save", "delete"])?,
+            }
+        }
+        "counters" => {
+            ports.counters = match store {
+                Some(s) => s.counters.clone().ok_or_else(|| wrong_store(name))?,
+                None => wrap(
+                    obj,
+                    PortName::CounterStore,
+                    &["increment", "count", "block", "blocked_until", "clear"],
+                )?,
+            }
+        }
+        "consume_once" => {
+            ports.consume_once = match store {
+                Some(s) => s.once.clone().ok_or_else(|| wrong_store(name))?,
+                None => wrap(obj, PortName::ConsumeOnce, &["consume"])?,
+            }
+        }
+        "notifier" => {
+            ports.notifier = match obj.cast::<PyRecordingNotifier>() {
+                Ok(n) => n.get().0.clone(),
+                Err(_) => wrap(obj, PortName::Notifier, &["deliver"])?,
+            }
+        }
+        "captcha" => {
+            ports.captcha = match obj.cast::<PyStaticCaptcha>() {
+                Ok(c) => c.get().0.clone(),
+                Err(_) => wrap(obj, PortName::Captcha, &["verify"])?,
+            }
+        }
+        "clock" => {
+            ports.clock = if let Ok(c) = obj.cast::<PyManualClock>() {
+                c.get().0.clone()
+            } else if obj.cast::<PySystemClock>().is_ok() {
+                Arc::new(SystemClock)
+            } else {
+                wrap(obj, PortName::Clock, &["now"])?
+            }
+        }
+        "randomness" => {
+            ports.randomness = if obj.cast::<PyOsRandomness>().is_ok() {
+                Arc::new(OsRandomness)
+            } else {
+                wrap(obj, PortName::Randomness, &["bytes"])?
+            }
+        }
+        "breach" => {
+            ports.breach = Some(match obj.cast::<PyMemoryBreachChecker>() {
+                Ok(b) => b.get().0.clone(),
+                Err(_) => wrap(obj, PortName::BreachChecker, &["range"])? as Arc<dyn ports::BreachChecker>,
+            })
+        }
+        "audit" => {
+            ports.audit = Some(match obj.cast::<PyMemoryAuditSink>() {
+                Ok(a) => a.get().0.clone(),
+                Err(_) => wrap(obj, PortName::Audit, &["record"])? as Arc<dyn ports::AuditSink>,
+            })
+        }
+        other => {
+            return Err(crate::MisuseError::new_err(format!(
+                "unknown port `{other}`; ports are {PORT_NAMES}"
+            )));
+        }
+    }
+    Ok(())
+}
