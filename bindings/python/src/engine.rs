@@ -38,7 +38,11 @@ pub(crate) struct PyOfferedOption {
 #[pymethods]
 impl PyOfferedOption {
     fn __repr__(&self) -> String {
-        format!("OfferedOption({:?}, masked={:?})", self.option, self.masked)
+        format!(
+            "OfferedOption({:?}, masked={})",
+            self.option,
+            py_str(self.masked.as_deref())
+        )
     }
 }
 
@@ -80,6 +84,11 @@ impl PyResetView {
             self.options.iter().map(|o| &o.option).collect::<Vec<_>>()
         )
     }
+}
+
+/// A Python literal for an optional string: `'text'` or `None`.
+fn py_str(s: Option<&str>) -> String {
+    s.map_or_else(|| "None".to_owned(), |s| format!("{s:?}"))
 }
 
 fn view(v: &ResetView) -> PyResetView {
@@ -124,9 +133,9 @@ pub(crate) struct PyResetResult {
 impl PyResetResult {
     fn __repr__(&self) -> String {
         format!(
-            "ResetResult(state={:?}, rejection={:?})",
-            self.view.as_ref().map(|v| v.state.clone()),
-            self.rejection
+            "ResetResult(state={}, rejection={})",
+            py_str(self.view.as_ref().map(|v| v.state.as_str())),
+            py_str(self.rejection.as_deref())
         )
     }
 }
@@ -203,9 +212,9 @@ pub(crate) struct PyRegistrationResult {
 impl PyRegistrationResult {
     fn __repr__(&self) -> String {
         format!(
-            "RegistrationResult(state={:?}, rejection={:?})",
-            self.view.as_ref().map(|v| v.state.clone()),
-            self.rejection
+            "RegistrationResult(state={}, rejection={})",
+            py_str(self.view.as_ref().map(|v| v.state.as_str())),
+            py_str(self.rejection.as_deref())
         )
     }
 }
@@ -329,8 +338,8 @@ impl PyEngine {
         if breach_fail_closed {
             options.breach_mode = BreachMode::FailClosed;
         }
-        options.client_limit = client_limit
-            .map(|(max, window_s, block_s)| Limit::new(max, window_s, block_s));
+        options.client_limit =
+            client_limit.map(|(max, window_s, block_s)| Limit::new(max, window_s, block_s));
         Ok(Self {
             inner: Engine::new(policy.inner.clone(), ports.0.clone(), options),
         })
@@ -520,12 +529,26 @@ impl PyEngine {
     }
 
     /// Verifies the pending method with its code.
-    fn verify(&self, py: Python<'_>, flow_id: String, code: String) -> PyResult<PyRegistrationResult> {
-        self.reg(py, flow_id, RegistrationInput::Verify(SecretString::new(code)))
+    fn verify(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        code: String,
+    ) -> PyResult<PyRegistrationResult> {
+        self.reg(
+            py,
+            flow_id,
+            RegistrationInput::Verify(SecretString::new(code)),
+        )
     }
 
     /// Removes a registered method.
-    fn remove(&self, py: Python<'_>, flow_id: String, method: &str) -> PyResult<PyRegistrationResult> {
+    fn remove(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        method: &str,
+    ) -> PyResult<PyRegistrationResult> {
         let m = self::method(method)?;
         self.reg(py, flow_id, RegistrationInput::Remove(m))
     }
@@ -547,7 +570,11 @@ impl PyEngine {
     }
 
     /// Leaves the wizard without finishing.
-    fn cancel_registration(&self, py: Python<'_>, flow_id: String) -> PyResult<PyRegistrationResult> {
+    fn cancel_registration(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+    ) -> PyResult<PyRegistrationResult> {
         self.reg(py, flow_id, RegistrationInput::Cancel)
     }
 

@@ -463,9 +463,9 @@ mod _sspr {
     };
     #[pymodule_export]
     use super::memory::{
-        PyManualClock, PyMemoryAuditSink, PyMemoryBreachChecker, PyMemoryDirectory,
-        PyMemoryPorts, PyMemoryStore, PyOsRandomness, PyPorts, PyRecordingNotifier,
-        PyStaticCaptcha, PySystemClock,
+        PyManualClock, PyMemoryAuditSink, PyMemoryBreachChecker, PyMemoryDirectory, PyMemoryPorts,
+        PyMemoryStore, PyOsRandomness, PyPorts, PyRecordingNotifier, PyStaticCaptcha,
+        PySystemClock,
     };
     #[pymodule_export]
     use super::ports::{PyDirectoryUser, PyMessage, PyPasswordChange, PyRecord};

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use sspr_core::engine::Ports;
 use sspr_core::memory::{
-    ManualClock, MemoryAuditSink, MemoryBreachChecker, MemoryConsumeOnceSet,
-    MemoryCounterStore, MemoryDirectory, MemoryFlowStore, MemoryPorts, MemorySecurityInfoStore,
-    OsRandomness, RecordingNotifier, StaticCaptcha, SystemClock,
+    ManualClock, MemoryAuditSink, MemoryBreachChecker, MemoryConsumeOnceSet, MemoryCounterStore,
+    MemoryDirectory, MemoryFlowStore, MemoryPorts, MemorySecurityInfoStore, OsRandomness,
+    RecordingNotifier, StaticCaptcha, SystemClock,
 };
 use sspr_core::ports::{self, Clock as _};
 use sspr_core::{PortName, UserId};
@@ -455,7 +455,9 @@ fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<(
         "breach" => {
             ports.breach = Some(match obj.cast::<PyMemoryBreachChecker>() {
                 Ok(b) => b.get().0.clone(),
-                Err(_) => wrap(obj, PortName::BreachChecker, &["range"])? as Arc<dyn ports::BreachChecker>,
+                Err(_) => {
+                    wrap(obj, PortName::BreachChecker, &["range"])? as Arc<dyn ports::BreachChecker>
+                }
             })
         }
         "audit" => {

@@ -13,9 +13,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use sspr_core::audit::AuditEvent;
 use sspr_core::ports::{
-    AuditSink, BreachChecker, BreachedSuffix, CaptchaVerifier, Clock, ConsumeOnceSet,
-    CounterStore, Directory, FlowStore, Message, Notifier, PasswordChange, Randomness, Record,
-    SecurityInfoStore,
+    AuditSink, BreachChecker, BreachedSuffix, CaptchaVerifier, Clock, ConsumeOnceSet, CounterStore,
+    Directory, FlowStore, Message, Notifier, PasswordChange, Randomness, Record, SecurityInfoStore,
 };
 use sspr_core::{DirectoryUser, PortError, PortErrorKind, PortName, SecretString, UserId};
 
@@ -38,7 +37,13 @@ pub(crate) fn take_cause() -> Option<PyErr> {
 }
 
 /// A user in the directory, as a Python directory port returns it.
-#[pyclass(frozen, from_py_object, name = "DirectoryUser", module = "sspr", get_all)]
+#[pyclass(
+    frozen,
+    from_py_object,
+    name = "DirectoryUser",
+    module = "sspr",
+    get_all
+)]
 #[derive(Clone)]
 pub(crate) struct PyDirectoryUser {
     /// Stable id.
@@ -60,29 +65,33 @@ pub(crate) struct PyDirectoryUser {
 #[pymethods]
 impl PyDirectoryUser {
     #[new]
-    #[pyo3(signature = (id, username, *, first_name=String::new(), last_name=String::new(), org_name=String::new(), groups=Vec::new(), admin=false))]
+    #[pyo3(signature = (id, username, *, first_name="", last_name="", org_name="", groups=Vec::new(), admin=false))]
     fn new(
         id: String,
         username: String,
-        first_name: String,
-        last_name: String,
-        org_name: String,
+        first_name: &str,
+        last_name: &str,
+        org_name: &str,
         groups: Vec<String>,
         admin: bool,
     ) -> Self {
         Self {
             id,
             username,
-            first_name,
-            last_name,
-            org_name,
+            first_name: first_name.to_owned(),
+            last_name: last_name.to_owned(),
+            org_name: org_name.to_owned(),
             groups,
             admin,
         }
     }
 
     fn __repr__(&self) -> String {
-        format!("DirectoryUser(id=<{} chars>, admin={})", self.id.len(), self.admin)
+        format!(
+            "DirectoryUser(id=<{} chars>, admin={})",
+            self.id.len(),
+            self.admin
+        )
     }
 }
 
@@ -132,7 +141,11 @@ impl PyRecord {
     }
 
     fn __repr__(&self) -> String {
-        format!("Record(<{} bytes>, version={})", self.data.len(), self.version)
+        format!(
+            "Record(<{} bytes>, version={})",
+            self.data.len(),
+            self.version
+        )
     }
 }
 
@@ -391,12 +404,7 @@ impl FlowStore for PyPort {
 
 impl CounterStore for PyPort {
     fn increment(&self, key: String, now: u64, window_s: u64) -> Result<u32, PortError> {
-        self.call(
-            "increment",
-            (key, now, window_s),
-            |v| v.extract(),
-            "an int",
-        )
+        self.call("increment", (key, now, window_s), |v| v.extract(), "an int")
     }
     fn count(&self, key: String, now: u64) -> Result<u32, PortError> {
         self.call("count", (key, now), |v| v.extract(), "an int")
@@ -463,10 +471,7 @@ impl AuditSink for PyPort {
             PortError::new(self.port, PortErrorKind::Contract, "unserialisable event")
         })?;
         let event = Python::attach(|py| -> PyResult<Py<PyAny>> {
-            Ok(py
-                .import("json")?
-                .call_method1("loads", (json,))?
-                .unbind())
+            Ok(py.import("json")?.call_method1("loads", (json,))?.unbind())
         })
         .map_err(|_| PortError::unavailable(self.port, "could not decode the event"))?;
         self.unit("record", (event,))

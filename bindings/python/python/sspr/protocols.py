@@ -82,21 +82,29 @@ class FlowStore(Protocol):
 
 
 class CounterStore(Protocol):
-    """Sliding-window counters and blocks; every method is atomic."""
+    """Throttle counters and blocks. Keys never hold an address or number in clear."""
 
     def increment(self, key: str, now: int, window_s: int) -> int:
-        """Atomically adds one event at `now` and returns the events in the last `window_s`."""
+        """Atomically adds one and returns the new count. A counter lives in a fixed window
+        that opens at the first increment and lasts `window_s` seconds; an increment at or
+        after its end starts a new window at 1. Concurrent increments are never lost."""
         ...
 
-    def count(self, key: str, now: int) -> int: ...
+    def count(self, key: str, now: int) -> int:
+        """The count in the window open at `now` (0 if none)."""
+        ...
 
     def block(self, key: str, until: int) -> int:
         """Blocks the key until `until` (keeping a later block); returns the block's end."""
         ...
 
-    def blocked_until(self, key: str, now: int) -> Optional[int]: ...
+    def blocked_until(self, key: str, now: int) -> Optional[int]:
+        """The end of the block in force at `now`, or None."""
+        ...
 
-    def clear(self, key: str) -> None: ...
+    def clear(self, key: str) -> None:
+        """Removes the counter and any block. Idempotent."""
+        ...
 
 
 class ConsumeOnceSet(Protocol):

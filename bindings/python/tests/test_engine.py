@@ -1,0 +1,221 @@
+"""The engine from Python: ports written in Python, built-in ports, failing ports and bad input."""
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import sspr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "examples" / "python"))
+from dict_ports import HostPorts  # noqa: E402
+
+T0 = 1_750_000_000
+KEYS = [("k1", bytes(range(32)))]
+CHEAP = dict(hash_memory_kib=8, hash_iterations=1)
+POLICY = sspr.Policy.from_dict({"reset": {"methods": ["email", "mobile_phone"], "methods_required": 1}})
+
+
+def python_host():
+    host = HostPorts(now=T0)
+    host.directory.add(sspr.DirectoryUser("u1", "ann@contoso.example", first_name="Ann", org_name="Contoso"), "Old-Password-1")
+    engine = sspr.Engine(POLICY, host.ports(), keys=KEYS, issuer="Contoso", **CHEAP)
+    engine.import_security_info("u1", email="ann.home@fabrikam.example")
+    return host, engine
+
+
+def test_reset_through_python_ports_changes_the_password_once():
+    host, engine = python_host()
+    r = engine.start_reset("ANN@contoso.example", "solved")
+    assert r.rejection is None and r.view.state == "choose_method"
+    assert [o.option for o in r.view.options] == ["email"]
+    assert r.view.options[0].masked == "an******@fabrikam.example"
+    flow = r.view.flow_id
+    r = engine.choose(flow, "email")
+    assert r.view.state == "enter_code"
+    (msg,) = host.outbox.sent
+    assert (msg.channel, msg.kind, msg.to, msg.user) == ("email", "code", "ann.home@fabrikam.example", "u1")
+    wrong = msg.code[:-1] + str((int(msg.code[-1]) + 1) % 10)
+    assert engine.enter_code(flow, wrong).rejection == "code.mismatch"
+    r = engine.enter_code(flow, msg.code)
+    assert r.view.state == "new_password"
+    assert engine.enter_code(flow, msg.code).rejection == "flow.invalid_step"  # single use
+    r = engine.new_password(flow, "Granite-Orchid-Velvet-8")
+    assert r.view.state == "completed" and r.password.accepted
+    assert host.directory.check_password("u1", "Granite-Orchid-Velvet-8")
+    assert len(host.directory.history["u1"]) == 2
+    kinds = sorted((m.to, m.kind) for m in host.outbox.sent[1:])
+    assert kinds == [("ann.home@fabrikam.example", "password_changed"), ("ann@contoso.example", "password_changed")]
+    assert [e["kind"] for e in host.audit.events][-1] == "password_changed"
+    assert engine.reset_view(flow).state == "completed"
+
+
+def test_unknown_user_gets_a_decoy_through_python_ports():
+    host, engine = python_host()
+    r = engine.start_reset("nobody@contoso.example", "solved")
+    assert r.view.state == "choose_method" and r.view.options
+    engine.choose(r.view.flow_id, r.view.options[0].option)
+    assert host.outbox.sent == []
+    assert engine.enter_code(r.view.flow_id, "12345678").rejection == "code.mismatch"
+
+
+class Boom(Exception):
+    pass
+
+
+def test_an_exception_in_a_port_is_a_port_error_and_loses_nothing():
+    host, engine = python_host()
+    flow = engine.start_reset("ann@contoso.example", "solved").view.flow_id
+    original = host.outbox.deliver
+    calls = []
+
+    def failing(message):
+        calls.append(message.id)
+        raise Boom("smtp down")
+
+    host.outbox.deliver = failing
+    with pytest.raises(sspr.PortError) as e:
+        engine.choose(flow, "email")
+    assert isinstance(e.value.__cause__, Boom)
+    assert "Boom" in str(e.value) and "fabrikam" not in str(e.value)
+    assert engine.reset_view(flow).state == "choose_method"  # the flow is as it was
+    host.outbox.deliver = original
+    assert engine.choose(flow, "email").view.state == "enter_code"
+    assert len(host.outbox.sent) == 1
+
+
+def test_a_port_returning_the_wrong_type_is_a_port_error():
+    host, engine = python_host()
+    host.directory.find_user = lambda identifier: {"id": "u1"}
+    with pytest.raises(sspr.PortError) as e:
+        engine.start_reset("ann@contoso.example", "solved")
+    assert "did not return a DirectoryUser" in str(e.value)
+    host.clock.now = lambda: -5
+    with pytest.raises(sspr.PortError):
+        engine.start_reset("ann@contoso.example", "solved")
+
+
+def test_a_lost_compare_and_set_is_retried():
+    host, engine = python_host()
+    flow = engine.start_reset("ann@contoso.example", "solved").view.flow_id
+    save = host.flows.save
+    lost = []
+
+    def racing_save(key, data, expected, expires_at=0):
+        if not lost:
+            lost.append(key)
+            raise sspr.ConflictError("someone else saved first")
+        save(key, data, expected, expires_at)
+
+    host.flows.save = racing_save
+    assert engine.choose(flow, "email").view.state == "enter_code"
+    assert lost == [flow]
+
+
+def test_builtin_ports_mix_with_python_ones():
+    mem = sspr.MemoryPorts(T0, seed=3)
+    mem.directory.add_user(sspr.DirectoryUser("u2", "bo@contoso.example"), "Old-Password-1")
+    outbox = HostPorts().outbox
+    policy = sspr.Policy.from_dict(
+        {"reset": {"methods": ["mobile_phone"]}, "limits": {"verify_failures": {"max": 3, "window_s": 3600, "block_s": 600}}}
+    )
+    engine = sspr.Engine(policy, mem.ports(notifier=outbox), keys=KEYS, issuer="Contoso", **CHEAP)
+    engine.import_security_info("u2", mobile="+14255550123")
+    flow = engine.start_reset("bo@contoso.example", "pass").view.flow_id
+    engine.choose(flow, "mobile_text")
+    assert [m.channel for m in outbox.sent] == ["sms"]
+    assert mem.notifier.messages() == []
+    rejections = [engine.enter_code(flow, "00000000").rejection for _ in range(3)]
+    assert rejections[-1] == "user.blocked"
+    mem.clock.advance(10)
+    r = engine.start_reset("bo@contoso.example", "pass")
+    assert r.rejection == "user.blocked" and r.retry_after == 590
+    engine.unblock("bo@contoso.example")
+    assert engine.start_reset("bo@contoso.example", "pass").rejection is None
+
+
+def test_registration_with_an_authenticator_app():
+    mem = sspr.MemoryPorts(T0, seed=5)
+    mem.directory.add_user(sspr.DirectoryUser("u3", "cy@contoso.example"), "Old-Password-1")
+    policy = sspr.Policy.from_dict({"reset": {"methods": ["app_code", "email"], "methods_required": 1}})
+    engine = sspr.Engine(policy, mem.ports(), keys=KEYS, issuer="Contoso", **CHEAP)
+    assert engine.sign_in_check("cy@contoso.example", "Old-Password-1").registration_required
+    assert engine.start_registration("cy@contoso.example", "wrong").rejection == "reauth.failed"
+    r = engine.start_registration("cy@contoso.example", "Old-Password-1")
+    flow = r.view.flow_id
+    r = engine.register_app(flow, "device-1")
+    p = r.provisioning
+    assert p.uri.startswith("otpauth://totp/Contoso:") and "secret" in repr(p) and p.secret_b32 not in repr(p)
+    r = engine.verify(flow, sspr.totp_code(p.secret_b32, mem.clock.now()))
+    assert r.rejection is None and r.view.registered == ["app_code"]
+    assert engine.finish(flow).view.state == "done"
+    assert not engine.sign_in_check("cy@contoso.example", "Old-Password-1").registration_required
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda e, f: e.start_reset("x" * 100_000, "pass"), sspr.InputError),
+        (lambda e, f: e.choose(f, "carrier_pigeon"), sspr.InputError),
+        (lambda e, f: e.choose("no-such-flow", "email"), sspr.InputError),
+        (lambda e, f: e.enter_code("f" * 10_000, "1"), sspr.InputError),
+        (lambda e, f: e.enter_code(f, "9" * 1_000_000), None),  # refused as a wrong code
+        (lambda e, f: e.register_mobile(f, "+1", "pigeon"), sspr.InputError),
+        (lambda e, f: e.remove(f, "fax"), sspr.InputError),
+        (lambda e, f: e.import_security_info("u1", email="not an address"), sspr.InputError),
+        (lambda e, f: e.import_security_info("u1", app_secret_b32="GEZDGNBVGY3TQOJQ"), sspr.InputError),
+        (lambda e, f: e.import_security_info("ghost", email="a@b.example"), sspr.InputError),
+        (lambda e, f: e.start_reset(None, "pass"), TypeError),
+        (lambda e, f: e.answer(f, {"q": None}), TypeError),
+        (lambda e, f: e.approve(f, "r", 1000), OverflowError),
+    ],
+)
+def test_bad_input_gets_a_typed_error_and_keeps_the_flow(call, error):
+    host, engine = python_host()
+    flow = engine.start_reset("ann@contoso.example", "solved").view.flow_id
+    engine.choose(flow, "email")
+    if error is None:
+        assert call(engine, flow).rejection == "code.mismatch"
+    else:
+        with pytest.raises(error):
+            call(engine, flow)
+    assert engine.reset_view(flow).state == "enter_code"
+    assert engine.enter_code(flow, host.outbox.sent[0].code).view.state == "new_password"
+
+
+def test_misconfiguration_is_misuse():
+    mem = sspr.MemoryPorts(T0)
+    with pytest.raises(sspr.MisuseError):
+        mem.ports(mailer=object())
+    with pytest.raises(sspr.MisuseError):
+        mem.ports(notifier=object())  # no deliver method
+    with pytest.raises(sspr.MisuseError):
+        mem.ports(flows=mem.counters)
+    with pytest.raises(sspr.MisuseError):
+        sspr.Engine(POLICY, mem.ports(), keys=[("k", b"short")], issuer="x")
+    with pytest.raises(sspr.MisuseError):
+        sspr.Engine(POLICY, mem.ports(), keys=KEYS, issuer="x", hash_memory_kib=1)
+
+
+def test_engine_calls_release_the_gil():
+    """Two threads evaluating passwords through the engine make progress together."""
+    mem = sspr.MemoryPorts(T0, seed=9)
+    engine = sspr.Engine(POLICY, mem.ports(), keys=KEYS, issuer="x", hash_memory_kib=65536, hash_iterations=3)
+    for i in range(4):
+        mem.directory.add_user(sspr.DirectoryUser(f"u{i}", f"u{i}@contoso.example"), "Old-Password-1")
+    ticks = []
+    stop = threading.Event()
+
+    def ticker():
+        while not stop.is_set():
+            ticks.append(1)
+            stop.wait(0.001)
+
+    t = threading.Thread(target=ticker)
+    t.start()
+    before = len(ticks)
+    for i in range(4):
+        engine.import_security_info(f"u{i}", questions={"What is your favourite food?": "Pho soup"})
+    stop.set()
+    t.join()
+    assert len(ticks) - before >= 3, "the ticker thread starved while argon2 ran"
