@@ -38,6 +38,12 @@ echo "== python package: maturin build into .venv, then pytest"
 (cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release -q)
 .venv/bin/python -m pytest bindings/python/tests -q
 .venv/bin/python -m mypy.stubtest sspr
+.venv/bin/python bindings/python/tests/conformance.py | tail -1
+if [ -d ../shared/conformance ]; then
+  .venv/bin/python bindings/python/tests/conformance.py ../shared/conformance | tail -1
+fi
+.venv/bin/python examples/python/reset.py > "$out/python-reset.txt"
+grep -q "new password accepted: completed" "$out/python-reset.txt"
 
 if [ -z "${SSPR_SKIP_FUZZ:-}" ]; then
   echo "== fuzzing: every target for ${SSPR_FUZZ_SECONDS:-10} s"
