@@ -1,0 +1,584 @@
+//! The engine as an object: the reset and the registration wizard, with typed inputs, views
+//! and results.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use sspr_core::engine::{
+    AppImport, Engine as CoreEngine, EngineOptions, RegistrationOutcome, ResetOutcome,
+    ResetView as CoreView, SecurityInfoImport as CoreImport,
+};
+use sspr_core::keyring::KeyRing;
+use sspr_core::password::BreachMode;
+use sspr_core::policy::Limit;
+use sspr_core::registration::{RegistrationInput as CoreRegInput, Via as CoreVia};
+use sspr_core::reset::ResetInput as CoreResetInput;
+use sspr_core::totp::OtpParams;
+use sspr_core::{SecretString, UserId};
+
+use crate::error::SsprError;
+use crate::policy::Policy;
+use crate::ports::Ports;
+use crate::types::{HashParams, Method, PasswordVerdict, ResetOption};
+
+/// A key sealing verification codes: at least 32 random bytes, secret, stable across restarts.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SigningKey {
+    /// The key's id (stored beside each seal, so older keys keep verifying after a rotation).
+    pub id: String,
+    /// The key.
+    pub key: Vec<u8>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A throttle: `max` events in `window_s` seconds, then blocked for `block_s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct LimitSettings {
+    /// Events allowed in a window.
+    pub max: u32,
+    /// The window, in seconds.
+    pub window_s: u64,
+    /// How long the block lasts, in seconds.
+    pub block_s: u64,
+}
+
+/// Host settings that are not tenant policy.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EngineSettings {
+    /// Code-sealing keys, the newest (signing) key first.
+    pub keys: Vec<SigningKey>,
+    /// The issuer authenticator apps show.
+    pub issuer: String,
+    /// Argon2id cost for answers and password history (`hashParamsOwasp()` in production).
+    pub hash_params: HashParams,
+    /// Refuse new passwords while the breach service is down (instead of accepting them).
+    pub breach_fail_closed: bool,
+    /// Failures allowed per client address (the `client` argument of `start_reset`).
+    pub client_limit: Option<LimitSettings>,
+}
+
+/// An option offered at the current gate.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OfferedOption {
+    /// The option.
+    pub option: ResetOption,
+    /// The masked destination shown beside it (`al*********@fabrikam.example`).
+    pub masked: Option<String>,
+}
+
+/// What the reset screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ResetView {
+    /// The flow's id: pass it to every step.
+    pub flow_id: String,
+    /// `choose_method`, `enter_code`, `answer_questions`, `await_approval`, `new_password`,
+    /// `completed`, `unlocked`, `blocked`, `expired` or `cancelled`.
+    pub state: String,
+    /// The gate being passed (1 or 2).
+    pub gate: u8,
+    /// How many gates this reset needs.
+    pub gates: u8,
+    /// The options offered at this gate.
+    pub options: Vec<OfferedOption>,
+    /// The option chosen, if any.
+    pub option: Option<ResetOption>,
+    /// The questions to answer.
+    pub questions: Vec<String>,
+    /// The number to show while awaiting an approval.
+    pub approval_number: Option<u8>,
+    /// Seconds until a blocked user may try again.
+    pub retry_after: Option<u64>,
+    /// When the flow expires (Unix seconds).
+    pub expires_at: u64,
+}
+
+impl From<&CoreView> for ResetView {
+    fn from(v: &CoreView) -> Self {
+        Self {
+            flow_id: v.flow_id.clone(),
+            state: v.state.clone(),
+            gate: v.gate,
+            gates: v.gates,
+            options: v
+                .options
+                .iter()
+                .map(|o| OfferedOption {
+                    option: o.option.into(),
+                    masked: o.masked.clone(),
+                })
+                .collect(),
+            option: v.option.map(Into::into),
+            questions: v.questions.clone(),
+            approval_number: v.approval_number,
+            retry_after: v.retry_after,
+            expires_at: v.expires_at,
+        }
+    }
+}
+
+/// The result of a reset step.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ResetResult {
+    /// The flow after the step (none when no flow was started).
+    pub view: Option<ResetView>,
+    /// The reason id the step was refused for (`code.mismatch`, ...), if it was.
+    pub rejection: Option<String>,
+    /// Seconds until the user may try again.
+    pub retry_after: Option<u64>,
+    /// The verdict on a proposed password.
+    pub password: Option<PasswordVerdict>,
+    /// Failures of optional ports that did not stop the step, for logs.
+    pub warnings: Vec<String>,
+}
+
+impl From<ResetOutcome> for ResetResult {
+    fn from(o: ResetOutcome) -> Self {
+        Self {
+            view: o.view.as_ref().map(Into::into),
+            rejection: o.rejection.map(|r| r.id().to_owned()),
+            retry_after: o.retry_after,
+            password: o.password.as_ref().map(Into::into),
+            warnings: o.warnings.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// A user's step in a reset.
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ResetInput {
+    /// Chose an option at the current gate (replaces any pending challenge).
+    Choose {
+        /// The option.
+        option: ResetOption,
+    },
+    /// Asked for the code again.
+    Resend,
+    /// Entered a code.
+    EnterCode {
+        /// The code.
+        code: String,
+    },
+    /// Answered the security questions.
+    Answer {
+        /// Question → answer.
+        answers: HashMap<String, String>,
+    },
+    /// The authenticator app answered a push request.
+    Approve {
+        /// The request answered.
+        request_id: String,
+        /// The number the user picked.
+        number: u8,
+        /// Approve, or deny ("this wasn't me").
+        approve: bool,
+    },
+    /// Chose a new password.
+    NewPassword {
+        /// The password.
+        password: String,
+        /// Its confirmation.
+        confirm: String,
+    },
+    /// Unlocked the account without changing the password.
+    Unlock,
+    /// Cancelled.
+    Cancel,
+}
+
+impl std::fmt::Debug for ResetInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Self::Choose { .. } => "Choose",
+            Self::Resend => "Resend",
+            Self::EnterCode { .. } => "EnterCode",
+            Self::Answer { .. } => "Answer",
+            Self::Approve { .. } => "Approve",
+            Self::NewPassword { .. } => "NewPassword",
+            Self::Unlock => "Unlock",
+            Self::Cancel => "Cancel",
+        };
+        f.write_str(name)
+    }
+}
+
+fn secrets(answers: HashMap<String, String>) -> BTreeMap<String, SecretString> {
+    answers
+        .into_iter()
+        .map(|(q, a)| (q, SecretString::new(a)))
+        .collect()
+}
+
+impl From<ResetInput> for CoreResetInput {
+    fn from(i: ResetInput) -> Self {
+        match i {
+            ResetInput::Choose { option } => Self::Choose(option.into()),
+            ResetInput::Resend => Self::Resend,
+            ResetInput::EnterCode { code } => Self::EnterCode(SecretString::new(code)),
+            ResetInput::Answer { answers } => Self::Answer(secrets(answers)),
+            ResetInput::Approve {
+                request_id,
+                number,
+                approve,
+            } => Self::Approve {
+                request_id,
+                number,
+                approve,
+            },
+            ResetInput::NewPassword { password, confirm } => Self::NewPassword {
+                password: SecretString::new(password),
+                confirm: SecretString::new(confirm),
+            },
+            ResetInput::Unlock => Self::Unlock,
+            ResetInput::Cancel => Self::Cancel,
+        }
+    }
+}
+
+/// How a mobile phone is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Via {
+    /// By text.
+    Text,
+    /// By call.
+    Call,
+}
+
+/// A user's step in the "keep your account secure" wizard.
+#[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum RegistrationInput {
+    /// Register an alternate email address.
+    Email {
+        /// The address.
+        address: String,
+    },
+    /// Register a mobile phone.
+    Mobile {
+        /// The number, international form.
+        number: String,
+        /// Text or call.
+        via: Via,
+    },
+    /// Register an office phone.
+    Office {
+        /// The number, international form.
+        number: String,
+    },
+    /// Start registering an authenticator app.
+    App {
+        /// The device id for pushes, if the host has one.
+        device_id: Option<String>,
+    },
+    /// Register security questions.
+    Questions {
+        /// Question → answer.
+        answers: HashMap<String, String>,
+    },
+    /// Verify the pending method with a code.
+    Verify {
+        /// The code.
+        code: String,
+    },
+    /// Remove a method.
+    Remove {
+        /// The method.
+        method: Method,
+    },
+    /// Make a method the one offered first.
+    SetDefault {
+        /// The method.
+        method: Method,
+    },
+    /// Finish.
+    Finish,
+    /// Cancel.
+    Cancel,
+}
+
+impl std::fmt::Debug for RegistrationInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            Self::Email { .. } => "Email",
+            Self::Mobile { .. } => "Mobile",
+            Self::Office { .. } => "Office",
+            Self::App { .. } => "App",
+            Self::Questions { .. } => "Questions",
+            Self::Verify { .. } => "Verify",
+            Self::Remove { .. } => "Remove",
+            Self::SetDefault { .. } => "SetDefault",
+            Self::Finish => "Finish",
+            Self::Cancel => "Cancel",
+        };
+        f.write_str(name)
+    }
+}
+
+impl From<RegistrationInput> for CoreRegInput {
+    fn from(i: RegistrationInput) -> Self {
+        match i {
+            RegistrationInput::Email { address } => Self::Email(address),
+            RegistrationInput::Mobile { number, via } => Self::Mobile {
+                number,
+                via: match via {
+                    Via::Text => CoreVia::Text,
+                    Via::Call => CoreVia::Call,
+                },
+            },
+            RegistrationInput::Office { number } => Self::Office(number),
+            RegistrationInput::App { device_id } => Self::App { device_id },
+            RegistrationInput::Questions { answers } => Self::Questions(secrets(answers)),
+            RegistrationInput::Verify { code } => Self::Verify(SecretString::new(code)),
+            RegistrationInput::Remove { method } => Self::Remove(method.into()),
+            RegistrationInput::SetDefault { method } => Self::SetDefault(method.into()),
+            RegistrationInput::Finish => Self::Finish,
+            RegistrationInput::Cancel => Self::Cancel,
+        }
+    }
+}
+
+/// What the registration screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RegistrationView {
+    /// The flow's id.
+    pub flow_id: String,
+    /// `registering`, `verifying` or `done`.
+    pub state: String,
+    /// Registered methods.
+    pub registered: Vec<Method>,
+    /// How many more methods the policy requires.
+    pub still_needed: u32,
+    /// The method awaiting verification.
+    pub pending: Option<Method>,
+    /// The method offered first at reset.
+    pub default_method: Option<Method>,
+    /// When the flow expires (Unix seconds).
+    pub expires_at: u64,
+}
+
+/// What an authenticator app needs to be set up.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Provisioning {
+    /// The secret in base32 ("can't scan the image?").
+    pub secret_b32: String,
+    /// The `otpauth://totp/` URI the QR code encodes.
+    pub uri: String,
+    /// The QR code as SVG, when built with it.
+    pub qr_svg: Option<String>,
+}
+
+impl std::fmt::Debug for Provisioning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Provisioning(<secret redacted>)")
+    }
+}
+
+/// The result of a registration step.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RegistrationResult {
+    /// The flow after the step (none when re-authentication failed).
+    pub view: Option<RegistrationView>,
+    /// The reason id the step was refused for, if it was.
+    pub rejection: Option<String>,
+    /// Seconds until the user may try again.
+    pub retry_after: Option<u64>,
+    /// Set by `App`: what to show the user.
+    pub provisioning: Option<Provisioning>,
+    /// Failures of optional ports that did not stop the step.
+    pub warnings: Vec<String>,
+}
+
+impl From<RegistrationOutcome> for RegistrationResult {
+    fn from(o: RegistrationOutcome) -> Self {
+        Self {
+            view: o.view.map(|v| RegistrationView {
+                flow_id: v.flow_id,
+                state: v.state,
+                registered: v.registered.into_iter().map(Into::into).collect(),
+                still_needed: u32::try_from(v.still_needed).unwrap_or(u32::MAX),
+                pending: v.pending.map(Into::into),
+                default_method: v.default_method.map(Into::into),
+                expires_at: v.expires_at,
+            }),
+            rejection: o.rejection.map(|r| r.id().to_owned()),
+            retry_after: o.retry_after,
+            provisioning: o.provisioning.map(|p| Provisioning {
+                secret_b32: p.secret_b32.expose().to_owned(),
+                uri: p.uri.expose().to_owned(),
+                qr_svg: p.qr_svg,
+            }),
+            warnings: o.warnings.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// The check made at every sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SignInCheck {
+    /// The user must register security info before going on.
+    pub registration_required: bool,
+    /// The user should re-confirm their security info.
+    pub reconfirm_due: bool,
+    /// Why the check was refused (`reauth.failed`), if it was.
+    pub rejection: Option<String>,
+}
+
+/// An authenticator app registered elsewhere (SHA1, 6 digits, 30 s).
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AppSecret {
+    /// The shared secret in base32 (at least 128 bits).
+    pub secret_b32: String,
+    /// The device id pushes go to.
+    pub device_id: String,
+}
+
+/// Security info registered elsewhere, in plain form.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SecurityInfoImport {
+    /// Alternate email.
+    pub email: Option<String>,
+    /// Mobile phone, international form.
+    pub mobile: Option<String>,
+    /// Office phone, international form.
+    pub office: Option<String>,
+    /// Question → answer.
+    pub questions: HashMap<String, String>,
+    /// Authenticator app.
+    pub app: Option<AppSecret>,
+    /// When the user last confirmed the info (Unix seconds).
+    pub confirmed_at: Option<u64>,
+}
+
+impl std::fmt::Debug for SecurityInfoImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecurityInfoImport")
+            .field("questions", &self.questions.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The self-service password reset engine.
+#[derive(uniffi::Object)]
+pub struct Engine {
+    inner: CoreEngine,
+}
+
+#[uniffi::export]
+impl Engine {
+    /// An engine applying `policy` through `ports`. Refuses a short or duplicate key and bad
+    /// argon2 costs.
+    #[uniffi::constructor]
+    pub fn new(
+        policy: Arc<Policy>,
+        ports: Arc<Ports>,
+        settings: EngineSettings,
+    ) -> Result<Arc<Self>, SsprError> {
+        let keys = KeyRing::new(settings.keys.into_iter().map(|k| (k.id, k.key)).collect())?;
+        let mut options = EngineOptions::new(keys, settings.issuer);
+        options.hash_params = settings.hash_params.into();
+        options.hash_params.validate()?;
+        if settings.breach_fail_closed {
+            options.breach_mode = BreachMode::FailClosed;
+        }
+        options.client_limit = settings
+            .client_limit
+            .map(|l| Limit::new(l.max, l.window_s, l.block_s));
+        Ok(Arc::new(Self {
+            inner: CoreEngine::new(policy.inner.clone(), ports.0.clone(), options),
+        }))
+    }
+
+    /// "Who are you?": starts a reset once the CAPTCHA response passes.
+    pub fn start_reset(
+        &self,
+        identifier: String,
+        captcha: String,
+        client: Option<String>,
+    ) -> Result<ResetResult, SsprError> {
+        Ok(self
+            .inner
+            .start_reset(&identifier, &captcha, client.as_deref())?
+            .into())
+    }
+
+    /// One step of a reset.
+    pub fn reset_step(&self, flow_id: String, input: ResetInput) -> Result<ResetResult, SsprError> {
+        Ok(self.inner.reset_step(&flow_id, input.into())?.into())
+    }
+
+    /// The reset flow as it stands.
+    pub fn reset_view(&self, flow_id: String) -> Result<ResetView, SsprError> {
+        Ok((&self.inner.reset_view_of(&flow_id)?).into())
+    }
+
+    /// Lifts an identifier's block (an administrator's action).
+    pub fn unblock(&self, identifier: String) -> Result<(), SsprError> {
+        Ok(self.inner.unblock(&identifier)?)
+    }
+
+    /// The check made at every sign-in.
+    pub fn sign_in_check(
+        &self,
+        username: String,
+        password: String,
+    ) -> Result<SignInCheck, SsprError> {
+        let c = self.inner.sign_in_check(&username, &password)?;
+        Ok(SignInCheck {
+            registration_required: c.registration_required,
+            reconfirm_due: c.reconfirm_due,
+            rejection: c.rejection.map(|r| r.id().to_owned()),
+        })
+    }
+
+    /// Re-authenticates the user and opens the wizard.
+    pub fn start_registration(
+        &self,
+        username: String,
+        password: String,
+    ) -> Result<RegistrationResult, SsprError> {
+        Ok(self.inner.start_registration(&username, &password)?.into())
+    }
+
+    /// One step of the wizard.
+    pub fn registration_step(
+        &self,
+        flow_id: String,
+        input: RegistrationInput,
+    ) -> Result<RegistrationResult, SsprError> {
+        Ok(self.inner.registration_step(&flow_id, input.into())?.into())
+    }
+
+    /// Replaces a user's security info with info registered elsewhere; validated and hashed
+    /// like a registration, nothing stored when any field is refused.
+    pub fn import_security_info(
+        &self,
+        user_id: String,
+        import: SecurityInfoImport,
+    ) -> Result<(), SsprError> {
+        let app = import.app.map(|a| AppImport {
+            secret_b32: SecretString::new(a.secret_b32),
+            device_id: a.device_id,
+            params: OtpParams {
+                algorithm: sspr_core::otp::OtpAlgorithm::Sha1,
+                digits: 6,
+                period: 30,
+            },
+        });
+        let core = CoreImport {
+            email: import.email,
+            mobile: import.mobile,
+            office: import.office,
+            questions: secrets(import.questions),
+            app,
+            confirmed_at: import.confirmed_at,
+        };
+        Ok(self
+            .inner
+            .import_security_info(&UserId::new(user_id), &core)?)
+    }
+}

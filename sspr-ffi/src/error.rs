@@ -1,0 +1,141 @@
+//! The errors the bindings raise: one flat type, no personal data.
+
+use sspr_core::error::{Error, InputError};
+
+/// An sspr error. Messages name what was wrong, never the value (no address, number, code or
+/// secret).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum SsprError {
+    /// The API was used wrongly (a bad key, bad hashing cost, a step in the wrong place).
+    #[error("API misuse: {message}")]
+    Misuse {
+        /// What was wrong.
+        message: String,
+    },
+    /// Input from outside was malformed or hostile.
+    #[error("invalid input: {message}")]
+    Input {
+        /// What was wrong.
+        message: String,
+    },
+    /// A policy document is invalid.
+    #[error("invalid policy at {field}: {message}")]
+    Policy {
+        /// The dotted path at fault (empty when the document does not parse).
+        field: String,
+        /// What is wrong there.
+        message: String,
+    },
+    /// A port failed; the flow is as it was before the step.
+    #[error("{port} failed ({kind}): {message}")]
+    Port {
+        /// Which port (`directory`, `flow store`, ...).
+        port: String,
+        /// `unavailable`, `conflict`, `rejected` or `contract`.
+        kind: String,
+        /// A short description for logs.
+        message: String,
+    },
+}
+
+impl From<Error> for SsprError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Input(InputError::Policy(p)) => Self::Policy {
+                message: p.to_string(),
+                field: p.field,
+            },
+            Error::Input(i) => Self::Input {
+                message: i.to_string(),
+            },
+            Error::Misuse(m) => Self::Misuse {
+                message: m.to_string(),
+            },
+            Error::Port(p) => Self::Port {
+                port: p.port.to_string(),
+                kind: serde_kind(p.kind),
+                message: p.message,
+            },
+            other => Self::Misuse {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<InputError> for SsprError {
+    fn from(e: InputError) -> Self {
+        Error::Input(e).into()
+    }
+}
+
+impl From<sspr_core::MisuseError> for SsprError {
+    fn from(e: sspr_core::MisuseError) -> Self {
+        Error::Misuse(e).into()
+    }
+}
+
+impl From<sspr_core::PolicyError> for SsprError {
+    fn from(e: sspr_core::PolicyError) -> Self {
+        Error::Input(InputError::Policy(e)).into()
+    }
+}
+
+fn serde_kind(kind: sspr_core::PortErrorKind) -> String {
+    use sspr_core::PortErrorKind as K;
+    match kind {
+        K::Unavailable => "unavailable",
+        K::Conflict => "conflict",
+        K::Rejected => "rejected",
+        K::Contract => "contract",
+        _ => "other",
+    }
+    .to_owned()
+}
+
+/// What a port implemented in Kotlin or Swift throws. Any other exception thrown by a port
+/// arrives as [`PortException::Unavailable`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+pub enum PortException {
+    /// The backend could not be reached; retrying later may succeed.
+    #[error("unavailable: {message}")]
+    Unavailable {
+        /// For logs; no personal data.
+        message: String,
+    },
+    /// A compare-and-set lost: the record changed since it was read.
+    #[error("conflict: {message}")]
+    Conflict {
+        /// For logs.
+        message: String,
+    },
+    /// The backend refused for good (quota, invalid destination, permission).
+    #[error("rejected: {message}")]
+    Rejected {
+        /// For logs; no personal data.
+        message: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for PortException {
+    fn from(_: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        // The foreign exception's text may hold anything: only say that one was thrown.
+        Self::Unavailable {
+            message: "the port threw an unexpected exception".to_owned(),
+        }
+    }
+}
+
+impl PortException {
+    /// The core port error for a failure of `port`.
+    pub(crate) fn into_core(self, port: sspr_core::PortName) -> sspr_core::PortError {
+        use sspr_core::{PortError, PortErrorKind};
+        match self {
+            Self::Unavailable { message } => {
+                PortError::new(port, PortErrorKind::Unavailable, message)
+            }
+            Self::Conflict { .. } => PortError::conflict(port),
+            Self::Rejected { message } => PortError::new(port, PortErrorKind::Rejected, message),
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! UniFFI bindings of sspr for Kotlin and Swift.
+//!
+//! Thin types over [`sspr_core`]: the [`Engine`](engine::Engine) as an object, the ports as
+//! foreign traits the host implements in Kotlin or Swift (or the built-in in-memory ones),
+//! policy parsing, password evaluation and the TOTP helpers. Errors are one flat type,
+//! [`SsprError`](error::SsprError), carrying no personal data; user-facing refusals are reason
+//! ids on results, as in the core.
+//!
+//! Generate the sources with `bindings/uniffi-bindgen` (library mode); see
+//! `bindings/kotlin/README.md` and `bindings/swift/README.md`.
+
+uniffi::setup_scaffolding!();
+
+pub mod engine;
+pub mod error;
+pub mod memory;
+pub mod policy;
+pub mod ports;
+pub mod testing;
+pub mod types;
