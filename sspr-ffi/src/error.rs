@@ -7,34 +7,34 @@ use sspr_core::error::{Error, InputError};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum SsprError {
     /// The API was used wrongly (a bad key, bad hashing cost, a step in the wrong place).
-    #[error("API misuse: {message}")]
+    #[error("API misuse: {detail}")]
     Misuse {
         /// What was wrong.
-        message: String,
+        detail: String,
     },
     /// Input from outside was malformed or hostile.
-    #[error("invalid input: {message}")]
+    #[error("invalid input: {detail}")]
     Input {
         /// What was wrong.
-        message: String,
+        detail: String,
     },
     /// A policy document is invalid.
-    #[error("invalid policy at {field}: {message}")]
+    #[error("invalid policy at {field}: {detail}")]
     Policy {
         /// The dotted path at fault (empty when the document does not parse).
         field: String,
         /// What is wrong there.
-        message: String,
+        detail: String,
     },
     /// A port failed; the flow is as it was before the step.
-    #[error("{port} failed ({kind}): {message}")]
+    #[error("{port} failed ({kind}): {detail}")]
     Port {
         /// Which port (`directory`, `flow store`, ...).
         port: String,
         /// `unavailable`, `conflict`, `rejected` or `contract`.
         kind: String,
         /// A short description for logs.
-        message: String,
+        detail: String,
     },
 }
 
@@ -42,22 +42,22 @@ impl From<Error> for SsprError {
     fn from(e: Error) -> Self {
         match e {
             Error::Input(InputError::Policy(p)) => Self::Policy {
-                message: p.to_string(),
+                detail: p.to_string(),
                 field: p.field,
             },
             Error::Input(i) => Self::Input {
-                message: i.to_string(),
+                detail: i.to_string(),
             },
             Error::Misuse(m) => Self::Misuse {
-                message: m.to_string(),
+                detail: m.to_string(),
             },
             Error::Port(p) => Self::Port {
                 port: p.port.to_string(),
                 kind: serde_kind(p.kind),
-                message: p.message,
+                detail: p.message,
             },
             other => Self::Misuse {
-                message: other.to_string(),
+                detail: other.to_string(),
             },
         }
     }
@@ -98,22 +98,22 @@ fn serde_kind(kind: sspr_core::PortErrorKind) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum PortException {
     /// The backend could not be reached; retrying later may succeed.
-    #[error("unavailable: {message}")]
+    #[error("unavailable: {detail}")]
     Unavailable {
         /// For logs; no personal data.
-        message: String,
+        detail: String,
     },
     /// A compare-and-set lost: the record changed since it was read.
-    #[error("conflict: {message}")]
+    #[error("conflict: {detail}")]
     Conflict {
         /// For logs.
-        message: String,
+        detail: String,
     },
     /// The backend refused for good (quota, invalid destination, permission).
-    #[error("rejected: {message}")]
+    #[error("rejected: {detail}")]
     Rejected {
         /// For logs; no personal data.
-        message: String,
+        detail: String,
     },
 }
 
@@ -121,7 +121,7 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PortException {
     fn from(_: uniffi::UnexpectedUniFFICallbackError) -> Self {
         // The foreign exception's text may hold anything: only say that one was thrown.
         Self::Unavailable {
-            message: "the port threw an unexpected exception".to_owned(),
+            detail: "the port threw an unexpected exception".to_owned(),
         }
     }
 }
@@ -131,11 +131,9 @@ impl PortException {
     pub(crate) fn into_core(self, port: sspr_core::PortName) -> sspr_core::PortError {
         use sspr_core::{PortError, PortErrorKind};
         match self {
-            Self::Unavailable { message } => {
-                PortError::new(port, PortErrorKind::Unavailable, message)
-            }
+            Self::Unavailable { detail } => PortError::new(port, PortErrorKind::Unavailable, detail),
             Self::Conflict { .. } => PortError::conflict(port),
-            Self::Rejected { message } => PortError::new(port, PortErrorKind::Rejected, message),
+            Self::Rejected { detail } => PortError::new(port, PortErrorKind::Rejected, detail),
         }
     }
 }
