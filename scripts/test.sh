@@ -45,6 +45,16 @@ fi
 .venv/bin/python examples/python/reset.py > "$out/python-reset.txt"
 grep -q "new password accepted: completed" "$out/python-reset.txt"
 
+echo "== kotlin: conformance runner and tests over the UniFFI bindings"
+bindings/kotlin/conformance.sh
+if [ -d ../shared/conformance ]; then
+  bindings/kotlin/conformance.sh ../shared/conformance
+fi
+bindings/kotlin/test.sh
+
+echo "== swift: generation, syntax, C header, names (no Swift compiler here)"
+bindings/swift/check.sh
+
 if [ -z "${SSPR_SKIP_FUZZ:-}" ]; then
   echo "== fuzzing: every target for ${SSPR_FUZZ_SECONDS:-10} s"
   fuzz/run.sh "${SSPR_FUZZ_SECONDS:-10}"

@@ -131,7 +131,9 @@ impl PortException {
     pub(crate) fn into_core(self, port: sspr_core::PortName) -> sspr_core::PortError {
         use sspr_core::{PortError, PortErrorKind};
         match self {
-            Self::Unavailable { detail } => PortError::new(port, PortErrorKind::Unavailable, detail),
+            Self::Unavailable { detail } => {
+                PortError::new(port, PortErrorKind::Unavailable, detail)
+            }
             Self::Conflict { .. } => PortError::conflict(port),
             Self::Rejected { detail } => PortError::new(port, PortErrorKind::Rejected, detail),
         }

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use sspr_core::UserId;
 use sspr_core::memory::{MemoryPorts as CoreMemoryPorts, OsRandomness, SystemClock};
 use sspr_core::ports::Clock as _;
-use sspr_core::UserId;
 
 use crate::ports::Ports;
 use crate::types::{DirectoryUser, Message};
@@ -50,7 +50,9 @@ impl MemoryPorts {
 
     /// Sets a user's password history: argon2 PHC hashes, newest first.
     pub fn set_history(&self, user_id: String, hashes: Vec<String>) {
-        self.inner.directory.set_history(&UserId::new(user_id), hashes);
+        self.inner
+            .directory
+            .set_history(&UserId::new(user_id), hashes);
     }
 
     /// Whether `password` is the user's current password (constant-time comparison).
@@ -78,7 +80,12 @@ impl MemoryPorts {
 
     /// Removes and returns every message delivered so far, oldest first.
     pub fn take_messages(&self) -> Vec<Message> {
-        self.inner.notifier.take().iter().map(Message::from).collect()
+        self.inner
+            .notifier
+            .take()
+            .iter()
+            .map(Message::from)
+            .collect()
     }
 
     /// Makes the next `n` deliveries fail.

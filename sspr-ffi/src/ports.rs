@@ -46,8 +46,7 @@ pub trait SecurityInfoStore: Send + Sync {
     /// **Compare-and-set**: stores `data` as version `expected_version + 1` if and only if the
     /// current version is `expected_version` (0: no record yet); otherwise throws
     /// `PortException.Conflict` and changes nothing.
-    fn save(&self, user: String, data: String, expected_version: u64)
-    -> Result<(), PortException>;
+    fn save(&self, user: String, data: String, expected_version: u64) -> Result<(), PortException>;
 }
 
 /// Persisted flows, with compare-and-set.
@@ -89,8 +88,12 @@ pub trait CounterStore: Send + Sync {
 #[uniffi::export(with_foreign)]
 pub trait ConsumeOnceSet: Send + Sync {
     /// **Consume-once**: true for exactly one caller per `(namespace, key)`, even under races.
-    fn consume(&self, namespace: String, key: String, expires_at: u64)
-    -> Result<bool, PortException>;
+    fn consume(
+        &self,
+        namespace: String,
+        key: String,
+        expires_at: u64,
+    ) -> Result<bool, PortException>;
 }
 
 /// Delivers messages by email, text, voice and push.
@@ -141,7 +144,11 @@ struct Foreign<T: ?Sized>(Arc<T>);
 impl core::Directory for Foreign<dyn Directory> {
     fn find_user(&self, identifier: String) -> Result<Option<sspr_core::DirectoryUser>, PortError> {
         let d = PortName::Directory;
-        Ok(self.0.find_user(identifier).map_err(|e| e.into_core(d))?.map(Into::into))
+        Ok(self
+            .0
+            .find_user(identifier)
+            .map_err(|e| e.into_core(d))?
+            .map(Into::into))
     }
     fn user(&self, id: UserId) -> Result<Option<sspr_core::DirectoryUser>, PortError> {
         let d = PortName::Directory;
