@@ -13,7 +13,6 @@ use sspr_core::password::BreachMode;
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput as CoreRegInput, Via as CoreVia};
 use sspr_core::reset::ResetInput as CoreResetInput;
-use sspr_core::totp::OtpParams;
 use sspr_core::{SecretString, UserId};
 
 use crate::error::SsprError;
@@ -560,15 +559,9 @@ impl Engine {
         user_id: String,
         import: SecurityInfoImport,
     ) -> Result<(), SsprError> {
-        let app = import.app.map(|a| AppImport {
-            secret_b32: SecretString::new(a.secret_b32),
-            device_id: a.device_id,
-            params: OtpParams {
-                algorithm: sspr_core::otp::OtpAlgorithm::Sha1,
-                digits: 6,
-                period: 30,
-            },
-        });
+        let app = import
+            .app
+            .map(|a| AppImport::standard(SecretString::new(a.secret_b32), a.device_id));
         let core = CoreImport {
             email: import.email,
             mobile: import.mobile,

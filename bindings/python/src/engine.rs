@@ -13,12 +13,10 @@ use sspr_core::engine::{
 use sspr_core::error::{Error, InputError as CoreInputError};
 use sspr_core::hashing::HashParams;
 use sspr_core::keyring::KeyRing;
-use sspr_core::otp::OtpAlgorithm;
 use sspr_core::password::BreachMode;
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput, Via};
 use sspr_core::reset::ResetInput;
-use sspr_core::totp::OtpParams;
 use sspr_core::{Method, ResetOption, SecretString, UserId};
 
 use crate::memory::PyPorts;
@@ -597,15 +595,9 @@ impl PyEngine {
         confirmed_at: Option<u64>,
     ) -> PyResult<()> {
         let app = match (app_secret_b32, app_device_id) {
-            (Some(secret), Some(device)) => Some(AppImport {
-                secret_b32: SecretString::new(secret),
-                device_id: device,
-                params: OtpParams {
-                    algorithm: OtpAlgorithm::Sha1,
-                    digits: 6,
-                    period: 30,
-                },
-            }),
+            (Some(secret), Some(device)) => {
+                Some(AppImport::standard(SecretString::new(secret), device))
+            }
             (None, None) => None,
             _ => {
                 return Err(error(

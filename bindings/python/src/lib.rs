@@ -13,10 +13,9 @@ use sspr_core::error::{Error, InputError as CoreInputError};
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::otp::OtpAlgorithm;
 use sspr_core::password::{self, BreachMode, BreachStatus, PasswordRules, UserFacts};
-use sspr_core::ports::{BreachChecker, BreachedSuffix};
 use sspr_core::security_info::SecretBytes;
 use sspr_core::totp::{self, OtpParams, TotpCheck};
-use sspr_core::{Policy, PortError as CorePortError, PortName};
+use sspr_core::{Policy, PortName};
 
 create_exception!(
     sspr,
@@ -216,42 +215,6 @@ impl PyVerdict {
     }
 }
 
-/// A breached-password checker implemented in Python: an object with a `range(prefix)` method
-/// returning `(suffix, count)` pairs.
-struct PyBreachChecker(Py<PyAny>);
-
-impl BreachChecker for PyBreachChecker {
-    fn range(&self, sha1_prefix: String) -> Result<Vec<BreachedSuffix>, CorePortError> {
-        Python::attach(|py| {
-            let fail = |what: &str| {
-                CorePortError::unavailable(
-                    PortName::BreachChecker,
-                    format!("the Python breach checker {what}"),
-                )
-            };
-            let answer = self
-                .0
-                .call_method1(py, "range", (sha1_prefix,))
-                .map_err(|e| {
-                    fail(&format!(
-                        "raised {}",
-                        e.get_type(py)
-                            .name()
-                            .map(|n| n.to_string())
-                            .unwrap_or_default()
-                    ))
-                })?;
-            let pairs: Vec<(String, u64)> = answer
-                .extract(py)
-                .map_err(|_| fail("did not return (suffix, count) pairs"))?;
-            Ok(pairs
-                .into_iter()
-                .map(|(suffix, count)| BreachedSuffix { suffix, count })
-                .collect())
-        })
-    }
-}
-
 /// Applies a policy's password rules. `history` holds argon2 PHC hashes of earlier passwords
 /// (newest first); `breach_checker` an object with `range(prefix) -> [(suffix, count)]`.
 #[pyfunction]
@@ -294,8 +257,15 @@ fn evaluate_password(
         } else {
             BreachMode::FailOpen
         };
-        password::check_breach(&mut verdict, &password, &PyBreachChecker(checker), mode)
-            .map_err(|e| error(Error::Port(e)))?;
+        ports::clear_cause();
+        let checker = ports::PyPort::new(checker, PortName::BreachChecker);
+        password::check_breach(&mut verdict, &password, &checker, mode).map_err(|e| {
+            let err = error(Error::Port(e));
+            if let Some(cause) = ports::take_cause() {
+                err.set_cause(py, Some(cause));
+            }
+            err
+        })?;
     }
     Ok(PyVerdict::from(&verdict))
 }

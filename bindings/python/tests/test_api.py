@@ -66,8 +66,9 @@ def test_history_and_a_failing_breach_checker():
 
     v = sspr.evaluate_password(policy, "Lantern-Orchard-7731", breach_checker=Down())
     assert v.accepted and v.breach == "unavailable"
-    with pytest.raises(sspr.PortError):
+    with pytest.raises(sspr.PortError) as e:
         sspr.evaluate_password(policy, "Lantern-Orchard-7731", breach_checker=Down(), fail_closed=True)
+    assert isinstance(e.value.__cause__, RuntimeError)
 
     class Wrong:
         def range(self, prefix):
