@@ -383,78 +383,67 @@ impl Ports {
 
     /// These ports with the directory replaced.
     pub fn with_directory(&self, directory: Arc<dyn Directory>) -> Arc<Self> {
-        let mut p = self.0.clone();
-        p.directory = Arc::new(Foreign(directory));
-        Arc::new(Self(p))
+        self.replaced(|p| p.directory = Arc::new(Foreign(directory)))
     }
 
     /// These ports with the security-info store replaced.
     pub fn with_security_info(&self, store: Arc<dyn SecurityInfoStore>) -> Arc<Self> {
-        let mut p = self.0.clone();
-        p.security_info = Arc::new(Foreign(store));
-        Arc::new(Self(p))
+        self.replaced(|p| p.security_info = Arc::new(Foreign(store)))
     }
 
     /// These ports with the flow store replaced.
     pub fn with_flows(&self, store: Arc<dyn FlowStore>) -> Arc<Self> {
-        let mut p = self.0.clone();
-        p.flows = Arc::new(Foreign(store));
-        Arc::new(Self(p))
+        self.replaced(|p| p.flows = Arc::new(Foreign(store)))
     }
 
     /// These ports with the counter store replaced.
     pub fn with_counters(&self, store: Arc<dyn CounterStore>) -> Arc<Self> {
-        let mut p = self.0.clone();
-        p.counters = Arc::new(Foreign(store));
-        Arc::new(Self(p))
+        self.replaced(|p| p.counters = Arc::new(Foreign(store)))
     }
 
     /// These ports with the consume-once set replaced.
     pub fn with_consume_once(&self, set: Arc<dyn ConsumeOnceSet>) -> Arc<Self> {
-        let mut p = self.0.clone();
-        p.consume_once = Arc::new(Foreign(set));
-        Arc::new(Self(p))
+        self.replaced(|p| p.consume_once = Arc::new(Foreign(set)))
     }
 
     /// These ports with the notifier replaced.
     pub fn with_notifier(&self, notifier: Arc<dyn Notifier>) -> Arc<Self> {
-        let mut p = self.0.clone();
-        p.notifier = Arc::new(Foreign(notifier));
-        Arc::new(Self(p))
+        self.replaced(|p| p.notifier = Arc::new(Foreign(notifier)))
     }
 
     /// These ports with the CAPTCHA verifier replaced.
     pub fn with_captcha(&self, captcha: Arc<dyn CaptchaVerifier>) -> Arc<Self> {
-        let mut p = self.0.clone();
-        p.captcha = Arc::new(Foreign(captcha));
-        Arc::new(Self(p))
+        self.replaced(|p| p.captcha = Arc::new(Foreign(captcha)))
     }
 
     /// These ports with the clock replaced.
     pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Arc<Self> {
-        let mut p = self.0.clone();
-        p.clock = Arc::new(Foreign(clock));
-        Arc::new(Self(p))
+        self.replaced(|p| p.clock = Arc::new(Foreign(clock)))
     }
 
     /// These ports with the randomness replaced.
     pub fn with_randomness(&self, randomness: Arc<dyn Randomness>) -> Arc<Self> {
-        let mut p = self.0.clone();
-        p.randomness = Arc::new(Foreign(randomness));
-        Arc::new(Self(p))
+        self.replaced(|p| p.randomness = Arc::new(Foreign(randomness)))
     }
 
     /// These ports with the breach checker replaced (none: no breach check).
     pub fn with_breach(&self, breach: Option<Arc<dyn BreachChecker>>) -> Arc<Self> {
-        let mut p = self.0.clone();
-        p.breach = breach.map(|b| Arc::new(Foreign(b)) as Arc<dyn core::BreachChecker>);
-        Arc::new(Self(p))
+        self.replaced(|p| {
+            p.breach = breach.map(|b| Arc::new(Foreign(b)) as Arc<dyn core::BreachChecker>)
+        })
     }
 
     /// These ports with the audit sink replaced (none: no audit).
     pub fn with_audit(&self, audit: Option<Arc<dyn AuditSink>>) -> Arc<Self> {
+        self.replaced(|p| p.audit = audit.map(|a| Arc::new(Foreign(a)) as Arc<dyn core::AuditSink>))
+    }
+}
+
+impl Ports {
+    /// A copy of these ports with one changed by `change`.
+    fn replaced(&self, change: impl FnOnce(&mut CorePorts)) -> Arc<Self> {
         let mut p = self.0.clone();
-        p.audit = audit.map(|a| Arc::new(Foreign(a)) as Arc<dyn core::AuditSink>);
+        change(&mut p);
         Arc::new(Self(p))
     }
 }

@@ -279,15 +279,7 @@ fn secrets(answers: BTreeMap<String, String>) -> BTreeMap<String, SecretString> 
 /// exception a Python port raised.
 fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> PyResult<T> {
     ports::clear_cause();
-    let out = py.detach(f);
-    out.map_err(|e| {
-        let is_port = matches!(e, Error::Port(_));
-        let err = error(e);
-        if is_port && let Some(cause) = ports::take_cause() {
-            err.set_cause(py, Some(cause));
-        }
-        err
-    })
+    py.detach(f).map_err(|e| ports::chained_error(py, e))
 }
 
 /// The self-service password reset engine.

@@ -259,13 +259,8 @@ fn evaluate_password(
         };
         ports::clear_cause();
         let checker = ports::PyPort::new(checker, PortName::BreachChecker);
-        password::check_breach(&mut verdict, &password, &checker, mode).map_err(|e| {
-            let err = error(Error::Port(e));
-            if let Some(cause) = ports::take_cause() {
-                err.set_cause(py, Some(cause));
-            }
-            err
-        })?;
+        password::check_breach(&mut verdict, &password, &checker, mode)
+            .map_err(|e| ports::chained_error(py, Error::Port(e)))?;
     }
     Ok(PyVerdict::from(&verdict))
 }

@@ -187,18 +187,25 @@ impl PyMemoryAuditSink {
 
 /// An opaque built-in store (flows, security info, counters, consume-once set).
 #[pyclass(frozen, name = "MemoryStore", module = "sspr")]
-pub(crate) struct PyMemoryStore {
-    port: PortName,
-    flows: Option<Arc<MemoryFlowStore>>,
-    info: Option<Arc<MemorySecurityInfoStore>>,
-    counters: Option<Arc<MemoryCounterStore>>,
-    once: Option<Arc<MemoryConsumeOnceSet>>,
+pub(crate) struct PyMemoryStore(Store);
+
+enum Store {
+    Flows(Arc<MemoryFlowStore>),
+    SecurityInfo(Arc<MemorySecurityInfoStore>),
+    Counters(Arc<MemoryCounterStore>),
+    ConsumeOnce(Arc<MemoryConsumeOnceSet>),
 }
 
 #[pymethods]
 impl PyMemoryStore {
     fn __repr__(&self) -> String {
-        format!("MemoryStore({})", self.port)
+        let port = match self.0 {
+            Store::Flows(_) => PortName::FlowStore,
+            Store::SecurityInfo(_) => PortName::SecurityInfoStore,
+            Store::Counters(_) => PortName::CounterStore,
+            Store::ConsumeOnce(_) => PortName::ConsumeOnce,
+        };
+        format!("MemoryStore({port})")
     }
 }
 
@@ -258,49 +265,25 @@ impl PyMemoryPorts {
     /// The in-memory flow store.
     #[getter]
     fn flows(&self) -> PyMemoryStore {
-        PyMemoryStore {
-            port: PortName::FlowStore,
-            flows: Some(self.inner.flows.clone()),
-            info: None,
-            counters: None,
-            once: None,
-        }
+        PyMemoryStore(Store::Flows(self.inner.flows.clone()))
     }
 
     /// The in-memory security-info store.
     #[getter]
     fn security_info(&self) -> PyMemoryStore {
-        PyMemoryStore {
-            port: PortName::SecurityInfoStore,
-            flows: None,
-            info: Some(self.inner.security_info.clone()),
-            counters: None,
-            once: None,
-        }
+        PyMemoryStore(Store::SecurityInfo(self.inner.security_info.clone()))
     }
 
     /// The in-memory counter store.
     #[getter]
     fn counters(&self) -> PyMemoryStore {
-        PyMemoryStore {
-            port: PortName::CounterStore,
-            flows: None,
-            info: None,
-            counters: Some(self.inner.counters.clone()),
-            once: None,
-        }
+        PyMemoryStore(Store::Counters(self.inner.counters.clone()))
     }
 
     /// The in-memory consume-once set.
     #[getter]
     fn consume_once(&self) -> PyMemoryStore {
-        PyMemoryStore {
-            port: PortName::ConsumeOnce,
-            flows: None,
-            info: None,
-            counters: None,
-            once: Some(self.inner.consume_once.clone()),
-        }
+        PyMemoryStore(Store::ConsumeOnce(self.inner.consume_once.clone()))
     }
 }
 
@@ -375,7 +358,7 @@ fn wrong_store(name: &str) -> PyErr {
 
 /// Puts `obj` in the port slot `name`: a built-in port as is, any other object wrapped.
 fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<()> {
-    let store = obj.cast::<PyMemoryStore>().ok().map(|s| s.get());
+    let store = obj.cast::<PyMemoryStore>().ok().map(|s| &s.get().0);
     match name {
         "directory" => {
             ports.directory = match obj.cast::<PyMemoryDirectory>() {
@@ -398,19 +381,22 @@ fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<(
         }
         "security_info" => {
             ports.security_info = match store {
-                Some(s) => s.info.clone().ok_or_else(|| wrong_store(name))?,
+                Some(Store::SecurityInfo(s)) => s.clone(),
+                Some(_) => return Err(wrong_store(name)),
                 None => wrap(obj, PortName::SecurityInfoStore, &["load", "save"])?,
             }
         }
         "flows" => {
             ports.flows = match store {
-                Some(s) => s.flows.clone().ok_or_else(|| wrong_store(name))?,
+                Some(Store::Flows(s)) => s.clone(),
+                Some(_) => return Err(wrong_store(name)),
                 None => wrap(obj, PortName::FlowStore, &["load", "save", "delete"])?,
             }
         }
         "counters" => {
             ports.counters = match store {
-                Some(s) => s.counters.clone().ok_or_else(|| wrong_store(name))?,
+                Some(Store::Counters(s)) => s.clone(),
+                Some(_) => return Err(wrong_store(name)),
                 None => wrap(
                     obj,
                     PortName::CounterStore,
@@ -420,7 +406,8 @@ fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<(
         }
         "consume_once" => {
             ports.consume_once = match store {
-                Some(s) => s.once.clone().ok_or_else(|| wrong_store(name))?,
+                Some(Store::ConsumeOnce(s)) => s.clone(),
+                Some(_) => return Err(wrong_store(name)),
                 None => wrap(obj, PortName::ConsumeOnce, &["consume"])?,
             }
         }

@@ -31,9 +31,17 @@ pub(crate) fn clear_cause() {
     CAUSE.with(|c| c.borrow_mut().take());
 }
 
-/// The exception the last failing Python port raised, if any.
-pub(crate) fn take_cause() -> Option<PyErr> {
-    CAUSE.with(|c| c.borrow_mut().take())
+/// The exception for `e`; a port error carries the exception the failing Python port raised
+/// (since the last [`clear_cause`]) as its `__cause__`.
+pub(crate) fn chained_error(py: Python<'_>, e: sspr_core::Error) -> PyErr {
+    let is_port = matches!(e, sspr_core::Error::Port(_));
+    let err = crate::error(e);
+    if let Some(cause) = CAUSE.with(|c| c.borrow_mut().take())
+        && is_port
+    {
+        err.set_cause(py, Some(cause));
+    }
+    err
 }
 
 /// A user in the directory, as a Python directory port returns it.

@@ -198,11 +198,16 @@ def test_misconfiguration_is_misuse():
 
 
 def test_engine_calls_release_the_gil():
-    """Two threads evaluating passwords through the engine make progress together."""
+    """Another thread runs while one engine call hashes three answers with argon2 (64 MiB, t=3:
+    hundreds of milliseconds). Were the GIL held, the ticker could not tick during the call."""
     mem = sspr.MemoryPorts(T0, seed=9)
     engine = sspr.Engine(POLICY, mem.ports(), keys=KEYS, issuer="x", hash_memory_kib=65536, hash_iterations=3)
-    for i in range(4):
-        mem.directory.add_user(sspr.DirectoryUser(f"u{i}", f"u{i}@contoso.example"), "Old-Password-1")
+    mem.directory.add_user(sspr.DirectoryUser("u0", "u0@contoso.example"), "Old-Password-1")
+    answers = {
+        "What is your favourite food?": "Pho soup",
+        "In what city was your mother born?": "Redmond",
+        "What is your father's middle name?": "Joseph",
+    }
     ticks = []
     stop = threading.Event()
 
@@ -213,9 +218,11 @@ def test_engine_calls_release_the_gil():
 
     t = threading.Thread(target=ticker)
     t.start()
+    while not ticks:
+        stop.wait(0.001)
     before = len(ticks)
-    for i in range(4):
-        engine.import_security_info(f"u{i}", questions={"What is your favourite food?": "Pho soup"})
+    engine.import_security_info("u0", questions=answers)
+    during = len(ticks) - before
     stop.set()
     t.join()
-    assert len(ticks) - before >= 3, "the ticker thread starved while argon2 ran"
+    assert during >= 10, f"the ticker ticked {during} times during the call"
