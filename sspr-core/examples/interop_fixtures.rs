@@ -60,7 +60,7 @@ fn main() {
         let uri = totp::otpauth_uri(issuer, account, &secret, &params).unwrap();
         uris.push(serde_json::json!({
             "uri": uri, "issuer": issuer, "account": account, "t": t,
-            "code": totp::totp(secret.expose(), t, &params),
+            "code": totp::totp(secret.expose(), t, &params).unwrap(),
         }));
     }
     println!("{}", serde_json::json!({"argon2": hashes, "otpauth": uris}));

@@ -1,7 +1,9 @@
 //! Audit events: a typed record of every step and outcome, for the host's security log.
 //!
 //! Events carry masked destinations only (`al*********@fabrikam.example`, `+1 XXXXXXXX00`),
-//! never a code, answer, password, full address or number.
+//! never a code, answer, password, full address or number, and name a flow by its reference
+//! (a keyed hash of the flow id), never by the id: the id is a bearer token that resumes the
+//! flow, the reference cannot.
 
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +18,12 @@ use crate::user::UserId;
 pub enum AuditKind {
     /// A reset flow started (identifier and CAPTCHA accepted).
     ResetStarted,
-    /// A reset step was refused (see `reason`).
+    /// A reset step was refused (see `reason`). For a code, answer or push number this means it
+    /// was compared and found wrong.
     StepRejected,
+    /// A verification attempt was refused *without comparing it*: a limit was already spent
+    /// (`reason`: `code.exhausted`, `user.blocked` or `user.locked`).
+    AttemptRefused,
     /// The user chose an option at a gate.
     OptionChosen,
     /// A code or approval request was handed to the notifier.
@@ -26,6 +32,10 @@ pub enum AuditKind {
     FactorVerified,
     /// The user was blocked by a throttle.
     UserBlocked,
+    /// Self-service was locked after too many failures in a row.
+    UserLocked,
+    /// A help desk lifted the user's blocks.
+    AccountUnblocked,
     /// A new password was set.
     PasswordChanged,
     /// The account was unlocked without a password change.
@@ -34,6 +44,13 @@ pub enum AuditKind {
     FlowCancelled,
     /// The flow expired.
     FlowExpired,
+    /// The flow was ended by a later reset, change of security info or "this wasn't me" report.
+    FlowRevoked,
+    /// The user said a change was not theirs ("this wasn't me"): flows and sessions revoked,
+    /// self-service blocked.
+    NoticeReported,
+    /// The user proved a registered method before changing security info.
+    IdentityProven,
     /// The sign-in check ran.
     SignInChecked,
     /// A registration session started after re-authentication.
@@ -56,8 +73,8 @@ pub struct AuditEvent {
     pub at: u64,
     /// What happened.
     pub kind: AuditKind,
-    /// The flow it happened in.
-    pub flow_id: Option<String>,
+    /// The reference of the flow it happened in (not its id: see the module docs).
+    pub flow_ref: Option<String>,
     /// The user, once known. Decoy flows have none.
     pub user: Option<UserId>,
     /// The reset option involved.
@@ -78,7 +95,7 @@ impl AuditEvent {
         Self {
             at,
             kind,
-            flow_id: None,
+            flow_ref: None,
             user: None,
             option: None,
             method: None,

@@ -1,6 +1,10 @@
 //! Verification codes sent by email, text or call: issued from the randomness port, kept only
-//! as a keyed seal, checked in constant time, counted before they are compared, and accepted
-//! once, even when several requests submit the same code at the same moment.
+//! as a keyed seal bound to their flow, purpose and destination, and compared in constant time.
+//!
+//! Counting is not done here: every comparison is reserved in the counter store *before* it
+//! is made (one counter per issued code, plus the user's limits), by the engine, so a limit
+//! holds across threads and processes. A code is accepted once because the flow that holds it
+//! moves on by compare-and-set, and its seal is consumed in a [`ConsumeOnceSet`](crate::ports::ConsumeOnceSet).
 
 use std::fmt;
 
@@ -8,10 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::PortError;
 use crate::keyring::{Binding, KeyRing, Seal};
-use crate::ports::{ConsumeOnceSet, Randomness};
+use crate::ports::Randomness;
 use crate::random::Entropy;
 use crate::reason::Reason;
 use crate::secret::SecretString;
+
+/// The longest code input compared, in bytes (anything longer is simply wrong).
+pub const MAX_INPUT_BYTES: usize = 64;
 
 /// A code that was sent: what is stored in the flow. The code itself is not in it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,8 +29,6 @@ pub struct IssuedCode {
     pub issued_at: u64,
     /// When it stops being accepted (Unix seconds).
     pub expires_at: u64,
-    /// Wrong entries so far.
-    pub attempts: u8,
 }
 
 impl fmt::Debug for IssuedCode {
@@ -31,36 +36,27 @@ impl fmt::Debug for IssuedCode {
         f.debug_struct("IssuedCode")
             .field("issued_at", &self.issued_at)
             .field("expires_at", &self.expires_at)
-            .field("attempts", &self.attempts)
             .finish_non_exhaustive()
     }
 }
 
-/// The outcome of checking a submitted code.
+/// The outcome of comparing a submitted code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeCheck {
-    /// The code is right, and this was its first use.
+    /// The code is right.
     Accepted,
-    /// Wrong; this many more wrong entries are allowed.
-    Mismatch {
-        /// Entries left before the code dies.
-        attempts_left: u8,
-    },
-    /// Wrong, and that was the last allowed entry (or the code had already died).
-    Exhausted,
-    /// The code's time is up.
+    /// The code is wrong.
+    Mismatch,
+    /// The code's time is up (nothing was compared).
     Expired,
-    /// Right, but already used (a concurrent or repeated submission).
-    AlreadyUsed,
 }
 
 impl CodeCheck {
-    /// The reason id to show, or `None` when accepted. A reused code looks like a wrong one.
+    /// The reason id to show, or `None` when accepted.
     pub fn reason(self) -> Option<Reason> {
         match self {
             Self::Accepted => None,
-            Self::Mismatch { .. } | Self::AlreadyUsed => Some(Reason::CodeMismatch),
-            Self::Exhausted => Some(Reason::CodeExhausted),
+            Self::Mismatch => Some(Reason::CodeMismatch),
             Self::Expired => Some(Reason::CodeExpired),
         }
     }
@@ -81,7 +77,6 @@ pub fn issue(
         seal: keys.seal(binding, code.expose()),
         issued_at: now,
         expires_at: now.saturating_add(ttl_s),
-        attempts: 0,
     };
     Ok((code, issued))
 }
@@ -94,60 +89,31 @@ pub fn normalize(submitted: &str) -> String {
         .collect()
 }
 
-/// Compares `submitted` with `issued` without consuming it: the pure half of [`check`].
-///
-/// A dead code ([`CodeCheck::Exhausted`], [`CodeCheck::Expired`]) is refused before anything
-/// else; otherwise the attempt is counted *before* the comparison, so no comparison goes
-/// uncounted, and the seal is compared in constant time. A match is reported as
-/// [`CodeCheck::Accepted`], a right code not counted as a failed attempt, and the caller must
-/// still consume it; a wrong entry is [`CodeCheck::Mismatch`] with the entries left (0 when
-/// that was the last one).
+/// Compares `submitted` with `issued` in constant time. An expired code is refused before
+/// anything is compared; input longer than [`MAX_INPUT_BYTES`] is wrong without hashing it.
+/// The caller has already counted the attempt.
 pub fn compare(
-    issued: &mut IssuedCode,
+    issued: &IssuedCode,
     keys: &KeyRing,
     binding: &Binding<'_>,
     submitted: &str,
     now: u64,
-    max_attempts: u8,
 ) -> CodeCheck {
-    if issued.attempts >= max_attempts {
-        return CodeCheck::Exhausted;
-    }
     if now >= issued.expires_at {
         return CodeCheck::Expired;
     }
-    issued.attempts += 1;
-    let code = SecretString::new(normalize(submitted));
-    if keys.verify(&issued.seal, binding, code.expose()) {
-        issued.attempts -= 1;
-        return CodeCheck::Accepted;
+    let bounded = if submitted.len() > MAX_INPUT_BYTES {
+        ""
+    } else {
+        submitted
+    };
+    let code = SecretString::new(normalize(bounded));
+    let ok = keys.verify(&issued.seal, binding, code.expose());
+    if ok && !bounded.is_empty() {
+        CodeCheck::Accepted
+    } else {
+        CodeCheck::Mismatch
     }
-    CodeCheck::Mismatch {
-        attempts_left: max_attempts - issued.attempts,
-    }
-}
-
-/// [`compare`] inside a flow transition. The transition cannot consume the code itself (that is
-/// the engine's guard effect, [`Effect::consume_code`](crate::effect::Effect::consume_code));
-/// when the engine re-runs the step because the code was `consumed` meanwhile, a match counts as
-/// a failed attempt instead.
-pub fn compare_unless_consumed(
-    issued: &mut IssuedCode,
-    keys: &KeyRing,
-    binding: &Binding<'_>,
-    submitted: &str,
-    now: u64,
-    max_attempts: u8,
-    consumed: bool,
-) -> CodeCheck {
-    let check = compare(issued, keys, binding, submitted, now, max_attempts);
-    if check == CodeCheck::Accepted && consumed {
-        issued.attempts += 1;
-        return CodeCheck::Mismatch {
-            attempts_left: max_attempts.saturating_sub(issued.attempts),
-        };
-    }
-    check
 }
 
 /// The consume-once namespace of a purpose's codes.
@@ -155,41 +121,11 @@ pub fn namespace(purpose: crate::keyring::Purpose) -> String {
     format!("sspr/{}", purpose.id())
 }
 
-/// Checks `submitted` against `issued`, updating its attempt count, and consumes a matching
-/// code through `used` (namespaced by purpose): only the one caller whose consume succeeds gets
-/// [`CodeCheck::Accepted`]; the others get [`CodeCheck::AlreadyUsed`]. The wrong entry that
-/// uses up the last attempt gives [`CodeCheck::Exhausted`].
-pub fn check(
-    issued: &mut IssuedCode,
-    keys: &KeyRing,
-    binding: &Binding<'_>,
-    submitted: &str,
-    now: u64,
-    max_attempts: u8,
-    used: &dyn ConsumeOnceSet,
-) -> Result<CodeCheck, PortError> {
-    match compare(issued, keys, binding, submitted, now, max_attempts) {
-        CodeCheck::Accepted => {
-            if used.consume(
-                namespace(binding.purpose),
-                issued.seal.tag.clone(),
-                issued.expires_at,
-            )? {
-                Ok(CodeCheck::Accepted)
-            } else {
-                Ok(CodeCheck::AlreadyUsed)
-            }
-        }
-        CodeCheck::Mismatch { attempts_left: 0 } => Ok(CodeCheck::Exhausted),
-        other => Ok(other),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::keyring::Purpose;
-    use crate::memory::{MemoryConsumeOnceSet, SeededRandomness};
+    use crate::memory::SeededRandomness;
 
     fn keys() -> KeyRing {
         KeyRing::single("k1", vec![7; 32]).unwrap()
@@ -201,141 +137,47 @@ mod tests {
     };
 
     #[test]
-    fn right_code_is_accepted_once() {
-        let (rng, used, keys) = (
-            SeededRandomness::new(3),
-            MemoryConsumeOnceSet::new(),
-            keys(),
-        );
-        let (code, mut issued) = issue(&rng, &keys, &B, 8, 1000, 300).unwrap();
+    fn right_code_is_accepted_with_spaces_and_hyphens() {
+        let (rng, keys) = (SeededRandomness::new(3), keys());
+        let (code, issued) = issue(&rng, &keys, &B, 8, 1000, 300).unwrap();
         assert_eq!(code.expose().len(), 8);
         assert!(code.expose().bytes().all(|c| c.is_ascii_digit()));
-        let spaced = format!("{} {}", &code.expose()[..4], &code.expose()[4..]);
+        let spaced = format!("{} {}-", &code.expose()[..4], &code.expose()[4..]);
+        assert_eq!(compare(&issued, &keys, &B, &spaced, 1010), CodeCheck::Accepted);
+        let wrong = if code.expose() == "00000000" { "00000001" } else { "00000000" };
+        assert_eq!(compare(&issued, &keys, &B, wrong, 1010), CodeCheck::Mismatch);
+        assert_eq!(compare(&issued, &keys, &B, "", 1010), CodeCheck::Mismatch);
         assert_eq!(
-            check(&mut issued, &keys, &B, &spaced, 1010, 3, &used).unwrap(),
-            CodeCheck::Accepted
+            compare(&issued, &keys, &B, &"1".repeat(10_000), 1010),
+            CodeCheck::Mismatch
         );
-        assert_eq!(issued.attempts, 0);
-        assert_eq!(
-            check(&mut issued, &keys, &B, code.expose(), 1011, 3, &used).unwrap(),
-            CodeCheck::AlreadyUsed
-        );
-        assert_eq!(CodeCheck::AlreadyUsed.reason(), Some(Reason::CodeMismatch));
-    }
-
-    #[test]
-    fn wrong_codes_count_down_then_exhaust() {
-        let (rng, used, keys) = (
-            SeededRandomness::new(4),
-            MemoryConsumeOnceSet::new(),
-            keys(),
-        );
-        let (code, mut issued) = issue(&rng, &keys, &B, 6, 0, 300).unwrap();
-        let wrong = if code.expose() == "000000" {
-            "000001"
-        } else {
-            "000000"
-        };
-        assert_eq!(
-            check(&mut issued, &keys, &B, wrong, 1, 3, &used).unwrap(),
-            CodeCheck::Mismatch { attempts_left: 2 }
-        );
-        assert_eq!(
-            check(&mut issued, &keys, &B, "garbage", 2, 3, &used).unwrap(),
-            CodeCheck::Mismatch { attempts_left: 1 }
-        );
-        assert_eq!(
-            check(&mut issued, &keys, &B, wrong, 3, 3, &used).unwrap(),
-            CodeCheck::Exhausted
-        );
-        // Dead: even the right code is refused now, and nothing more is counted.
-        assert_eq!(
-            check(&mut issued, &keys, &B, code.expose(), 4, 3, &used).unwrap(),
-            CodeCheck::Exhausted
-        );
-        assert_eq!(issued.attempts, 3);
-    }
-
-    #[test]
-    fn the_last_allowed_entry_may_still_be_right() {
-        let (rng, used, keys) = (
-            SeededRandomness::new(5),
-            MemoryConsumeOnceSet::new(),
-            keys(),
-        );
-        let (code, mut issued) = issue(&rng, &keys, &B, 8, 0, 300).unwrap();
-        assert!(matches!(
-            check(&mut issued, &keys, &B, "1", 1, 2, &used).unwrap(),
-            CodeCheck::Mismatch { .. }
-        ));
-        assert_eq!(
-            check(&mut issued, &keys, &B, code.expose(), 2, 2, &used).unwrap(),
-            CodeCheck::Accepted
-        );
+        assert_eq!(CodeCheck::Mismatch.reason(), Some(Reason::CodeMismatch));
     }
 
     #[test]
     fn codes_expire_and_do_not_travel() {
-        let (rng, used, keys) = (
-            SeededRandomness::new(6),
-            MemoryConsumeOnceSet::new(),
-            keys(),
-        );
-        let (code, mut issued) = issue(&rng, &keys, &B, 8, 100, 300).unwrap();
+        let (rng, keys) = (SeededRandomness::new(6), keys());
+        let (code, issued) = issue(&rng, &keys, &B, 8, 100, 300).unwrap();
         let other_flow = Binding { flow_id: "f2", ..B };
-        let mut copy = issued.clone();
-        assert!(matches!(
-            check(&mut copy, &keys, &other_flow, code.expose(), 101, 3, &used).unwrap(),
-            CodeCheck::Mismatch { .. }
-        ));
+        assert_eq!(
+            compare(&issued, &keys, &other_flow, code.expose(), 101),
+            CodeCheck::Mismatch
+        );
         let other_dest = Binding {
             destination: "+14255550101",
             ..B
         };
-        let mut copy = issued.clone();
-        assert!(matches!(
-            check(&mut copy, &keys, &other_dest, code.expose(), 101, 3, &used).unwrap(),
-            CodeCheck::Mismatch { .. }
-        ));
         assert_eq!(
-            check(&mut issued, &keys, &B, code.expose(), 400, 3, &used).unwrap(),
+            compare(&issued, &keys, &other_dest, code.expose(), 101),
+            CodeCheck::Mismatch
+        );
+        assert_eq!(
+            compare(&issued, &keys, &B, code.expose(), 400),
             CodeCheck::Expired
         );
-        assert_eq!(issued.attempts, 0, "an expired check is not an attempt");
-    }
-
-    #[test]
-    fn racing_submissions_of_the_right_code_have_exactly_one_winner() {
-        let (rng, used, keys) = (
-            SeededRandomness::new(8),
-            MemoryConsumeOnceSet::new(),
-            keys(),
-        );
-        let (code, issued) = issue(&rng, &keys, &B, 8, 0, 300).unwrap();
-        let results: Vec<CodeCheck> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..16)
-                .map(|_| {
-                    let mut mine = issued.clone();
-                    let (keys, used, code) = (&keys, &used, &code);
-                    s.spawn(move || check(&mut mine, keys, &B, code.expose(), 1, 3, used).unwrap())
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
         assert_eq!(
-            results
-                .iter()
-                .filter(|r| **r == CodeCheck::Accepted)
-                .count(),
-            1,
-            "{results:?}"
-        );
-        assert_eq!(
-            results
-                .iter()
-                .filter(|r| **r == CodeCheck::AlreadyUsed)
-                .count(),
-            15
+            compare(&issued, &keys, &B, code.expose(), u64::MAX),
+            CodeCheck::Expired
         );
     }
 
@@ -347,5 +189,7 @@ mod tests {
         assert!(!json.contains(code.expose()));
         assert_eq!(serde_json::from_str::<IssuedCode>(&json).unwrap(), issued);
         assert!(!format!("{issued:?}").contains(&issued.seal.tag));
+        let near_end = issue(&rng, &keys, &B, 8, u64::MAX - 5, 300).unwrap().1;
+        assert_eq!(near_end.expires_at, u64::MAX);
     }
 }

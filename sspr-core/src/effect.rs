@@ -1,31 +1,104 @@
-//! What a transition asks the engine to do, and what it tells the caller.
+//! What a transition asks the engine to do, phase by phase, and what it tells the caller.
 //!
-//! Transitions are pure: they return the new flow, a list of [`Effect`]s and a rejection. The
-//! [`Engine`](crate::engine::Engine) carries the effects out through the ports, in this order:
-//! guards (consume-once, authenticator step, counters: they may turn the step into a refusal
-//! or a block), then deliveries and directory changes, then the compare-and-set save of the
-//! flow, then the after-commit effects (notifications, session revocation, counters, audit).
+//! Transitions are pure: they return the new flow and, in separate fields, what must happen in
+//! each phase of the step. The [`Engine`](crate::engine::Engine) carries them out in this
+//! order, and a `match` over each phase's type is exhaustive, so a new effect cannot compile
+//! and silently do nothing:
+//!
+//! 1. the **attempt** was reserved before the transition ran (see [`Admission`]); its
+//!    [`Verdict`] settles the reservation (a success gives it back, a failure may block);
+//! 2. [`Guard`]s: consume-once, the authenticator's last step, security-info saves, send
+//!    counters. Any of them may turn the step into a refusal, a block or a retry;
+//! 3. the compare-and-set **save** of the flow;
+//! 4. [`Outbox`] actions, only after the save: deliveries and directory changes. If one
+//!    fails, the flow is put back as it was before the step and the step reports the error,
+//!    so nothing is ever delivered that the saved flow does not hold;
+//! 5. [`After`]-commit effects: notices, session revocation, counters, audit. Their failures
+//!    are warnings; the step stands.
 
 use crate::audit::AuditEvent;
-use crate::ports::{Channel, Message};
+use crate::ports::{Channel, Message, PasswordChange};
 use crate::reason::Reason;
 use crate::secret::SecretString;
+use crate::security_info::SecurityInfo;
 
-/// One thing the engine must do for a step.
+/// A limit of one challenge (one code, one app-code window, one question draw, one push
+/// request): how many comparisons it allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ChallengeLimit {
+    /// The challenge's stored reference (a keyed hash).
+    pub reference: String,
+    /// Comparisons allowed against it.
+    pub max: u32,
+    /// How long its counter lives, in seconds.
+    pub window_s: u64,
+}
+
+/// What the engine must reserve before a verification attempt is compared. `challenge` is
+/// `None` for attempts that only count against the user's limits (re-authentication, a
+/// redraw of security questions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AttemptSpec {
+    /// The challenge's own limit.
+    pub challenge: Option<ChallengeLimit>,
+}
+
+/// Why an attempt was refused without being compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The challenge's own comparisons are spent.
+    ChallengeSpent,
+    /// The user (or client) is blocked until then.
+    Blocked(u64),
+    /// Self-service is locked after too many failures in a row.
+    Locked,
+}
+
+impl Refusal {
+    /// The reason id the user sees.
+    pub fn reason(self) -> Reason {
+        match self {
+            Self::ChallengeSpent => Reason::CodeExhausted,
+            Self::Blocked(_) => Reason::UserBlocked,
+            Self::Locked => Reason::UserLocked,
+        }
+    }
+}
+
+/// What the engine reserved for this step, as the transition sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Admission {
+    /// The step is not a verification attempt.
+    #[default]
+    NotAnAttempt,
+    /// Compare: the attempt holds its place in every limit.
+    Admitted,
+    /// Do not compare.
+    Refused(Refusal),
+}
+
+/// How a compared attempt turned out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Right: the reservation in the user's failure limits is given back.
+    Verified,
+    /// Wrong: the reservation stands, and blocks when it spent a limit.
+    Failed,
+}
+
+/// Phase 2: checks and writes before the flow is saved.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum Effect {
-    /// Guard: consume a one-time value; if it was already consumed, the step is re-run as a
-    /// refusal.
+pub(crate) enum Guard {
+    /// Consume a one-time value; if it was consumed already, the step is re-run as a refusal.
     Consume {
         /// Namespace (purpose).
         namespace: String,
-        /// The value's key (its seal).
+        /// The value's key.
         key: String,
         /// When the value dies anyway.
         expires_at: u64,
     },
-    /// Guard: record the authenticator step just accepted, by compare-and-set on the user's
+    /// Record the authenticator step just accepted, by compare-and-set on the user's
     /// security info; a lost race re-runs the step, which then sees a replay.
     AdvanceTotp {
         /// The accepted step.
@@ -33,77 +106,122 @@ pub enum Effect {
         /// The security-info version the step was checked against.
         info_version: u64,
     },
-    /// Guard: count a failed verification against the identifier's limits (may block).
-    CountFailure,
-    /// Guard: count a message about to be sent against the send limits (may block, in which
-    /// case nothing is sent).
-    CountSend {
-        /// How it travels.
-        channel: Channel,
-        /// Where to (counted per destination too).
-        destination: String,
-    },
-    /// Guard: save the user's security info by compare-and-set against `expected_version`; a lost
-    /// race re-runs the step.
+    /// Save the user's security info by compare-and-set; a lost race re-runs the step. Once
+    /// saved, the notices are delivered (the change happened, whatever the flow save does).
     SaveSecurityInfo {
         /// The new security info.
-        info: Box<crate::security_info::SecurityInfo>,
+        info: Box<SecurityInfo>,
         /// The version it was derived from (0: none yet).
         expected_version: u64,
+        /// Who is told, and how.
+        notices: Vec<Notice>,
     },
-    /// Before commit: deliver a message. A failure leaves the flow as it was.
-    Deliver(Message),
-    /// Before commit: set the new password (idempotent per flow).
-    SetPassword(SecretString),
-    /// Before commit: unlock the account.
-    Unlock,
-    /// After commit: a reset completed (notify, revoke sessions and other flows, clear counters).
-    ResetCompleted,
-    /// After commit: the user's security info changed; tell them at these addresses.
-    NotifySecurityInfoChanged(Vec<String>),
-    /// After commit: record an audit event.
-    Audit(AuditEvent),
+    /// Count a message about to be sent against the send limits (may block, in which case
+    /// nothing is sent).
+    CountSend(SendCount),
 }
 
-impl Effect {
-    /// The guard that consumes an accepted code.
-    pub fn consume_code(
-        purpose: crate::keyring::Purpose,
-        issued: &crate::code::IssuedCode,
-    ) -> Self {
-        Self::Consume {
-            namespace: crate::code::namespace(purpose),
-            key: issued.seal.tag.clone(),
-            expires_at: issued.expires_at,
-        }
-    }
+/// A send to count: the channel, the destination's stored reference and, for texts and
+/// calls, the calling code (for the country budget).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SendCount {
+    /// How it travels.
+    pub channel: Channel,
+    /// The destination's reference (a keyed hash).
+    pub destination: String,
+    /// The country calling code of a phone destination.
+    pub country: Option<String>,
+}
 
-    /// Counting, then delivering, a message: the send is counted against the limits first and
-    /// dropped if that blocks.
-    pub fn send(message: Message) -> [Self; 2] {
-        [
-            Self::CountSend {
-                channel: message.channel,
-                destination: message.to.clone(),
-            },
-            Self::Deliver(message),
-        ]
-    }
+/// A security notice to deliver once the change it reports is saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Notice {
+    /// How it travels.
+    pub channel: Channel,
+    /// Where to.
+    pub to: String,
+}
+
+/// Phase 4: done only after the flow is saved; a failure puts the flow back.
+#[derive(Debug, Clone)]
+pub(crate) enum Outbox {
+    /// Deliver a message (a code, an approval request).
+    Deliver(Message),
+    /// Apply a new password (the flow was saved as `setting_password` first).
+    SetPassword(PasswordChange),
+    /// Unlock the account.
+    Unlock,
+}
+
+/// Phase 5: after the commit; failures are warnings.
+#[derive(Debug, Clone)]
+pub(crate) enum After {
+    /// A reset completed: notify, revoke sessions, clear counters.
+    ResetCompleted,
+    /// Record an audit event.
+    Audit(AuditEvent),
 }
 
 /// The result of a pure transition.
 #[derive(Debug, Clone)]
-pub struct Transition<F> {
+pub(crate) struct Transition<F> {
     /// The flow after the step.
     pub flow: F,
-    /// What the engine must do.
-    pub effects: Vec<Effect>,
+    /// How the compared attempt turned out, if the step was one.
+    pub verdict: Option<Verdict>,
+    /// Phase 2.
+    pub guards: Vec<Guard>,
+    /// Phase 4.
+    pub outbox: Vec<Outbox>,
+    /// Phase 5.
+    pub after: Vec<After>,
     /// Why the step was refused, if it was.
     pub rejection: Option<Reason>,
     /// Seconds until the refused action may be tried again, where that is known.
     pub retry_after: Option<u64>,
     /// What to show the user once when an authenticator app is being registered.
     pub provisioning: Option<Provisioning>,
+}
+
+impl<F> Transition<F> {
+    /// A step that changed the flow without refusal.
+    pub fn ok(flow: F) -> Self {
+        Self {
+            flow,
+            verdict: None,
+            guards: Vec::new(),
+            outbox: Vec::new(),
+            after: Vec::new(),
+            rejection: None,
+            retry_after: None,
+            provisioning: None,
+        }
+    }
+
+    /// A refused step.
+    pub fn refuse(flow: F, reason: Reason) -> Self {
+        let mut t = Self::ok(flow);
+        t.rejection = Some(reason);
+        t
+    }
+
+    /// Adds an audit event.
+    pub fn audit(mut self, event: AuditEvent) -> Self {
+        self.after.push(After::Audit(event));
+        self
+    }
+
+    /// Sets the attempt's verdict.
+    pub fn verdict(mut self, v: Verdict) -> Self {
+        self.verdict = Some(v);
+        self
+    }
+
+    /// Adds a guard.
+    pub fn guard(mut self, g: Guard) -> Self {
+        self.guards.push(g);
+        self
+    }
 }
 
 /// What the "scan the QR code" screen shows: the new authenticator secret, its `otpauth://`
@@ -122,29 +240,5 @@ pub struct Provisioning {
 impl std::fmt::Debug for Provisioning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Provisioning").finish_non_exhaustive()
-    }
-}
-
-impl<F> Transition<F> {
-    /// A step that changed the flow without refusal.
-    pub fn ok(flow: F, effects: Vec<Effect>) -> Self {
-        Self {
-            flow,
-            effects,
-            rejection: None,
-            retry_after: None,
-            provisioning: None,
-        }
-    }
-
-    /// A refused step.
-    pub fn refuse(flow: F, reason: Reason, effects: Vec<Effect>) -> Self {
-        Self {
-            flow,
-            effects,
-            rejection: Some(reason),
-            retry_after: None,
-            provisioning: None,
-        }
     }
 }

@@ -71,6 +71,23 @@ pub fn hash(secret: &[u8], params: &HashParams, rng: &dyn Randomness) -> Result<
     Ok(phc.to_string())
 }
 
+/// Hashes `secret` with a given salt (at least 8 bytes): for a fixed hash at a known cost,
+/// never for stored secrets.
+pub(crate) fn hash_with_salt(
+    secret: &[u8],
+    params: &HashParams,
+    salt: &[u8],
+) -> Result<String, MisuseError> {
+    let argon2 = params.argon2()?;
+    let phc = argon2
+        .hash_password_with_salt(secret, salt)
+        .map_err(|e| MisuseError::InvalidArgument {
+            name: "salt",
+            problem: format!("cannot be used: {e}"),
+        })?;
+    Ok(phc.to_string())
+}
+
 /// Whether `secret` matches the PHC string `phc` (with the parameters recorded in it). A string
 /// that is not an Argon2 PHC string is a corrupt record.
 pub fn verify(secret: &[u8], phc: &str) -> Result<bool, InputError> {

@@ -31,6 +31,8 @@ pub enum Purpose {
     Approval,
     /// A link or revocation token.
     LinkToken,
+    /// A code sent to prove a registered method before security info may change.
+    ProofCode,
 }
 
 impl Purpose {
@@ -42,6 +44,7 @@ impl Purpose {
             Self::RecoveryCode => "recovery_code",
             Self::Approval => "approval",
             Self::LinkToken => "link_token",
+            Self::ProofCode => "proof_code",
         }
     }
 }
@@ -174,6 +177,57 @@ impl KeyRing {
     }
 }
 
+/// The key that turns identifiers into stored references: counter keys, flow-store keys, the
+/// references in audit events, decoy screens. Unlike the [`KeyRing`] it is **never rotated**: a
+/// new identity key resets every counter and changes every decoy screen (which would tell an
+/// attacker which accounts are decoys). Keep it as secret as the code keys.
+pub struct IdentityKey {
+    mac: Hmac<Sha256>,
+}
+
+impl fmt::Debug for IdentityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdentityKey(<redacted>)")
+    }
+}
+
+impl IdentityKey {
+    /// A key of at least [`MIN_KEY_LEN`] bytes.
+    pub fn new(key: Vec<u8>) -> Result<Self, MisuseError> {
+        let key = Zeroizing::new(key);
+        if key.len() < MIN_KEY_LEN {
+            return Err(MisuseError::InvalidArgument {
+                name: "identity key",
+                problem: format!("has fewer than {MIN_KEY_LEN} bytes"),
+            });
+        }
+        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).map_err(|_| {
+            MisuseError::InvalidArgument {
+                name: "identity key",
+                problem: "cannot key HMAC-SHA256".into(),
+            }
+        })?;
+        Ok(Self { mac })
+    }
+
+    /// HMAC-SHA256 of `value` under `label` (domain separated, length-prefixed).
+    pub fn digest(&self, label: &str, value: &str) -> [u8; 32] {
+        let mut mac = self.mac.clone();
+        mac.update(b"sspr/ref/v1");
+        for part in [label, value] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    /// A stored reference to `value`: 144 bits of its keyed hash under `label`, as 24
+    /// characters of unpadded base64url. Gives nothing back about `value` without the key.
+    pub fn reference(&self, label: &str, value: &str) -> String {
+        data_encoding::BASE64URL_NOPAD.encode(&self.digest(label, value)[..18])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +295,20 @@ mod tests {
             tag: sealed_before.tag.clone(),
         };
         assert!(!rotated.verify(&forged, &B, "111111"));
+    }
+
+    #[test]
+    fn identity_references_are_keyed_and_domain_separated() {
+        let a = IdentityKey::new(vec![1; 32]).unwrap();
+        let b = IdentityKey::new(vec![2; 32]).unwrap();
+        let r = a.reference("subject", "user:u-1");
+        assert_eq!(r.len(), 24);
+        assert_eq!(r, a.reference("subject", "user:u-1"));
+        assert_ne!(r, b.reference("subject", "user:u-1"));
+        assert_ne!(r, a.reference("flow", "user:u-1"));
+        assert_ne!(a.reference("ab", "c"), a.reference("a", "bc"));
+        assert!(IdentityKey::new(vec![0; 31]).is_err());
+        assert_eq!(format!("{a:?}"), "IdentityKey(<redacted>)");
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub mod approval;
 pub mod audit;
 pub mod code;
 pub mod contact;
-pub mod effect;
+mod decoy;
+mod effect;
 pub mod engine;
 pub mod error;
 pub mod hashing;
@@ -80,6 +81,8 @@ pub mod totp;
 pub mod user;
 
 pub use contact::{EmailAddress, PhoneNumber};
+pub use decoy::DecoyProfile;
+pub use effect::Provisioning;
 pub use error::{Error, InputError, MisuseError, PortError, PortErrorKind, PortName};
 pub use method::{Factor, Method, ResetOption};
 pub use policy::{Policy, PolicyError};

@@ -61,6 +61,9 @@ reasons! {
     SendCooldown => "send.cooldown",
     /// The user is blocked for a while after too many attempts.
     UserBlocked => "user.blocked",
+    /// Self-service is locked after too many failures in a row; a help desk must unblock it
+    /// (or the user signs in successfully).
+    UserLocked => "user.locked",
     /// No account has this identifier (only with `disclose_account_state`).
     UserUnknown => "user.unknown",
     /// Self-service reset is not enabled for this account (only with `disclose_account_state`).
@@ -77,6 +80,10 @@ reasons! {
     RegistrationIncomplete => "registration.incomplete",
     /// The address, number or answers given for a method are not acceptable.
     MethodInvalid => "method.invalid",
+    /// Changing security info needs proof with a method already registered first.
+    ProofRequired => "proof.required",
+    /// A "this wasn't me" token is unknown, already used or expired.
+    NoticeInvalid => "notice.invalid",
     /// The password has fewer characters than the policy requires.
     PasswordTooShort => "password.too_short",
     /// The password has more characters than the policy allows.
@@ -93,6 +100,9 @@ reasons! {
     PasswordMismatch => "password.mismatch",
     /// The password appears in a known breach.
     PasswordBreached => "password.breached",
+    /// Another new password for this flow is being applied; enter the same password again to
+    /// finish, or wait and try another.
+    PasswordChangePending => "password.change_pending",
     /// A one-time password is not made of the expected number of digits.
     TotpMalformed => "totp.malformed",
     /// No step in the accepted window matches the one-time password.
@@ -140,7 +150,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", r.id()));
             assert_eq!(serde_json::from_str::<Reason>(&json).unwrap(), *r);
         }
-        assert_eq!(Reason::ALL.len(), 29);
+        assert_eq!(Reason::ALL.len(), 33);
         assert_eq!("code.nope".parse::<Reason>(), Err(UnknownReason));
     }
 }

@@ -1,34 +1,47 @@
-//! The registration wizard, "keep your account secure": re-authenticate, then register and
-//! verify methods (alternate email, mobile phone by text or call, office phone, authenticator
-//! app, security questions), remove them, choose a default, and finish once enough are
-//! registered.
+//! The registration wizard, "keep your account secure": re-authenticate, prove a method already
+//! registered (once the user has one, as Entra's combined registration asks), then register
+//! and verify methods (alternate email, mobile phone by text or call, office phone,
+//! authenticator app, security questions), remove them, choose a default, and finish once
+//! enough are registered.
+//!
+//! Every change of security info raises the user's revocation epoch (ending every other open
+//! flow of the user) and is told to the account's own mailbox and to every contact registered
+//! before the change, with a "this wasn't me" token.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::answers;
+use crate::approval::{ApprovalCheck, PendingApproval};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::code::{self, CodeCheck, IssuedCode};
 use crate::contact::{EmailAddress, PhoneNumber};
-use crate::effect::{Effect, Provisioning, Transition};
+use crate::effect::{
+    Admission, AttemptSpec, ChallengeLimit, Guard, Notice, Outbox, Provisioning, Refusal,
+    SendCount, Transition, Verdict,
+};
 use crate::error::PortError;
 use crate::hashing::HashParams;
-use crate::keyring::{Binding, KeyRing, Purpose};
-use crate::method::{Factor, Method};
+use crate::keyring::{Binding, IdentityKey, KeyRing, Purpose};
+use crate::method::{Factor, Method, ResetOption};
 use crate::otp::OtpAlgorithm;
 use crate::policy::{ADMIN_METHODS, Policy};
 use crate::ports::{Channel, Message, MessageKind};
 use crate::questions;
 use crate::random::Entropy;
 use crate::reason::Reason;
+use crate::reset::{self, OfferedOption};
 use crate::secret::SecretString;
-use crate::security_info::{AppCredential, RegisteredAnswer, SecretBytes, SecurityInfo};
+use crate::security_info::{
+    AppCredential, MAX_DEVICE_ID_BYTES, MAX_QUESTION_CHARS, RegisteredAnswer, SecretBytes,
+    SecurityInfo,
+};
 use crate::totp::{self, OtpParams, TotpCheck};
 use crate::user::UserId;
 
 /// Format version of a persisted registration flow.
-pub const REGISTRATION_FORMAT: u16 = 1;
+pub const REGISTRATION_FORMAT: u16 = 2;
 
 /// How a mobile phone receives its code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,8 +88,6 @@ pub enum Pending {
         params: OtpParams,
         /// The device that will receive pushes.
         device_id: String,
-        /// Wrong codes so far.
-        attempts: u8,
     },
 }
 
@@ -92,10 +103,39 @@ impl Pending {
     }
 }
 
+/// How the user proves a registered method before changing security info.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "challenge", rename_all = "snake_case")]
+pub enum ProofChallenge {
+    /// A code was sent to a registered email or phone.
+    Sent {
+        /// The sealed code.
+        issued: IssuedCode,
+        /// The destination's reference (for the cooldown).
+        destination: String,
+    },
+    /// A code from the registered authenticator app.
+    App,
+    /// A push request to the registered app, with number matching.
+    Push {
+        /// The pending request.
+        pending: PendingApproval,
+    },
+}
+
 /// Where a registration stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RegistrationState {
+    /// The user has methods registered: one must be proved before anything changes.
+    ProveIdentity,
+    /// Waiting for the proof (a code or an approval).
+    Proving {
+        /// The option being proved.
+        option: ResetOption,
+        /// The challenge.
+        challenge: ProofChallenge,
+    },
     /// Choosing what to register.
     Registering,
     /// Waiting for the code that proves a new method.
@@ -105,7 +145,7 @@ pub enum RegistrationState {
     },
     /// Finished.
     Done,
-    /// Timed out.
+    /// Timed out, or ended by a reset or another change of security info.
     Expired,
     /// Cancelled.
     Cancelled,
@@ -115,6 +155,8 @@ impl RegistrationState {
     /// The state's stable name.
     pub fn name(&self) -> &'static str {
         match self {
+            Self::ProveIdentity => "prove_identity",
+            Self::Proving { .. } => "proving",
             Self::Registering => "registering",
             Self::Verifying { .. } => "verifying",
             Self::Done => "done",
@@ -122,25 +164,34 @@ impl RegistrationState {
             Self::Cancelled => "cancelled",
         }
     }
+
+    /// Whether no further step can change the flow.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Self::Done | Self::Expired | Self::Cancelled)
+    }
 }
 
-/// A persisted registration flow.
+/// A persisted registration flow (keyed by its id's reference; it holds no bearer token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistrationFlow {
     /// Format version ([`REGISTRATION_FORMAT`]).
     pub v: u16,
-    /// The flow's id.
-    pub id: String,
+    /// The flow's reference (a keyed hash of its id).
+    pub flow_ref: String,
     /// The user registering.
     pub user: UserId,
     /// Whether the user is an administrator.
     pub admin: bool,
-    /// Hash of the user's normalised sign-in name (counter key).
+    /// The user's counter reference.
     pub counter_id: String,
+    /// The user's revocation epoch when the flow opened.
+    pub epoch: u64,
     /// When it started.
     pub created_at: u64,
     /// When it expires.
     pub expires_at: u64,
+    /// Last proof send per destination reference (for the resend cooldown).
+    pub last_sends: BTreeMap<String, u64>,
     /// Where it stands.
     pub state: RegistrationState,
 }
@@ -149,6 +200,17 @@ pub struct RegistrationFlow {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum RegistrationInput {
+    /// Prove a registered method (sends a code, or a push for the app's notification).
+    Prove(ResetOption),
+    /// The authenticator app answered the proof's push request.
+    Approve {
+        /// The request the device answers.
+        request_id: String,
+        /// The number the user picked.
+        number: u8,
+        /// Approve or deny.
+        approve: bool,
+    },
     /// Register an alternate email address.
     Email(String),
     /// Register a mobile phone.
@@ -167,26 +229,28 @@ pub enum RegistrationInput {
     },
     /// Register security questions (question → answer).
     Questions(BTreeMap<String, SecretString>),
-    /// Verify the pending method with a code.
+    /// Verify the pending method (or the proof) with a code.
     Verify(SecretString),
     /// Remove a method.
     Remove(Method),
     /// Make a method the default.
     SetDefault(Method),
-    /// Finish.
+    /// Finish (or confirm that the registered info is still correct).
     Finish,
     /// Cancel.
     Cancel,
 }
 
 /// What a registration transition may read.
-pub struct RegistrationContext<'a> {
+pub(crate) struct RegistrationContext<'a> {
     /// Now.
     pub now: u64,
     /// The policy.
     pub policy: &'a Policy,
     /// Code keys.
     pub keys: &'a KeyRing,
+    /// The identity key (references).
+    pub ids: &'a IdentityKey,
     /// Secure randomness.
     pub entropy: Entropy<'a>,
     /// The user's security info and its record version (0: none yet).
@@ -195,9 +259,15 @@ pub struct RegistrationContext<'a> {
     pub hash_params: HashParams,
     /// Issuer shown in authenticator apps.
     pub issuer: &'a str,
-    /// Account name shown in authenticator apps (the username).
+    /// The username: account name in authenticator apps, and the mailbox told of changes.
     pub account: &'a str,
-    /// Set by the engine when a matching code turned out to be consumed already.
+    /// What the engine reserved for this step.
+    pub admission: Admission,
+    /// Whether this attempt's reservation used the challenge's last comparison.
+    pub challenge_spent: bool,
+    /// A block or lock in force on the user.
+    pub block: Option<Refusal>,
+    /// Set by the engine when a matching value turned out to be consumed already.
     pub code_reused: bool,
 }
 
@@ -233,26 +303,40 @@ pub fn registered_methods(info: &SecurityInfo, policy: &Policy, admin: bool) -> 
     )
 }
 
-/// Distinct factors among the registered methods.
+/// Distinct factors among the registered methods (one number registered as both mobile and
+/// office phone counts once).
 pub fn registered_factors(info: &SecurityInfo, policy: &Policy, admin: bool) -> usize {
-    let mut f: Vec<Factor> = registered_methods(info, policy, admin)
-        .into_iter()
-        .map(Method::factor)
-        .collect();
+    let options = reset::options_for(
+        info,
+        &allowed_methods(policy, admin),
+        policy.security_questions().to_register,
+    );
+    let mut f: Vec<Factor> = options.iter().map(|o| o.factor).collect();
     f.sort_unstable();
     f.dedup();
     f.len()
 }
 
+/// The registered methods a user may prove before changing security info: every registered
+/// option but security questions (they prove no possession). Empty when the user has none,
+/// so re-authentication alone opens the wizard.
+pub fn proof_options(info: &SecurityInfo, policy: &Policy, admin: bool) -> Vec<OfferedOption> {
+    let methods: Vec<Method> = allowed_methods(policy, admin)
+        .into_iter()
+        .filter(|m| *m != Method::SecurityQuestions)
+        .collect();
+    reset::options_for(info, &methods, policy.security_questions().to_register)
+}
+
 impl RegistrationFlow {
-    fn audit(
+    fn event(
         &self,
         ctx: &RegistrationContext<'_>,
         kind: AuditKind,
         method: Option<Method>,
     ) -> AuditEvent {
         let mut e = AuditEvent::new(ctx.now, kind);
-        e.flow_id = Some(self.id.clone());
+        e.flow_ref = Some(self.flow_ref.clone());
         e.user = Some(self.user.clone());
         e.method = method;
         e
@@ -260,50 +344,184 @@ impl RegistrationFlow {
 
     /// The earliest time something happens by itself (expiry).
     pub fn next_deadline(&self) -> Option<u64> {
+        (!self.state.is_terminal()).then_some(self.expires_at)
+    }
+
+    fn proving(&self) -> bool {
         matches!(
             self.state,
-            RegistrationState::Registering | RegistrationState::Verifying { .. }
+            RegistrationState::ProveIdentity | RegistrationState::Proving { .. }
         )
-        .then_some(self.expires_at)
+    }
+
+    /// The verification attempt `input` makes in this state, if any.
+    pub(crate) fn attempt(
+        &self,
+        input: &RegistrationInput,
+        ctx: &RegistrationContext<'_>,
+    ) -> Option<AttemptSpec> {
+        if self.state.is_terminal() || ctx.now >= self.expires_at {
+            return None;
+        }
+        let max = u32::from(ctx.policy.codes().max_attempts);
+        let limit = |what: &str, window_s: u64| {
+            Some(AttemptSpec {
+                challenge: Some(ChallengeLimit {
+                    reference: ctx.ids.reference("challenge", what),
+                    max,
+                    window_s: window_s.max(1),
+                }),
+            })
+        };
+        let ttl = self.expires_at.saturating_sub(ctx.now);
+        match (&self.state, input) {
+            (RegistrationState::Proving { challenge, .. }, RegistrationInput::Verify(_)) => {
+                match challenge {
+                    ProofChallenge::Sent { issued, .. } => limit(
+                        &format!("code:{}", issued.seal.tag),
+                        issued.expires_at.saturating_sub(ctx.now),
+                    ),
+                    ProofChallenge::App => {
+                        let period = ctx.info.0.app.as_ref().map_or(30, |a| a.period);
+                        let span = u64::from(period)
+                            .saturating_mul(2 * u64::from(ctx.policy.totp().skew_steps) + 1);
+                        limit(&format!("app:{}", self.counter_id), span)
+                    }
+                    ProofChallenge::Push { .. } => None,
+                }
+            }
+            (
+                RegistrationState::Proving {
+                    challenge: ProofChallenge::Push { pending },
+                    ..
+                },
+                RegistrationInput::Approve { approve: true, .. },
+            ) => limit(
+                &format!("push:{}", pending.request_id),
+                pending.expires_at.saturating_sub(ctx.now),
+            ),
+            (RegistrationState::Verifying { pending }, RegistrationInput::Verify(_)) => {
+                match pending {
+                    Pending::Email { issued, .. }
+                    | Pending::Mobile { issued, .. }
+                    | Pending::Office { issued, .. } => limit(
+                        &format!("code:{}", issued.seal.tag),
+                        issued.expires_at.saturating_sub(ctx.now),
+                    ),
+                    Pending::App { .. } => limit(&format!("app-pending:{}", self.flow_ref), ttl),
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a reset, another change of security info or a report ended this flow.
+    fn revoked(&self, ctx: &RegistrationContext<'_>) -> bool {
+        let (info, _) = ctx.info;
+        info.epoch != self.epoch && info.epoch_owner.as_deref() != Some(self.flow_ref.as_str())
     }
 
     /// Applies one input.
-    pub fn handle(
+    pub(crate) fn handle(
         mut self,
         input: RegistrationInput,
         ctx: &mut RegistrationContext<'_>,
     ) -> Result<Transition<Self>, PortError> {
-        if !matches!(
-            self.state,
-            RegistrationState::Registering | RegistrationState::Verifying { .. }
-        ) {
-            return Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![]));
+        if self.state.is_terminal() {
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
         }
         if ctx.now >= self.expires_at {
             self.state = RegistrationState::Expired;
-            let ev = self.audit(ctx, AuditKind::FlowExpired, None);
-            return Ok(Transition::refuse(
-                self,
-                Reason::FlowExpired,
-                vec![Effect::Audit(ev)],
-            ));
+            let ev = self.event(ctx, AuditKind::FlowExpired, None);
+            return Ok(Transition::refuse(self, Reason::FlowExpired).audit(ev));
+        }
+        if self.revoked(ctx) {
+            self.state = RegistrationState::Expired;
+            let ev = self.event(ctx, AuditKind::FlowRevoked, None);
+            return Ok(Transition::refuse(self, Reason::FlowExpired).audit(ev));
+        }
+        let sends_or_verifies = matches!(
+            input,
+            RegistrationInput::Verify(_)
+                | RegistrationInput::Prove(_)
+                | RegistrationInput::Approve { .. }
+                | RegistrationInput::Email(_)
+                | RegistrationInput::Mobile { .. }
+                | RegistrationInput::Office(_)
+        );
+        if let Some(block) = ctx.block
+            && sends_or_verifies
+        {
+            return Ok(self.refuse_blocked(block, ctx));
+        }
+        if let Admission::Refused(r) = ctx.admission {
+            let ev = {
+                let mut e = self.event(ctx, AuditKind::AttemptRefused, None);
+                e.reason = Some(r.reason());
+                e
+            };
+            return Ok(match r {
+                Refusal::ChallengeSpent => {
+                    self.state = if self.proving() {
+                        RegistrationState::ProveIdentity
+                    } else {
+                        RegistrationState::Registering
+                    };
+                    Transition::refuse(self, Reason::CodeExhausted).audit(ev)
+                }
+                Refusal::Blocked(_) | Refusal::Locked => self.refuse_blocked(r, ctx).audit(ev),
+            });
         }
         let allowed = allowed_methods(ctx.policy, self.admin);
+        let unavailable = match &input {
+            RegistrationInput::Email(_) => !allowed.contains(&Method::Email),
+            RegistrationInput::Mobile { .. } => !allowed.contains(&Method::MobilePhone),
+            RegistrationInput::Office(_) => !allowed.contains(&Method::OfficePhone),
+            RegistrationInput::App { .. } => !allowed.iter().any(|m| m.is_app()),
+            RegistrationInput::Questions(_) => !allowed.contains(&Method::SecurityQuestions),
+            _ => false,
+        };
+        if unavailable {
+            return Ok(Transition::refuse(self, Reason::OptionUnavailable));
+        }
+        let changes_info = matches!(
+            input,
+            RegistrationInput::Email(_)
+                | RegistrationInput::Mobile { .. }
+                | RegistrationInput::Office(_)
+                | RegistrationInput::App { .. }
+                | RegistrationInput::Questions(_)
+                | RegistrationInput::Remove(_)
+                | RegistrationInput::SetDefault(_)
+        );
+        if changes_info && self.proving() {
+            return Ok(Transition::refuse(self, Reason::ProofRequired));
+        }
         let refuse_unavailable =
-            |flow: Self| Ok(Transition::refuse(flow, Reason::OptionUnavailable, vec![]));
+            |flow: Self| Ok(Transition::refuse(flow, Reason::OptionUnavailable));
         match input {
             RegistrationInput::Cancel => {
                 self.state = RegistrationState::Cancelled;
-                let ev = self.audit(ctx, AuditKind::FlowCancelled, None);
-                Ok(Transition::ok(self, vec![Effect::Audit(ev)]))
+                let ev = self.event(ctx, AuditKind::FlowCancelled, None);
+                Ok(Transition::ok(self).audit(ev))
             }
+            RegistrationInput::Prove(option) => self.prove(option, ctx),
+            RegistrationInput::Approve {
+                request_id,
+                number,
+                approve,
+            } => Ok(self.approve_proof(&request_id, number, approve, ctx)),
             RegistrationInput::Email(address) => {
                 if !allowed.contains(&Method::Email) {
                     return refuse_unavailable(self);
                 }
                 let Ok(address) = EmailAddress::parse(&address) else {
-                    return Ok(Transition::refuse(self, Reason::MethodInvalid, vec![]));
+                    return Ok(Transition::refuse(self, Reason::MethodInvalid));
                 };
+                // The alternate address must be another mailbox than the account's own.
+                if address.as_str().eq_ignore_ascii_case(ctx.account.trim()) {
+                    return Ok(Transition::refuse(self, Reason::MethodInvalid));
+                }
                 let to = address.as_str().to_owned();
                 self.send_code(
                     ctx,
@@ -318,8 +536,12 @@ impl RegistrationFlow {
                     return refuse_unavailable(self);
                 }
                 let Ok(number) = PhoneNumber::parse(&number) else {
-                    return Ok(Transition::refuse(self, Reason::MethodInvalid, vec![]));
+                    return Ok(Transition::refuse(self, Reason::MethodInvalid));
                 };
+                // One number is one factor: it may not be both the mobile and the office phone.
+                if ctx.info.0.office.as_ref() == Some(&number) {
+                    return Ok(Transition::refuse(self, Reason::MethodInvalid));
+                }
                 let channel = if via == Via::Text {
                     Channel::Sms
                 } else {
@@ -343,8 +565,11 @@ impl RegistrationFlow {
                     return refuse_unavailable(self);
                 }
                 let Ok(number) = PhoneNumber::parse(&number) else {
-                    return Ok(Transition::refuse(self, Reason::MethodInvalid, vec![]));
+                    return Ok(Transition::refuse(self, Reason::MethodInvalid));
                 };
+                if ctx.info.0.mobile.as_ref() == Some(&number) {
+                    return Ok(Transition::refuse(self, Reason::MethodInvalid));
+                }
                 let to = number.e164();
                 self.send_code(
                     ctx,
@@ -354,50 +579,13 @@ impl RegistrationFlow {
                     Method::OfficePhone,
                 )
             }
-            RegistrationInput::App { device_id } => {
-                if !allowed.iter().any(|m| m.is_app()) {
-                    return refuse_unavailable(self);
-                }
-                let secret = totp::new_secret(ctx.entropy.port())?;
-                let params = OtpParams {
-                    algorithm: OtpAlgorithm::Sha1,
-                    digits: 6,
-                    period: 30,
-                };
-                let Ok(uri) = totp::otpauth_uri(ctx.issuer, ctx.account, &secret, &params) else {
-                    return Ok(Transition::refuse(self, Reason::MethodInvalid, vec![]));
-                };
-                #[cfg(feature = "qr")]
-                let qr_svg = totp::qr_svg(&uri).ok();
-                #[cfg(not(feature = "qr"))]
-                let qr_svg = None;
-                let provisioning = Provisioning {
-                    secret_b32: SecretString::new(secret.to_base32()),
-                    uri: SecretString::new(uri),
-                    qr_svg,
-                };
-                let device_id = match device_id {
-                    Some(d) if !d.trim().is_empty() => d,
-                    _ => format!("device-{}", &ctx.entropy.token()?[..16]),
-                };
-                self.state = RegistrationState::Verifying {
-                    pending: Pending::App {
-                        secret,
-                        params,
-                        device_id,
-                        attempts: 0,
-                    },
-                };
-                let mut t = Transition::ok(self, vec![]);
-                t.provisioning = Some(provisioning);
-                Ok(t)
-            }
+            RegistrationInput::App { device_id } => self.start_app(device_id, &allowed, ctx),
             RegistrationInput::Questions(given) => self.questions(given, &allowed, ctx),
             RegistrationInput::Verify(code) => self.verify(&code, ctx),
             RegistrationInput::Remove(method) => {
                 let (info, version) = ctx.info;
                 if !info.has(method, 1) {
-                    return Ok(Transition::refuse(self, Reason::MethodInvalid, vec![]));
+                    return Ok(Transition::refuse(self, Reason::MethodInvalid));
                 }
                 let mut new = info.clone();
                 match method {
@@ -418,45 +606,258 @@ impl RegistrationFlow {
                 if !allowed.contains(&method)
                     || !info.has(method, ctx.policy.security_questions().to_register)
                 {
-                    return Ok(Transition::refuse(self, Reason::MethodInvalid, vec![]));
+                    return Ok(Transition::refuse(self, Reason::MethodInvalid));
                 }
                 let mut new = info.clone();
                 new.default_method = Some(method);
-                Ok(Transition::ok(
-                    self,
-                    vec![Effect::SaveSecurityInfo {
-                        info: Box::new(new),
-                        expected_version: version,
-                    }],
-                ))
+                Ok(self.changed(new, version, method, AuditKind::MethodRegistered, ctx))
             }
             RegistrationInput::Finish => {
                 let (info, version) = ctx.info;
                 if registered_factors(info, ctx.policy, self.admin)
                     < factors_required(ctx.policy, self.admin)
                 {
-                    return Ok(Transition::refuse(
-                        self,
-                        Reason::RegistrationIncomplete,
-                        vec![],
-                    ));
+                    return Ok(Transition::refuse(self, Reason::RegistrationIncomplete));
                 }
                 let mut new = info.clone();
                 new.confirmed_at = Some(ctx.now);
                 self.state = RegistrationState::Done;
-                let ev = self.audit(ctx, AuditKind::RegistrationFinished, None);
-                Ok(Transition::ok(
-                    self,
-                    vec![
-                        Effect::SaveSecurityInfo {
-                            info: Box::new(new),
-                            expected_version: version,
-                        },
-                        Effect::Audit(ev),
-                    ],
-                ))
+                let ev = self.event(ctx, AuditKind::RegistrationFinished, None);
+                Ok(Transition::ok(self)
+                    .guard(Guard::SaveSecurityInfo {
+                        info: Box::new(new),
+                        expected_version: version,
+                        notices: Vec::new(),
+                    })
+                    .audit(ev))
             }
         }
+    }
+
+    fn refuse_blocked(&self, r: Refusal, ctx: &RegistrationContext<'_>) -> Transition<Self> {
+        let mut t = Transition::refuse(self.clone(), r.reason());
+        if let Refusal::Blocked(until) = r {
+            t.retry_after = Some(until.saturating_sub(ctx.now));
+        }
+        t
+    }
+
+    /// The registered option's real destination, for a proof.
+    fn proof_destination(option: ResetOption, info: &SecurityInfo) -> Option<(Channel, String)> {
+        match option {
+            ResetOption::Email => info
+                .email
+                .as_ref()
+                .map(|e| (Channel::Email, e.as_str().to_owned())),
+            ResetOption::MobileText => info.mobile.as_ref().map(|p| (Channel::Sms, p.e164())),
+            ResetOption::MobileCall => info.mobile.as_ref().map(|p| (Channel::Voice, p.e164())),
+            ResetOption::OfficeCall => info.office.as_ref().map(|p| (Channel::Voice, p.e164())),
+            ResetOption::AppNotification => info
+                .app
+                .as_ref()
+                .map(|a| (Channel::Push, a.device_id.clone())),
+            ResetOption::AppCode | ResetOption::SecurityQuestions => None,
+        }
+    }
+
+    fn prove(
+        mut self,
+        option: ResetOption,
+        ctx: &mut RegistrationContext<'_>,
+    ) -> Result<Transition<Self>, PortError> {
+        if !self.proving() {
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
+        }
+        let (info, _) = ctx.info;
+        let offered = proof_options(info, ctx.policy, self.admin);
+        if !offered.iter().any(|o| o.option == option) {
+            return Ok(Transition::refuse(self, Reason::OptionUnavailable));
+        }
+        if option == ResetOption::AppCode {
+            self.state = RegistrationState::Proving {
+                option,
+                challenge: ProofChallenge::App,
+            };
+            return Ok(Transition::ok(self));
+        }
+        let Some((channel, to)) = Self::proof_destination(option, info) else {
+            return Ok(Transition::refuse(self, Reason::OptionUnavailable));
+        };
+        let dest_ref = ctx.ids.reference("destination", &to);
+        let cooldown = ctx.policy.limits().resend_cooldown_s;
+        if let Some(&last) = self.last_sends.get(&dest_ref)
+            && ctx.now < last.saturating_add(cooldown)
+        {
+            let mut t = Transition::refuse(self, Reason::SendCooldown);
+            t.retry_after = Some(last.saturating_add(cooldown) - ctx.now);
+            return Ok(t);
+        }
+        self.last_sends.insert(dest_ref.clone(), ctx.now);
+        let country = matches!(channel, Channel::Sms | Channel::Voice)
+            .then(|| PhoneNumber::parse(&to).ok().map(|p| p.country_code().to_owned()))
+            .flatten();
+        let count = Guard::CountSend(SendCount {
+            channel,
+            destination: dest_ref.clone(),
+            country,
+        });
+        let mut m = Message::new(
+            ctx.entropy.token()?,
+            channel,
+            to.clone(),
+            MessageKind::Code,
+            self.user.clone(),
+            ctx.now,
+        );
+        if option == ResetOption::AppNotification {
+            let pending =
+                PendingApproval::new(ctx.entropy.port(), ctx.now, ctx.policy.codes().ttl_s)?;
+            m.kind = MessageKind::ApprovalRequest;
+            m.approval = Some(pending.message_payload());
+            self.state = RegistrationState::Proving {
+                option,
+                challenge: ProofChallenge::Push { pending },
+            };
+        } else {
+            let binding = Binding {
+                purpose: Purpose::ProofCode,
+                flow_id: &self.flow_ref,
+                destination: &to,
+            };
+            let (code, issued) = code::issue(
+                ctx.entropy.port(),
+                ctx.keys,
+                &binding,
+                ctx.policy.codes().digits,
+                ctx.now,
+                ctx.policy.codes().ttl_s,
+            )?;
+            m.code = Some(code);
+            self.state = RegistrationState::Proving {
+                option,
+                challenge: ProofChallenge::Sent {
+                    issued,
+                    destination: dest_ref,
+                },
+            };
+        }
+        let mut ev = self.event(ctx, AuditKind::ChallengeSent, None);
+        ev.option = Some(option);
+        let mut t = Transition::ok(self).guard(count).audit(ev);
+        t.outbox.push(Outbox::Deliver(m));
+        Ok(t)
+    }
+
+    fn proven(mut self, ctx: &RegistrationContext<'_>) -> Transition<Self> {
+        self.state = RegistrationState::Registering;
+        let ev = self.event(ctx, AuditKind::IdentityProven, None);
+        Transition::ok(self).verdict(Verdict::Verified).audit(ev)
+    }
+
+    fn failed(mut self, reason: Reason, back: RegistrationState, ctx: &RegistrationContext<'_>) -> Transition<Self> {
+        let reason = if ctx.challenge_spent && reason != Reason::CodeExpired {
+            self.state = back;
+            Reason::CodeExhausted
+        } else {
+            reason
+        };
+        let mut ev = self.event(ctx, AuditKind::StepRejected, None);
+        ev.reason = Some(reason);
+        Transition::refuse(self, reason)
+            .verdict(Verdict::Failed)
+            .audit(ev)
+    }
+
+    fn approve_proof(
+        mut self,
+        request_id: &str,
+        number: u8,
+        approve: bool,
+        ctx: &mut RegistrationContext<'_>,
+    ) -> Transition<Self> {
+        let RegistrationState::Proving {
+            challenge: ProofChallenge::Push { pending },
+            ..
+        } = &self.state
+        else {
+            return Transition::refuse(self, Reason::FlowInvalidStep);
+        };
+        let pending = pending.clone();
+        let request_id = if request_id.len() > 128 { "" } else { request_id };
+        let check = match pending.check(request_id, approve, number, ctx.now) {
+            ApprovalCheck::Approved if ctx.code_reused => ApprovalCheck::NumberMismatch,
+            c => c,
+        };
+        match check {
+            ApprovalCheck::Approved => self.proven(ctx).guard(Guard::Consume {
+                namespace: code::namespace(Purpose::Approval),
+                key: ctx.ids.reference("approval", &pending.request_id),
+                expires_at: pending.expires_at,
+            }),
+            ApprovalCheck::NumberMismatch => self.failed(
+                Reason::PushNumberMismatch,
+                RegistrationState::ProveIdentity,
+                ctx,
+            ),
+            ApprovalCheck::Denied => {
+                self.state = RegistrationState::ProveIdentity;
+                Transition::refuse(self, Reason::PushDenied)
+            }
+            ApprovalCheck::Expired => {
+                self.state = RegistrationState::ProveIdentity;
+                Transition::refuse(self, Reason::CodeExpired)
+            }
+            ApprovalCheck::UnknownRequest => Transition::refuse(self, Reason::FlowInvalidStep),
+        }
+    }
+
+    fn start_app(
+        mut self,
+        device_id: Option<String>,
+        allowed: &[Method],
+        ctx: &mut RegistrationContext<'_>,
+    ) -> Result<Transition<Self>, PortError> {
+        if !allowed.iter().any(|m| m.is_app()) {
+            return Ok(Transition::refuse(self, Reason::OptionUnavailable));
+        }
+        if device_id
+            .as_ref()
+            .is_some_and(|d| d.len() > MAX_DEVICE_ID_BYTES || d.chars().any(char::is_control))
+        {
+            return Ok(Transition::refuse(self, Reason::MethodInvalid));
+        }
+        let secret = totp::new_secret(ctx.entropy.port())?;
+        let params = OtpParams {
+            algorithm: OtpAlgorithm::Sha1,
+            digits: 6,
+            period: 30,
+        };
+        let Ok(uri) = totp::otpauth_uri(ctx.issuer, ctx.account, &secret, &params) else {
+            return Ok(Transition::refuse(self, Reason::MethodInvalid));
+        };
+        #[cfg(feature = "qr")]
+        let qr_svg = totp::qr_svg(&uri).ok();
+        #[cfg(not(feature = "qr"))]
+        let qr_svg = None;
+        let provisioning = Provisioning {
+            secret_b32: SecretString::new(secret.to_base32()),
+            uri: SecretString::new(uri),
+            qr_svg,
+        };
+        let device_id = match device_id {
+            Some(d) if !d.trim().is_empty() => d.trim().to_owned(),
+            _ => format!("device-{}", &ctx.entropy.token()?[..16]),
+        };
+        self.state = RegistrationState::Verifying {
+            pending: Pending::App {
+                secret,
+                params,
+                device_id,
+            },
+        };
+        let mut t = Transition::ok(self);
+        t.provisioning = Some(provisioning);
+        Ok(t)
     }
 
     fn send_code(
@@ -469,7 +870,7 @@ impl RegistrationFlow {
     ) -> Result<Transition<Self>, PortError> {
         let binding = Binding {
             purpose: Purpose::RegistrationCode,
-            flow_id: &self.id,
+            flow_id: &self.flow_ref,
             destination: &to,
         };
         let (code, issued) = code::issue(
@@ -492,12 +893,19 @@ impl RegistrationFlow {
         self.state = RegistrationState::Verifying {
             pending: pending(issued),
         };
-        let ev = self.audit(ctx, AuditKind::ChallengeSent, Some(method));
-        let [count, deliver] = Effect::send(message);
-        Ok(Transition::ok(
-            self,
-            vec![count, deliver, Effect::Audit(ev)],
-        ))
+        let country = matches!(channel, Channel::Sms | Channel::Voice)
+            .then(|| PhoneNumber::parse(&to).ok().map(|p| p.country_code().to_owned()))
+            .flatten();
+        let ev = self.event(ctx, AuditKind::ChallengeSent, Some(method));
+        let mut t = Transition::ok(self)
+            .guard(Guard::CountSend(SendCount {
+                channel,
+                destination: ctx.ids.reference("destination", &to),
+                country,
+            }))
+            .audit(ev);
+        t.outbox.push(Outbox::Deliver(message));
+        Ok(t)
     }
 
     fn questions(
@@ -508,19 +916,24 @@ impl RegistrationFlow {
     ) -> Result<Transition<Self>, PortError> {
         let policy = ctx.policy.security_questions();
         if !allowed.contains(&Method::SecurityQuestions) {
-            return Ok(Transition::refuse(self, Reason::OptionUnavailable, vec![]));
+            return Ok(Transition::refuse(self, Reason::OptionUnavailable));
         }
         let mut normalized: Vec<String> = Vec::new();
         let mut valid = given.len() == usize::from(policy.to_register);
         for (q, a) in &given {
-            valid &= questions::is_offered(q, &policy.custom);
+            valid &= q.chars().count() <= MAX_QUESTION_CHARS
+                && questions::is_offered(q, &policy.custom);
+            if a.expose().len() > 4 * answers::MAX_ANSWER_CHARS {
+                valid = false;
+                continue;
+            }
             match answers::validate(a.expose()) {
                 Ok(n) if !normalized.contains(&n) => normalized.push(n),
                 _ => valid = false,
             }
         }
         if !valid {
-            return Ok(Transition::refuse(self, Reason::MethodInvalid, vec![]));
+            return Ok(Transition::refuse(self, Reason::MethodInvalid));
         }
         let mut registered = Vec::with_capacity(given.len());
         for (q, a) in &given {
@@ -528,7 +941,7 @@ impl RegistrationFlow {
             {
                 Ok(h) => h,
                 Err(crate::Error::Port(e)) => return Err(e),
-                Err(_) => return Ok(Transition::refuse(self, Reason::MethodInvalid, vec![])),
+                Err(_) => return Ok(Transition::refuse(self, Reason::MethodInvalid)),
             };
             registered.push(RegisteredAnswer {
                 question: q.clone(),
@@ -548,35 +961,51 @@ impl RegistrationFlow {
         ))
     }
 
-    /// Saves changed security info and tells the user at the alternate address (the one
-    /// registered before the change, or the new one if there was none).
+    /// Saves changed security info (raising the revocation epoch, with this flow as its owner)
+    /// and tells the account's own mailbox and every contact registered before the change.
     fn changed(
         self,
-        new: SecurityInfo,
+        mut new: SecurityInfo,
         version: u64,
         method: Method,
         kind: AuditKind,
         ctx: &RegistrationContext<'_>,
     ) -> Transition<Self> {
         let (old, _) = ctx.info;
-        let notify: Vec<String> = old
-            .email
-            .as_ref()
-            .or(new.email.as_ref())
-            .map(|e| vec![e.as_str().to_owned()])
-            .unwrap_or_default();
-        let ev = self.audit(ctx, kind, Some(method));
-        Transition::ok(
-            self,
-            vec![
-                Effect::SaveSecurityInfo {
-                    info: Box::new(new),
-                    expected_version: version,
-                },
-                Effect::NotifySecurityInfoChanged(notify),
-                Effect::Audit(ev),
-            ],
-        )
+        new.epoch = old.epoch.saturating_add(1);
+        new.epoch_owner = Some(self.flow_ref.clone());
+        let mut notices: Vec<Notice> = Vec::new();
+        let add = |notices: &mut Vec<Notice>, channel: Channel, to: String| {
+            if !notices.iter().any(|n| n.to.eq_ignore_ascii_case(&to)) {
+                notices.push(Notice { channel, to });
+            }
+        };
+        if let Ok(own) = EmailAddress::parse(ctx.account) {
+            add(&mut notices, Channel::Email, own.as_str().to_owned());
+        }
+        if let Some(e) = &old.email {
+            add(&mut notices, Channel::Email, e.as_str().to_owned());
+        }
+        if let Some(p) = &old.mobile {
+            add(&mut notices, Channel::Sms, p.e164());
+        }
+        if let Some(a) = &old.app {
+            add(&mut notices, Channel::Push, a.device_id.clone());
+        }
+        if notices.is_empty()
+            && let Some(e) = &new.email
+        {
+            // Nobody else to tell: at least the address just proved hears of it.
+            add(&mut notices, Channel::Email, e.as_str().to_owned());
+        }
+        let ev = self.event(ctx, kind, Some(method));
+        Transition::ok(self)
+            .guard(Guard::SaveSecurityInfo {
+                info: Box::new(new),
+                expected_version: version,
+                notices,
+            })
+            .audit(ev)
     }
 
     fn verify(
@@ -584,131 +1013,164 @@ impl RegistrationFlow {
         submitted: &SecretString,
         ctx: &mut RegistrationContext<'_>,
     ) -> Result<Transition<Self>, PortError> {
-        let RegistrationState::Verifying { pending } = self.state.clone() else {
-            return Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![]));
-        };
-        let max = ctx.policy.codes().max_attempts;
+        match self.state.clone() {
+            RegistrationState::Proving { option, challenge } => {
+                Ok(self.verify_proof(option, challenge, submitted, ctx))
+            }
+            RegistrationState::Verifying { pending } => {
+                let (info, version) = ctx.info;
+                let mut new = info.clone();
+                let (method, issued, destination) = match pending {
+                    Pending::App {
+                        secret,
+                        params,
+                        device_id,
+                    } => {
+                        let check = totp::verify(
+                            secret.expose(),
+                            &params,
+                            submitted.expose(),
+                            ctx.now,
+                            ctx.policy.totp().skew_steps,
+                            None,
+                        )
+                        .unwrap_or(TotpCheck::Invalid);
+                        if let TotpCheck::Valid { step } = check {
+                            new.app = Some(AppCredential {
+                                secret,
+                                algorithm: params.algorithm,
+                                digits: params.digits,
+                                period: params.period,
+                                last_step: Some(step),
+                                device_id,
+                            });
+                            self.state = RegistrationState::Registering;
+                            let t = self.changed(
+                                new,
+                                version,
+                                Method::AppCode,
+                                AuditKind::MethodRegistered,
+                                ctx,
+                            );
+                            return Ok(t.verdict(Verdict::Verified));
+                        }
+                        return Ok(self.failed(
+                            Reason::CodeMismatch,
+                            RegistrationState::Registering,
+                            ctx,
+                        ));
+                    }
+                    Pending::Email { address, issued } => {
+                        let to = address.as_str().to_owned();
+                        new.email = Some(address);
+                        (Method::Email, issued, to)
+                    }
+                    Pending::Mobile { number, issued, .. } => {
+                        let to = number.e164();
+                        new.mobile = Some(number);
+                        (Method::MobilePhone, issued, to)
+                    }
+                    Pending::Office { number, issued } => {
+                        let to = number.e164();
+                        new.office = Some(number);
+                        (Method::OfficePhone, issued, to)
+                    }
+                };
+                let binding = Binding {
+                    purpose: Purpose::RegistrationCode,
+                    flow_id: &self.flow_ref,
+                    destination: &destination,
+                };
+                match code::compare(&issued, ctx.keys, &binding, submitted.expose(), ctx.now) {
+                    CodeCheck::Accepted if !ctx.code_reused => {
+                        self.state = RegistrationState::Registering;
+                        let t =
+                            self.changed(new, version, method, AuditKind::MethodRegistered, ctx);
+                        Ok(t.verdict(Verdict::Verified).guard(Guard::Consume {
+                            namespace: code::namespace(Purpose::RegistrationCode),
+                            key: issued.seal.tag.clone(),
+                            expires_at: issued.expires_at,
+                        }))
+                    }
+                    CodeCheck::Expired => {
+                        self.state = RegistrationState::Registering;
+                        Ok(Transition::refuse(self, Reason::CodeExpired))
+                    }
+                    CodeCheck::Accepted | CodeCheck::Mismatch => Ok(self.failed(
+                        Reason::CodeMismatch,
+                        RegistrationState::Registering,
+                        ctx,
+                    )),
+                }
+            }
+            _ => Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
+        }
+    }
+
+    fn verify_proof(
+        mut self,
+        option: ResetOption,
+        challenge: ProofChallenge,
+        submitted: &SecretString,
+        ctx: &mut RegistrationContext<'_>,
+    ) -> Transition<Self> {
         let (info, version) = ctx.info;
-        let mut new = info.clone();
-        let (method, mut issued, destination) = match pending {
-            Pending::App {
-                secret,
-                params,
-                device_id,
-                attempts,
-            } => {
-                if let TotpCheck::Valid { step } = totp::verify(
-                    secret.expose(),
+        match challenge {
+            ProofChallenge::App => {
+                let Some(app) = &info.app else {
+                    return Transition::refuse(self, Reason::OptionUnavailable);
+                };
+                let params = OtpParams {
+                    algorithm: app.algorithm,
+                    digits: app.digits,
+                    period: app.period,
+                };
+                let check = totp::verify(
+                    app.secret.expose(),
                     &params,
                     submitted.expose(),
                     ctx.now,
                     ctx.policy.totp().skew_steps,
-                    None,
-                ) {
-                    new.app = Some(AppCredential {
-                        secret,
-                        algorithm: params.algorithm,
-                        digits: params.digits,
-                        period: params.period,
-                        last_step: Some(step),
-                        device_id,
-                    });
-                    self.state = RegistrationState::Registering;
-                    return Ok(self.changed(
-                        new,
-                        version,
-                        Method::AppCode,
-                        AuditKind::MethodRegistered,
-                        ctx,
-                    ));
-                }
-                let attempts = attempts + 1;
-                let exhausted = attempts >= max;
-                self.state = if exhausted {
-                    RegistrationState::Registering
-                } else {
-                    RegistrationState::Verifying {
-                        pending: Pending::App {
-                            secret,
-                            params,
-                            device_id,
-                            attempts,
-                        },
+                    app.last_step,
+                )
+                .unwrap_or(TotpCheck::Invalid);
+                match check {
+                    TotpCheck::Valid { step } if !ctx.code_reused => {
+                        self.proven(ctx).guard(Guard::AdvanceTotp {
+                            step,
+                            info_version: version,
+                        })
                     }
+                    _ => self.failed(Reason::CodeMismatch, RegistrationState::ProveIdentity, ctx),
+                }
+            }
+            ProofChallenge::Sent { issued, .. } => {
+                let destination = Self::proof_destination(option, info)
+                    .map(|(_, d)| d)
+                    .unwrap_or_default();
+                let binding = Binding {
+                    purpose: Purpose::ProofCode,
+                    flow_id: &self.flow_ref,
+                    destination: &destination,
                 };
-                let reason = if exhausted {
-                    Reason::CodeExhausted
-                } else {
-                    Reason::CodeMismatch
-                };
-                return Ok(Transition::refuse(self, reason, vec![Effect::CountFailure]));
-            }
-            Pending::Email { address, issued } => {
-                let to = address.as_str().to_owned();
-                new.email = Some(address);
-                (Method::Email, issued, to)
-            }
-            Pending::Mobile { number, issued, .. } => {
-                let to = number.e164();
-                new.mobile = Some(number);
-                (Method::MobilePhone, issued, to)
-            }
-            Pending::Office { number, issued } => {
-                let to = number.e164();
-                new.office = Some(number);
-                (Method::OfficePhone, issued, to)
-            }
-        };
-        let binding = Binding {
-            purpose: Purpose::RegistrationCode,
-            flow_id: &self.id,
-            destination: &destination,
-        };
-        let check = code::compare_unless_consumed(
-            &mut issued,
-            ctx.keys,
-            &binding,
-            submitted.expose(),
-            ctx.now,
-            max,
-            ctx.code_reused,
-        );
-        match check {
-            CodeCheck::Accepted => {
-                let consume = Effect::consume_code(Purpose::RegistrationCode, &issued);
-                self.state = RegistrationState::Registering;
-                let mut t = self.changed(new, version, method, AuditKind::MethodRegistered, ctx);
-                t.effects.insert(0, consume);
-                Ok(t)
-            }
-            CodeCheck::Expired | CodeCheck::Exhausted => {
-                self.state = RegistrationState::Registering;
-                let reason = if check == CodeCheck::Expired {
-                    Reason::CodeExpired
-                } else {
-                    Reason::CodeExhausted
-                };
-                Ok(Transition::refuse(self, reason, vec![]))
-            }
-            CodeCheck::Mismatch { .. } | CodeCheck::AlreadyUsed => {
-                let exhausted = issued.attempts >= max;
-                if exhausted {
-                    self.state = RegistrationState::Registering;
-                } else if let RegistrationState::Verifying { pending } = &mut self.state {
-                    match pending {
-                        Pending::Email { issued: i, .. }
-                        | Pending::Mobile { issued: i, .. }
-                        | Pending::Office { issued: i, .. } => *i = issued,
-                        Pending::App { .. } => {}
+                match code::compare(&issued, ctx.keys, &binding, submitted.expose(), ctx.now) {
+                    CodeCheck::Accepted if !ctx.code_reused => {
+                        self.proven(ctx).guard(Guard::Consume {
+                            namespace: code::namespace(Purpose::ProofCode),
+                            key: issued.seal.tag.clone(),
+                            expires_at: issued.expires_at,
+                        })
+                    }
+                    CodeCheck::Expired => {
+                        self.state = RegistrationState::ProveIdentity;
+                        Transition::refuse(self, Reason::CodeExpired)
+                    }
+                    CodeCheck::Accepted | CodeCheck::Mismatch => {
+                        self.failed(Reason::CodeMismatch, RegistrationState::ProveIdentity, ctx)
                     }
                 }
-                let reason = if exhausted {
-                    Reason::CodeExhausted
-                } else {
-                    Reason::CodeMismatch
-                };
-                Ok(Transition::refuse(self, reason, vec![Effect::CountFailure]))
             }
+            ProofChallenge::Push { .. } => Transition::refuse(self, Reason::FlowInvalidStep),
         }
     }
 }

@@ -1,9 +1,14 @@
 //! The reset flow, "get back into your account": who are you (and a CAPTCHA), one or two
 //! verification gates with distinct factors, then a new password.
 //!
-//! [`ResetFlow`] is plain serde data; [`ResetFlow::handle`] is the pure transition. Decoy flows
-//! (unknown, out-of-scope or unregistered users) follow the same states and give the same
-//! answers, deliver nothing, and never verify.
+//! [`ResetFlow`] is plain serde data; its transition is pure. Decoy flows (unknown,
+//! out-of-scope or unregistered users) follow the same states, make the same comparisons at the
+//! same cost and give the same answers, deliver nothing, and never verify.
+//!
+//! A verification attempt (a code, an authenticator code, a push number, security answers) is
+//! reserved in every limit by the engine *before* the transition compares it; the transition
+//! is told whether it may compare ([`Admission`]) and reports how the comparison went
+//! ([`Verdict`]).
 
 use std::collections::BTreeMap;
 
@@ -12,23 +17,35 @@ use serde::{Deserialize, Serialize};
 use crate::approval::{ApprovalCheck, PendingApproval};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::code::{self, CodeCheck, IssuedCode};
-use crate::effect::{Effect, Transition};
+use crate::decoy;
+use crate::effect::{
+    Admission, After, AttemptSpec, ChallengeLimit, Guard, Outbox, Refusal, SendCount, Transition,
+    Verdict,
+};
 use crate::error::PortError;
-use crate::keyring::{Binding, KeyRing, Purpose};
+use crate::hashing::{self, HashParams};
+use crate::keyring::{Binding, IdentityKey, KeyRing, Purpose};
 use crate::method::{Factor, Method, ResetOption};
 use crate::password::PasswordVerdict;
 use crate::policy::Policy;
-use crate::ports::{Channel, Message, MessageKind};
+use crate::ports::{Channel, Message, MessageKind, PasswordChange};
 use crate::random::Entropy;
 use crate::reason::Reason;
 use crate::secret::SecretString;
 use crate::security_info::SecurityInfo;
 use crate::totp::{self, OtpParams, TotpCheck};
 use crate::user::UserId;
-use crate::{answers, questions};
+use crate::answers;
 
 /// Format version of a persisted reset flow.
-pub const RESET_FORMAT: u16 = 1;
+pub const RESET_FORMAT: u16 = 2;
+
+/// How long a pending password change holds off a *different* password (seconds): longer than
+/// any directory call should take. The same password may always finish the pending change.
+pub const PASSWORD_LEASE_S: u64 = 60;
+
+/// The most answers one submission may carry.
+pub const MAX_ANSWERS: usize = 5;
 
 /// Who the flow is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,8 +58,15 @@ pub enum Subject {
         /// Whether the user is an administrator.
         admin: bool,
     },
-    /// Anyone else: the flow looks real but can never succeed.
-    Decoy,
+    /// Anyone else: the flow looks real but can never succeed. `lookup` is the id whose
+    /// security info the decoy loads on every step, as a real flow loads its user's (the real
+    /// user's id when the identifier resolved, else an id no user has).
+    Decoy {
+        /// The id loaded on every step.
+        lookup: UserId,
+        /// The security questions a decoy "has registered".
+        questions: Vec<String>,
+    },
 }
 
 /// An option offered on the "choose a contact method" screen.
@@ -52,6 +76,9 @@ pub struct OfferedOption {
     pub option: ResetOption,
     /// The masked destination shown beside it (`al*********@fabrikam.example`).
     pub masked: Option<String>,
+    /// The factor it proves. Two options of one factor (the app's code and notification, or
+    /// one number registered as both mobile and office phone) count once.
+    pub factor: Factor,
 }
 
 /// What the user must answer to pass the current gate.
@@ -66,10 +93,7 @@ pub enum Challenge {
         destination: String,
     },
     /// A code from the authenticator app.
-    App {
-        /// Wrong entries so far.
-        attempts: u8,
-    },
+    App,
 }
 
 /// Where a reset flow stands.
@@ -94,21 +118,30 @@ pub enum ResetState {
     AwaitApproval {
         /// The pending request.
         pending: PendingApproval,
-        /// Wrong numbers so far.
-        attempts: u8,
     },
     /// Every gate passed: choose a new password.
     NewPassword,
+    /// A new password was handed to the directory under `change_id`; the flow completes once
+    /// the directory confirms. Only the same password (or, after the lease, another) goes on.
+    SettingPassword {
+        /// The change's id (unique per submitted password).
+        change_id: String,
+        /// The argon2id hash of the password being applied.
+        history_hash: String,
+        /// When the change was handed over.
+        since: u64,
+    },
     /// The password was changed.
     Completed,
     /// The account was unlocked without a password change.
     Unlocked,
-    /// Too many failures or messages: blocked until `until`.
+    /// Too many failures or messages: blocked until `until` (`u64::MAX`: locked until a help
+    /// desk unblocks the user).
     Blocked {
         /// When the block ends (Unix seconds).
         until: u64,
     },
-    /// The flow timed out.
+    /// The flow timed out, or was ended by a later reset or change of security info.
     Expired,
     /// The user cancelled.
     Cancelled,
@@ -123,6 +156,7 @@ impl ResetState {
             Self::AnswerQuestions { .. } => "answer_questions",
             Self::AwaitApproval { .. } => "await_approval",
             Self::NewPassword => "new_password",
+            Self::SettingPassword { .. } => "setting_password",
             Self::Completed => "completed",
             Self::Unlocked => "unlocked",
             Self::Blocked { .. } => "blocked",
@@ -144,21 +178,26 @@ impl ResetState {
     }
 }
 
-/// A persisted reset flow.
+/// A persisted reset flow. It holds no bearer token: the flow id is known only to the client,
+/// and the store keys the record by the id's keyed reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResetFlow {
     /// Format version ([`RESET_FORMAT`]).
     pub v: u16,
-    /// The flow's id (256-bit token).
-    pub id: String,
+    /// The flow's reference: a keyed hash of its id (what audit events and codes are bound
+    /// to).
+    pub flow_ref: String,
     /// When it started (Unix seconds).
     pub created_at: u64,
     /// When it expires (Unix seconds).
     pub expires_at: u64,
     /// Who it is for.
     pub subject: Subject,
-    /// Hash of the normalised identifier: the key of the failure and send counters.
+    /// The reference that keys the failure and send counters: the user once the identifier
+    /// resolves, else the normalised identifier.
     pub counter_id: String,
+    /// The user's revocation epoch when the flow opened.
+    pub epoch: u64,
     /// The client address or fingerprint the host passed, if any.
     pub client: Option<String>,
     /// Gates to pass (1 or 2).
@@ -167,9 +206,10 @@ pub struct ResetFlow {
     pub options: Vec<OfferedOption>,
     /// Factors verified so far.
     pub passed: Vec<Factor>,
-    /// Last send per destination hash (for the resend cooldown).
-    #[serde(default)]
+    /// Last send per destination reference (for the resend cooldown).
     pub last_sends: BTreeMap<String, u64>,
+    /// How many times security questions were drawn in this flow.
+    pub question_draws: u32,
     /// Where the flow stands.
     pub state: ResetState,
 }
@@ -210,47 +250,47 @@ pub enum ResetInput {
 
 /// What a transition may read: time, randomness, keys, policy, and (for a real user) the
 /// security info as loaded by the engine.
-pub struct ResetContext<'a> {
+pub(crate) struct ResetContext<'a> {
     /// Now (Unix seconds).
     pub now: u64,
     /// The policy.
     pub policy: &'a Policy,
     /// Code keys.
     pub keys: &'a KeyRing,
+    /// The identity key (references).
+    pub ids: &'a IdentityKey,
     /// Secure randomness.
     pub entropy: Entropy<'a>,
     /// The user's security info and its record version, for a real user.
     pub info: Option<(&'a SecurityInfo, u64)>,
     /// The verdict on the new password (the engine evaluates it with the ports).
     pub verdict: Option<PasswordVerdict>,
-    /// Set by the engine when a matching code turned out to be consumed already.
+    /// What the engine reserved for this step.
+    pub admission: Admission,
+    /// A block or lock in force on the user or client, found before the step.
+    pub block: Option<Refusal>,
+    /// Argon2 parameters (the history hash of a new password).
+    pub hash_params: HashParams,
+    /// An answer hash at the engine's cost, for decoys to verify against.
+    pub decoy_answer_hash: &'a str,
+    /// Whether this attempt's reservation used the challenge's last comparison.
+    pub challenge_spent: bool,
+    /// Set by the engine when a matching value turned out to be consumed already.
     pub code_reused: bool,
-}
-
-/// Keyed hash of a destination, for cooldown bookkeeping without storing it.
-fn destination_key(keys: &KeyRing, flow_id: &str, destination: &str) -> String {
-    let seal = keys.seal(
-        &Binding {
-            purpose: Purpose::LinkToken,
-            flow_id,
-            destination,
-        },
-        "destination",
-    );
-    seal.tag[..16].to_owned()
 }
 
 impl ResetFlow {
     /// The gate being passed (1-based).
     pub fn gate(&self) -> u8 {
-        (self.passed.len() as u8 + 1).min(self.gates)
+        let passed = u8::try_from(self.passed.len()).unwrap_or(u8::MAX);
+        passed.saturating_add(1).min(self.gates)
     }
 
     /// The options offered at the current gate: those whose factor is not yet verified.
     pub fn current_options(&self) -> Vec<&OfferedOption> {
         self.options
             .iter()
-            .filter(|o| !self.passed.contains(&o.option.factor()))
+            .filter(|o| !self.passed.contains(&o.factor))
             .collect()
     }
 
@@ -258,63 +298,162 @@ impl ResetFlow {
     pub fn user(&self) -> Option<&UserId> {
         match &self.subject {
             Subject::Known { user, .. } => Some(user),
-            Subject::Decoy => None,
+            Subject::Decoy { .. } => None,
+        }
+    }
+
+    /// The id whose security info is loaded at every step (the user's, or the decoy's
+    /// stand-in).
+    pub fn info_owner(&self) -> &UserId {
+        match &self.subject {
+            Subject::Known { user, .. } => user,
+            Subject::Decoy { lookup, .. } => lookup,
         }
     }
 
     /// The earliest time something happens by itself (expiry, the end of a block).
     pub fn next_deadline(&self) -> Option<u64> {
         match &self.state {
-            ResetState::Blocked { until } => Some(*until),
+            ResetState::Blocked { until } => (*until != u64::MAX).then_some(*until),
             s if s.is_terminal() => None,
             _ => Some(self.expires_at),
         }
     }
 
-    fn audit(&self, ctx: &ResetContext<'_>, kind: AuditKind) -> AuditEvent {
+    fn is_decoy(&self) -> bool {
+        matches!(self.subject, Subject::Decoy { .. })
+    }
+
+    fn event(&self, ctx: &ResetContext<'_>, kind: AuditKind) -> AuditEvent {
         let mut e = AuditEvent::new(ctx.now, kind);
-        e.flow_id = Some(self.id.clone());
+        e.flow_ref = Some(self.flow_ref.clone());
         e.user = self.user().cloned();
         e.client = self.client.clone();
         e
     }
 
+    fn refused_event(
+        &self,
+        ctx: &ResetContext<'_>,
+        kind: AuditKind,
+        reason: Reason,
+        option: Option<ResetOption>,
+    ) -> AuditEvent {
+        let mut e = self.event(ctx, kind);
+        e.reason = Some(reason);
+        e.option = option;
+        e
+    }
+
+    /// The verification attempt `input` makes in this state, if any: what the engine must
+    /// reserve before the transition compares anything.
+    pub(crate) fn attempt(&self, input: &ResetInput, ctx: &ResetContext<'_>) -> Option<AttemptSpec> {
+        if self.state.is_terminal() || ctx.now >= self.expires_at {
+            return None;
+        }
+        let max = u32::from(ctx.policy.codes().max_attempts);
+        let limit = |what: &str, max: u32, window_s: u64| {
+            Some(AttemptSpec {
+                challenge: Some(ChallengeLimit {
+                    reference: ctx.ids.reference("challenge", what),
+                    max,
+                    window_s: window_s.max(1),
+                }),
+            })
+        };
+        match (&self.state, input) {
+            (
+                ResetState::EnterCode {
+                    challenge: Challenge::Sent { issued, .. },
+                    ..
+                },
+                ResetInput::EnterCode(_),
+            ) => limit(
+                &format!("code:{}", issued.seal.tag),
+                max,
+                issued.expires_at.saturating_sub(ctx.now),
+            ),
+            (
+                ResetState::EnterCode {
+                    challenge: Challenge::App,
+                    ..
+                },
+                ResetInput::EnterCode(_),
+            ) => {
+                // One budget per user and window of accepted codes, across all their flows.
+                let period = self.app_params(ctx).period;
+                let span = u64::from(period)
+                    .saturating_mul(2 * u64::from(ctx.policy.totp().skew_steps) + 1);
+                limit(&format!("app:{}", self.counter_id), max, span)
+            }
+            (ResetState::AnswerQuestions { .. }, ResetInput::Answer(_)) => limit(
+                &format!("questions:{}:{}", self.flow_ref, self.question_draws),
+                1,
+                self.expires_at.saturating_sub(ctx.now),
+            ),
+            (ResetState::AwaitApproval { pending }, ResetInput::Approve { approve: true, .. }) => {
+                limit(
+                    &format!("push:{}", pending.request_id),
+                    max,
+                    pending.expires_at.saturating_sub(ctx.now),
+                )
+            }
+            // Drawing questions again counts as a failed verification.
+            (_, ResetInput::Choose(ResetOption::SecurityQuestions))
+                if self.in_gate() && self.question_draws > 0 =>
+            {
+                Some(AttemptSpec { challenge: None })
+            }
+            _ => None,
+        }
+    }
+
     /// Applies one input.
-    pub fn handle(
+    pub(crate) fn handle(
         mut self,
         input: ResetInput,
         ctx: &mut ResetContext<'_>,
     ) -> Result<Transition<Self>, PortError> {
         if let ResetState::Blocked { until } = self.state {
-            let mut t = Transition::refuse(
-                self,
-                if ctx.now < until {
-                    Reason::UserBlocked
-                } else {
-                    Reason::FlowInvalidStep
-                },
-                vec![],
-            );
-            t.retry_after = (ctx.now < until).then(|| until - ctx.now);
+            let blocked = ctx.now < until;
+            let reason = match (blocked, until) {
+                (true, u64::MAX) => Reason::UserLocked,
+                (true, _) => Reason::UserBlocked,
+                (false, _) => Reason::FlowInvalidStep,
+            };
+            let mut t = Transition::refuse(self, reason);
+            t.retry_after = (blocked && until != u64::MAX).then(|| until - ctx.now);
             return Ok(t);
         }
         if self.state.is_terminal() {
-            return Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![]));
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
         }
         if ctx.now >= self.expires_at {
             self.state = ResetState::Expired;
-            let ev = self.audit(ctx, AuditKind::FlowExpired);
-            return Ok(Transition::refuse(
-                self,
-                Reason::FlowExpired,
-                vec![Effect::Audit(ev)],
-            ));
+            let ev = self.event(ctx, AuditKind::FlowExpired);
+            return Ok(Transition::refuse(self, Reason::FlowExpired).audit(ev));
+        }
+        if self.revoked(ctx) {
+            self.state = ResetState::Expired;
+            let ev = self.event(ctx, AuditKind::FlowRevoked);
+            return Ok(Transition::refuse(self, Reason::FlowExpired).audit(ev));
+        }
+        if let Some(block) = ctx.block
+            && !matches!(self.state, ResetState::SettingPassword { .. })
+        {
+            return Ok(self.blocked_by(block, ctx));
+        }
+        if let Admission::Refused(r) = ctx.admission {
+            return Ok(self.refuse_uncompared(r, &input, ctx));
         }
         match input {
             ResetInput::Cancel => {
+                if matches!(self.state, ResetState::SettingPassword { .. }) {
+                    return Ok(Transition::refuse(self, Reason::PasswordChangePending));
+                }
                 self.state = ResetState::Cancelled;
-                let ev = self.audit(ctx, AuditKind::FlowCancelled);
-                Ok(Transition::ok(self, vec![Effect::Audit(ev)]))
+                let ev = self.event(ctx, AuditKind::FlowCancelled);
+                Ok(Transition::ok(self).audit(ev))
             }
             ResetInput::Choose(option) => self.choose(option, ctx),
             ResetInput::Resend => match &self.state {
@@ -326,7 +465,7 @@ impl ResetFlow {
                     self.send(option, ctx)
                 }
                 ResetState::AwaitApproval { .. } => self.send(ResetOption::AppNotification, ctx),
-                _ => Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![])),
+                _ => Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
             },
             ResetInput::EnterCode(code) => self.enter_code(&code, ctx),
             ResetInput::Answer(given) => self.answer(&given, ctx),
@@ -334,21 +473,71 @@ impl ResetFlow {
                 request_id,
                 number,
                 approve,
-            } => self.approve(&request_id, number, approve, ctx),
+            } => Ok(self.approve(&request_id, number, approve, ctx)),
             ResetInput::NewPassword { password, .. } => self.new_password(password, ctx),
             ResetInput::Unlock => {
                 if self.state == ResetState::NewPassword && ctx.policy.reset().unlock_without_reset
                 {
                     self.state = ResetState::Unlocked;
-                    let ev = self.audit(ctx, AuditKind::AccountUnlocked);
-                    Ok(Transition::ok(
-                        self,
-                        vec![Effect::Unlock, Effect::Audit(ev)],
-                    ))
+                    let ev = self.event(ctx, AuditKind::AccountUnlocked);
+                    let mut t = Transition::ok(self).audit(ev);
+                    t.outbox.push(Outbox::Unlock);
+                    Ok(t)
                 } else {
-                    Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![]))
+                    Ok(Transition::refuse(self, Reason::FlowInvalidStep))
                 }
             }
+        }
+    }
+
+    /// Whether a later reset, change of security info or report ended this flow.
+    fn revoked(&self, ctx: &ResetContext<'_>) -> bool {
+        match (self.user(), ctx.info) {
+            (Some(_), Some((info, _))) => {
+                info.epoch != self.epoch
+                    && info.epoch_owner.as_deref() != Some(self.flow_ref.as_str())
+            }
+            _ => false,
+        }
+    }
+
+    /// The flow when a block or lock is found in force (by a limit of this user or client).
+    pub(crate) fn blocked_by(mut self, r: Refusal, ctx: &ResetContext<'_>) -> Transition<Self> {
+        let (until, reason) = match r {
+            Refusal::Locked => (u64::MAX, Reason::UserLocked),
+            Refusal::Blocked(until) => (until, Reason::UserBlocked),
+            Refusal::ChallengeSpent => (ctx.now, Reason::CodeExhausted),
+        };
+        self.state = ResetState::Blocked { until };
+        let mut t = Transition::refuse(self, reason);
+        t.retry_after = (until != u64::MAX).then(|| until.saturating_sub(ctx.now));
+        t
+    }
+
+    /// An attempt refused before anything was compared.
+    fn refuse_uncompared(
+        mut self,
+        r: Refusal,
+        input: &ResetInput,
+        ctx: &mut ResetContext<'_>,
+    ) -> Transition<Self> {
+        let option = match &self.state {
+            ResetState::EnterCode { option, .. } => Some(*option),
+            ResetState::AwaitApproval { .. } => Some(ResetOption::AppNotification),
+            _ => Some(ResetOption::SecurityQuestions),
+        };
+        let ev = self.refused_event(ctx, AuditKind::AttemptRefused, r.reason(), option);
+        match r {
+            Refusal::ChallengeSpent => {
+                if matches!(input, ResetInput::Answer(_)) {
+                    // This draw was answered already (a concurrent submission).
+                    Transition::refuse(self, Reason::AnswersWrong).audit(ev)
+                } else {
+                    self.state = ResetState::ChooseMethod;
+                    Transition::refuse(self, Reason::CodeExhausted).audit(ev)
+                }
+            }
+            Refusal::Blocked(_) | Refusal::Locked => self.blocked_by(r, ctx).audit(ev),
         }
     }
 
@@ -368,30 +557,43 @@ impl ResetFlow {
         ctx: &mut ResetContext<'_>,
     ) -> Result<Transition<Self>, PortError> {
         if !self.in_gate() {
-            return Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![]));
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
         }
         if !self.current_options().iter().any(|o| o.option == option) {
-            return Ok(Transition::refuse(self, Reason::OptionUnavailable, vec![]));
+            return Ok(Transition::refuse(self, Reason::OptionUnavailable));
         }
-        let mut ev = self.audit(ctx, AuditKind::OptionChosen);
+        let mut ev = self.event(ctx, AuditKind::OptionChosen);
         ev.option = Some(option);
         match option {
             ResetOption::AppCode => {
                 self.state = ResetState::EnterCode {
                     option,
-                    challenge: Challenge::App { attempts: 0 },
+                    challenge: Challenge::App,
                 };
-                Ok(Transition::ok(self, vec![Effect::Audit(ev)]))
+                Ok(Transition::ok(self).audit(ev))
             }
             ResetOption::SecurityQuestions => {
+                let redraw = self.question_draws > 0;
                 self.state = ResetState::AnswerQuestions {
                     asked: self.draw_questions(ctx)?,
                 };
-                Ok(Transition::ok(self, vec![Effect::Audit(ev)]))
+                let mut t = Transition::ok(self);
+                if redraw {
+                    // Asking for other questions is a failed attempt at the ones shown.
+                    let fail = t.flow.refused_event(
+                        ctx,
+                        AuditKind::StepRejected,
+                        Reason::AnswersWrong,
+                        Some(option),
+                    );
+                    t = t.verdict(Verdict::Failed).audit(fail);
+                }
+                Ok(t.audit(ev))
             }
             _ => {
-                let mut t = self.send(option, ctx)?;
-                t.effects.insert(0, Effect::Audit(ev));
+                let t = self.send(option, ctx)?;
+                let mut t = t;
+                t.after.insert(0, After::Audit(ev));
                 Ok(t)
             }
         }
@@ -420,164 +622,153 @@ impl ResetFlow {
         }
     }
 
-    /// Sends (or, for a decoy, pretends to send) a code or an approval request.
+    fn channel_of(option: ResetOption) -> Channel {
+        match option {
+            ResetOption::Email => Channel::Email,
+            ResetOption::MobileText => Channel::Sms,
+            ResetOption::AppNotification => Channel::Push,
+            _ => Channel::Voice,
+        }
+    }
+
+    /// Sends (or, for a decoy, pretends to send) a code or an approval request. Real users and
+    /// decoys take the same path: the same draws from the randomness port, the same counters
+    /// (a decoy's destination is its own, never shared), the same seal computations.
     fn send(
         mut self,
         option: ResetOption,
         ctx: &mut ResetContext<'_>,
     ) -> Result<Transition<Self>, PortError> {
-        let real = match &self.subject {
-            Subject::Known { .. } => self.destination(option, ctx),
-            Subject::Decoy => None,
+        let real = if self.is_decoy() {
+            None
+        } else {
+            self.destination(option, ctx)
         };
-        // Decoys keep cooldowns on their masked destination so they behave alike.
         let masked = self
             .options
             .iter()
             .find(|o| o.option == option)
             .and_then(|o| o.masked.clone())
             .unwrap_or_default();
-        let dest_key = destination_key(
-            ctx.keys,
-            &self.id,
-            real.as_ref().map_or(masked.as_str(), |(_, d)| d.as_str()),
-        );
+        let channel = real.as_ref().map_or(Self::channel_of(option), |(c, _)| *c);
+        // The destination's reference: keys the send counters and the cooldown.
+        let dest_ref = match &real {
+            Some((_, d)) => ctx.ids.reference("destination", d),
+            None => {
+                // One destination per contact, as for a real user (text and call reach one
+                // number), and never shared with another decoy.
+                let contact = match option {
+                    ResetOption::MobileText | ResetOption::MobileCall => "mobile",
+                    other => other.id(),
+                };
+                ctx.ids
+                    .reference("destination", &format!("decoy:{}:{contact}", self.counter_id))
+            }
+        };
+        let country = match (&real, channel) {
+            (Some((_, d)), Channel::Sms | Channel::Voice) => crate::contact::PhoneNumber::parse(d)
+                .ok()
+                .map(|p| p.country_code().to_owned()),
+            (None, Channel::Sms | Channel::Voice) => decoy::calling_code_of_mask(&masked),
+            _ => None,
+        };
         let cooldown = ctx.policy.limits().resend_cooldown_s;
-        if let Some(&last) = self.last_sends.get(&dest_key)
-            && ctx.now < last + cooldown
+        if let Some(&last) = self.last_sends.get(&dest_ref)
+            && ctx.now < last.saturating_add(cooldown)
         {
-            let mut t = Transition::refuse(self, Reason::SendCooldown, vec![]);
-            t.retry_after = Some(last + cooldown - ctx.now);
+            let mut t = Transition::refuse(self, Reason::SendCooldown);
+            t.retry_after = Some(last.saturating_add(cooldown) - ctx.now);
             return Ok(t);
         }
-        self.last_sends.insert(dest_key.clone(), ctx.now);
-        let mut effects = Vec::new();
+        self.last_sends.insert(dest_ref.clone(), ctx.now);
         let user = self.user().cloned();
-        if real.is_none() {
-            // A decoy's sends count against the same limits, so it is blocked like a real user.
-            let channel = match option {
-                ResetOption::Email => Channel::Email,
-                ResetOption::MobileText => Channel::Sms,
-                ResetOption::AppNotification => Channel::Push,
-                _ => Channel::Voice,
-            };
-            effects.push(Effect::CountSend {
-                channel,
-                destination: masked.clone(),
-            });
-        }
+        let mut t_outbox = Vec::new();
+        let count = Guard::CountSend(SendCount {
+            channel,
+            destination: dest_ref.clone(),
+            country,
+        });
         if option == ResetOption::AppNotification {
             let pending =
-                PendingApproval::new(ctx.entropy_port(), ctx.now, ctx.policy.codes().ttl_s)?;
+                PendingApproval::new(ctx.entropy.port(), ctx.now, ctx.policy.codes().ttl_s)?;
+            // Every flow draws a message id, so decoys use the randomness port as real users do.
+            let message_id = ctx.entropy.token()?;
             if let (Some((channel, to)), Some(user)) = (real, user) {
-                let m = self.message(
-                    ctx,
+                let mut m = Message::new(
+                    message_id,
                     channel,
                     to,
                     MessageKind::ApprovalRequest,
                     user,
-                    None,
-                    Some(pending.message_payload()),
-                )?;
-                effects.extend(Effect::send(m));
+                    ctx.now,
+                );
+                m.approval = Some(pending.message_payload());
+                t_outbox.push(Outbox::Deliver(m));
             }
-            self.state = ResetState::AwaitApproval {
-                pending,
-                attempts: 0,
-            };
+            self.state = ResetState::AwaitApproval { pending };
         } else {
             let destination = real
                 .as_ref()
-                .map_or_else(|| masked.clone(), |(_, d)| d.clone());
+                .map_or_else(|| format!("decoy:{}", ctx.entropy.token().unwrap_or_default()), |(_, d)| d.clone());
             let binding = Binding {
                 purpose: Purpose::ResetCode,
-                flow_id: &self.id,
+                flow_id: &self.flow_ref,
                 destination: &destination,
             };
-            let (code, mut issued) = code::issue(
-                ctx.entropy_port(),
+            let (code, issued) = code::issue(
+                ctx.entropy.port(),
                 ctx.keys,
                 &binding,
                 ctx.policy.codes().digits,
                 ctx.now,
                 ctx.policy.codes().ttl_s,
             )?;
-            match (real, user) {
-                (Some((channel, to)), Some(user)) => {
-                    let m =
-                        self.message(ctx, channel, to, MessageKind::Code, user, Some(code), None)?;
-                    effects.extend(Effect::send(m));
-                }
-                _ => {
-                    // A decoy's code is sealed under a random destination: nothing verifies.
-                    let noise = ctx.entropy.token()?;
-                    issued.seal = ctx.keys.seal(
-                        &Binding {
-                            destination: &noise,
-                            ..binding
-                        },
-                        "decoy",
-                    );
-                }
+            let message_id = if real.is_some() {
+                ctx.entropy.token()?
+            } else {
+                String::new()
+            };
+            if let (Some((channel, to)), Some(user)) = (real, user) {
+                let mut m = Message::new(message_id, channel, to, MessageKind::Code, user, ctx.now);
+                m.code = Some(code);
+                t_outbox.push(Outbox::Deliver(m));
             }
             self.state = ResetState::EnterCode {
                 option,
                 challenge: Challenge::Sent {
                     issued,
-                    destination: dest_key,
+                    destination: dest_ref,
                 },
             };
         }
-        let mut ev = self.audit(ctx, AuditKind::ChallengeSent);
+        let mut ev = self.event(ctx, AuditKind::ChallengeSent);
         ev.option = Some(option);
         ev.destination = Some(masked);
-        effects.push(Effect::Audit(ev));
-        Ok(Transition::ok(self, effects))
+        let mut t = Transition::ok(self).guard(count).audit(ev);
+        t.outbox = t_outbox;
+        Ok(t)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn message(
-        &self,
-        ctx: &mut ResetContext<'_>,
-        channel: Channel,
-        to: String,
-        kind: MessageKind,
-        user: UserId,
-        code: Option<SecretString>,
-        approval: Option<crate::ports::Approval>,
-    ) -> Result<Message, PortError> {
-        let mut m = Message::new(ctx.entropy.token()?, channel, to, kind, user, ctx.now);
-        m.code = code;
-        m.approval = approval;
-        Ok(m)
-    }
-
-    fn draw_questions(&self, ctx: &mut ResetContext<'_>) -> Result<Vec<String>, PortError> {
+    fn draw_questions(&mut self, ctx: &mut ResetContext<'_>) -> Result<Vec<String>, PortError> {
+        self.question_draws = self.question_draws.saturating_add(1);
         let n = usize::from(ctx.policy.security_questions().to_reset);
-        let pool: Vec<String> = match ctx.info {
-            Some((info, _)) if matches!(self.subject, Subject::Known { .. }) => {
+        let mut pool: Vec<String> = match (&self.subject, ctx.info) {
+            (Subject::Known { .. }, Some((info, _))) => {
                 info.questions.iter().map(|q| q.question.clone()).collect()
             }
-            _ => questions::PREDEFINED
-                .iter()
-                .map(|q| (*q).to_owned())
-                .collect(),
+            (Subject::Decoy { questions, .. }, _) => questions.clone(),
+            (Subject::Known { .. }, None) => Vec::new(),
         };
-        let mut pool = pool;
         let mut out = Vec::with_capacity(n);
         while out.len() < n && !pool.is_empty() {
-            let i = ctx.entropy.below(pool.len() as u32)? as usize;
-            out.push(pool.swap_remove(i));
+            let len = u32::try_from(pool.len()).unwrap_or(u32::MAX);
+            let i = ctx.entropy.below(len)? as usize;
+            out.push(pool.swap_remove(i.min(pool.len() - 1)));
         }
         Ok(out)
     }
 
-    fn pass_gate(
-        mut self,
-        factor: Factor,
-        ctx: &ResetContext<'_>,
-        mut effects: Vec<Effect>,
-    ) -> Transition<Self> {
+    fn pass_gate(mut self, factor: Factor, ctx: &ResetContext<'_>) -> Transition<Self> {
         if !self.passed.contains(&factor) {
             self.passed.push(factor);
         }
@@ -586,8 +777,22 @@ impl ResetFlow {
         } else {
             ResetState::ChooseMethod
         };
-        effects.push(Effect::Audit(self.audit(ctx, AuditKind::FactorVerified)));
-        Transition::ok(self, effects)
+        let ev = self.event(ctx, AuditKind::FactorVerified);
+        Transition::ok(self).verdict(Verdict::Verified).audit(ev)
+    }
+
+    fn app_params(&self, ctx: &ResetContext<'_>) -> OtpParams {
+        match (&self.subject, ctx.info) {
+            (Subject::Known { .. }, Some((info, _))) => info.app.as_ref().map_or_else(
+                OtpParams::default,
+                |a| OtpParams {
+                    algorithm: a.algorithm,
+                    digits: a.digits,
+                    period: a.period,
+                },
+            ),
+            _ => OtpParams::default(),
+        }
     }
 
     fn enter_code(
@@ -597,118 +802,103 @@ impl ResetFlow {
     ) -> Result<Transition<Self>, PortError> {
         let (option, challenge) = match &self.state {
             ResetState::EnterCode { option, challenge } => (*option, challenge.clone()),
-            _ => return Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![])),
+            _ => return Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
         };
-        let max = ctx.policy.codes().max_attempts;
+        let factor = self.factor_of(option);
         match challenge {
-            Challenge::App { attempts } => {
-                if attempts >= max {
-                    self.state = ResetState::ChooseMethod;
-                    return Ok(Transition::refuse(self, Reason::CodeExhausted, vec![]));
-                }
-                let attempts = attempts + 1;
-                self.state = ResetState::EnterCode {
-                    option,
-                    challenge: Challenge::App { attempts },
-                };
-                let app = match (&self.subject, ctx.info) {
+            Challenge::App => {
+                let params = self.app_params(ctx);
+                let real = match (&self.subject, ctx.info) {
                     (Subject::Known { .. }, Some((info, version))) => {
-                        info.app.as_ref().map(|a| (a, version))
+                        info.app.as_ref().map(|a| (a.secret.expose().to_vec(), a.last_step, version))
                     }
                     _ => None,
                 };
-                if let Some((a, info_version)) = app {
-                    let params = OtpParams {
-                        algorithm: a.algorithm,
-                        digits: a.digits,
-                        period: a.period,
-                    };
-                    if let TotpCheck::Valid { step } = totp::verify(
-                        a.secret.expose(),
-                        &params,
-                        submitted.expose(),
-                        ctx.now,
-                        ctx.policy.totp().skew_steps,
-                        a.last_step,
-                    ) && !ctx.code_reused
-                    {
-                        return Ok(self.pass_gate(
-                            option.factor(),
-                            ctx,
-                            vec![Effect::AdvanceTotp { step, info_version }],
-                        ));
-                    }
+                // A decoy compares against a secret of its own, at the same cost, and never
+                // passes.
+                let (secret, last_step, version, decoy) = match real {
+                    Some((s, l, v)) => (s, l, v, false),
+                    None => (
+                        decoy::app_secret(ctx.ids, &self.counter_id).to_vec(),
+                        None,
+                        0,
+                        true,
+                    ),
+                };
+                let check = totp::verify(
+                    &secret,
+                    &params,
+                    submitted.expose(),
+                    ctx.now,
+                    ctx.policy.totp().skew_steps,
+                    last_step,
+                )
+                .unwrap_or(TotpCheck::Invalid);
+                if let TotpCheck::Valid { step } = check
+                    && !decoy
+                    && !ctx.code_reused
+                {
+                    return Ok(self.pass_gate(factor, ctx).guard(Guard::AdvanceTotp {
+                        step,
+                        info_version: version,
+                    }));
                 }
-                Ok(self.code_failure(attempts >= max, option, ctx))
+                Ok(self.code_failure(option, ctx))
             }
-            Challenge::Sent {
-                mut issued,
-                destination: dest_key,
-            } => {
-                let destination = match self.subject {
-                    Subject::Known { .. } => self
-                        .destination(option, ctx)
+            Challenge::Sent { issued, .. } => {
+                let destination = if self.is_decoy() {
+                    String::new()
+                } else {
+                    self.destination(option, ctx)
                         .map(|(_, d)| d)
-                        .unwrap_or_default(),
-                    Subject::Decoy => String::new(),
+                        .unwrap_or_default()
                 };
                 let binding = Binding {
                     purpose: Purpose::ResetCode,
-                    flow_id: &self.id,
+                    flow_id: &self.flow_ref,
                     destination: &destination,
                 };
-                let check = code::compare_unless_consumed(
-                    &mut issued,
-                    ctx.keys,
-                    &binding,
-                    submitted.expose(),
-                    ctx.now,
-                    max,
-                    ctx.code_reused,
-                );
-                let consume = Effect::consume_code(Purpose::ResetCode, &issued);
-                let exhausted = issued.attempts >= max;
-                self.state = ResetState::EnterCode {
-                    option,
-                    challenge: Challenge::Sent {
-                        issued,
-                        destination: dest_key,
-                    },
-                };
-                match check {
-                    CodeCheck::Accepted => Ok(self.pass_gate(option.factor(), ctx, vec![consume])),
+                match code::compare(&issued, ctx.keys, &binding, submitted.expose(), ctx.now) {
+                    CodeCheck::Accepted if !ctx.code_reused => {
+                        let consume = Guard::Consume {
+                            namespace: code::namespace(Purpose::ResetCode),
+                            key: issued.seal.tag.clone(),
+                            expires_at: issued.expires_at,
+                        };
+                        Ok(self.pass_gate(factor, ctx).guard(consume))
+                    }
                     CodeCheck::Expired => {
                         self.state = ResetState::ChooseMethod;
-                        Ok(Transition::refuse(self, Reason::CodeExpired, vec![]))
+                        Ok(Transition::refuse(self, Reason::CodeExpired))
                     }
-                    CodeCheck::Exhausted => {
-                        self.state = ResetState::ChooseMethod;
-                        Ok(Transition::refuse(self, Reason::CodeExhausted, vec![]))
-                    }
-                    CodeCheck::Mismatch { .. } | CodeCheck::AlreadyUsed => {
-                        Ok(self.code_failure(exhausted, option, ctx))
+                    CodeCheck::Accepted | CodeCheck::Mismatch => {
+                        Ok(self.code_failure(option, ctx))
                     }
                 }
             }
         }
     }
 
-    fn code_failure(
-        mut self,
-        exhausted: bool,
-        option: ResetOption,
-        ctx: &ResetContext<'_>,
-    ) -> Transition<Self> {
-        let mut ev = self.audit(ctx, AuditKind::StepRejected);
-        ev.option = Some(option);
-        let reason = if exhausted {
+    /// A wrong code: `code.mismatch`, or `code.exhausted` (back to choosing) when that was the
+    /// last comparison the code allows. Counted by the engine's reservation.
+    fn code_failure(mut self, option: ResetOption, ctx: &ResetContext<'_>) -> Transition<Self> {
+        let reason = if ctx.admission == Admission::Admitted && ctx.challenge_spent {
             self.state = ResetState::ChooseMethod;
             Reason::CodeExhausted
         } else {
             Reason::CodeMismatch
         };
-        ev.reason = Some(reason);
-        Transition::refuse(self, reason, vec![Effect::CountFailure, Effect::Audit(ev)])
+        let ev = self.refused_event(ctx, AuditKind::StepRejected, reason, Some(option));
+        Transition::refuse(self, reason)
+            .verdict(Verdict::Failed)
+            .audit(ev)
+    }
+
+    fn factor_of(&self, option: ResetOption) -> Factor {
+        self.options
+            .iter()
+            .find(|o| o.option == option)
+            .map_or(option.factor(), |o| o.factor)
     }
 
     fn answer(
@@ -717,40 +907,40 @@ impl ResetFlow {
         ctx: &mut ResetContext<'_>,
     ) -> Result<Transition<Self>, PortError> {
         let ResetState::AnswerQuestions { asked } = &self.state else {
-            return Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![]));
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
         };
-        let mut all_right = matches!(self.subject, Subject::Known { .. }) && !asked.is_empty();
-        if let Some((info, _)) = ctx.info {
-            for q in asked {
-                let ok = match (
-                    info.questions.iter().find(|r| &r.question == q),
-                    given.get(q),
-                ) {
-                    (Some(reg), Some(a)) => {
-                        answers::verify(a.expose(), &reg.answer_hash).unwrap_or(false)
-                    }
-                    _ => false,
-                };
-                all_right &= ok;
-            }
-        } else {
-            all_right = false;
+        // Every asked question costs one argon2 verification, for real users and decoys alike,
+        // whatever was submitted.
+        let mut all_right = !asked.is_empty();
+        let real = match (&self.subject, ctx.info) {
+            (Subject::Known { .. }, Some((info, _))) => Some(info),
+            _ => None,
+        };
+        for q in asked {
+            let hash = real
+                .and_then(|info| info.questions.iter().find(|r| &r.question == q))
+                .map_or(ctx.decoy_answer_hash, |r| r.answer_hash.as_str());
+            let answer = given.get(q).map_or("", |a| a.expose());
+            let bounded = if answer.len() > 4 * answers::MAX_ANSWER_CHARS { "" } else { answer };
+            let ok = answers::verify(bounded, hash).unwrap_or(false);
+            all_right &= ok && real.is_some() && !bounded.is_empty();
         }
-        if all_right {
-            return Ok(self.pass_gate(Factor::SecurityQuestions, ctx, vec![]));
+        if all_right && given.len() <= MAX_ANSWERS {
+            return Ok(self.pass_gate(Factor::SecurityQuestions, ctx));
         }
         // A wrong answer draws a new selection.
         self.state = ResetState::AnswerQuestions {
             asked: self.draw_questions(ctx)?,
         };
-        let mut ev = self.audit(ctx, AuditKind::StepRejected);
-        ev.option = Some(ResetOption::SecurityQuestions);
-        ev.reason = Some(Reason::AnswersWrong);
-        Ok(Transition::refuse(
-            self,
+        let ev = self.refused_event(
+            ctx,
+            AuditKind::StepRejected,
             Reason::AnswersWrong,
-            vec![Effect::CountFailure, Effect::Audit(ev)],
-        ))
+            Some(ResetOption::SecurityQuestions),
+        );
+        Ok(Transition::refuse(self, Reason::AnswersWrong)
+            .verdict(Verdict::Failed)
+            .audit(ev))
     }
 
     fn approve(
@@ -759,62 +949,51 @@ impl ResetFlow {
         number: u8,
         approve: bool,
         ctx: &mut ResetContext<'_>,
-    ) -> Result<Transition<Self>, PortError> {
-        let (pending, attempts) = match &self.state {
-            ResetState::AwaitApproval { pending, attempts } => (pending.clone(), *attempts),
-            _ => return Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![])),
+    ) -> Transition<Self> {
+        let pending = match &self.state {
+            ResetState::AwaitApproval { pending } => pending.clone(),
+            _ => return Transition::refuse(self, Reason::FlowInvalidStep),
         };
-        let check = match self.subject {
-            Subject::Known { .. } if ctx.code_reused => ApprovalCheck::NumberMismatch,
-            Subject::Known { .. } => pending.check(request_id, approve, number, ctx.now),
+        let request_id = if request_id.len() > 128 { "" } else { request_id };
+        let mut check = pending.check(request_id, approve, number, ctx.now);
+        if self.is_decoy() || ctx.code_reused {
             // No device ever received a decoy's request: any approval is wrong.
-            Subject::Decoy if !approve => ApprovalCheck::Denied,
-            Subject::Decoy => ApprovalCheck::NumberMismatch,
-        };
-        let max = ctx.policy.codes().max_attempts;
+            check = match check {
+                ApprovalCheck::Approved => ApprovalCheck::NumberMismatch,
+                other => other,
+            };
+        }
         match check {
             ApprovalCheck::Approved => {
-                let effect = Effect::Consume {
+                let consume = Guard::Consume {
                     namespace: code::namespace(Purpose::Approval),
-                    key: pending.request_id.clone(),
+                    key: ctx.ids.reference("approval", &pending.request_id),
                     expires_at: pending.expires_at,
                 };
-                Ok(self.pass_gate(Factor::App, ctx, vec![effect]))
+                self.pass_gate(Factor::App, ctx).guard(consume)
             }
             ApprovalCheck::NumberMismatch => {
-                let attempts = attempts + 1;
-                let reason = if attempts >= max {
+                let reason = if ctx.challenge_spent {
                     self.state = ResetState::ChooseMethod;
                     Reason::CodeExhausted
                 } else {
-                    self.state = ResetState::AwaitApproval { pending, attempts };
                     Reason::PushNumberMismatch
                 };
-                let mut ev = self.audit(ctx, AuditKind::StepRejected);
-                ev.reason = Some(reason);
-                Ok(Transition::refuse(
-                    self,
-                    reason,
-                    vec![Effect::CountFailure, Effect::Audit(ev)],
-                ))
+                let ev = self.refused_event(ctx, AuditKind::StepRejected, reason, None);
+                Transition::refuse(self, reason)
+                    .verdict(Verdict::Failed)
+                    .audit(ev)
             }
             ApprovalCheck::Denied => {
                 self.state = ResetState::ChooseMethod;
-                let mut ev = self.audit(ctx, AuditKind::StepRejected);
-                ev.reason = Some(Reason::PushDenied);
-                Ok(Transition::refuse(
-                    self,
-                    Reason::PushDenied,
-                    vec![Effect::Audit(ev)],
-                ))
+                let ev = self.refused_event(ctx, AuditKind::StepRejected, Reason::PushDenied, None);
+                Transition::refuse(self, Reason::PushDenied).audit(ev)
             }
             ApprovalCheck::Expired => {
                 self.state = ResetState::ChooseMethod;
-                Ok(Transition::refuse(self, Reason::CodeExpired, vec![]))
+                Transition::refuse(self, Reason::CodeExpired)
             }
-            ApprovalCheck::UnknownRequest => {
-                Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![]))
-            }
+            ApprovalCheck::UnknownRequest => Transition::refuse(self, Reason::FlowInvalidStep),
         }
     }
 
@@ -823,50 +1002,97 @@ impl ResetFlow {
         password: SecretString,
         ctx: &mut ResetContext<'_>,
     ) -> Result<Transition<Self>, PortError> {
-        if self.state != ResetState::NewPassword {
-            return Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![]));
+        let pending = match &self.state {
+            ResetState::NewPassword => None,
+            ResetState::SettingPassword {
+                change_id,
+                history_hash,
+                since,
+            } => Some((change_id.clone(), history_hash.clone(), *since)),
+            _ => return Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
+        };
+        if self.user().is_none() {
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
+        }
+        // The same password as the pending change finishes that change (same id: the
+        // directory applies it once).
+        if let Some((change_id, history_hash, _)) = &pending
+            && hashing::verify(password.expose().as_bytes(), history_hash).unwrap_or(false)
+        {
+            let change = PasswordChange {
+                change_id: change_id.clone(),
+                password,
+                history_hash: history_hash.clone(),
+            };
+            let mut t = Transition::ok(self);
+            t.outbox.push(Outbox::SetPassword(change));
+            return Ok(t);
+        }
+        if let Some((_, _, since)) = pending
+            && ctx.now < since.saturating_add(PASSWORD_LEASE_S)
+        {
+            let mut t = Transition::refuse(self, Reason::PasswordChangePending);
+            t.retry_after = Some(since.saturating_add(PASSWORD_LEASE_S) - ctx.now);
+            return Ok(t);
         }
         let Some(verdict) = ctx.verdict.take() else {
-            return Ok(Transition::refuse(self, Reason::FlowInvalidStep, vec![]));
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
         };
         if let Some(&reason) = verdict.reasons.first() {
-            let mut ev = self.audit(ctx, AuditKind::StepRejected);
-            ev.reason = Some(reason);
-            return Ok(Transition::refuse(self, reason, vec![Effect::Audit(ev)]));
+            let ev = self.refused_event(ctx, AuditKind::StepRejected, reason, None);
+            return Ok(Transition::refuse(self, reason).audit(ev));
         }
+        let history_hash =
+            match hashing::hash(password.expose().as_bytes(), &ctx.hash_params, ctx.entropy.port()) {
+                Ok(h) => h,
+                Err(crate::Error::Port(e)) => return Err(e),
+                Err(_) => return Ok(Transition::refuse(self, Reason::PasswordTooLong)),
+            };
+        // Each submitted password is its own change.
+        let change_id = ctx.entropy.token()?;
+        self.state = ResetState::SettingPassword {
+            change_id: change_id.clone(),
+            history_hash: history_hash.clone(),
+            since: ctx.now,
+        };
+        let mut t = Transition::ok(self);
+        t.outbox.push(Outbox::SetPassword(PasswordChange {
+            change_id,
+            password,
+            history_hash,
+        }));
+        Ok(t)
+    }
+
+    /// After the directory applied the pending password: the flow completes.
+    pub(crate) fn password_applied(mut self, now: u64) -> Transition<Self> {
         self.state = ResetState::Completed;
-        let ev = self.audit(ctx, AuditKind::PasswordChanged);
-        Ok(Transition::ok(
-            self,
-            vec![
-                Effect::SetPassword(password),
-                Effect::ResetCompleted,
-                Effect::Audit(ev),
-            ],
-        ))
+        let mut ev = AuditEvent::new(now, AuditKind::PasswordChanged);
+        ev.flow_ref = Some(self.flow_ref.clone());
+        ev.user = self.user().cloned();
+        ev.client = self.client.clone();
+        let mut t = Transition::ok(self).audit(ev);
+        t.after.insert(0, After::ResetCompleted);
+        t
     }
 
     /// Turns the flow into a blocked one (the engine does this when a counter hits its limit).
-    pub fn block(mut self, until: u64) -> Self {
+    pub(crate) fn block(mut self, until: u64) -> Self {
         self.state = ResetState::Blocked { until };
         self
     }
 }
 
-impl<'a> ResetContext<'a> {
-    fn entropy_port(&self) -> &'a dyn crate::ports::Randomness {
-        self.entropy.port()
-    }
-}
-
 /// The options a real user is offered: every registered method the requirement allows, in
-/// order, with masked destinations.
-pub fn options_for(
+/// order, with masked destinations. An office phone with the mobile phone's number is the
+/// same factor as the mobile phone.
+pub(crate) fn options_for(
     info: &SecurityInfo,
     methods: &[Method],
     questions_needed: u8,
 ) -> Vec<OfferedOption> {
     let mut out = Vec::new();
+    let same_phone = matches!((&info.mobile, &info.office), (Some(m), Some(o)) if m == o);
     for m in info.registered(methods, questions_needed) {
         for &option in m.options() {
             let masked = match option {
@@ -877,68 +1103,25 @@ pub fn options_for(
                 ResetOption::OfficeCall => info.office.as_ref().map(|p| p.masked()),
                 _ => None,
             };
-            out.push(OfferedOption { option, masked });
+            let factor = if option == ResetOption::OfficeCall && same_phone {
+                Factor::MobilePhone
+            } else {
+                option.factor()
+            };
+            out.push(OfferedOption {
+                option,
+                masked,
+                factor,
+            });
         }
     }
     out
 }
 
 /// How many distinct factors a list of options covers.
-pub fn factor_count(options: &[OfferedOption]) -> usize {
-    let mut f: Vec<Factor> = options.iter().map(|o| o.option.factor()).collect();
+pub(crate) fn factor_count(options: &[OfferedOption]) -> usize {
+    let mut f: Vec<Factor> = options.iter().map(|o| o.factor).collect();
     f.sort_unstable();
     f.dedup();
     f.len()
-}
-
-/// Plausible options for a decoy: the policy's email and phone methods (questions if needed to
-/// reach the gate count), with masked destinations derived from `seed` so the same identifier
-/// always shows the same screen.
-pub fn decoy_options(policy: &Policy, seed: &[u8]) -> Vec<OfferedOption> {
-    let methods = &policy.reset().methods;
-    let gates = usize::from(policy.reset().methods_required);
-    let mut chosen: Vec<Method> = methods
-        .iter()
-        .copied()
-        .filter(|m| matches!(m, Method::Email | Method::MobilePhone))
-        .collect();
-    for m in methods {
-        if chosen.len() >= gates.max(1) {
-            break;
-        }
-        if !m.is_app() && !chosen.contains(m) {
-            chosen.push(*m);
-        }
-    }
-    let byte = |i: usize| seed.get(i % seed.len().max(1)).copied().unwrap_or(7);
-    let letters = |i: usize| char::from(b'a' + byte(i) % 26);
-    const PROVIDERS: [&str; 5] = [
-        "outlook.com",
-        "gmail.com",
-        "hotmail.com",
-        "yahoo.com",
-        "icloud.com",
-    ];
-    let email = format!(
-        "{}{}{}@{}",
-        letters(0),
-        letters(1),
-        "*".repeat(5 + usize::from(byte(2) % 6)),
-        PROVIDERS[usize::from(byte(3)) % PROVIDERS.len()]
-    );
-    let phone = format!("+1 XXXXXXXX{:02}", byte(4) % 100);
-    let office = format!("+1 XXXXXXXX{:02}", byte(5) % 100);
-    let mut out = Vec::new();
-    for m in chosen {
-        for &option in m.options() {
-            let masked = match option {
-                ResetOption::Email => Some(email.clone()),
-                ResetOption::MobileText | ResetOption::MobileCall => Some(phone.clone()),
-                ResetOption::OfficeCall => Some(office.clone()),
-                _ => None,
-            };
-            out.push(OfferedOption { option, masked });
-        }
-    }
-    out
 }

@@ -17,6 +17,14 @@ use crate::otp::OtpAlgorithm;
 
 /// Format version of the stored record.
 pub const SECURITY_INFO_FORMAT: u16 = 1;
+/// The largest stored record read back, in bytes; a longer one is refused as corrupt.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+/// The longest device id accepted, in bytes.
+pub const MAX_DEVICE_ID_BYTES: usize = 256;
+/// The most security answers a record may hold.
+pub const MAX_STORED_ANSWERS: usize = 20;
+/// The longest question id or custom question text, in characters.
+pub const MAX_QUESTION_CHARS: usize = 200;
 
 /// Secret bytes (an authenticator key): zeroised on drop, redacted in `Debug`, stored as base32.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
@@ -133,6 +141,18 @@ pub struct SecurityInfo {
     /// When the user last registered or re-confirmed their info (Unix seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmed_at: Option<u64>,
+    /// The revocation epoch: raised by every change of security info, every completed reset
+    /// and every "this wasn't me" report. A flow opened under an older epoch is over.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub epoch: u64,
+    /// The reference of the flow that raised the epoch last (it goes on under the new epoch),
+    /// or `None` when no flow may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch_owner: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl fmt::Debug for SecurityInfo {
@@ -145,6 +165,7 @@ impl fmt::Debug for SecurityInfo {
             .field("app", &self.app.as_ref().map(|_| "<registered>"))
             .field("default_method", &self.default_method)
             .field("confirmed_at", &self.confirmed_at)
+            .field("epoch", &self.epoch)
             .finish()
     }
 }
@@ -189,8 +210,15 @@ impl SecurityInfo {
         .unwrap_or_default()
     }
 
-    /// Decodes a stored record.
+    /// Decodes a stored record, refusing one that is too large, of an unknown format, or
+    /// holding values out of range (a tampered record is an error, never a panic later).
     pub fn from_record(json: &str) -> Result<Self, InputError> {
+        if json.len() > MAX_RECORD_BYTES {
+            return Err(InputError::CorruptRecord {
+                what: "security info",
+                problem: format!("larger than {MAX_RECORD_BYTES} bytes"),
+            });
+        }
         let env: Envelope<Self> =
             serde_json::from_str(json).map_err(|e| InputError::CorruptRecord {
                 what: "security info",
@@ -207,7 +235,63 @@ impl SecurityInfo {
                 problem: format!("format {} is not supported", env.v),
             });
         }
+        env.info.check()?;
         Ok(env.info)
+    }
+
+    /// Checks every value a stored record may carry against its range.
+    fn check(&self) -> Result<(), InputError> {
+        let corrupt = |problem: &str| InputError::CorruptRecord {
+            what: "security info",
+            problem: problem.to_owned(),
+        };
+        if let Some(app) = &self.app {
+            let params = crate::totp::OtpParams {
+                algorithm: app.algorithm,
+                digits: app.digits,
+                period: app.period,
+            };
+            params
+                .validate()
+                .map_err(|_| corrupt("authenticator parameters out of range"))?;
+            if !(16..=128).contains(&app.secret.expose().len()) {
+                return Err(corrupt("authenticator secret must have 16 to 128 bytes"));
+            }
+            if app.device_id.is_empty() || app.device_id.len() > MAX_DEVICE_ID_BYTES {
+                return Err(corrupt("device id must have 1 to 256 bytes"));
+            }
+        }
+        if self.questions.len() > MAX_STORED_ANSWERS {
+            return Err(corrupt("holds more than 20 security answers"));
+        }
+        for q in &self.questions {
+            if q.question.is_empty() || q.question.chars().count() > MAX_QUESTION_CHARS {
+                return Err(corrupt("a question must have 1 to 200 characters"));
+            }
+            if q.answer_hash.len() > 512 {
+                return Err(corrupt("an answer hash is longer than 512 bytes"));
+            }
+        }
+        if self.epoch_owner.as_ref().is_some_and(|o| o.len() > 64) {
+            return Err(corrupt("epoch owner is longer than 64 bytes"));
+        }
+        Ok(())
+    }
+
+    /// Whether `self` and `other` register the same methods (ignoring the epoch, the
+    /// confirmation time and the authenticator's last step).
+    pub fn same_methods(&self, other: &Self) -> bool {
+        let strip = |i: &Self| {
+            let mut i = i.clone();
+            i.epoch = 0;
+            i.epoch_owner = None;
+            i.confirmed_at = None;
+            if let Some(a) = i.app.as_mut() {
+                a.last_step = None;
+            }
+            i
+        };
+        strip(self) == strip(other)
     }
 }
 
@@ -234,6 +318,8 @@ mod tests {
             }),
             default_method: Some(Method::Email),
             confirmed_at: Some(1_750_000_000),
+            epoch: 3,
+            epoch_owner: Some("flowref".into()),
         }
     }
 
@@ -254,6 +340,30 @@ mod tests {
         ));
         assert!(matches!(
             SecurityInfo::from_record("{\"v\":1,\"info\":{\"email\":\"not an address\"}}"),
+            Err(InputError::CorruptRecord { .. })
+        ));
+    }
+
+    #[test]
+    fn tampered_records_are_refused() {
+        let rec = sample().to_record();
+        for (from, to) in [
+            ("\"digits\":6", "\"digits\":0"),
+            ("\"digits\":6", "\"digits\":20"),
+            ("\"period\":30", "\"period\":0"),
+            ("\"device_id\":\"alice-phone\"", "\"device_id\":\"\""),
+            ("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "GEZDGNBV"),
+        ] {
+            let bad = rec.replacen(from, to, 1);
+            assert_ne!(bad, rec, "{from}");
+            assert!(
+                matches!(SecurityInfo::from_record(&bad), Err(InputError::CorruptRecord { .. })),
+                "{to}"
+            );
+        }
+        let huge = format!("{{\"v\":1,\"info\":{{\"pad\":\"{}\"}}}}", "x".repeat(70_000));
+        assert!(matches!(
+            SecurityInfo::from_record(&huge),
             Err(InputError::CorruptRecord { .. })
         ));
     }

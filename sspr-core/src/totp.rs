@@ -111,11 +111,31 @@ impl Keyed {
     }
 }
 
-/// The HOTP value for `counter` (RFC 4226 §5.3), zero-padded to `digits` (clamped to 6–10).
-pub fn hotp(secret: &[u8], counter: u64, algorithm: OtpAlgorithm, digits: u8) -> String {
-    let digits = digits.clamp(6, 10);
+/// The most steps accepted either side of the current one.
+pub const MAX_SKEW: u8 = 10;
+
+fn check_digits(digits: u8) -> Result<(), InputError> {
+    if (6..=10).contains(&digits) {
+        Ok(())
+    } else {
+        Err(InputError::Malformed {
+            what: "OTP parameters",
+            problem: "digits must be from 6 to 10",
+        })
+    }
+}
+
+/// The HOTP value for `counter` (RFC 4226 §5.3), zero-padded to `digits` (6 to 10; any other
+/// count is refused).
+pub fn hotp(
+    secret: &[u8],
+    counter: u64,
+    algorithm: OtpAlgorithm,
+    digits: u8,
+) -> Result<String, InputError> {
+    check_digits(digits)?;
     let value = Keyed::new(algorithm, secret).map_or(0, |k| k.value(counter, digits));
-    format!("{value:0width$}", width = usize::from(digits))
+    Ok(format!("{value:0width$}", width = usize::from(digits)))
 }
 
 /// The TOTP step containing Unix time `t`.
@@ -123,8 +143,9 @@ pub fn step_at(t: u64, period: u32) -> u64 {
     t / u64::from(period.max(1))
 }
 
-/// The TOTP value at Unix time `t` (RFC 6238).
-pub fn totp(secret: &[u8], t: u64, params: &OtpParams) -> String {
+/// The TOTP value at Unix time `t` (RFC 6238). Parameters out of range are refused.
+pub fn totp(secret: &[u8], t: u64, params: &OtpParams) -> Result<String, InputError> {
+    params.validate()?;
     hotp(
         secret,
         step_at(t, params.period),
@@ -168,6 +189,9 @@ impl TotpCheck {
 /// `last_step` is accepted; if only older-or-equal steps match, the code is a replay
 /// (RFC 6238 §5.2: a verifier must not accept the second attempt of the same OTP).
 /// White space inside the code ("123 456") is ignored.
+///
+/// Parameters out of range (digits other than 6 to 10, a period outside 1 to 3600 seconds,
+/// a skew above [`MAX_SKEW`]) are refused with an error, whatever the code.
 pub fn verify(
     secret: &[u8],
     params: &OtpParams,
@@ -175,7 +199,30 @@ pub fn verify(
     now: u64,
     skew: u8,
     last_step: Option<u64>,
+) -> Result<TotpCheck, InputError> {
+    params.validate()?;
+    if skew > MAX_SKEW {
+        return Err(InputError::Malformed {
+            what: "OTP parameters",
+            problem: "skew must be from 0 to 10 steps",
+        });
+    }
+    Ok(verify_checked(secret, params, submitted, now, skew, last_step))
+}
+
+/// [`verify`] with parameters already checked.
+fn verify_checked(
+    secret: &[u8],
+    params: &OtpParams,
+    submitted: &str,
+    now: u64,
+    skew: u8,
+    last_step: Option<u64>,
 ) -> TotpCheck {
+    // Bounded before anything else: a code is at most 10 digits plus a little white space.
+    if submitted.len() > 64 {
+        return TotpCheck::Malformed;
+    }
     let code: String = submitted.chars().filter(|c| !c.is_whitespace()).collect();
     if code.len() != usize::from(params.digits) || !code.bytes().all(|b| b.is_ascii_digit()) {
         return TotpCheck::Malformed;
@@ -251,7 +298,7 @@ pub fn verify_and_record(
             now,
             skew,
             app.last_step,
-        );
+        )?;
         let TotpCheck::Valid { step } = outcome else {
             return Ok(outcome);
         };
@@ -342,13 +389,13 @@ mod tests {
             "399871", "520489",
         ];
         for (i, w) in want.iter().enumerate() {
-            assert_eq!(hotp(RFC_SECRET, i as u64, OtpAlgorithm::Sha1, 6), *w);
+            assert_eq!(hotp(RFC_SECRET, i as u64, OtpAlgorithm::Sha1, 6).unwrap(), *w);
         }
     }
 
     #[test]
     fn ten_digits_and_post_2038_work() {
-        let code = hotp(RFC_SECRET, 0, OtpAlgorithm::Sha1, 10);
+        let code = hotp(RFC_SECRET, 0, OtpAlgorithm::Sha1, 10).unwrap();
         assert_eq!(code.len(), 10);
         // The 31-bit truncation of counter 0 is 1284755224 (RFC 4226 Appendix D).
         assert_eq!(code, "1284755224");
@@ -357,7 +404,7 @@ mod tests {
             digits: 8,
             period: 30,
         };
-        assert_eq!(totp(RFC_SECRET, 20_000_000_000, &p), "65353130"); // RFC 6238 Appendix B
+        assert_eq!(totp(RFC_SECRET, 20_000_000_000, &p).unwrap(), "65353130"); // RFC 6238 Appendix B
     }
 
     #[test]
@@ -396,7 +443,8 @@ mod tests {
                                 digits,
                                 period: 30
                             }
-                        ),
+                        )
+                        .unwrap(),
                         theirs,
                         "{alg} {digits} {t}"
                     );
@@ -410,7 +458,10 @@ mod tests {
         let p = OtpParams::default();
         let now = 1_750_000_015;
         let step = step_at(now, 30);
-        let at = |s: u64| hotp(RFC_SECRET, s, p.algorithm, p.digits);
+        let at = |s: u64| hotp(RFC_SECRET, s, p.algorithm, p.digits).unwrap();
+        let verify = |a: &[u8], p: &OtpParams, c: &str, n: u64, k: u8, l: Option<u64>| {
+            verify(a, p, c, n, k, l).unwrap()
+        };
         assert_eq!(
             verify(RFC_SECRET, &p, &at(step), now, 1, None),
             TotpCheck::Valid { step }
@@ -463,6 +514,26 @@ mod tests {
     }
 
     #[test]
+    fn out_of_range_parameters_are_refused_not_panicked_on() {
+        let p = OtpParams::default();
+        for digits in [0u8, 5, 11, 20, 255] {
+            let bad = OtpParams { digits, ..p };
+            assert!(verify(RFC_SECRET, &bad, "", 0, 1, None).is_err(), "{digits}");
+            assert!(verify(RFC_SECRET, &bad, "123456", u64::MAX, 1, None).is_err());
+            assert!(hotp(RFC_SECRET, 0, OtpAlgorithm::Sha1, digits).is_err());
+            assert!(totp(RFC_SECRET, 0, &bad).is_err());
+        }
+        assert!(verify(RFC_SECRET, &OtpParams { period: 0, ..p }, "123456", 9, 1, None).is_err());
+        assert!(verify(RFC_SECRET, &p, "123456", 9, 11, None).is_err());
+        // Extreme times and steps are fine.
+        assert!(verify(RFC_SECRET, &p, "123456", u64::MAX, 10, Some(u64::MAX)).is_ok());
+        assert_eq!(
+            verify(RFC_SECRET, &p, &"1".repeat(100_000), 9, 1, None).unwrap(),
+            TotpCheck::Malformed
+        );
+    }
+
+    #[test]
     fn otpauth_uri_spells_out_every_parameter() {
         let secret = SecretBytes::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap();
         let p = OtpParams {
@@ -479,7 +550,7 @@ mod tests {
         assert_eq!(parsed.digits(), 8);
         assert_eq!(
             parsed.generate(1_750_000_000).to_string(),
-            totp(secret.expose(), 1_750_000_000, &p)
+            totp(secret.expose(), 1_750_000_000, &p).unwrap()
         );
         assert!(otpauth_uri("Con:toso", "a", &secret, &p).is_err());
         assert!(otpauth_uri("Contoso", " ", &secret, &p).is_err());

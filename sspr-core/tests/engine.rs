@@ -5,14 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sspr_core::audit::AuditEvent;
-use sspr_core::engine::{
-    Engine, EngineOptions, Ports, ResetOutcome, identifier_hash, identifier_key,
-};
-use sspr_core::hashing::HashParams;
-use sspr_core::keyring::KeyRing;
+use sspr_core::engine::{Engine, EngineOptions, Ports, ResetOutcome};
 use sspr_core::memory::*;
+use sspr_core::testing::fixtures;
 use sspr_core::ports::{
-    AuditSink, CounterStore, Directory, FlowStore, PasswordChange, Record, SecurityInfoStore,
+    AuditSink, CounterState, CounterStore, Directory, FlowStore, PasswordChange, Record,
+    SecurityInfoStore,
 };
 use sspr_core::reset::ResetInput;
 use sspr_core::{
@@ -107,18 +105,18 @@ struct FlakyCounters {
     faults: Faults,
 }
 impl CounterStore for FlakyCounters {
-    fn increment(&self, k: String, now: u64, w: u64) -> Result<u32, PortError> {
+    fn increment(&self, k: String, now: u64, w: u64) -> Result<CounterState, PortError> {
         self.faults.hit(PortName::CounterStore)?;
         self.inner.increment(k, now, w)
     }
-    fn count(&self, k: String, now: u64) -> Result<u32, PortError> {
-        self.inner.count(k, now)
+    fn get(&self, k: String, now: u64) -> Result<CounterState, PortError> {
+        self.inner.get(k, now)
+    }
+    fn release(&self, k: String, now: u64) -> Result<(), PortError> {
+        self.inner.release(k, now)
     }
     fn block(&self, k: String, until: u64) -> Result<u64, PortError> {
         self.inner.block(k, until)
-    }
-    fn blocked_until(&self, k: String, now: u64) -> Result<Option<u64>, PortError> {
-        self.inner.blocked_until(k, now)
     }
     fn clear(&self, k: String) -> Result<(), PortError> {
         self.inner.clear(k)
@@ -194,11 +192,10 @@ fn world_with(policy: &str, tune: impl FnOnce(&mut EngineOptions)) -> World {
         clock: clock.clone(),
         randomness: Arc::new(SeededRandomness::new(5)),
     };
-    let mut options = EngineOptions::new(KeyRing::single("k1", vec![3; 32]).unwrap(), "Contoso");
-    options.hash_params = HashParams::insecure_for_tests();
+    let mut options = fixtures::options();
     tune(&mut options);
     World {
-        engine: Engine::new(Policy::parse(policy).unwrap(), ports, options),
+        engine: Engine::new(Policy::parse(policy).unwrap(), ports, options).unwrap(),
         clock,
         flows,
         directory,
@@ -485,7 +482,7 @@ fn hostile_flow_ids_get_typed_errors() {
     ));
     let reg = w
         .engine
-        .start_registration(ALICE, "Winter-Lantern-58")
+        .start_registration(ALICE, &SecretString::new("Winter-Lantern-58"))
         .unwrap()
         .view
         .unwrap()
@@ -506,12 +503,20 @@ fn unblock_lifts_a_block() {
         .unwrap();
     assert_eq!(o.rejection, Some(Reason::UserBlocked));
     assert_eq!(o.retry_after, Some(600));
+    let fails: Vec<String> = w
+        .counters
+        .inner
+        .keys()
+        .into_iter()
+        .filter(|k| k.starts_with("sspr/v2/fail/"))
+        .collect();
+    assert_eq!(fails.len(), 1, "one failure counter, keyed by the user: {fails:?}");
     assert_eq!(
-        w.counters
-            .inner
-            .count(identifier_key("verify", &identifier_hash(ALICE)), T0 + 5)
-            .unwrap(),
-        1
+        w.counters.inner.get(fails[0].clone(), T0 + 5).unwrap(),
+        CounterState {
+            count: 1,
+            blocked_until: Some(T0 + 5 + 600)
+        }
     );
     assert_eq!(
         state(&w.engine.start_reset(ALICE, "ok", None).unwrap()),
@@ -534,15 +539,17 @@ fn a_client_address_is_limited_across_identifiers() {
         .iter()
         .enumerate()
     {
-        let id = w
-            .engine
-            .start_reset(who, "ok", ip)
-            .unwrap()
-            .view
-            .unwrap()
-            .flow_id;
+        let view = w.engine.start_reset(who, "ok", ip).unwrap().view.unwrap();
+        let id = view.flow_id;
+        // A decoy's screen is drawn per identifier: take the first option that asks a code.
+        let code_option = view
+            .options
+            .iter()
+            .map(|o| o.option)
+            .find(|o| !matches!(o, ResetOption::AppNotification | ResetOption::SecurityQuestions))
+            .unwrap();
         w.engine
-            .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+            .reset_step(&id, ResetInput::Choose(code_option))
             .unwrap();
         let o = w
             .engine
@@ -648,19 +655,20 @@ fn completing_a_reset_revokes_the_users_other_flows() {
 #[test]
 fn deadlines_are_queryable() {
     let w = world("");
-    let id = w
-        .engine
-        .start_reset(ALICE, "ok", None)
-        .unwrap()
-        .view
-        .unwrap()
-        .flow_id;
-    let rec = w.flows.inner.load(id).unwrap().unwrap();
+    let view = w.engine.start_reset(ALICE, "ok", None).unwrap().view.unwrap();
+    // The store holds the flow under its reference, never under the id (a bearer token).
+    assert!(w.flows.inner.load(view.flow_id.clone()).unwrap().is_none());
+    let rec = w.flows.inner.load(view.flow_ref.clone()).unwrap().unwrap();
+    assert!(!rec.data.contains(&view.flow_id));
     let v: serde_json::Value = serde_json::from_str(&rec.data).unwrap();
     assert_eq!(v["reset"]["expires_at"], T0 + 900);
-    let flow: sspr_core::reset::ResetFlow = serde_json::from_value(v["reset"].clone()).unwrap();
+    let mut flow: sspr_core::reset::ResetFlow =
+        serde_json::from_value(v["reset"].clone()).unwrap();
     assert_eq!(flow.next_deadline(), Some(T0 + 900));
-    assert_eq!(flow.block(T0 + 50).next_deadline(), Some(T0 + 50));
+    flow.state = sspr_core::reset::ResetState::Blocked { until: T0 + 50 };
+    assert_eq!(flow.next_deadline(), Some(T0 + 50));
+    flow.state = sspr_core::reset::ResetState::Blocked { until: u64::MAX };
+    assert_eq!(flow.next_deadline(), None, "a lock does not end by itself");
 }
 
 /// Persisted JSON of every reset state, compared with `tests/snapshots/`. Run with
@@ -670,7 +678,8 @@ fn persisted_json_matches_the_snapshots() {
     let w = world(r#"{"reset": {"methods": ["email", "mobile_phone"], "methods_required": 2}}"#);
     let mut shots: Vec<(&str, String)> = Vec::new();
     let grab = |w: &World, id: &str| {
-        let rec = w.flows.inner.load(id.to_owned()).unwrap().unwrap();
+        let key = fixtures::identity_key().reference("flow", id);
+        let rec = w.flows.inner.load(key).unwrap().unwrap();
         let v: serde_json::Value = serde_json::from_str(&rec.data).unwrap();
         serde_json::to_string_pretty(&v).unwrap()
     };
@@ -698,17 +707,35 @@ fn persisted_json_matches_the_snapshots() {
     shots.push(("reset-new_password", grab(&w, &id)));
     let reg = w
         .engine
-        .start_registration(ALICE, "Winter-Lantern-58")
+        .start_registration(ALICE, &SecretString::new("Winter-Lantern-58"))
         .unwrap()
         .view
         .unwrap()
         .flow_id;
+    shots.push(("registration-prove_identity", grab(&w, &reg)));
+    let o = w
+        .engine
+        .registration_step(
+            &reg,
+            sspr_core::registration::RegistrationInput::Prove(ResetOption::Email),
+        )
+        .unwrap();
+    assert_eq!(o.view.unwrap().state, "proving");
+    shots.push(("registration-proving", grab(&w, &reg)));
+    let o = w
+        .engine
+        .registration_step(
+            &reg,
+            sspr_core::registration::RegistrationInput::Verify(SecretString::new(last_code(&w))),
+        )
+        .unwrap();
+    assert_eq!(o.view.unwrap().state, "registering");
     let o = w
         .engine
         .registration_step(
             &reg,
             sspr_core::registration::RegistrationInput::Mobile {
-                number: "+14255550101".into(),
+                number: "+14255550188".into(),
                 via: sspr_core::registration::Via::Text,
             },
         )
@@ -814,20 +841,19 @@ fn flows_of_an_unknown_format_version_are_refused() {
         .view
         .unwrap()
         .flow_id;
-    let rec = w.flows.inner.load(id).unwrap().unwrap();
-    let future = rec.data.replace("\"v\":1", "\"v\":2");
+    let key = fixtures::identity_key().reference("flow", &id);
+    let rec = w.flows.inner.load(key).unwrap().unwrap();
+    let future = rec.data.replace("\"v\":2", "\"v\":3");
     assert_ne!(future, rec.data);
-    w.flows
-        .inner
-        .save("future".into(), future, 0, u64::MAX)
-        .unwrap();
+    let future_key = fixtures::identity_key().reference("flow", "future");
+    w.flows.inner.save(future_key, future, 0, u64::MAX).unwrap();
     let err = w
         .engine
         .reset_step("future", ResetInput::Cancel)
         .unwrap_err();
     assert!(matches!(err, Error::Input(_)), "{err}");
     assert!(
-        err.to_string().contains("format 2 is not supported"),
+        err.to_string().contains("format 3 is not supported"),
         "{err}"
     );
 }
@@ -882,9 +908,7 @@ fn import_validates_every_field_and_stores_nothing_on_error() {
         },
         "Correct horse battery 9",
     );
-    let mut options = EngineOptions::new(KeyRing::single("k", vec![1; 32]).unwrap(), "Contoso");
-    options.hash_params = HashParams::insecure_for_tests();
-    let engine = Engine::new(Policy::default(), mem.ports(), options);
+    let engine = fixtures::engine(Policy::default(), mem.ports());
     let good = SecurityInfoImport {
         email: Some("ann.home@fabrikam.example".into()),
         mobile: Some("+14255550100".into()),

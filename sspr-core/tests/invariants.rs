@@ -9,10 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use sspr_core::engine::{Engine, EngineOptions, identifier_hash, identifier_key};
-use sspr_core::hashing::HashParams;
-use sspr_core::keyring::KeyRing;
+use sspr_core::engine::Engine;
 use sspr_core::memory::*;
+use sspr_core::testing::fixtures;
 use sspr_core::ports::{CounterStore, FlowStore, SecurityInfoStore};
 use sspr_core::reset::{ResetFlow, ResetInput};
 use sspr_core::{
@@ -87,10 +86,8 @@ fn world(policy: &str) -> World {
     mem.security_info
         .save(UserId::new("u1"), si.to_record(), 0)
         .unwrap();
-    let mut options = EngineOptions::new(KeyRing::single("k", vec![1; 32]).unwrap(), "Contoso");
-    options.hash_params = HashParams::insecure_for_tests();
     World {
-        engine: Engine::new(Policy::parse(policy).unwrap(), mem.ports(), options),
+        engine: fixtures::engine(Policy::parse(policy).unwrap(), mem.ports()),
         clock: mem.clock.clone(),
         flows: mem.flows.clone(),
         counters: mem.counters.clone(),
@@ -167,10 +164,13 @@ fn run(w: &World, identifier: &str, ops: &[Op]) -> (Vec<Observed>, String) {
         // Invariant: the failure counter never decreases before completion.
         // (The failure window is 30 days, longer than any sequence here, so it never rolls over.)
         let now = sspr_core::ports::Clock::now(w.clock.as_ref()).unwrap();
-        let failures = w
+        let failures: u32 = w
             .counters
-            .count(identifier_key("verify", &identifier_hash(identifier)), now)
-            .unwrap();
+            .keys()
+            .into_iter()
+            .filter(|k| k.starts_with("sspr/v2/fail/"))
+            .map(|k| w.counters.get(k, now).unwrap().count)
+            .sum();
         if v.state != "completed" {
             assert!(
                 failures >= last_failures,
@@ -179,7 +179,11 @@ fn run(w: &World, identifier: &str, ops: &[Op]) -> (Vec<Observed>, String) {
         }
         last_failures = failures;
     }
-    let rec = w.flows.load(id).unwrap().unwrap();
+    let rec = w
+        .flows
+        .load(fixtures::identity_key().reference("flow", &id))
+        .unwrap()
+        .unwrap();
     (seen, rec.data)
 }
 

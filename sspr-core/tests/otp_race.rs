@@ -33,7 +33,7 @@ fn seeded() -> (MemorySecurityInfoStore, UserId, SecretBytes) {
 #[test]
 fn one_code_many_threads_one_winner() {
     let (store, user, secret) = seeded();
-    let code = totp::totp(secret.expose(), NOW, &OtpParams::default());
+    let code = totp::totp(secret.expose(), NOW, &OtpParams::default()).unwrap();
     let results: Vec<TotpCheck> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..16)
             .map(|_| s.spawn(|| totp::verify_and_record(&store, &user, &code, NOW, 1).unwrap()))
@@ -62,7 +62,7 @@ fn one_code_many_threads_one_winner() {
 fn replay_is_refused_later_and_newer_codes_pass() {
     let (store, user, secret) = seeded();
     let p = OtpParams::default();
-    let now_code = totp::totp(secret.expose(), NOW, &p);
+    let now_code = totp::totp(secret.expose(), NOW, &p).unwrap();
     assert!(matches!(
         totp::verify_and_record(&store, &user, &now_code, NOW, 1).unwrap(),
         TotpCheck::Valid { .. }
@@ -73,12 +73,12 @@ fn replay_is_refused_later_and_newer_codes_pass() {
         TotpCheck::Replay
     );
     // The previous step's code is older than the accepted one: also a replay.
-    let prev = totp::totp(secret.expose(), NOW - 30, &p);
+    let prev = totp::totp(secret.expose(), NOW - 30, &p).unwrap();
     assert_eq!(
         totp::verify_and_record(&store, &user, &prev, NOW + 2, 1).unwrap(),
         TotpCheck::Replay
     );
-    let next = totp::totp(secret.expose(), NOW + 30, &p);
+    let next = totp::totp(secret.expose(), NOW + 30, &p).unwrap();
     assert_eq!(
         totp::verify_and_record(&store, &user, &next, NOW + 30, 1).unwrap(),
         TotpCheck::Valid { step: NOW / 30 + 1 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use sspr_core::memory::{
     MemoryConsumeOnceSet, MemoryCounterStore, MemoryFlowStore, MemorySecurityInfoStore,
 };
-use sspr_core::ports::{ConsumeOnceSet, CounterStore, FlowStore, Record};
+use sspr_core::ports::{ConsumeOnceSet, CounterState, CounterStore, FlowStore, Record};
 use sspr_core::testing::store_conformance::{StoreSet, run};
 use sspr_core::{PortError, PortName};
 
@@ -26,7 +26,7 @@ fn memory_stores_pass_under_concurrency() {
     for (round, threads) in [2usize, 8, 32].into_iter().enumerate() {
         let report = run(&stores, &format!("round{round}"), threads);
         assert!(report.all_passed(), "{threads} threads:\n{report}");
-        assert_eq!(report.checks.len(), 12);
+        assert_eq!(report.checks.len(), 13);
     }
 }
 
@@ -62,22 +62,31 @@ struct RacyCounter(
 );
 
 impl CounterStore for RacyCounter {
-    fn increment(&self, key: String, now: u64, window_s: u64) -> Result<u32, PortError> {
+    fn increment(&self, key: String, now: u64, window_s: u64) -> Result<CounterState, PortError> {
         let read = self.1.lock().unwrap().get(&key).copied().unwrap_or(0);
         std::thread::yield_now();
         std::thread::sleep(std::time::Duration::from_micros(50));
         self.1.lock().unwrap().insert(key.clone(), read + 1);
         let _ = (now, window_s);
-        Ok(read + 1)
+        Ok(CounterState {
+            count: read + 1,
+            blocked_until: self.0.get(key, now)?.blocked_until,
+        })
     }
-    fn count(&self, key: String, _now: u64) -> Result<u32, PortError> {
-        Ok(self.1.lock().unwrap().get(&key).copied().unwrap_or(0))
+    fn get(&self, key: String, now: u64) -> Result<CounterState, PortError> {
+        Ok(CounterState {
+            count: self.1.lock().unwrap().get(&key).copied().unwrap_or(0),
+            blocked_until: self.0.get(key, now)?.blocked_until,
+        })
+    }
+    fn release(&self, key: String, _now: u64) -> Result<(), PortError> {
+        let read = self.1.lock().unwrap().get(&key).copied().unwrap_or(0);
+        std::thread::sleep(std::time::Duration::from_micros(50));
+        self.1.lock().unwrap().insert(key, read.saturating_sub(1));
+        Ok(())
     }
     fn block(&self, key: String, until: u64) -> Result<u64, PortError> {
         self.0.block(key, until)
-    }
-    fn blocked_until(&self, key: String, now: u64) -> Result<Option<u64>, PortError> {
-        self.0.blocked_until(key, now)
     }
     fn clear(&self, key: String) -> Result<(), PortError> {
         self.1.lock().unwrap().remove(&key);
@@ -127,7 +136,7 @@ fn the_suite_catches_broken_stores() {
         "flow store: compare-and-set sequence",
         "flow store: one winner among concurrent saves",
         "counter store: windowed increments",
-        "counter store: concurrent increments are all counted",
+        "counter store: concurrent increments and releases are all counted",
         "consume-once set: one winner among concurrent consumes",
     ] {
         assert!(
@@ -141,7 +150,7 @@ fn the_suite_catches_broken_stores() {
     );
     assert!(report.to_string().ends_with(&format!(
         "{} passed, {} failed",
-        12 - failed.len(),
+        13 - failed.len(),
         failed.len()
     )));
 }

@@ -15,6 +15,7 @@
 //! phone, office phone and the authenticator app, never security questions; and self-service
 //! reset is always enabled for them, as in Microsoft Entra ID.
 
+mod odds;
 mod parse;
 
 use serde::{Serialize, Serializer};
@@ -22,6 +23,7 @@ use serde::{Serialize, Serializer};
 use crate::method::Method;
 use crate::user::DirectoryUser;
 
+pub use odds::{GUESS_CEILING_PER_YEAR, GuessingOdds, Odds, WEAKEST_ANSWER_GUESS};
 pub use parse::PolicyError;
 
 /// A validated policy. Build one with [`Policy::parse`], [`Policy::from_json`],
@@ -147,6 +149,10 @@ pub struct LimitsPolicy {
     pub email_sends: Limit,
     /// Seconds between two sends to one destination in one flow (0 to 86,400).
     pub resend_cooldown_s: u64,
+    /// Failed verifications in a row per user, across every window, after which self-service
+    /// is locked until a help desk unblocks the user or the user signs in (1 to 1000; NIST SP
+    /// 800-63B §5.2.2 allows at most 100).
+    pub consecutive_failures: u32,
 }
 
 /// A counter limit: `max` events in `window_s` seconds blocks for `block_s` seconds.
@@ -268,6 +274,7 @@ impl Default for Policy {
                     block_s: 86_400,
                 },
                 resend_cooldown_s: 30,
+                consecutive_failures: 100,
             },
             password: PasswordPolicy {
                 min_chars: 8,
@@ -368,6 +375,12 @@ impl Policy {
     /// `password`.
     pub fn password(&self) -> &PasswordPolicy {
         &self.password
+    }
+
+    /// The worst-case chance that an attacker guesses a code or the answers for one user, per
+    /// day and per year, under this policy's limits.
+    pub fn guessing_odds(&self) -> GuessingOdds {
+        odds::odds(self)
     }
 
     /// Whether self-service reset is enabled for this user. Always true for administrators.

@@ -237,6 +237,7 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
             "phone_sends",
             "email_sends",
             "resend_cooldown_s",
+            "consecutive_failures",
         ],
     )? {
         let l = &mut p.limits;
@@ -250,6 +251,7 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
             }
         }
         s.uint("resend_cooldown_s", 0, DAY, &mut l.resend_cooldown_s)?;
+        s.small("consecutive_failures", 1, 1000, &mut l.consecutive_failures)?;
     }
 
     if let Some(s) = root.section(
@@ -293,6 +295,18 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
         s.boolean("breached", &mut w.breached)?;
     }
 
+    let odds = p.guessing_odds().per_year;
+    let worst = odds.delivered_code.max(odds.app_code);
+    if worst > super::GUESS_CEILING_PER_YEAR {
+        return Err(PolicyError::at(
+            "limits.consecutive_failures",
+            format!(
+                "lets an attacker guess one user's code with a chance of {worst:.2e} a year, \
+                 above the ceiling of {:.0e}: lower consecutive_failures (or totp.skew_steps)",
+                super::GUESS_CEILING_PER_YEAR
+            ),
+        ));
+    }
     Ok(p)
 }
 

@@ -32,7 +32,7 @@ pub use breach::{BreachChecker, BreachedSuffix};
 pub use captcha::CaptchaVerifier;
 pub use clock::Clock;
 pub use consume_once::ConsumeOnceSet;
-pub use counter::CounterStore;
+pub use counter::{CounterState, CounterStore};
 pub use directory::{Directory, PasswordChange};
 pub use flow_store::FlowStore;
 pub use notifier::{Approval, Channel, Message, MessageKind, Notifier};

@@ -257,28 +257,45 @@ fn flow_delete(f: &dyn FlowStore, key: &str) -> Check {
 
 fn counter_sequence(c: &dyn CounterStore, key: &str) -> Check {
     let now = 1_000_000;
-    ensure(port(c.count(key.into(), now), "count")? == 0, || {
-        "a fresh counter is not 0".into()
-    })?;
+    let count = |t: u64| port(c.get(key.into(), t), "get").map(|s| s.count);
+    ensure(count(now)? == 0, || "a fresh counter is not 0".into())?;
     for want in 1..=3 {
         let got = port(c.increment(key.into(), now + want as u64, 60), "increment")?;
-        ensure(got == want, || {
-            format!("increment returned {got}, want {want}")
+        ensure(got.count == want && got.blocked_until.is_none(), || {
+            format!("increment returned {got:?}, want count {want} and no block")
         })?;
     }
-    ensure(port(c.count(key.into(), now + 59), "count")? == 3, || {
-        "count inside the window is not 3".into()
-    })?;
-    ensure(port(c.count(key.into(), now + 61), "count")? == 0, || {
-        "count after the window is not 0".into()
-    })?;
+    ensure(count(now + 59)? == 3, || "count inside the window is not 3".into())?;
+    ensure(count(now + 61)? == 0, || "count after the window is not 0".into())?;
     let got = port(c.increment(key.into(), now + 61, 60), "increment")?;
-    ensure(got == 1, || {
-        format!("first increment of a new window returned {got}, want 1")
+    ensure(got.count == 1, || {
+        format!("first increment of a new window returned {}, want 1", got.count)
     })?;
     port(c.clear(key.into()), "clear")?;
-    ensure(port(c.count(key.into(), now + 62), "count")? == 0, || {
-        "count after clear is not 0".into()
+    ensure(count(now + 62)? == 0, || "count after clear is not 0".into())
+}
+
+fn counter_release(c: &dyn CounterStore, key: &str) -> Check {
+    let now = 1_500_000;
+    let count = |t: u64| port(c.get(key.into(), t), "get").map(|s| s.count);
+    port(c.release(key.into(), now), "release of a fresh key")?;
+    ensure(count(now)? == 0, || "release of a fresh key made a count".into())?;
+    port(c.increment(key.into(), now, 60), "increment")?;
+    port(c.increment(key.into(), now, 60), "increment")?;
+    port(c.release(key.into(), now + 1), "release")?;
+    ensure(count(now + 1)? == 1, || "release did not take one back".into())?;
+    port(c.release(key.into(), now + 1), "release")?;
+    port(c.release(key.into(), now + 1), "release")?;
+    ensure(count(now + 1)? == 0, || "release went below zero".into())?;
+    let got = port(c.increment(key.into(), now + 2, 60), "increment")?;
+    ensure(got.count == 1, || {
+        format!("increment after releases returned {}, want 1", got.count)
+    })?;
+    // A release after the window ended does not reach into the next one.
+    port(c.release(key.into(), now + 60), "release after the window")?;
+    let got = port(c.increment(key.into(), now + 60, 60), "increment")?;
+    ensure(got.count == 1, || {
+        format!("a release after the window changed the next one ({})", got.count)
     })
 }
 
@@ -287,11 +304,15 @@ fn counter_race(c: &dyn CounterStore, key: &str, threads: usize) -> Check {
     let now = 2_000_000;
     let errors = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        for _ in 0..threads {
+        for t in 0..threads {
             let errors = &errors;
             scope.spawn(move || {
-                for _ in 0..PER_THREAD {
+                for i in 0..PER_THREAD {
                     if c.increment(key.into(), now, 3600).is_err() {
+                        errors.fetch_add(1, Ordering::SeqCst);
+                    }
+                    // Every other thread takes back every fifth of its increments.
+                    if t % 2 == 1 && i % 5 == 0 && c.release(key.into(), now).is_err() {
                         errors.fetch_add(1, Ordering::SeqCst);
                     }
                 }
@@ -299,12 +320,14 @@ fn counter_race(c: &dyn CounterStore, key: &str, threads: usize) -> Check {
         }
     });
     ensure(errors.into_inner() == 0, || {
-        "concurrent increments failed".into()
+        "concurrent increments or releases failed".into()
     })?;
-    let got = port(c.count(key.into(), now), "count")? as usize;
-    ensure(got == threads * PER_THREAD, || {
+    let released = (threads / 2) * PER_THREAD.div_ceil(5);
+    let want = threads * PER_THREAD - released;
+    let got = port(c.get(key.into(), now), "get")?.count as usize;
+    ensure(got == want, || {
         format!(
-            "{} concurrent increments counted as {got}",
+            "{} concurrent increments and {released} releases counted as {got}, want {want}",
             threads * PER_THREAD
         )
     })
@@ -312,10 +335,8 @@ fn counter_race(c: &dyn CounterStore, key: &str, threads: usize) -> Check {
 
 fn block_sequence(c: &dyn CounterStore, key: &str) -> Check {
     let now = 3_000_000;
-    ensure(
-        port(c.blocked_until(key.into(), now), "blocked_until")?.is_none(),
-        || "a fresh key is blocked".into(),
-    )?;
+    let blocked = |t: u64| port(c.get(key.into(), t), "get").map(|s| s.blocked_until);
+    ensure(blocked(now)?.is_none(), || "a fresh key is blocked".into())?;
     let until = port(c.block(key.into(), now + 100), "block")?;
     ensure(until == now + 100, || {
         format!("block returned {until}, want {}", now + 100)
@@ -324,20 +345,22 @@ fn block_sequence(c: &dyn CounterStore, key: &str) -> Check {
     ensure(until == now + 100, || {
         "a shorter block replaced a longer one".into()
     })?;
-    ensure(
-        port(c.blocked_until(key.into(), now + 99), "blocked_until")? == Some(now + 100),
-        || "block not in force before its end".into(),
-    )?;
-    ensure(
-        port(c.blocked_until(key.into(), now + 100), "blocked_until")?.is_none(),
-        || "block still in force at its end".into(),
-    )?;
-    port(c.block(key.into(), now + 500), "block")?;
+    ensure(blocked(now + 99)? == Some(now + 100), || {
+        "block not in force before its end".into()
+    })?;
+    let hit = port(c.increment(key.into(), now + 99, 60), "increment")?;
+    ensure(hit.blocked_until == Some(now + 100), || {
+        format!("increment on a blocked key reported {hit:?}")
+    })?;
+    ensure(blocked(now + 100)?.is_none(), || {
+        "block still in force at its end".into()
+    })?;
+    let until = port(c.block(key.into(), u64::MAX), "block until u64::MAX")?;
+    ensure(until == u64::MAX && blocked(u64::MAX - 1)? == Some(u64::MAX), || {
+        "a lock (block until u64::MAX) does not hold".into()
+    })?;
     port(c.clear(key.into()), "clear")?;
-    ensure(
-        port(c.blocked_until(key.into(), now), "blocked_until")?.is_none(),
-        || "clear left the block".into(),
-    )
+    ensure(blocked(now)?.is_none(), || "clear left the block".into())
 }
 
 fn consume_sequence(s: &dyn ConsumeOnceSet, ns: &str) -> Check {
@@ -429,7 +452,11 @@ pub fn run(stores: &StoreSet<'_>, namespace: &str, threads: usize) -> Conformanc
             Box::new(|| counter_sequence(stores.counters, &format!("{ns}-ctr-seq"))),
         ),
         (
-            "counter store: concurrent increments are all counted",
+            "counter store: release takes back one increment",
+            Box::new(|| counter_release(stores.counters, &format!("{ns}-ctr-rel"))),
+        ),
+        (
+            "counter store: concurrent increments and releases are all counted",
             Box::new(|| counter_race(stores.counters, &format!("{ns}-ctr-race"), threads)),
         ),
         (

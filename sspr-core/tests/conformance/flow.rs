@@ -8,7 +8,7 @@ use sspr_core::engine::{
     AppImport, Engine, EngineOptions, RegistrationOutcome, ResetOutcome, SecurityInfoImport,
 };
 use sspr_core::hashing::{self, HashParams};
-use sspr_core::keyring::KeyRing;
+use sspr_core::keyring::{IdentityKey, KeyRing};
 use sspr_core::memory::{ManualClock, MemoryDirectory, MemoryPorts, RecordingNotifier};
 use sspr_core::otp::OtpAlgorithm;
 use sspr_core::ports::Message;
@@ -48,6 +48,26 @@ struct World {
     registration_user: Option<String>,
     last_code: Option<String>,
     last_push: Option<String>,
+    proof_options: Vec<ResetOption>,
+    approval_shown: Option<u8>,
+}
+
+/// The number a device answers with: `$shown`, `$wrong` (the next one), a literal, or (absent)
+/// the one shown.
+fn approval_number(v: &Value, shown: u8) -> Result<u8, String> {
+    Ok(match v {
+        Value::String(f) if f == "$shown" => shown,
+        Value::String(f) if f == "$wrong" => {
+            if shown >= 99 {
+                10
+            } else {
+                shown + 1
+            }
+        }
+        Value::Number(n) => u8::try_from(n.as_u64().unwrap_or(0)).unwrap_or(u8::MAX),
+        Value::Null => shown,
+        other => return Err(format!("bad number {other}")),
+    })
 }
 
 fn s(v: &Value, k: &str) -> String {
@@ -148,6 +168,7 @@ fn build(case: &Value) -> Result<World, String> {
     let ports = mem.ports();
     let mut options = EngineOptions::new(
         KeyRing::single("test", vec![9; 32]).map_err(|e| e.to_string())?,
+        IdentityKey::new(vec![10; 32]).map_err(|e| e.to_string())?,
         if org.is_empty() {
             "sspr".to_owned()
         } else {
@@ -155,7 +176,7 @@ fn build(case: &Value) -> Result<World, String> {
         },
     );
     options.hash_params = test_hash;
-    let engine = Engine::new(policy, ports, options);
+    let engine = Engine::new(policy, ports, options).map_err(|e| format!("engine: {e}"))?;
     for (id, import) in imports {
         engine
             .import_security_info(&id, &import)
@@ -175,6 +196,8 @@ fn build(case: &Value) -> Result<World, String> {
         registration_user: None,
         last_code: None,
         last_push: None,
+        proof_options: Vec::new(),
+        approval_shown: None,
     })
 }
 
@@ -234,7 +257,7 @@ impl World {
             .get(user)
             .ok_or("no authenticator app for the user")?;
         let t = (self.now() as i64 + offset * 30).max(0) as u64;
-        Ok(totp::totp(
+        totp::totp(
             secret.expose(),
             t,
             &OtpParams {
@@ -242,7 +265,8 @@ impl World {
                 digits: 6,
                 period: 30,
             },
-        ))
+        )
+        .map_err(|e| e.to_string())
     }
 
     /// Resolves a code form (`$delivered`, `$totp`, `$totp-N`, `$totp+N`, `$wrong`, literal).
@@ -397,23 +421,37 @@ impl World {
                         .map_err(err)?,
                 )
             }
+            "prove" => {
+                let id = reg_id()?;
+                let form = s(step, "option");
+                let option = if form == "$first" {
+                    self.proof_options.first().copied().ok_or("no proof option offered")?
+                } else {
+                    form.parse::<ResetOption>()
+                        .map_err(|_| format!("unknown option {form}"))?
+                };
+                let o = e
+                    .registration_step(&id, RegistrationInput::Prove(option))
+                    .map_err(err)?;
+                self.approval_shown = o.view.as_ref().and_then(|v| v.approval_number);
+                from_registration(&o)
+            }
+            "approve_proof" => {
+                let id = reg_id()?;
+                let shown = self.approval_shown.unwrap_or(10);
+                let number = approval_number(&step["number"], shown)?;
+                let input = RegistrationInput::Approve {
+                    request_id: self.last_push.clone().unwrap_or_default(),
+                    number,
+                    approve: step["approve"].as_bool().unwrap_or(true),
+                };
+                from_registration(&self.engine.registration_step(&id, input).map_err(err)?)
+            }
             "approve" => {
                 let id = reset_id()?;
                 let view = e.reset_view_of(&id).map_err(err)?;
                 let shown = view.approval_number.unwrap_or(10);
-                let number = match &step["number"] {
-                    Value::String(f) if f == "$shown" => shown,
-                    Value::String(f) if f == "$wrong" => {
-                        if shown >= 99 {
-                            10
-                        } else {
-                            shown + 1
-                        }
-                    }
-                    Value::Number(n) => n.as_u64().unwrap_or(0) as u8,
-                    Value::Null => shown,
-                    other => return Err(format!("bad number {other}")),
-                };
+                let number = approval_number(&step["number"], shown)?;
                 let input = ResetInput::Approve {
                     request_id: self.last_push.clone().unwrap_or_default(),
                     number,
@@ -459,10 +497,11 @@ impl World {
             "start_registration" => {
                 let user = s(step, "user");
                 let o = e
-                    .start_registration(&user, &s(step, "password"))
+                    .start_registration(&user, &SecretString::new(s(step, "password")))
                     .map_err(err)?;
                 if let Some(v) = &o.view {
                     self.registration_flow = Some(v.flow_id.clone());
+                    self.proof_options = v.proof_options.iter().map(|o| o.option).collect();
                     self.registration_user = self.answers_user(&user.trim().to_lowercase());
                     self.last_code = None;
                 }

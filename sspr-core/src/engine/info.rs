@@ -1,0 +1,53 @@
+//! Reading and writing users' security info through the store, by compare-and-set.
+
+use crate::error::{Error, PortError, PortErrorKind, PortName};
+use crate::security_info::SecurityInfo;
+use crate::user::UserId;
+
+use super::Engine;
+
+/// How many times a lost compare-and-set on one user's record is retried.
+const INFO_RETRIES: usize = 16;
+
+impl Engine {
+    /// The user's security info and its record version (0 and empty when none is stored).
+    pub(crate) fn load_info(&self, user: &UserId) -> Result<(SecurityInfo, u64), Error> {
+        match self.ports.security_info.load(user.clone())? {
+            Some(r) => Ok((SecurityInfo::from_record(&r.data)?, r.version)),
+            None => Ok((SecurityInfo::default(), 0)),
+        }
+    }
+
+    /// Saves `info` by compare-and-set against `expected`.
+    pub(crate) fn save_info(
+        &self,
+        user: &UserId,
+        info: &SecurityInfo,
+        expected: u64,
+    ) -> Result<(), PortError> {
+        self.ports
+            .security_info
+            .save(user.clone(), info.to_record(), expected)
+    }
+
+    /// Raises the user's revocation epoch, ending every open flow of the user but `owner`
+    /// (the flow doing the change, if any). Returns the new epoch. Retries lost races.
+    pub(crate) fn bump_epoch(&self, user: &UserId, owner: Option<&str>) -> Result<u64, Error> {
+        for _ in 0..INFO_RETRIES {
+            let (mut info, version) = self.load_info(user)?;
+            info.epoch = info.epoch.saturating_add(1);
+            info.epoch_owner = owner.map(str::to_owned);
+            match self.save_info(user, &info, version) {
+                Ok(()) => return Ok(info.epoch),
+                Err(e) if e.is_conflict() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(PortError::new(
+            PortName::SecurityInfoStore,
+            PortErrorKind::Conflict,
+            "the user's security info kept changing; try again",
+        )
+        .into())
+    }
+}

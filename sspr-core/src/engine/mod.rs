@@ -1,0 +1,888 @@
+//! The engine: runs both wizards through the ports.
+//!
+//! A step, top to bottom: load the flow (by its id's keyed reference) and the user's security
+//! info → find blocks in force → if the step is a verification attempt, **reserve** its place
+//! in every limit ([`throttle`]) → run the pure transition (it compares only when the
+//! reservation admits it) → settle the reservation (a right answer gives it back, a wrong one
+//! may block) → carry out the transition ([`step`]): guards, the compare-and-set save, the
+//! outbox (deliveries and directory changes, only after the save), after-commit effects.
+//!
+//! * A lost compare-and-set re-runs the whole step on fresh data (a bounded number of times),
+//!   so nothing is half-applied.
+//! * A failing notifier, directory or store before the commit returns the error and leaves the
+//!   flow as it was: the user can retry the step.
+//! * A failure after the commit (a notice about a completed reset, the audit sink) does not
+//!   undo the step; it is returned in the outcome's `warnings`.
+//!
+//! Public methods, in the order a host meets them: [`Engine::new`], [`Engine::start_reset`],
+//! [`Engine::reset_step`], [`Engine::reset_view_of`], [`Engine::sign_in_check`],
+//! [`Engine::start_registration`], [`Engine::registration_step`],
+//! [`Engine::report_not_me`], [`Engine::unblock`], [`Engine::import_security_info`].
+
+mod import;
+mod info;
+mod notices;
+mod options;
+mod step;
+mod stored;
+mod throttle;
+mod views;
+
+pub use import::{AppImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport};
+pub use notices::NOTICE_TOKEN_TTL_S;
+pub use options::{CountryBudget, EngineOptions, MAX_CLIENT_LIMIT, Ports};
+pub use crate::effect::Provisioning;
+pub use views::{
+    RegistrationOutcome, RegistrationView, ReportOutcome, ResetOutcome, ResetView, SignInCheck,
+};
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::audit::{AuditEvent, AuditKind};
+use crate::decoy;
+use crate::effect::{Admission, AttemptSpec, Refusal, Verdict};
+use crate::error::{Error, InputError, MisuseError, PortError, PortErrorKind, PortName};
+use crate::hashing;
+use crate::method::{Method, ResetOption};
+use crate::password::{self, PasswordRules, PasswordVerdict, UserFacts};
+use crate::policy::Policy;
+use crate::random::Entropy;
+use crate::reason::Reason;
+use crate::registration::{
+    self, RegistrationContext, RegistrationFlow, RegistrationInput, RegistrationState,
+};
+use crate::reset::{self, ResetContext, ResetFlow, ResetInput, ResetState, Subject};
+use crate::secret::SecretString;
+use crate::security_info::SecurityInfo;
+use crate::user::{DirectoryUser, UserId};
+
+use step::{Carried, MAX_RETRIES, Start, StepError, blocked_by};
+use stored::{StoredFlow, encode};
+use throttle::{name_subject, user_subject};
+
+/// The longest identifier or username accepted, in characters.
+pub const MAX_IDENTIFIER_CHARS: usize = 256;
+/// The longest client string accepted, in bytes.
+pub const MAX_CLIENT_BYTES: usize = 256;
+/// The longest password accepted as input, in bytes (the policy's `max_chars` is checked
+/// after NFKC; this bound keeps hostile input from costing anything).
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+/// The longest code, answer, request id or address accepted as input, in bytes.
+pub const MAX_FIELD_BYTES: usize = 256;
+
+/// The self-service password reset engine.
+pub struct Engine {
+    policy: Policy,
+    rules: PasswordRules,
+    ports: Ports,
+    options: EngineOptions,
+    /// An answer hash at the engine's cost, which decoys verify against.
+    decoy_answer_hash: String,
+}
+
+fn too_long(what: &'static str, max: usize) -> Error {
+    InputError::TooLong { what, max }.into()
+}
+
+fn bounded(what: &'static str, value: &str, max: usize) -> Result<(), Error> {
+    if value.len() > max {
+        Err(too_long(what, max))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_answers(answers: &BTreeMap<String, SecretString>) -> Result<(), Error> {
+    if answers.len() > reset::MAX_ANSWERS {
+        return Err(too_long("security answers", reset::MAX_ANSWERS));
+    }
+    for (q, a) in answers {
+        bounded("security question", q, 4 * crate::security_info::MAX_QUESTION_CHARS)?;
+        bounded("security answer", a.expose(), MAX_FIELD_BYTES)?;
+    }
+    Ok(())
+}
+
+fn not_a(kind: &'static str) -> Error {
+    InputError::Malformed {
+        what: "flow id",
+        problem: kind,
+    }
+    .into()
+}
+
+fn conflict() -> Error {
+    PortError::new(
+        PortName::FlowStore,
+        PortErrorKind::Conflict,
+        "the flow kept changing; try again",
+    )
+    .into()
+}
+
+/// The outcome of re-authenticating with the current password.
+enum Reauth {
+    Passed(DirectoryUser),
+    Failed,
+    Refused(Refusal),
+}
+
+impl Engine {
+    /// An engine applying `policy` through `ports`. Options out of range are API misuse.
+    pub fn new(policy: Policy, ports: Ports, options: EngineOptions) -> Result<Self, MisuseError> {
+        options.validate()?;
+        let rules = PasswordRules::new(policy.password());
+        let salt = options.identity.digest("decoy-answer-salt", "");
+        let decoy_answer_hash =
+            hashing::hash_with_salt(b"decoy answer", &options.hash_params, &salt[..16])?;
+        Ok(Self {
+            policy,
+            rules,
+            ports,
+            options,
+            decoy_answer_hash,
+        })
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The password rules in force.
+    pub fn password_rules(&self) -> &PasswordRules {
+        &self.rules
+    }
+
+    fn now(&self) -> Result<u64, PortError> {
+        self.ports.clock.now()
+    }
+
+    // ----- reset -----
+
+    /// "Who are you?": starts a reset for `identifier` once the CAPTCHA answer checks out.
+    /// `client` is the caller's address or fingerprint, for per-client limits and audit.
+    ///
+    /// Unknown, out-of-scope and unregistered users get a decoy flow that looks like a real one
+    /// (unless the policy discloses account state): the same port calls, the same screens.
+    pub fn start_reset(
+        &self,
+        identifier: &str,
+        captcha_response: &str,
+        client: Option<&str>,
+    ) -> Result<ResetOutcome, Error> {
+        if identifier.chars().count() > MAX_IDENTIFIER_CHARS {
+            return Err(too_long("identifier", MAX_IDENTIFIER_CHARS));
+        }
+        bounded("CAPTCHA response", captcha_response, 8 * 1024)?;
+        if let Some(c) = client {
+            bounded("client", c, MAX_CLIENT_BYTES)?;
+        }
+        let now = self.now()?;
+        let mut warnings = Vec::new();
+        if !self
+            .ports
+            .captcha
+            .verify(captcha_response.to_owned(), client.map(str::to_owned))?
+        {
+            return Ok(ResetOutcome {
+                view: None,
+                rejection: Some(Reason::CaptchaFailed),
+                retry_after: None,
+                password: None,
+                warnings,
+            });
+        }
+        let ids = &self.options.identity;
+        let found = self
+            .ports
+            .directory
+            .find_user(identifier.trim().to_owned())?;
+        let (subject_ref, lookup) = match &found {
+            Some(u) => (user_subject(ids, &u.id), u.id.clone()),
+            None => {
+                let s = name_subject(ids, identifier);
+                let lookup = UserId::new(format!("sspr-decoy:{s}"));
+                (s, lookup)
+            }
+        };
+        // Real or not, one security-info load.
+        let (info, _) = self.load_info(&lookup)?;
+        let disclose = self.policy.reset().disclose_account_state;
+        let mut known = None;
+        let mut why_decoy = Reason::UserUnknown;
+        if let Some(user) = &found {
+            if self.policy.applies_to(user) {
+                let req = self.policy.requirement_for(user.admin);
+                let options = reset::options_for(
+                    &info,
+                    &req.methods,
+                    self.policy.security_questions().to_reset,
+                );
+                if reset::factor_count(&options) >= usize::from(req.gates) {
+                    known = Some((user.clone(), options, req.gates));
+                } else {
+                    why_decoy = Reason::UserNotRegistered;
+                }
+            } else {
+                why_decoy = Reason::UserNotEnabled;
+            }
+        }
+        if known.is_none() && disclose {
+            return Ok(ResetOutcome {
+                view: None,
+                rejection: Some(why_decoy),
+                retry_after: None,
+                password: None,
+                warnings,
+            });
+        }
+        let (subject, options, gates, epoch) = match known {
+            Some((user, options, gates)) => (
+                Subject::Known {
+                    user: user.id.clone(),
+                    admin: user.admin,
+                },
+                options,
+                gates,
+                info.epoch,
+            ),
+            None => {
+                let screen = decoy::screen(ids, &subject_ref, &self.policy, &self.options.decoys);
+                (
+                    Subject::Decoy {
+                        lookup,
+                        questions: screen.questions,
+                    },
+                    screen.options,
+                    screen.gates,
+                    0,
+                )
+            }
+        };
+        let block = self.block_in_force(&subject_ref, client, true, now)?;
+        let id = Entropy::new(self.ports.randomness.as_ref()).token()?;
+        let flow = ResetFlow {
+            v: reset::RESET_FORMAT,
+            flow_ref: self.flow_ref(&id),
+            created_at: now,
+            expires_at: now.saturating_add(self.policy.reset().session_ttl_s),
+            subject,
+            counter_id: subject_ref,
+            epoch,
+            client: client.map(str::to_owned),
+            gates,
+            options,
+            passed: Vec::new(),
+            last_sends: BTreeMap::new(),
+            question_draws: 0,
+            state: match block {
+                Some(Refusal::Locked) => ResetState::Blocked { until: u64::MAX },
+                Some(Refusal::Blocked(until)) => ResetState::Blocked { until },
+                _ => ResetState::ChooseMethod,
+            },
+        };
+        self.save_record(
+            &flow.flow_ref,
+            encode(&StoredFlow::Reset(flow.clone()))?,
+            0,
+            flow.expires_at,
+        )?;
+        let mut ev = AuditEvent::new(now, AuditKind::ResetStarted);
+        ev.flow_ref = Some(flow.flow_ref.clone());
+        ev.user = flow.user().cloned();
+        ev.client = flow.client.clone();
+        self.audit(ev, &mut warnings);
+        let (rejection, retry_after) = match block {
+            Some(Refusal::Locked) => (Some(Reason::UserLocked), None),
+            Some(Refusal::Blocked(until)) => {
+                (Some(Reason::UserBlocked), Some(until.saturating_sub(now)))
+            }
+            _ => (None, None),
+        };
+        Ok(ResetOutcome {
+            view: Some(self.reset_view(&id, &flow, now)),
+            rejection,
+            retry_after,
+            password: None,
+            warnings,
+        })
+    }
+
+    fn check_reset_input(input: &ResetInput) -> Result<(), Error> {
+        match input {
+            ResetInput::EnterCode(c) => bounded("code", c.expose(), MAX_FIELD_BYTES),
+            ResetInput::Answer(a) => check_answers(a),
+            ResetInput::Approve { request_id, .. } => {
+                bounded("request id", request_id, MAX_FIELD_BYTES)
+            }
+            ResetInput::NewPassword { password, confirm } => {
+                bounded("password", password.expose(), MAX_PASSWORD_BYTES)?;
+                bounded("password", confirm.expose(), MAX_PASSWORD_BYTES)
+            }
+            ResetInput::Choose(_) | ResetInput::Resend | ResetInput::Unlock | ResetInput::Cancel => {
+                Ok(())
+            }
+        }
+    }
+
+    /// Applies one step to a reset flow.
+    pub fn reset_step(&self, flow_id: &str, input: ResetInput) -> Result<ResetOutcome, Error> {
+        Self::check_reset_input(&input)?;
+        let mut consumed = HashSet::new();
+        for _ in 0..MAX_RETRIES {
+            let now = self.now()?;
+            let (key, loaded) = self.load_flow(flow_id)?;
+            let StoredFlow::Reset(flow) = &loaded.stored else {
+                return Err(not_a("not a reset flow"));
+            };
+            let flow = flow.clone();
+            let (info, info_version) = self.load_info(flow.info_owner())?;
+            let real = flow.user().is_some();
+            let block = if flow.state.is_terminal() {
+                None
+            } else {
+                self.block_in_force(&flow.counter_id, flow.client.as_deref(), true, now)?
+            };
+            let verdict = match (&input, flow.user()) {
+                (ResetInput::NewPassword { password, confirm }, Some(u))
+                    if matches!(
+                        flow.state,
+                        ResetState::NewPassword | ResetState::SettingPassword { .. }
+                    ) && block.is_none()
+                        && now < flow.expires_at =>
+                {
+                    let user = self
+                        .ports
+                        .directory
+                        .user(u.clone())?
+                        .ok_or(InputError::Malformed {
+                            what: "flow id",
+                            problem: "the flow's user no longer exists",
+                        })?;
+                    Some(self.evaluate_password(&user, password, confirm)?)
+                }
+                _ => None,
+            };
+            let mut ctx = ResetContext {
+                now,
+                policy: &self.policy,
+                keys: &self.options.keys,
+                ids: &self.options.identity,
+                entropy: Entropy::new(self.ports.randomness.as_ref()),
+                info: real.then_some((&info, info_version)),
+                verdict: verdict.clone(),
+                admission: Admission::NotAnAttempt,
+                block,
+                hash_params: self.options.hash_params,
+                decoy_answer_hash: &self.decoy_answer_hash,
+                challenge_spent: false,
+                code_reused: false,
+            };
+            let mut reservation = None;
+            if block.is_none()
+                && let Some(spec) = flow.attempt(&input, &ctx)
+            {
+                let r = self.reserve(&flow.counter_id, flow.client.as_deref(), &spec, now)?;
+                ctx.admission = r.admission;
+                ctx.challenge_spent = r.challenge_spent;
+                reservation = Some(r.reservation);
+            }
+            let mut t = loop {
+                let t = flow.clone().handle(input.clone(), &mut ctx)?;
+                if self.consume(&t.guards, &mut consumed)? || ctx.code_reused {
+                    break t;
+                }
+                ctx.code_reused = true;
+            };
+            if let Some(res) = &reservation {
+                let v = match ctx.admission {
+                    Admission::Refused(_) => Some(Verdict::Failed),
+                    _ => t.verdict,
+                };
+                if let Some(r) = self.settle(res, v, now)? {
+                    t = blocked_by(t, r, now);
+                }
+            }
+            let start = Start {
+                key: &key,
+                loaded: &loaded,
+                info: real.then_some(&info),
+                now,
+            };
+            match self.carry_out(t, &start) {
+                Ok(c) => return Ok(self.reset_outcome(flow_id, c, verdict, now)),
+                Err(StepError::Retry) => continue,
+                Err(StepError::Fail(e)) => return Err(e),
+            }
+        }
+        Err(conflict())
+    }
+
+    fn reset_outcome(
+        &self,
+        flow_id: &str,
+        c: Carried<ResetFlow>,
+        verdict: Option<PasswordVerdict>,
+        now: u64,
+    ) -> ResetOutcome {
+        ResetOutcome {
+            view: Some(self.reset_view(flow_id, &c.flow, now)),
+            rejection: c.rejection,
+            retry_after: c.retry_after,
+            password: verdict,
+            warnings: c.warnings,
+        }
+    }
+
+    /// The current screen of a reset flow, without changing it.
+    pub fn reset_view_of(&self, flow_id: &str) -> Result<ResetView, Error> {
+        let now = self.now()?;
+        match self.load_flow(flow_id)?.1.stored {
+            StoredFlow::Reset(f) => Ok(self.reset_view(flow_id, &f, now)),
+            _ => Err(not_a("not a reset flow")),
+        }
+    }
+
+    fn reset_view(&self, flow_id: &str, flow: &ResetFlow, now: u64) -> ResetView {
+        ResetView {
+            flow_id: flow_id.to_owned(),
+            flow_ref: flow.flow_ref.clone(),
+            state: flow.state.name().to_owned(),
+            gate: flow.gate(),
+            gates: flow.gates,
+            options: flow.current_options().into_iter().cloned().collect(),
+            option: match &flow.state {
+                ResetState::EnterCode { option, .. } => Some(*option),
+                ResetState::AnswerQuestions { .. } => Some(ResetOption::SecurityQuestions),
+                ResetState::AwaitApproval { .. } => Some(ResetOption::AppNotification),
+                _ => None,
+            },
+            questions: match &flow.state {
+                ResetState::AnswerQuestions { asked } => asked.clone(),
+                _ => Vec::new(),
+            },
+            approval_number: match &flow.state {
+                ResetState::AwaitApproval { pending } => Some(pending.number),
+                _ => None,
+            },
+            retry_after: match flow.state {
+                ResetState::Blocked { until } if until > now && until != u64::MAX => {
+                    Some(until - now)
+                }
+                _ => None,
+            },
+            expires_at: flow.expires_at,
+        }
+    }
+
+    fn evaluate_password(
+        &self,
+        user: &DirectoryUser,
+        password: &SecretString,
+        confirm: &SecretString,
+    ) -> Result<PasswordVerdict, Error> {
+        let mut verdict =
+            self.rules
+                .evaluate(password.expose(), confirm.expose(), &UserFacts::from(user));
+        let p = self.rules.policy();
+        if p.history > 0
+            && verdict
+                .reasons
+                .iter()
+                .all(|r| *r != Reason::PasswordTooLong)
+        {
+            let history = self
+                .ports
+                .directory
+                .password_history(user.id.clone(), u32::from(p.history))?;
+            password::check_history(&mut verdict, p, password.expose(), &history)?;
+        }
+        if p.breached {
+            let checker = self
+                .ports
+                .breach
+                .as_ref()
+                .ok_or(MisuseError::InvalidArgument {
+                    name: "ports.breach",
+                    problem: "the policy checks breached passwords but no breach checker was given"
+                        .into(),
+                })?;
+            password::check_breach(
+                &mut verdict,
+                password.expose(),
+                checker.as_ref(),
+                self.options.breach_mode,
+            )?;
+        }
+        Ok(verdict)
+    }
+
+    /// Lifts every failure and send block on `identifier` and on the user it resolves to, and
+    /// the lock after too many failures in a row (a help-desk action), and says so in the audit
+    /// log.
+    pub fn unblock(&self, identifier: &str) -> Result<(), Error> {
+        if identifier.chars().count() > MAX_IDENTIFIER_CHARS {
+            return Err(too_long("identifier", MAX_IDENTIFIER_CHARS));
+        }
+        let ids = &self.options.identity;
+        self.clear_subject(&name_subject(ids, identifier))?;
+        let user = self
+            .ports
+            .directory
+            .find_user(identifier.trim().to_owned())?;
+        if let Some(u) = &user {
+            self.clear_subject(&user_subject(ids, &u.id))?;
+        }
+        let mut ev = AuditEvent::new(self.now()?, AuditKind::AccountUnblocked);
+        ev.user = user.map(|u| u.id);
+        self.audit(ev, &mut Vec::new());
+        Ok(())
+    }
+
+    // ----- registration -----
+
+    /// Re-authenticates with the current password. The attempt is counted (per user once the
+    /// username resolves, else per username) *before* the directory compares the password,
+    /// and refused uncompared while the user is blocked.
+    fn reauthenticate(&self, username: &str, password: &str, now: u64) -> Result<Reauth, Error> {
+        if username.chars().count() > MAX_IDENTIFIER_CHARS {
+            return Err(too_long("username", MAX_IDENTIFIER_CHARS));
+        }
+        bounded("password", password, MAX_PASSWORD_BYTES)?;
+        let ids = &self.options.identity;
+        let found = self
+            .ports
+            .directory
+            .find_user(username.trim().to_owned())?;
+        let subject = found
+            .as_ref()
+            .map_or_else(|| name_subject(ids, username), |u| user_subject(ids, &u.id));
+        // Failures block sign-in checks and registration, not sends: only the failure limits.
+        if let Some(r) = self.block_in_force(&subject, None, false, now)?
+            && !matches!(r, Refusal::Locked)
+        {
+            return Ok(Reauth::Refused(r));
+        }
+        let reserved = self.reserve(&subject, None, &AttemptSpec { challenge: None }, now)?;
+        if let Admission::Refused(r) = reserved.admission
+            && !matches!(r, Refusal::Locked)
+        {
+            self.settle(&reserved.reservation, Some(Verdict::Failed), now)?;
+            return Ok(Reauth::Refused(r));
+        }
+        let passed = match &found {
+            Some(u) => self
+                .ports
+                .directory
+                .check_password(u.id.clone(), SecretString::new(password))?,
+            None => false,
+        };
+        let verdict = if passed {
+            Verdict::Verified
+        } else {
+            Verdict::Failed
+        };
+        self.settle(&reserved.reservation, Some(verdict), now)?;
+        Ok(match (passed, found) {
+            (true, Some(u)) => Reauth::Passed(u),
+            _ => Reauth::Failed,
+        })
+    }
+
+    fn reauth_refused(&self, now: u64, r: Option<Refusal>) -> (Reason, Option<u64>) {
+        let mut ev = AuditEvent::new(now, AuditKind::StepRejected);
+        let (reason, retry) = match r {
+            Some(Refusal::Blocked(until)) => (Reason::UserBlocked, Some(until.saturating_sub(now))),
+            Some(Refusal::Locked) => (Reason::UserLocked, None),
+            _ => (Reason::ReauthFailed, None),
+        };
+        ev.reason = Some(reason);
+        self.audit(ev, &mut Vec::new());
+        (reason, retry)
+    }
+
+    /// The check made at every sign-in: must the user register, or re-confirm? A right
+    /// password here is a success on another path: it ends a lock after too many failed
+    /// verifications in a row.
+    pub fn sign_in_check(&self, username: &str, password: &str) -> Result<SignInCheck, Error> {
+        let now = self.now()?;
+        let user = match self.reauthenticate(username, password, now)? {
+            Reauth::Passed(u) => u,
+            Reauth::Failed => {
+                let (reason, retry) = self.reauth_refused(now, None);
+                return Ok(SignInCheck {
+                    registration_required: false,
+                    reconfirm_due: false,
+                    rejection: Some(reason),
+                    retry_after: retry,
+                });
+            }
+            Reauth::Refused(r) => {
+                let (reason, retry) = self.reauth_refused(now, Some(r));
+                return Ok(SignInCheck {
+                    registration_required: false,
+                    reconfirm_due: false,
+                    rejection: Some(reason),
+                    retry_after: retry,
+                });
+            }
+        };
+        self.clear_row(&user_subject(&self.options.identity, &user.id), now)?;
+        let mut ev = AuditEvent::new(now, AuditKind::SignInChecked);
+        ev.user = Some(user.id.clone());
+        self.audit(ev, &mut Vec::new());
+        if !self.policy.applies_to(&user) {
+            return Ok(SignInCheck {
+                registration_required: false,
+                reconfirm_due: false,
+                rejection: None,
+                retry_after: None,
+            });
+        }
+        let (info, _) = self.load_info(&user.id)?;
+        let enough = registration::registered_factors(&info, &self.policy, user.admin)
+            >= registration::factors_required(&self.policy, user.admin);
+        let days = u64::from(self.policy.registration().reconfirm_days);
+        let reconfirm_due = enough
+            && days > 0
+            && info
+                .confirmed_at
+                .is_some_and(|c| now >= c.saturating_add(days.saturating_mul(86_400)));
+        Ok(SignInCheck {
+            registration_required: self.policy.registration().require_on_sign_in
+                && (!enough || reconfirm_due),
+            reconfirm_due,
+            rejection: None,
+            retry_after: None,
+        })
+    }
+
+    fn registration_view(
+        &self,
+        flow_id: &str,
+        flow: &RegistrationFlow,
+        info: &SecurityInfo,
+    ) -> RegistrationView {
+        let have = registration::registered_factors(info, &self.policy, flow.admin);
+        RegistrationView {
+            flow_id: flow_id.to_owned(),
+            flow_ref: flow.flow_ref.clone(),
+            state: flow.state.name().to_owned(),
+            registered: registration::registered_methods(info, &self.policy, flow.admin),
+            still_needed: registration::factors_required(&self.policy, flow.admin)
+                .saturating_sub(have),
+            pending: match &flow.state {
+                RegistrationState::Verifying { pending } => Some(pending.method()),
+                _ => None,
+            },
+            default_method: info.default_method,
+            proof_options: match flow.state {
+                RegistrationState::ProveIdentity => {
+                    registration::proof_options(info, &self.policy, flow.admin)
+                }
+                _ => Vec::new(),
+            },
+            proof_option: match &flow.state {
+                RegistrationState::Proving { option, .. } => Some(*option),
+                _ => None,
+            },
+            approval_number: match &flow.state {
+                RegistrationState::Proving {
+                    challenge: registration::ProofChallenge::Push { pending },
+                    ..
+                } => Some(pending.number),
+                _ => None,
+            },
+            expires_at: flow.expires_at,
+        }
+    }
+
+    /// Opens the "keep your account secure" wizard after re-authentication with the current
+    /// password. A user who has methods registered must prove one before anything changes.
+    pub fn start_registration(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<RegistrationOutcome, Error> {
+        let now = self.now()?;
+        let user = match self.reauthenticate(username, password.expose(), now)? {
+            Reauth::Passed(u) => u,
+            other => {
+                let r = match other {
+                    Reauth::Refused(r) => Some(r),
+                    _ => None,
+                };
+                let (reason, retry) = self.reauth_refused(now, r);
+                return Ok(RegistrationOutcome {
+                    view: None,
+                    rejection: Some(reason),
+                    retry_after: retry,
+                    provisioning: None,
+                    warnings: Vec::new(),
+                });
+            }
+        };
+        let (info, _) = self.load_info(&user.id)?;
+        let id = Entropy::new(self.ports.randomness.as_ref()).token()?;
+        let needs_proof = !registration::proof_options(&info, &self.policy, user.admin).is_empty();
+        let flow = RegistrationFlow {
+            v: registration::REGISTRATION_FORMAT,
+            flow_ref: self.flow_ref(&id),
+            user: user.id.clone(),
+            admin: user.admin,
+            counter_id: user_subject(&self.options.identity, &user.id),
+            epoch: info.epoch,
+            created_at: now,
+            expires_at: now.saturating_add(self.policy.reset().session_ttl_s),
+            last_sends: BTreeMap::new(),
+            state: if needs_proof {
+                RegistrationState::ProveIdentity
+            } else {
+                RegistrationState::Registering
+            },
+        };
+        self.save_record(
+            &flow.flow_ref,
+            encode(&StoredFlow::Registration(flow.clone()))?,
+            0,
+            flow.expires_at,
+        )?;
+        let mut warnings = Vec::new();
+        let mut ev = AuditEvent::new(now, AuditKind::RegistrationStarted);
+        ev.flow_ref = Some(flow.flow_ref.clone());
+        ev.user = Some(user.id.clone());
+        self.audit(ev, &mut warnings);
+        Ok(RegistrationOutcome {
+            view: Some(self.registration_view(&id, &flow, &info)),
+            rejection: None,
+            retry_after: None,
+            provisioning: None,
+            warnings,
+        })
+    }
+
+    fn check_registration_input(input: &RegistrationInput) -> Result<(), Error> {
+        match input {
+            RegistrationInput::Email(a) => bounded("email address", a, 4 * MAX_FIELD_BYTES),
+            RegistrationInput::Mobile { number, .. } | RegistrationInput::Office(number) => {
+                bounded("phone number", number, MAX_FIELD_BYTES)
+            }
+            RegistrationInput::App { device_id } => device_id.as_deref().map_or(Ok(()), |d| {
+                bounded(
+                    "device id",
+                    d,
+                    crate::security_info::MAX_DEVICE_ID_BYTES,
+                )
+            }),
+            RegistrationInput::Questions(a) => check_answers(a),
+            RegistrationInput::Verify(c) => bounded("code", c.expose(), MAX_FIELD_BYTES),
+            RegistrationInput::Approve { request_id, .. } => {
+                bounded("request id", request_id, MAX_FIELD_BYTES)
+            }
+            RegistrationInput::Prove(_)
+            | RegistrationInput::Remove(_)
+            | RegistrationInput::SetDefault(_)
+            | RegistrationInput::Finish
+            | RegistrationInput::Cancel => Ok(()),
+        }
+    }
+
+    /// Applies one step to a registration flow.
+    pub fn registration_step(
+        &self,
+        flow_id: &str,
+        input: RegistrationInput,
+    ) -> Result<RegistrationOutcome, Error> {
+        Self::check_registration_input(&input)?;
+        let mut consumed = HashSet::new();
+        for _ in 0..MAX_RETRIES {
+            let now = self.now()?;
+            let (key, loaded) = self.load_flow(flow_id)?;
+            let StoredFlow::Registration(flow) = &loaded.stored else {
+                return Err(not_a("not a registration flow"));
+            };
+            let flow = flow.clone();
+            let user = self
+                .ports
+                .directory
+                .user(flow.user.clone())?
+                .ok_or(InputError::Malformed {
+                    what: "flow id",
+                    problem: "the flow's user no longer exists",
+                })?;
+            let (info, info_version) = self.load_info(&flow.user)?;
+            let block = if flow.state.is_terminal() {
+                None
+            } else {
+                self.block_in_force(&flow.counter_id, None, true, now)?
+            };
+            let mut ctx = RegistrationContext {
+                now,
+                policy: &self.policy,
+                keys: &self.options.keys,
+                ids: &self.options.identity,
+                entropy: Entropy::new(self.ports.randomness.as_ref()),
+                info: (&info, info_version),
+                hash_params: self.options.hash_params,
+                issuer: &self.options.issuer,
+                account: &user.username,
+                admission: Admission::NotAnAttempt,
+                challenge_spent: false,
+                block,
+                code_reused: false,
+            };
+            let mut reservation = None;
+            if block.is_none()
+                && let Some(spec) = flow.attempt(&input, &ctx)
+            {
+                let r = self.reserve(&flow.counter_id, None, &spec, now)?;
+                ctx.admission = r.admission;
+                ctx.challenge_spent = r.challenge_spent;
+                reservation = Some(r.reservation);
+            }
+            let mut t = loop {
+                let t = flow.clone().handle(input.clone(), &mut ctx)?;
+                if self.consume(&t.guards, &mut consumed)? || ctx.code_reused {
+                    break t;
+                }
+                ctx.code_reused = true;
+            };
+            if let Some(res) = &reservation {
+                let v = match ctx.admission {
+                    Admission::Refused(_) => Some(Verdict::Failed),
+                    _ => t.verdict,
+                };
+                if let Some(r) = self.settle(res, v, now)? {
+                    t = blocked_by(t, r, now);
+                }
+            }
+            let start = Start {
+                key: &key,
+                loaded: &loaded,
+                info: Some(&info),
+                now,
+            };
+            match self.carry_out(t, &start) {
+                Ok(c) => {
+                    let (info, _) = self.load_info(&c.flow.user)?;
+                    return Ok(RegistrationOutcome {
+                        view: Some(self.registration_view(flow_id, &c.flow, &info)),
+                        rejection: c.rejection,
+                        retry_after: c.retry_after,
+                        provisioning: c.provisioning,
+                        warnings: c.warnings,
+                    });
+                }
+                Err(StepError::Retry) => continue,
+                Err(StepError::Fail(e)) => return Err(e),
+            }
+        }
+        Err(conflict())
+    }
+
+    /// The methods a user may register under the policy (for the wizard's menu).
+    pub fn registrable_methods(&self, admin: bool) -> Vec<Method> {
+        registration::allowed_methods(&self.policy, admin)
+    }
+}

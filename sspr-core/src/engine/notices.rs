@@ -1,0 +1,241 @@
+//! Notices: the messages sspr sends about an account (a changed password, changed security
+//! info, another administrator's reset), each with a "this wasn't me" token, and what
+//! redeeming such a token does.
+
+use crate::audit::{AuditEvent, AuditKind};
+use crate::contact::EmailAddress;
+use crate::effect::Notice;
+use crate::error::{Error, InputError, PortError};
+use crate::ports::{Channel, Message, MessageKind};
+use crate::random::Entropy;
+use crate::reason::Reason;
+use crate::secret::SecretString;
+use crate::user::UserId;
+
+use super::stored::{MAX_ID_BYTES, NOTICE_FORMAT, NoticeRecord, StoredFlow, encode};
+use super::throttle::user_subject;
+use super::views::ReportOutcome;
+use super::Engine;
+
+/// How long a "this wasn't me" token can be redeemed: 7 days.
+pub const NOTICE_TOKEN_TTL_S: u64 = 7 * 86_400;
+
+impl Engine {
+    /// A message with a fresh id.
+    pub(crate) fn message(
+        &self,
+        channel: Channel,
+        to: String,
+        kind: MessageKind,
+        user: UserId,
+        now: u64,
+    ) -> Result<Message, PortError> {
+        Ok(Message::new(
+            Entropy::new(self.ports.randomness.as_ref()).token()?,
+            channel,
+            to,
+            kind,
+            user,
+            now,
+        ))
+    }
+
+    /// Makes a "this wasn't me" token for a notice of `kind` to `user`, storing (under its
+    /// keyed reference) what it stands for.
+    fn notice_token(
+        &self,
+        user: &UserId,
+        kind: MessageKind,
+        now: u64,
+    ) -> Result<SecretString, Error> {
+        let token = Entropy::new(self.ports.randomness.as_ref()).token()?;
+        let expires_at = now.saturating_add(NOTICE_TOKEN_TTL_S);
+        let record = StoredFlow::Notice(NoticeRecord {
+            v: NOTICE_FORMAT,
+            user: user.clone(),
+            kind,
+            created_at: now,
+            expires_at,
+        });
+        self.save_record(
+            &self.store_key("notice", &token),
+            encode(&record)?,
+            0,
+            expires_at,
+        )?;
+        Ok(SecretString::new(token))
+    }
+
+    /// Delivers notices of `kind` to `to`, all carrying one "this wasn't me" token. Failures
+    /// are warnings: the change they report stands.
+    pub(crate) fn send_notices(
+        &self,
+        user: &UserId,
+        kind: MessageKind,
+        to: &[Notice],
+        subject: Option<String>,
+        now: u64,
+        warnings: &mut Vec<PortError>,
+    ) {
+        if to.is_empty() {
+            return;
+        }
+        let token = match self.notice_token(user, kind, now) {
+            Ok(t) => Some(t),
+            Err(Error::Port(e)) => {
+                warnings.push(e);
+                None
+            }
+            Err(_) => None,
+        };
+        for n in to {
+            let sent = self
+                .message(n.channel, n.to.clone(), kind, user.clone(), now)
+                .and_then(|mut m| {
+                    m.revoke_token = token.clone();
+                    m.subject = subject.clone();
+                    self.ports.notifier.deliver(m)
+                });
+            if let Err(e) = sent {
+                warnings.push(e);
+            }
+        }
+    }
+
+    /// After a completed reset: sign the user out everywhere, clear their counters, tell them
+    /// (and, for an administrator, the other administrators).
+    pub(crate) fn after_reset(
+        &self,
+        user_id: &UserId,
+        now: u64,
+        warnings: &mut Vec<PortError>,
+    ) {
+        let mut run = |r: Result<(), PortError>| {
+            if let Err(e) = r {
+                warnings.push(e);
+            }
+        };
+        run(self.ports.directory.revoke_sessions(user_id.clone()));
+        run(self.clear_subject(&user_subject(&self.options.identity, user_id)));
+        let user = match self.ports.directory.user(user_id.clone()) {
+            Ok(Some(u)) => u,
+            Ok(None) => return,
+            Err(e) => {
+                warnings.push(e);
+                return;
+            }
+        };
+        let n = self.policy.notifications();
+        if n.user_on_reset {
+            let mut to: Vec<Notice> = Vec::new();
+            if let Ok(e) = EmailAddress::parse(&user.username) {
+                to.push(Notice {
+                    channel: Channel::Email,
+                    to: e.as_str().to_owned(),
+                });
+            }
+            if let Ok((info, _)) = self.load_info(user_id)
+                && let Some(e) = info.email
+                && !to.iter().any(|n| n.to.eq_ignore_ascii_case(e.as_str()))
+            {
+                to.push(Notice {
+                    channel: Channel::Email,
+                    to: e.as_str().to_owned(),
+                });
+            }
+            self.send_notices(
+                user_id,
+                MessageKind::PasswordChanged,
+                &to,
+                None,
+                now,
+                warnings,
+            );
+        }
+        if user.admin && n.admins_on_admin_reset {
+            match self.ports.directory.administrators() {
+                Ok(admins) => {
+                    for admin in admins.into_iter().filter(|a| a.id != user.id) {
+                        if let Ok(address) = EmailAddress::parse(&admin.username) {
+                            let sent = self
+                                .message(
+                                    Channel::Email,
+                                    address.as_str().to_owned(),
+                                    MessageKind::AdminPasswordChanged,
+                                    admin.id.clone(),
+                                    now,
+                                )
+                                .and_then(|mut m| {
+                                    m.subject = Some(user.username.clone());
+                                    self.ports.notifier.deliver(m)
+                                });
+                            if let Err(e) = sent {
+                                warnings.push(e);
+                            }
+                        }
+                    }
+                }
+                Err(e) => warnings.push(e),
+            }
+        }
+    }
+
+    /// "This wasn't me": redeems the token of a notice. The user's open flows (registration
+    /// included) and sessions are revoked, self-service is blocked for the policy's block
+    /// period, and the report is audited. A token works once and for
+    /// [`NOTICE_TOKEN_TTL_S`]; an unknown, used or expired one is `notice.invalid`.
+    pub fn report_not_me(&self, token: &str) -> Result<ReportOutcome, Error> {
+        if token.len() > MAX_ID_BYTES {
+            return Err(InputError::TooLong {
+                what: "notice token",
+                max: MAX_ID_BYTES,
+            }
+            .into());
+        }
+        let now = self.now()?;
+        let mut warnings = Vec::new();
+        let key = self.store_key("notice", token);
+        let invalid = |engine: &Self, warnings: Vec<PortError>| {
+            let mut ev = AuditEvent::new(now, AuditKind::StepRejected);
+            ev.reason = Some(Reason::NoticeInvalid);
+            engine.audit(ev, &mut Vec::new());
+            Ok(ReportOutcome {
+                rejection: Some(Reason::NoticeInvalid),
+                blocked_until: None,
+                warnings,
+            })
+        };
+        let record = match self.load_record(&key)? {
+            Some(l) => match l.stored {
+                StoredFlow::Notice(n) => n,
+                _ => return invalid(self, warnings),
+            },
+            None => return invalid(self, warnings),
+        };
+        if now >= record.expires_at
+            || !self.ports.consume_once.consume(
+                "sspr/notice".to_owned(),
+                key.clone(),
+                record.expires_at,
+            )?
+        {
+            return invalid(self, warnings);
+        }
+        let user = record.user;
+        self.bump_epoch(&user, None)?;
+        self.ports.directory.revoke_sessions(user.clone())?;
+        let until = now.saturating_add(self.policy.limits().verify_failures.block_s);
+        self.block_subject(&user_subject(&self.options.identity, &user), until)?;
+        if let Err(e) = self.ports.flows.delete(key) {
+            warnings.push(e);
+        }
+        let mut ev = AuditEvent::new(now, AuditKind::NoticeReported);
+        ev.user = Some(user);
+        self.audit(ev, &mut warnings);
+        Ok(ReportOutcome {
+            rejection: None,
+            blocked_until: Some(until),
+            warnings,
+        })
+    }
+}

@@ -1,0 +1,428 @@
+//! Carrying out a transition: guards, the compare-and-set save, the outbox, after-commit
+//! effects. Both wizards go through here.
+//!
+//! The order, and why:
+//!
+//! 1. **Guards** before the save: they decide whether the step stands (a value consumed
+//!    twice, a lost race on the user's security info, a send over its limit).
+//! 2. **Save** the flow by compare-and-set. A lost race re-runs the whole step on fresh data,
+//!    giving back the sends it counted.
+//! 3. **Outbox** after the save: deliveries, directory changes. Saving first means a step
+//!    that loses the race never delivers a code the saved flow does not hold; a delivery that
+//!    fails puts the flow back as it was (and gives back its sends), so nothing is lost and
+//!    the user can retry at once. A new password is applied in two saves: the flow is saved as
+//!    `setting_password` (with the change's id) *before* the directory is called, so a failure
+//!    after the directory accepted it never leaves the flow unaware, and completes only after.
+//! 4. **After-commit** effects: notices, session revocation, counters, audit. Their failures
+//!    are warnings.
+
+use std::collections::HashSet;
+
+use crate::audit::{AuditEvent, AuditKind};
+use crate::effect::{After, Guard, Outbox, Refusal, Transition};
+use crate::error::{Error, PortError, PortName};
+use crate::ports::MessageKind;
+use crate::reason::Reason;
+use crate::registration::RegistrationFlow;
+use crate::reset::ResetFlow;
+use crate::security_info::SecurityInfo;
+use crate::user::UserId;
+
+use super::Engine;
+use super::stored::{Loaded, StoredFlow, encode};
+use super::throttle::SendHold;
+
+/// How many times a step is re-run after a lost compare-and-set.
+pub(crate) const MAX_RETRIES: usize = 8;
+
+pub(crate) enum StepError {
+    Retry,
+    Fail(Error),
+}
+
+impl<E: Into<Error>> From<E> for StepError {
+    fn from(e: E) -> Self {
+        Self::Fail(e.into())
+    }
+}
+
+/// What the engine needs to know about a flow to carry out a transition.
+pub(crate) trait FlowKind: Clone {
+    fn flow_ref(&self) -> &str;
+    fn expires_at(&self) -> u64;
+    fn counter_id(&self) -> &str;
+    fn user(&self) -> Option<&UserId>;
+    fn client(&self) -> Option<&str>;
+    fn stored(&self) -> StoredFlow;
+    /// The flow blocked by the engine (a send or failure limit spent).
+    fn blocked(self, until: u64) -> Self;
+    /// Goes on under the user's new revocation epoch (it raised it itself).
+    fn adopt_epoch(&mut self, epoch: u64);
+    /// After the directory applied a pending password (reset flows only).
+    fn password_applied(self, now: u64) -> Transition<Self>;
+}
+
+impl FlowKind for ResetFlow {
+    fn flow_ref(&self) -> &str {
+        &self.flow_ref
+    }
+    fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+    fn counter_id(&self) -> &str {
+        &self.counter_id
+    }
+    fn user(&self) -> Option<&UserId> {
+        Self::user(self)
+    }
+    fn client(&self) -> Option<&str> {
+        self.client.as_deref()
+    }
+    fn stored(&self) -> StoredFlow {
+        StoredFlow::Reset(self.clone())
+    }
+    fn blocked(self, until: u64) -> Self {
+        self.block(until)
+    }
+    fn adopt_epoch(&mut self, epoch: u64) {
+        self.epoch = epoch;
+    }
+    fn password_applied(self, now: u64) -> Transition<Self> {
+        Self::password_applied(self, now)
+    }
+}
+
+impl FlowKind for RegistrationFlow {
+    fn flow_ref(&self) -> &str {
+        &self.flow_ref
+    }
+    fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+    fn counter_id(&self) -> &str {
+        &self.counter_id
+    }
+    fn user(&self) -> Option<&UserId> {
+        Some(&self.user)
+    }
+    fn client(&self) -> Option<&str> {
+        None
+    }
+    fn stored(&self) -> StoredFlow {
+        StoredFlow::Registration(self.clone())
+    }
+    fn blocked(self, _until: u64) -> Self {
+        // A registration has no blocked state: it stays where it is and refuses sends and
+        // verifications while the block lasts.
+        self
+    }
+    fn adopt_epoch(&mut self, epoch: u64) {
+        self.epoch = epoch;
+    }
+    fn password_applied(self, _now: u64) -> Transition<Self> {
+        Transition::ok(self)
+    }
+}
+
+/// A committed step.
+pub(crate) struct Carried<F> {
+    pub flow: F,
+    pub rejection: Option<Reason>,
+    pub retry_after: Option<u64>,
+    pub provisioning: Option<crate::effect::Provisioning>,
+    pub warnings: Vec<PortError>,
+}
+
+/// The state a step started from.
+pub(crate) struct Start<'a> {
+    pub key: &'a str,
+    pub loaded: &'a Loaded,
+    /// The user's security info as the step saw it (for real users).
+    pub info: Option<&'a SecurityInfo>,
+    pub now: u64,
+}
+
+fn event_of<F: FlowKind>(flow: &F, now: u64, kind: AuditKind) -> AuditEvent {
+    let mut e = AuditEvent::new(now, kind);
+    e.flow_ref = Some(flow.flow_ref().to_owned());
+    e.user = flow.user().cloned();
+    e.client = flow.client().map(str::to_owned);
+    e
+}
+
+/// The transition once a limit blocked or locked the user: nothing is sent.
+pub(crate) fn blocked_by<F: FlowKind>(
+    mut t: Transition<F>,
+    r: Refusal,
+    now: u64,
+) -> Transition<F> {
+    let (until, reason, kind) = match r {
+        Refusal::Locked => (u64::MAX, Reason::UserLocked, AuditKind::UserLocked),
+        Refusal::Blocked(u) => (u, Reason::UserBlocked, AuditKind::UserBlocked),
+        Refusal::ChallengeSpent => return t,
+    };
+    t.flow = t.flow.blocked(until);
+    t.rejection = Some(reason);
+    t.retry_after = (until != u64::MAX).then(|| until.saturating_sub(now));
+    t.outbox.clear();
+    t.guards.retain(|g| !matches!(g, Guard::CountSend(_)));
+    let ev = event_of(&t.flow, now, kind);
+    t.after.push(After::Audit(ev));
+    t
+}
+
+impl Engine {
+    pub(crate) fn audit(&self, event: AuditEvent, warnings: &mut Vec<PortError>) {
+        if let Some(sink) = &self.ports.audit
+            && let Err(e) = sink.record(event)
+        {
+            warnings.push(e);
+        }
+    }
+
+    /// Runs the consume-once guards; `false` if a value was consumed already (by someone other
+    /// than an earlier run of this same step, recorded in `mine`).
+    pub(crate) fn consume(
+        &self,
+        guards: &[Guard],
+        mine: &mut HashSet<(String, String)>,
+    ) -> Result<bool, PortError> {
+        for g in guards {
+            if let Guard::Consume {
+                namespace,
+                key,
+                expires_at,
+            } = g
+            {
+                let id = (namespace.clone(), key.clone());
+                if mine.contains(&id) {
+                    continue;
+                }
+                if !self
+                    .ports
+                    .consume_once
+                    .consume(namespace.clone(), key.clone(), *expires_at)?
+                {
+                    return Ok(false);
+                }
+                mine.insert(id);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Puts a flow back as it was before the step (after a failed delivery or directory call).
+    fn restore(&self, start: &Start<'_>, saved_version: u64, expires_at: u64) {
+        if saved_version != start.loaded.version {
+            // Best effort: if this fails too, the flow holds an undelivered challenge, which a
+            // resend replaces.
+            let _ = self.save_record(
+                start.key,
+                start.loaded.data.clone(),
+                saved_version,
+                expires_at,
+            );
+        }
+    }
+
+    /// Carries out a transition (see the module docs for the order).
+    pub(crate) fn carry_out<F: FlowKind>(
+        &self,
+        t: Transition<F>,
+        start: &Start<'_>,
+    ) -> Result<Carried<F>, StepError> {
+        let now = start.now;
+        let Transition {
+            mut flow,
+            verdict: _,
+            guards,
+            mut outbox,
+            mut after,
+            mut rejection,
+            mut retry_after,
+            provisioning,
+        } = t;
+        let mut warnings = Vec::new();
+        let mut sends = SendHold::default();
+        let mut notices: Vec<(UserId, Vec<crate::effect::Notice>)> = Vec::new();
+        for g in guards {
+            match g {
+                Guard::Consume { .. } => {}
+                Guard::AdvanceTotp { step, info_version } => {
+                    let user = flow.user().ok_or(StepError::Retry)?.clone();
+                    let (mut info, v) = self.load_info(&user)?;
+                    if v != info_version {
+                        return Err(StepError::Retry);
+                    }
+                    if let Some(app) = info.app.as_mut() {
+                        app.last_step = Some(app.last_step.map_or(step, |l| l.max(step)));
+                    }
+                    self.save_or_retry(&user, &info, v)?;
+                }
+                Guard::SaveSecurityInfo {
+                    info,
+                    expected_version,
+                    notices: to,
+                } => {
+                    let user = flow.user().ok_or(StepError::Retry)?.clone();
+                    let already_ours = start.info.is_some_and(|loaded| {
+                        info.epoch != loaded.epoch
+                            && loaded.epoch_owner.is_some()
+                            && loaded.epoch_owner == info.epoch_owner
+                            && info.same_methods(loaded)
+                    });
+                    if already_ours {
+                        // An earlier run of this step saved it: go on under that epoch.
+                        if let Some(loaded) = start.info {
+                            flow.adopt_epoch(loaded.epoch);
+                        }
+                        continue;
+                    }
+                    self.save_or_retry(&user, &info, expected_version)?;
+                    flow.adopt_epoch(info.epoch);
+                    notices.push((user, to));
+                }
+                Guard::CountSend(send) => {
+                    if let Some(until) = self.count_send(flow.counter_id(), &send, now, &mut sends)?
+                    {
+                        let t = blocked_by(
+                            Transition {
+                                flow,
+                                verdict: None,
+                                guards: Vec::new(),
+                                outbox,
+                                after: Vec::new(),
+                                rejection,
+                                retry_after,
+                                provisioning: None,
+                            },
+                            Refusal::Blocked(until),
+                            now,
+                        );
+                        flow = t.flow;
+                        outbox = t.outbox;
+                        rejection = t.rejection;
+                        retry_after = t.retry_after;
+                        after.retain(|a| !matches!(a, After::Audit(e) if e.kind == AuditKind::ChallengeSent));
+                        after.extend(t.after);
+                        self.release_sends(&sends, now);
+                        sends = SendHold::default();
+                    }
+                }
+            }
+        }
+        // The security info changed: tell its owner, whatever happens to the flow.
+        for (user, to) in &notices {
+            self.send_notices(
+                user,
+                MessageKind::SecurityInfoChanged,
+                to,
+                None,
+                now,
+                &mut warnings,
+            );
+        }
+        let mut version = start.loaded.version;
+        let data = encode(&flow.stored())?;
+        if data != start.loaded.data {
+            match self.save_record(start.key, data, version, flow.expires_at()) {
+                Ok(()) => version += 1,
+                Err(e) => {
+                    self.release_sends(&sends, now);
+                    return Err(if e.is_conflict() {
+                        StepError::Retry
+                    } else {
+                        StepError::Fail(e.into())
+                    });
+                }
+            }
+        }
+        for action in outbox {
+            let done: Result<(), Error> = match action {
+                Outbox::Deliver(m) => self.ports.notifier.deliver(m).map_err(Error::from),
+                Outbox::Unlock => match flow.user() {
+                    Some(u) => self.ports.directory.unlock(u.clone()).map_err(Error::from),
+                    None => Ok(()),
+                },
+                Outbox::SetPassword(change) => {
+                    let Some(user) = flow.user().cloned() else {
+                        continue;
+                    };
+                    let applied = self
+                        .bump_epoch(&user, Some(flow.flow_ref()))
+                        .and_then(|epoch| {
+                            self.ports
+                                .directory
+                                .set_password(user.clone(), change)
+                                .map(|()| epoch)
+                                .map_err(Error::from)
+                        });
+                    match applied {
+                        Ok(epoch) => {
+                            let mut done = flow.clone().password_applied(now);
+                            done.flow.adopt_epoch(epoch);
+                            let data = encode(&done.flow.stored())?;
+                            match self.save_record(start.key, data, version, flow.expires_at()) {
+                                Ok(()) => version += 1,
+                                Err(e) if e.is_conflict() => return Err(StepError::Retry),
+                                Err(e) => return Err(StepError::Fail(e.into())),
+                            }
+                            flow = done.flow;
+                            after.extend(done.after);
+                            Ok(())
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            if let Err(e) = done {
+                self.restore(start, version, flow.expires_at());
+                self.release_sends(&sends, now);
+                return Err(StepError::Fail(e));
+            }
+        }
+        if let Some(reason) = rejection
+            && !after
+                .iter()
+                .any(|a| matches!(a, After::Audit(ev) if ev.reason.is_some()))
+        {
+            let mut ev = event_of(&flow, now, AuditKind::StepRejected);
+            ev.reason = Some(reason);
+            after.push(After::Audit(ev));
+        }
+        for a in after {
+            match a {
+                After::ResetCompleted => {
+                    if let Some(user) = flow.user().cloned() {
+                        self.after_reset(&user, now, &mut warnings);
+                    }
+                }
+                After::Audit(ev) => self.audit(ev, &mut warnings),
+            }
+        }
+        if warnings.iter().any(|w| w.port != PortName::Audit) {
+            let ev = event_of(&flow, now, AuditKind::PortFailed);
+            self.audit(ev, &mut Vec::new());
+        }
+        Ok(Carried {
+            flow,
+            rejection,
+            retry_after,
+            provisioning,
+            warnings,
+        })
+    }
+
+    fn save_or_retry(
+        &self,
+        user: &UserId,
+        info: &SecurityInfo,
+        expected: u64,
+    ) -> Result<(), StepError> {
+        match self.save_info(user, info, expected) {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_conflict() => Err(StepError::Retry),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,429 @@
+//! Throttling: the counter keys sspr builds, and the rule that every verification attempt is
+//! counted *before* anything is compared.
+//!
+//! An attempt reserves its place in every limit that applies with one atomic increment each:
+//!
+//! | counter | key | limit | what spending it does |
+//! |---|---|---|---|
+//! | the challenge | `challenge/<ref>` | `codes.max_attempts` (1 for a question draw) | refuses the attempt uncompared |
+//! | the user's failures | `fail/<subject>` | `limits.verify_failures` | blocks for `block_s` |
+//! | failures in a row | `row/<subject>` | `limits.consecutive_failures` | locks self-service |
+//! | the client's failures | `client/<ref>` | the host's `client_limit` | blocks the client |
+//!
+//! An attempt whose reservation goes over any limit is refused without comparing; one that
+//! reaches a limit exactly is compared, and blocks if it is wrong. A right attempt gives its
+//! reservations back ([`CounterStore::release`](crate::ports::CounterStore::release)). So with
+//! any number of threads, processes and any store latency, at most `max` comparisons are made
+//! against each limit, and none after it is spent.
+//!
+//! Every key part that names someone is a keyed reference ([`IdentityKey`]): the subject is the
+//! user once an identifier resolves to one (so every spelling of an account shares one
+//! budget), else the normalised identifier.
+
+use crate::effect::{Admission, AttemptSpec, Refusal, SendCount, Verdict};
+use crate::error::PortError;
+use crate::keyring::IdentityKey;
+use crate::ports::{Channel, CounterState};
+use crate::user::UserId;
+
+use super::Engine;
+
+/// The window of the failures-in-a-row counter: long enough to be "every window" (ten
+/// years); the counter is cleared by a completed reset, a successful sign-in or a help desk.
+const ROW_WINDOW_S: u64 = 10 * 365 * 86_400;
+
+/// What a counter counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CounterKind {
+    /// Comparisons against one challenge.
+    Challenge,
+    /// A user's failed verifications in the window.
+    Failures,
+    /// A user's failed verifications in a row, across windows.
+    InARow,
+    /// A client's failed verifications.
+    Client,
+    /// Emails sent for a user.
+    EmailSends,
+    /// Texts, calls and pushes sent for a user.
+    PhoneSends,
+    /// Emails sent to one address.
+    ToEmail,
+    /// Texts, calls and pushes sent to one number or device.
+    ToPhone,
+    /// Texts and calls to one country calling code.
+    Country,
+}
+
+impl CounterKind {
+    const fn id(self) -> &'static str {
+        match self {
+            Self::Challenge => "challenge",
+            Self::Failures => "fail",
+            Self::InARow => "row",
+            Self::Client => "client",
+            Self::EmailSends => "send-email",
+            Self::PhoneSends => "send-phone",
+            Self::ToEmail => "to-email",
+            Self::ToPhone => "to-phone",
+            Self::Country => "country",
+        }
+    }
+
+    /// The counter-store key for `reference` (already a keyed hash, or a calling code).
+    pub(crate) fn key(self, reference: &str) -> String {
+        format!("sspr/v2/{}/{reference}", self.id())
+    }
+
+    /// The kinds keyed by a subject, cleared together by a help desk or a completed reset.
+    pub(crate) const SUBJECT: [Self; 4] =
+        [Self::Failures, Self::InARow, Self::EmailSends, Self::PhoneSends];
+}
+
+/// The subject reference of a resolved user.
+pub(crate) fn user_subject(ids: &IdentityKey, user: &UserId) -> String {
+    ids.reference("subject", &format!("user:{}", user.as_str()))
+}
+
+/// The subject reference of an identifier that resolves to no user.
+pub(crate) fn name_subject(ids: &IdentityKey, identifier: &str) -> String {
+    ids.reference(
+        "subject",
+        &format!("name:{}", identifier.trim().to_lowercase()),
+    )
+}
+
+/// One reserved place in one limit.
+#[derive(Debug, Clone)]
+struct Held {
+    key: String,
+    count: u32,
+    max: u32,
+    kind: CounterKind,
+    block_s: u64,
+}
+
+/// The places an attempt holds, to settle once it is compared.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reservation {
+    held: Vec<Held>,
+    subject: String,
+}
+
+/// The outcome of reserving.
+pub(crate) struct Reserved {
+    pub admission: Admission,
+    /// Whether the attempt holds the challenge's last comparison.
+    pub challenge_spent: bool,
+    pub reservation: Reservation,
+}
+
+/// Send counters to give back if the message is not sent after all.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SendHold {
+    keys: Vec<String>,
+}
+
+fn worst(a: Option<Refusal>, b: Refusal) -> Option<Refusal> {
+    Some(match (a, b) {
+        (Some(Refusal::Locked), _) | (_, Refusal::Locked) => Refusal::Locked,
+        (Some(Refusal::Blocked(x)), Refusal::Blocked(y)) => Refusal::Blocked(x.max(y)),
+        (Some(Refusal::Blocked(x)), _) | (_, Refusal::Blocked(x)) => Refusal::Blocked(x),
+        _ => Refusal::ChallengeSpent,
+    })
+}
+
+fn in_force(state: CounterState, now: u64) -> Option<Refusal> {
+    match state.blocked_until {
+        Some(u64::MAX) => Some(Refusal::Locked),
+        Some(until) if until > now => Some(Refusal::Blocked(until)),
+        _ => None,
+    }
+}
+
+impl Engine {
+    /// A block or lock in force on the subject (its failure limits and, with `sends`, its
+    /// send limits) or the client, without counting anything.
+    pub(crate) fn block_in_force(
+        &self,
+        subject: &str,
+        client: Option<&str>,
+        sends: bool,
+        now: u64,
+    ) -> Result<Option<Refusal>, PortError> {
+        let kinds: &[CounterKind] = if sends {
+            &[
+                CounterKind::Failures,
+                CounterKind::EmailSends,
+                CounterKind::PhoneSends,
+            ]
+        } else {
+            &[CounterKind::Failures]
+        };
+        let mut keys: Vec<String> = kinds.iter().map(|k| k.key(subject)).collect();
+        if let Some(c) = client
+            && self.options.client_limit.is_some()
+        {
+            keys.push(CounterKind::Client.key(&self.client_ref(c)));
+        }
+        let mut found = None;
+        for key in keys {
+            if let Some(r) = in_force(self.ports.counters.get(key, now)?, now) {
+                found = worst(found, r);
+            }
+        }
+        Ok(found)
+    }
+
+    fn client_ref(&self, client: &str) -> String {
+        self.options.identity.reference("client", client)
+    }
+
+    /// Reserves an attempt's place in every limit that applies, before anything is compared.
+    pub(crate) fn reserve(
+        &self,
+        subject: &str,
+        client: Option<&str>,
+        spec: &AttemptSpec,
+        now: u64,
+    ) -> Result<Reserved, PortError> {
+        let limits = self.policy.limits();
+        let mut held = Vec::with_capacity(4);
+        let mut take = |kind: CounterKind,
+                        key: String,
+                        window: u64,
+                        max: u32,
+                        block_s: u64|
+         -> Result<CounterState, PortError> {
+            let state = self.ports.counters.increment(key.clone(), now, window)?;
+            held.push(Held {
+                key,
+                count: state.count,
+                max,
+                kind,
+                block_s,
+            });
+            Ok(state)
+        };
+        let mut refusal = None;
+        let mut spent = false;
+        if let Some(c) = &spec.challenge {
+            let s = take(
+                CounterKind::Challenge,
+                CounterKind::Challenge.key(&c.reference),
+                c.window_s,
+                c.max,
+                0,
+            )?;
+            if s.count > c.max {
+                refusal = worst(refusal, Refusal::ChallengeSpent);
+            }
+            spent = s.count >= c.max;
+        }
+        let f = limits.verify_failures;
+        let s = take(
+            CounterKind::Failures,
+            CounterKind::Failures.key(subject),
+            f.window_s,
+            f.max,
+            f.block_s,
+        )?;
+        if let Some(r) = in_force(s, now) {
+            refusal = worst(refusal, r);
+        }
+        if s.count > f.max {
+            refusal = worst(refusal, Refusal::Blocked(now.saturating_add(f.block_s)));
+        }
+        let row = limits.consecutive_failures;
+        let s = take(
+            CounterKind::InARow,
+            CounterKind::InARow.key(subject),
+            ROW_WINDOW_S,
+            row,
+            0,
+        )?;
+        if s.count > row {
+            refusal = worst(refusal, Refusal::Locked);
+        }
+        if let (Some(c), Some(l)) = (client, self.options.client_limit) {
+            let s = take(
+                CounterKind::Client,
+                CounterKind::Client.key(&self.client_ref(c)),
+                l.window_s,
+                l.max,
+                l.block_s,
+            )?;
+            if let Some(r) = in_force(s, now) {
+                refusal = worst(refusal, r);
+            }
+            if s.count > l.max {
+                refusal = worst(refusal, Refusal::Blocked(now.saturating_add(l.block_s)));
+            }
+        }
+        Ok(Reserved {
+            admission: refusal.map_or(Admission::Admitted, Admission::Refused),
+            challenge_spent: spent,
+            reservation: Reservation {
+                held,
+                subject: subject.to_owned(),
+            },
+        })
+    }
+
+    /// Settles a reservation once the attempt is decided: a right attempt (or one that turned
+    /// out not to be compared) gives its places back; a wrong or refused one keeps them and
+    /// blocks every limit it reached or passed. Returns the block or lock now in force.
+    pub(crate) fn settle(
+        &self,
+        r: &Reservation,
+        verdict: Option<Verdict>,
+        now: u64,
+    ) -> Result<Option<Refusal>, PortError> {
+        if verdict != Some(Verdict::Failed) {
+            for h in &r.held {
+                if h.kind != CounterKind::Challenge {
+                    self.ports.counters.release(h.key.clone(), now)?;
+                }
+            }
+            return Ok(None);
+        }
+        let mut found = None;
+        for h in r.held.iter().filter(|h| h.count >= h.max) {
+            match h.kind {
+                CounterKind::Failures | CounterKind::Client => {
+                    let until = self
+                        .ports
+                        .counters
+                        .block(h.key.clone(), now.saturating_add(h.block_s))?;
+                    found = worst(
+                        found,
+                        if until == u64::MAX {
+                            Refusal::Locked
+                        } else {
+                            Refusal::Blocked(until)
+                        },
+                    );
+                }
+                CounterKind::InARow => {
+                    // The lock lives on the failures key, where every step looks for blocks.
+                    self.ports
+                        .counters
+                        .block(CounterKind::Failures.key(&r.subject), u64::MAX)?;
+                    found = worst(found, Refusal::Locked);
+                }
+                _ => {}
+            }
+        }
+        Ok(found)
+    }
+
+    /// Counts a send against the user's and the destination's limits and the country budget.
+    /// Returns the end of the block it causes, if it goes over a limit (then nothing is sent),
+    /// and what to give back if the send does not happen.
+    pub(crate) fn count_send(
+        &self,
+        subject: &str,
+        send: &SendCount,
+        now: u64,
+        hold: &mut SendHold,
+    ) -> Result<Option<u64>, PortError> {
+        let limits = self.policy.limits();
+        let (by_user, by_dest, l) = match send.channel {
+            Channel::Email => (
+                CounterKind::EmailSends,
+                CounterKind::ToEmail,
+                limits.email_sends,
+            ),
+            Channel::Sms | Channel::Voice | Channel::Push => (
+                CounterKind::PhoneSends,
+                CounterKind::ToPhone,
+                limits.phone_sends,
+            ),
+        };
+        let user_key = by_user.key(subject);
+        let dest_key = by_dest.key(&send.destination);
+        let a = self
+            .ports
+            .counters
+            .increment(user_key.clone(), now, l.window_s)?;
+        hold.keys.push(user_key.clone());
+        let b = self
+            .ports
+            .counters
+            .increment(dest_key.clone(), now, l.window_s)?;
+        hold.keys.push(dest_key.clone());
+        let mut until = None;
+        let over = a.count > l.max || b.count > l.max;
+        let blocked = [a, b]
+            .iter()
+            .filter_map(|s| s.blocked_until)
+            .filter(|u| *u > now)
+            .max();
+        if over {
+            let end = now.saturating_add(l.block_s);
+            let x = self.ports.counters.block(user_key, end)?;
+            let y = if b.count > l.max {
+                self.ports.counters.block(dest_key, end)?
+            } else {
+                x
+            };
+            until = Some(x.max(y));
+        } else if let Some(u) = blocked {
+            until = Some(u);
+        }
+        if let (Some(budget), Channel::Sms | Channel::Voice, Some(code)) =
+            (self.options.country_budget, send.channel, &send.country)
+        {
+            let key = CounterKind::Country.key(code);
+            let c = self
+                .ports
+                .counters
+                .increment(key.clone(), now, budget.window_s)?;
+            hold.keys.push(key);
+            if c.count > budget.max {
+                let end = now.saturating_add(budget.window_s);
+                until = Some(until.map_or(end, |u: u64| u.max(end)));
+            }
+        }
+        Ok(until)
+    }
+
+    /// Gives back the send counters of a message that was not sent.
+    pub(crate) fn release_sends(&self, hold: &SendHold, now: u64) {
+        for key in &hold.keys {
+            // Best effort: a failure here only leaves the count one higher (fail closed).
+            let _ = self.ports.counters.release(key.clone(), now);
+        }
+    }
+
+    /// Clears every subject-keyed counter and block (a help desk, or a completed reset).
+    pub(crate) fn clear_subject(&self, subject: &str) -> Result<(), PortError> {
+        for kind in CounterKind::SUBJECT {
+            self.ports.counters.clear(kind.key(subject))?;
+        }
+        Ok(())
+    }
+
+    /// Blocks every subject-keyed limit until `until` (a "this wasn't me" report).
+    pub(crate) fn block_subject(&self, subject: &str, until: u64) -> Result<(), PortError> {
+        for kind in [
+            CounterKind::Failures,
+            CounterKind::EmailSends,
+            CounterKind::PhoneSends,
+        ] {
+            self.ports.counters.block(kind.key(subject), until)?;
+        }
+        Ok(())
+    }
+
+    /// Clears the failures-in-a-row counter (and a lock) of a subject: the user succeeded on
+    /// another path.
+    pub(crate) fn clear_row(&self, subject: &str, now: u64) -> Result<(), PortError> {
+        self.ports.counters.clear(CounterKind::InARow.key(subject))?;
+        let failures = CounterKind::Failures.key(subject);
+        if self.ports.counters.get(failures.clone(), now)?.blocked_until == Some(u64::MAX) {
+            self.ports.counters.clear(failures)?;
+        }
+        Ok(())
+    }
+}

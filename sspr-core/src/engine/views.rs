@@ -1,0 +1,157 @@
+//! What the engine returns: the screens of both wizards and the outcome of each step.
+//!
+//! A view carries the flow id (the bearer token the client sends back) and its reference (a
+//! keyed hash that cannot resume the flow); `Debug` shows only the reference.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::effect::Provisioning;
+use crate::error::PortError;
+use crate::method::{Method, ResetOption};
+use crate::password::PasswordVerdict;
+use crate::reason::Reason;
+use crate::reset::OfferedOption;
+
+/// What the reset screen shows.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct ResetView {
+    /// The flow's id, to pass back with the next step. A bearer token: never log it.
+    pub flow_id: String,
+    /// The flow's reference, as audit events name it (safe to log).
+    pub flow_ref: String,
+    /// The state's name (`choose_method`, `enter_code`, …).
+    pub state: String,
+    /// The gate being passed (1-based).
+    pub gate: u8,
+    /// Gates in all.
+    pub gates: u8,
+    /// The options offered at this gate, with masked destinations.
+    pub options: Vec<OfferedOption>,
+    /// The option being answered (in `enter_code`, `answer_questions`, `await_approval`).
+    pub option: Option<ResetOption>,
+    /// The security questions asked, when answering them.
+    pub questions: Vec<String>,
+    /// The number to show for push number matching.
+    pub approval_number: Option<u8>,
+    /// Seconds until a block ends (`None` while locked until a help desk unblocks).
+    pub retry_after: Option<u64>,
+    /// When the flow expires.
+    pub expires_at: u64,
+}
+
+impl fmt::Debug for ResetView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResetView")
+            .field("flow_ref", &self.flow_ref)
+            .field("state", &self.state)
+            .field("gate", &self.gate)
+            .field("gates", &self.gates)
+            .field("options", &self.options)
+            .field("option", &self.option)
+            .field("questions", &self.questions.len())
+            .field("retry_after", &self.retry_after)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of a reset step.
+#[derive(Debug, Clone)]
+pub struct ResetOutcome {
+    /// The screen after the step (`None` when no flow was started: wrong CAPTCHA, disclosed
+    /// account state).
+    pub view: Option<ResetView>,
+    /// Why the step was refused.
+    pub rejection: Option<Reason>,
+    /// Seconds until the refused action may be retried.
+    pub retry_after: Option<u64>,
+    /// The verdict on a proposed new password.
+    pub password: Option<PasswordVerdict>,
+    /// Failures after the step was committed (it stands regardless).
+    pub warnings: Vec<PortError>,
+}
+
+/// What the registration wizard shows.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct RegistrationView {
+    /// The flow's id. A bearer token: never log it.
+    pub flow_id: String,
+    /// The flow's reference (safe to log).
+    pub flow_ref: String,
+    /// `prove_identity`, `proving`, `registering`, `verifying`, `done`, `expired` or
+    /// `cancelled`.
+    pub state: String,
+    /// Registered methods (policy names) the user may use.
+    pub registered: Vec<Method>,
+    /// Distinct factors still needed before finishing.
+    pub still_needed: usize,
+    /// The method waiting for its verification code.
+    pub pending: Option<Method>,
+    /// The default method.
+    pub default_method: Option<Method>,
+    /// The registered methods the user may prove (in `prove_identity`), masked.
+    pub proof_options: Vec<OfferedOption>,
+    /// The option being proved (in `proving`).
+    pub proof_option: Option<ResetOption>,
+    /// The number to show for push number matching (proving with the app's notification).
+    pub approval_number: Option<u8>,
+    /// When the flow expires.
+    pub expires_at: u64,
+}
+
+impl fmt::Debug for RegistrationView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistrationView")
+            .field("flow_ref", &self.flow_ref)
+            .field("state", &self.state)
+            .field("registered", &self.registered)
+            .field("still_needed", &self.still_needed)
+            .field("pending", &self.pending)
+            .field("default_method", &self.default_method)
+            .field("proof_options", &self.proof_options)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The result of a registration step.
+#[derive(Debug, Clone)]
+pub struct RegistrationOutcome {
+    /// The wizard after the step (`None` when re-authentication failed).
+    pub view: Option<RegistrationView>,
+    /// Why the step was refused.
+    pub rejection: Option<Reason>,
+    /// Seconds until the refused action may be retried.
+    pub retry_after: Option<u64>,
+    /// What to show once when registering an authenticator app.
+    pub provisioning: Option<Provisioning>,
+    /// Failures after the step was committed.
+    pub warnings: Vec<PortError>,
+}
+
+/// The check made at every sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInCheck {
+    /// The user must register security info before going on.
+    pub registration_required: bool,
+    /// The user should re-confirm their security info.
+    pub reconfirm_due: bool,
+    /// `reauth.failed` when the password is wrong, `user.blocked` when too many
+    /// re-authentications failed (then both flags are false).
+    pub rejection: Option<Reason>,
+    /// Seconds until a blocked user may try again.
+    pub retry_after: Option<u64>,
+}
+
+/// The result of redeeming a "this wasn't me" token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportOutcome {
+    /// `notice.invalid` when the token is unknown, used or expired.
+    pub rejection: Option<Reason>,
+    /// Until when self-service is blocked for the user (when the report was taken).
+    pub blocked_until: Option<u64>,
+    /// Failures after the report was taken (it stands regardless).
+    pub warnings: Vec<PortError>,
+}
