@@ -365,7 +365,11 @@ fn a_failing_directory_at_completion_keeps_the_flow_retryable_and_sets_the_passw
         ),
         "{err}"
     );
-    assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "new_password");
+    // The directory may or may not have applied it: the flow keeps the change pending.
+    assert_eq!(
+        w.engine.reset_view_of(&id).unwrap().state,
+        "setting_password"
+    );
     assert!(
         w.directory
             .inner
