@@ -84,6 +84,13 @@ impl MemoryFlowStore {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Every key held, sorted (to check what sspr stores).
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = lock(&self.0.map).keys().cloned().collect();
+        keys.sort();
+        keys
+    }
 }
 
 impl FlowStore for MemoryFlowStore {

@@ -7,7 +7,8 @@ use crate::user::{DirectoryUser, UserId};
 /// A new password for the directory to set.
 #[derive(Clone)]
 pub struct PasswordChange {
-    /// Unique id of this change. A retried call carries the same id: apply it once.
+    /// Unique id of this change (one per submitted password). A retried call carries the same
+    /// id: apply it once.
     pub change_id: String,
     /// The new password, to hash with the directory's own scheme.
     pub password: SecretString,
@@ -18,9 +19,8 @@ pub struct PasswordChange {
 
 impl fmt::Debug for PasswordChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PasswordChange")
-            .field("change_id", &self.change_id)
-            .finish_non_exhaustive()
+        // The change id, the password and its hash stay out of logs.
+        f.debug_struct("PasswordChange").finish_non_exhaustive()
     }
 }
 
