@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 secs=${1:-15}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(policy password codes contacts reset_flow registration_flow)
+[ ${#targets[@]} -gt 0 ] || targets=(policy password codes contacts reset_flow registration_flow hostile_ports)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2 --locked
 cargo fuzz build --sanitizer none
 passed=0 failed=0

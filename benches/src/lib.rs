@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::ChaCha20Rng;
 use rand::{RngExt, SeedableRng};
-use sspr_core::engine::{Engine, EngineOptions};
-use sspr_core::hashing::HashParams;
-use sspr_core::keyring::KeyRing;
+use sspr_core::engine::Engine;
 use sspr_core::memory::MemoryPorts;
 use sspr_core::ports::SecurityInfoStore;
 use sspr_core::{DirectoryUser, EmailAddress, PhoneNumber, Policy, SecurityInfo, UserId};
@@ -150,8 +148,8 @@ pub fn reset_engine(users: usize) -> (Engine, MemoryPorts) {
             panic!("seeding the in-memory store failed: {e}");
         }
     }
-    let keys = KeyRing::single("k", vec![5; 32]).unwrap_or_else(|e| panic!("{e}"));
-    let mut options = EngineOptions::new(keys, "Contoso");
-    options.hash_params = HashParams::insecure_for_tests();
-    (Engine::new(Policy::default(), mem.ports(), options), mem)
+    (
+        sspr_core::testing::fixtures::engine(Policy::default(), mem.ports()),
+        mem,
+    )
 }

@@ -94,27 +94,33 @@ class Counters:
         self.windows: Dict[str, Tuple[int, int, int]] = {}  # key -> (start, end, count)
         self.blocks: Dict[str, int] = {}
 
-    def increment(self, key: str, now: int, window_s: int) -> int:
+    def _state(self, key: str, now: int) -> Tuple[int, Optional[int]]:
+        start, end, count = self.windows.get(key, (0, 0, 0))
+        until = self.blocks.get(key)
+        return (count if start <= now < end else 0, until if until is not None and until > now else None)
+
+    def increment(self, key: str, now: int, window_s: int) -> Tuple[int, Optional[int]]:
         with self.lock:
             start, end, count = self.windows.get(key, (now, now + window_s, 0))
             if now >= end:
                 start, end, count = now, now + window_s, 0
             self.windows[key] = (start, end, count + 1)
-            return count + 1
+            return self._state(key, now)
 
-    def count(self, key: str, now: int) -> int:
+    def get(self, key: str, now: int) -> Tuple[int, Optional[int]]:
+        with self.lock:
+            return self._state(key, now)
+
+    def release(self, key: str, now: int) -> None:
         with self.lock:
             start, end, count = self.windows.get(key, (0, 0, 0))
-            return count if start <= now < end else 0
+            if start <= now < end and count > 0:
+                self.windows[key] = (start, end, count - 1)
 
     def block(self, key: str, until: int) -> int:
         with self.lock:
             self.blocks[key] = max(until, self.blocks.get(key, 0))
             return self.blocks[key]
-
-    def blocked_until(self, key: str, now: int) -> Optional[int]:
-        until = self.blocks.get(key)
-        return until if until is not None and until > now else None
 
     def clear(self, key: str) -> None:
         with self.lock:

@@ -31,7 +31,8 @@ def main() -> None:
     engine = sspr.Engine(
         sspr.Policy.from_toml(POLICY),
         host.ports(),
-        keys=[("2026-11", os.urandom(32))],
+        keys=[("2026-11", os.urandom(32))],  # code keys: rotate by adding a new one first
+        identity_key=os.urandom(32),  # demo only: keep one stable, secret key in production
         issuer="Contoso",
         hash_memory_kib=8,  # demo only: keep the OWASP defaults in production
         hash_iterations=1,

@@ -143,9 +143,19 @@ mod tests {
         assert_eq!(code.expose().len(), 8);
         assert!(code.expose().bytes().all(|c| c.is_ascii_digit()));
         let spaced = format!("{} {}-", &code.expose()[..4], &code.expose()[4..]);
-        assert_eq!(compare(&issued, &keys, &B, &spaced, 1010), CodeCheck::Accepted);
-        let wrong = if code.expose() == "00000000" { "00000001" } else { "00000000" };
-        assert_eq!(compare(&issued, &keys, &B, wrong, 1010), CodeCheck::Mismatch);
+        assert_eq!(
+            compare(&issued, &keys, &B, &spaced, 1010),
+            CodeCheck::Accepted
+        );
+        let wrong = if code.expose() == "00000000" {
+            "00000001"
+        } else {
+            "00000000"
+        };
+        assert_eq!(
+            compare(&issued, &keys, &B, wrong, 1010),
+            CodeCheck::Mismatch
+        );
         assert_eq!(compare(&issued, &keys, &B, "", 1010), CodeCheck::Mismatch);
         assert_eq!(
             compare(&issued, &keys, &B, &"1".repeat(10_000), 1010),

@@ -73,13 +73,13 @@ impl DecoyProfile {
                 || !code.bytes().all(|b| b.is_ascii_digit())
                 || code.starts_with('0')
             {
-                return Err(bad("calling codes must be 1 to 3 digits with a positive weight"));
+                return Err(bad(
+                    "calling codes must be 1 to 3 digits with a positive weight",
+                ));
             }
         }
         for (domain, w) in &self.email_domains {
-            if *w == 0
-                || crate::contact::EmailAddress::parse(&format!("x@{domain}")).is_err()
-            {
+            if *w == 0 || crate::contact::EmailAddress::parse(&format!("x@{domain}")).is_err() {
                 return Err(bad("domains must be valid with a positive weight"));
             }
         }
@@ -185,8 +185,8 @@ pub(crate) fn screen(
     profile: &DecoyProfile,
 ) -> DecoyScreen {
     let mut s = Stream::new(key, subject);
-    let admin_like = policy.reset().methods_required < 2
-        && s.below(100) < u32::from(profile.admin_percent);
+    let admin_like =
+        policy.reset().methods_required < 2 && s.below(100) < u32::from(profile.admin_percent);
     let req = policy.requirement_for(admin_like);
     let gates = req.gates;
     let methods: Vec<Method> = if admin_like {
@@ -216,7 +216,12 @@ pub(crate) fn screen(
         }
     }
     if chosen.is_empty() {
-        chosen = methods.iter().copied().filter(|m| !m.is_app()).take(2).collect();
+        chosen = methods
+            .iter()
+            .copied()
+            .filter(|m| !m.is_app())
+            .take(2)
+            .collect();
     }
     let letters = |s: &mut Stream<'_>| char::from(b'a' + (s.below(26) as u8));
     let local_len = 5 + s.below(12) as usize; // 5 to 16 characters
@@ -229,11 +234,7 @@ pub(crate) fn screen(
     let phone = |s: &mut Stream<'_>| {
         let code = s.weighted(&profile.calling_codes).to_owned();
         let hidden = national_len(&code) - 2;
-        format!(
-            "+{code} {}{:02}",
-            "X".repeat(hidden),
-            s.below(100)
-        )
+        format!("+{code} {}{:02}", "X".repeat(hidden), s.below(100))
     };
     let mobile = phone(&mut s);
     let office = phone(&mut s);

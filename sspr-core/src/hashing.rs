@@ -79,12 +79,13 @@ pub(crate) fn hash_with_salt(
     salt: &[u8],
 ) -> Result<String, MisuseError> {
     let argon2 = params.argon2()?;
-    let phc = argon2
-        .hash_password_with_salt(secret, salt)
-        .map_err(|e| MisuseError::InvalidArgument {
-            name: "salt",
-            problem: format!("cannot be used: {e}"),
-        })?;
+    let phc =
+        argon2
+            .hash_password_with_salt(secret, salt)
+            .map_err(|e| MisuseError::InvalidArgument {
+                name: "salt",
+                problem: format!("cannot be used: {e}"),
+            })?;
     Ok(phc.to_string())
 }
 

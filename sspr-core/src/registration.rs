@@ -694,7 +694,11 @@ impl RegistrationFlow {
         }
         self.last_sends.insert(dest_ref.clone(), ctx.now);
         let country = matches!(channel, Channel::Sms | Channel::Voice)
-            .then(|| PhoneNumber::parse(&to).ok().map(|p| p.country_code().to_owned()))
+            .then(|| {
+                PhoneNumber::parse(&to)
+                    .ok()
+                    .map(|p| p.country_code().to_owned())
+            })
             .flatten();
         let count = Guard::CountSend(SendCount {
             channel,
@@ -754,7 +758,12 @@ impl RegistrationFlow {
         Transition::ok(self).verdict(Verdict::Verified).audit(ev)
     }
 
-    fn failed(mut self, reason: Reason, back: RegistrationState, ctx: &RegistrationContext<'_>) -> Transition<Self> {
+    fn failed(
+        mut self,
+        reason: Reason,
+        back: RegistrationState,
+        ctx: &RegistrationContext<'_>,
+    ) -> Transition<Self> {
         let reason = if ctx.challenge_spent && reason != Reason::CodeExpired {
             self.state = back;
             Reason::CodeExhausted
@@ -783,7 +792,11 @@ impl RegistrationFlow {
             return Transition::refuse(self, Reason::FlowInvalidStep);
         };
         let pending = pending.clone();
-        let request_id = if request_id.len() > 128 { "" } else { request_id };
+        let request_id = if request_id.len() > 128 {
+            ""
+        } else {
+            request_id
+        };
         let check = match pending.check(request_id, approve, number, ctx.now) {
             ApprovalCheck::Approved if ctx.code_reused => ApprovalCheck::NumberMismatch,
             c => c,
@@ -894,7 +907,11 @@ impl RegistrationFlow {
             pending: pending(issued),
         };
         let country = matches!(channel, Channel::Sms | Channel::Voice)
-            .then(|| PhoneNumber::parse(&to).ok().map(|p| p.country_code().to_owned()))
+            .then(|| {
+                PhoneNumber::parse(&to)
+                    .ok()
+                    .map(|p| p.country_code().to_owned())
+            })
             .flatten();
         let ev = self.event(ctx, AuditKind::ChallengeSent, Some(method));
         let mut t = Transition::ok(self)
@@ -921,8 +938,8 @@ impl RegistrationFlow {
         let mut normalized: Vec<String> = Vec::new();
         let mut valid = given.len() == usize::from(policy.to_register);
         for (q, a) in &given {
-            valid &= q.chars().count() <= MAX_QUESTION_CHARS
-                && questions::is_offered(q, &policy.custom);
+            valid &=
+                q.chars().count() <= MAX_QUESTION_CHARS && questions::is_offered(q, &policy.custom);
             if a.expose().len() > 4 * answers::MAX_ANSWER_CHARS {
                 valid = false;
                 continue;
@@ -1096,11 +1113,9 @@ impl RegistrationFlow {
                         self.state = RegistrationState::Registering;
                         Ok(Transition::refuse(self, Reason::CodeExpired))
                     }
-                    CodeCheck::Accepted | CodeCheck::Mismatch => Ok(self.failed(
-                        Reason::CodeMismatch,
-                        RegistrationState::Registering,
-                        ctx,
-                    )),
+                    CodeCheck::Accepted | CodeCheck::Mismatch => {
+                        Ok(self.failed(Reason::CodeMismatch, RegistrationState::Registering, ctx))
+                    }
                 }
             }
             _ => Ok(Transition::refuse(self, Reason::FlowInvalidStep)),

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::answers;
 use crate::approval::{ApprovalCheck, PendingApproval};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::code::{self, CodeCheck, IssuedCode};
@@ -35,7 +36,6 @@ use crate::secret::SecretString;
 use crate::security_info::SecurityInfo;
 use crate::totp::{self, OtpParams, TotpCheck};
 use crate::user::UserId;
-use crate::answers;
 
 /// Format version of a persisted reset flow.
 pub const RESET_FORMAT: u16 = 2;
@@ -347,7 +347,11 @@ impl ResetFlow {
 
     /// The verification attempt `input` makes in this state, if any: what the engine must
     /// reserve before the transition compares anything.
-    pub(crate) fn attempt(&self, input: &ResetInput, ctx: &ResetContext<'_>) -> Option<AttemptSpec> {
+    pub(crate) fn attempt(
+        &self,
+        input: &ResetInput,
+        ctx: &ResetContext<'_>,
+    ) -> Option<AttemptSpec> {
         if self.state.is_terminal() || ctx.now >= self.expires_at {
             return None;
         }
@@ -661,8 +665,10 @@ impl ResetFlow {
                     ResetOption::MobileText | ResetOption::MobileCall => "mobile",
                     other => other.id(),
                 };
-                ctx.ids
-                    .reference("destination", &format!("decoy:{}:{contact}", self.counter_id))
+                ctx.ids.reference(
+                    "destination",
+                    &format!("decoy:{}:{contact}", self.counter_id),
+                )
             }
         };
         let country = match (&real, channel) {
@@ -707,9 +713,10 @@ impl ResetFlow {
             }
             self.state = ResetState::AwaitApproval { pending };
         } else {
-            let destination = real
-                .as_ref()
-                .map_or_else(|| format!("decoy:{}", ctx.entropy.token().unwrap_or_default()), |(_, d)| d.clone());
+            let destination = real.as_ref().map_or_else(
+                || format!("decoy:{}", ctx.entropy.token().unwrap_or_default()),
+                |(_, d)| d.clone(),
+            );
             let binding = Binding {
                 purpose: Purpose::ResetCode,
                 flow_id: &self.flow_ref,
@@ -783,14 +790,15 @@ impl ResetFlow {
 
     fn app_params(&self, ctx: &ResetContext<'_>) -> OtpParams {
         match (&self.subject, ctx.info) {
-            (Subject::Known { .. }, Some((info, _))) => info.app.as_ref().map_or_else(
-                OtpParams::default,
-                |a| OtpParams {
-                    algorithm: a.algorithm,
-                    digits: a.digits,
-                    period: a.period,
-                },
-            ),
+            (Subject::Known { .. }, Some((info, _))) => {
+                info.app
+                    .as_ref()
+                    .map_or_else(OtpParams::default, |a| OtpParams {
+                        algorithm: a.algorithm,
+                        digits: a.digits,
+                        period: a.period,
+                    })
+            }
             _ => OtpParams::default(),
         }
     }
@@ -809,9 +817,10 @@ impl ResetFlow {
             Challenge::App => {
                 let params = self.app_params(ctx);
                 let real = match (&self.subject, ctx.info) {
-                    (Subject::Known { .. }, Some((info, version))) => {
-                        info.app.as_ref().map(|a| (a.secret.expose().to_vec(), a.last_step, version))
-                    }
+                    (Subject::Known { .. }, Some((info, version))) => info
+                        .app
+                        .as_ref()
+                        .map(|a| (a.secret.expose().to_vec(), a.last_step, version)),
                     _ => None,
                 };
                 // A decoy compares against a secret of its own, at the same cost, and never
@@ -871,9 +880,7 @@ impl ResetFlow {
                         self.state = ResetState::ChooseMethod;
                         Ok(Transition::refuse(self, Reason::CodeExpired))
                     }
-                    CodeCheck::Accepted | CodeCheck::Mismatch => {
-                        Ok(self.code_failure(option, ctx))
-                    }
+                    CodeCheck::Accepted | CodeCheck::Mismatch => Ok(self.code_failure(option, ctx)),
                 }
             }
         }
@@ -921,7 +928,11 @@ impl ResetFlow {
                 .and_then(|info| info.questions.iter().find(|r| &r.question == q))
                 .map_or(ctx.decoy_answer_hash, |r| r.answer_hash.as_str());
             let answer = given.get(q).map_or("", |a| a.expose());
-            let bounded = if answer.len() > 4 * answers::MAX_ANSWER_CHARS { "" } else { answer };
+            let bounded = if answer.len() > 4 * answers::MAX_ANSWER_CHARS {
+                ""
+            } else {
+                answer
+            };
             let ok = answers::verify(bounded, hash).unwrap_or(false);
             all_right &= ok && real.is_some() && !bounded.is_empty();
         }
@@ -954,7 +965,11 @@ impl ResetFlow {
             ResetState::AwaitApproval { pending } => pending.clone(),
             _ => return Transition::refuse(self, Reason::FlowInvalidStep),
         };
-        let request_id = if request_id.len() > 128 { "" } else { request_id };
+        let request_id = if request_id.len() > 128 {
+            ""
+        } else {
+            request_id
+        };
         let mut check = pending.check(request_id, approve, number, ctx.now);
         if self.is_decoy() || ctx.code_reused {
             // No device ever received a decoy's request: any approval is wrong.
@@ -1042,12 +1057,15 @@ impl ResetFlow {
             let ev = self.refused_event(ctx, AuditKind::StepRejected, reason, None);
             return Ok(Transition::refuse(self, reason).audit(ev));
         }
-        let history_hash =
-            match hashing::hash(password.expose().as_bytes(), &ctx.hash_params, ctx.entropy.port()) {
-                Ok(h) => h,
-                Err(crate::Error::Port(e)) => return Err(e),
-                Err(_) => return Ok(Transition::refuse(self, Reason::PasswordTooLong)),
-            };
+        let history_hash = match hashing::hash(
+            password.expose().as_bytes(),
+            &ctx.hash_params,
+            ctx.entropy.port(),
+        ) {
+            Ok(h) => h,
+            Err(crate::Error::Port(e)) => return Err(e),
+            Err(_) => return Ok(Transition::refuse(self, Reason::PasswordTooLong)),
+        };
         // Each submitted password is its own change.
         let change_id = ctx.entropy.token()?;
         self.state = ResetState::SettingPassword {

@@ -357,11 +357,17 @@ mod tests {
             let bad = rec.replacen(from, to, 1);
             assert_ne!(bad, rec, "{from}");
             assert!(
-                matches!(SecurityInfo::from_record(&bad), Err(InputError::CorruptRecord { .. })),
+                matches!(
+                    SecurityInfo::from_record(&bad),
+                    Err(InputError::CorruptRecord { .. })
+                ),
                 "{to}"
             );
         }
-        let huge = format!("{{\"v\":1,\"info\":{{\"pad\":\"{}\"}}}}", "x".repeat(70_000));
+        let huge = format!(
+            "{{\"v\":1,\"info\":{{\"pad\":\"{}\"}}}}",
+            "x".repeat(70_000)
+        );
         assert!(matches!(
             SecurityInfo::from_record(&huge),
             Err(InputError::CorruptRecord { .. })

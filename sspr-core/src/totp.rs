@@ -207,7 +207,9 @@ pub fn verify(
             problem: "skew must be from 0 to 10 steps",
         });
     }
-    Ok(verify_checked(secret, params, submitted, now, skew, last_step))
+    Ok(verify_checked(
+        secret, params, submitted, now, skew, last_step,
+    ))
 }
 
 /// [`verify`] with parameters already checked.
@@ -389,7 +391,10 @@ mod tests {
             "399871", "520489",
         ];
         for (i, w) in want.iter().enumerate() {
-            assert_eq!(hotp(RFC_SECRET, i as u64, OtpAlgorithm::Sha1, 6).unwrap(), *w);
+            assert_eq!(
+                hotp(RFC_SECRET, i as u64, OtpAlgorithm::Sha1, 6).unwrap(),
+                *w
+            );
         }
     }
 
@@ -518,12 +523,25 @@ mod tests {
         let p = OtpParams::default();
         for digits in [0u8, 5, 11, 20, 255] {
             let bad = OtpParams { digits, ..p };
-            assert!(verify(RFC_SECRET, &bad, "", 0, 1, None).is_err(), "{digits}");
+            assert!(
+                verify(RFC_SECRET, &bad, "", 0, 1, None).is_err(),
+                "{digits}"
+            );
             assert!(verify(RFC_SECRET, &bad, "123456", u64::MAX, 1, None).is_err());
             assert!(hotp(RFC_SECRET, 0, OtpAlgorithm::Sha1, digits).is_err());
             assert!(totp(RFC_SECRET, 0, &bad).is_err());
         }
-        assert!(verify(RFC_SECRET, &OtpParams { period: 0, ..p }, "123456", 9, 1, None).is_err());
+        assert!(
+            verify(
+                RFC_SECRET,
+                &OtpParams { period: 0, ..p },
+                "123456",
+                9,
+                1,
+                None
+            )
+            .is_err()
+        );
         assert!(verify(RFC_SECRET, &p, "123456", 9, 11, None).is_err());
         // Extreme times and steps are fine.
         assert!(verify(RFC_SECRET, &p, "123456", u64::MAX, 10, Some(u64::MAX)).is_ok());

@@ -13,7 +13,9 @@ use sspr_core::memory::MemoryPorts;
 use sspr_core::ports::*;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, BEN, CAPTCHA};
-use sspr_core::{DecoyProfile, DirectoryUser, Policy, PortError, Reason, ResetOption, SecretString, UserId};
+use sspr_core::{
+    DecoyProfile, DirectoryUser, Policy, PortError, Reason, ResetOption, SecretString, UserId,
+};
 
 /// Every port call, by port and method, in order.
 #[derive(Default)]
@@ -187,7 +189,12 @@ fn walk(policy: &str, who: &str, steps: &[ResetInput]) -> Vec<Vec<&'static str>>
     let calls = Arc::new(Calls::default());
     let mut options = fixtures::options();
     options.decoys.admin_percent = 0;
-    let engine = Engine::new(Policy::parse(policy).unwrap(), recorded(&mem, &calls), options).unwrap();
+    let engine = Engine::new(
+        Policy::parse(policy).unwrap(),
+        recorded(&mem, &calls),
+        options,
+    )
+    .unwrap();
     let import = SecurityInfoImport {
         email: Some("alice.smith@fabrikam.example".into()),
         questions: QUESTIONS
@@ -196,10 +203,17 @@ fn walk(policy: &str, who: &str, steps: &[ResetInput]) -> Vec<Vec<&'static str>>
             .collect(),
         ..Default::default()
     };
-    engine.import_security_info(&ALICE.user_id(), &import).unwrap();
+    engine
+        .import_security_info(&ALICE.user_id(), &import)
+        .unwrap();
     calls.take();
     let mut out = Vec::new();
-    let id = engine.start_reset(who, CAPTCHA, None).unwrap().view.unwrap().flow_id;
+    let id = engine
+        .start_reset(who, CAPTCHA, None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
     out.push(calls.take());
     for s in steps {
         let mut s = s.clone();
@@ -270,7 +284,11 @@ fn decoy_screens_stay_the_same_across_key_rotation() {
     .unwrap();
     let (after, _) = engine_with(rotated, policy);
     for who in ["mallory@contoso.example", "trudy", "eve@fabrikam.example"] {
-        let a = before.start_reset(who, CAPTCHA, None).unwrap().view.unwrap();
+        let a = before
+            .start_reset(who, CAPTCHA, None)
+            .unwrap()
+            .view
+            .unwrap();
         let b = after.start_reset(who, CAPTCHA, None).unwrap().view.unwrap();
         assert_eq!((a.options, a.gates), (b.options, b.gates), "{who}");
     }
@@ -281,7 +299,8 @@ fn decoy_screens_stay_the_same_across_key_rotation() {
 /// domains the host declares.
 #[test]
 fn decoy_screens_cover_what_real_users_show() {
-    let policy = r#"{"reset": {"methods": ["email", "mobile_phone", "app_code", "app_notification"]}}"#;
+    let policy =
+        r#"{"reset": {"methods": ["email", "mobile_phone", "app_code", "app_notification"]}}"#;
     let mut options = fixtures::options();
     options.decoys = DecoyProfile {
         calling_codes: vec![("1".into(), 3), ("44".into(), 1)],
@@ -313,8 +332,14 @@ fn decoy_screens_cover_what_real_users_show() {
     }
     // email, mobile and app: 7 sets for one gate; administrators add the office phone.
     assert!(sets.len() >= 7, "{sets:?}");
-    assert!((30..=100).contains(&two_gates), "{two_gates} of 600 with two gates");
-    assert!(masks.contains("contoso-mail.example") && masks.contains("+1") && masks.contains("+44"), "{masks:?}");
+    assert!(
+        (30..=100).contains(&two_gates),
+        "{two_gates} of 600 with two gates"
+    );
+    assert!(
+        masks.contains("contoso-mail.example") && masks.contains("+1") && masks.contains("+44"),
+        "{masks:?}"
+    );
 }
 
 /// No counter is shared between decoys that real users would not share: each decoy has its own
@@ -332,8 +357,15 @@ fn decoys_share_no_destination_and_meet_the_country_budget() {
     });
     let (engine, mem) = engine_with(options, policy);
     let text = |who: &str| {
-        let v = engine.start_reset(who, CAPTCHA, None).unwrap().view.unwrap();
-        let has_mobile = v.options.iter().any(|o| o.option == ResetOption::MobileText);
+        let v = engine
+            .start_reset(who, CAPTCHA, None)
+            .unwrap()
+            .view
+            .unwrap();
+        let has_mobile = v
+            .options
+            .iter()
+            .any(|o| o.option == ResetOption::MobileText);
         (v.flow_id, has_mobile)
     };
     // Two decoys whose masks may well look alike each send twice: neither blocks the other.
@@ -347,19 +379,38 @@ fn decoys_share_no_destination_and_meet_the_country_budget() {
             break;
         }
     }
-    let o = engine.reset_step(&decoys[0], ResetInput::Choose(ResetOption::MobileText)).unwrap();
+    let o = engine
+        .reset_step(&decoys[0], ResetInput::Choose(ResetOption::MobileText))
+        .unwrap();
     assert_eq!(o.rejection, None);
-    let o = engine.reset_step(&decoys[1], ResetInput::Choose(ResetOption::MobileText)).unwrap();
+    let o = engine
+        .reset_step(&decoys[1], ResetInput::Choose(ResetOption::MobileText))
+        .unwrap();
     assert_eq!(o.rejection, None, "the other decoy's sends are its own");
     // Ben, a real user with a +44 number, spends the budget's last text; the next decoy text to
     // +44 is refused exactly as Ben's next one would be.
-    let ben = engine.start_reset(BEN.username, CAPTCHA, None).unwrap().view.unwrap().flow_id;
-    let o = engine.reset_step(&ben, ResetInput::Choose(ResetOption::MobileText)).unwrap();
+    let ben = engine
+        .start_reset(BEN.username, CAPTCHA, None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    let o = engine
+        .reset_step(&ben, ResetInput::Choose(ResetOption::MobileText))
+        .unwrap();
     assert_eq!(o.rejection, None);
     assert_eq!(mem.notifier.messages().len(), 1);
-    let o = engine.reset_step(&decoys[0], ResetInput::Choose(ResetOption::MobileCall)).unwrap();
-    assert_eq!(o.rejection, Some(Reason::UserBlocked), "the country budget refuses the decoy");
-    let o = engine.reset_step(&ben, ResetInput::Choose(ResetOption::MobileCall)).unwrap();
+    let o = engine
+        .reset_step(&decoys[0], ResetInput::Choose(ResetOption::MobileCall))
+        .unwrap();
+    assert_eq!(
+        o.rejection,
+        Some(Reason::UserBlocked),
+        "the country budget refuses the decoy"
+    );
+    let o = engine
+        .reset_step(&ben, ResetInput::Choose(ResetOption::MobileCall))
+        .unwrap();
     assert_eq!(o.rejection, Some(Reason::UserBlocked), "and Ben");
 }
 
@@ -383,12 +434,19 @@ fn redraws_count_and_a_decoy_has_a_real_sized_pool() {
                 .view
                 .unwrap()
         })
-        .find(|v| v.options.iter().any(|o| o.option == ResetOption::SecurityQuestions))
+        .find(|v| {
+            v.options
+                .iter()
+                .any(|o| o.option == ResetOption::SecurityQuestions)
+        })
         .unwrap();
     let mut seen = BTreeSet::new();
     for _ in 0..12 {
         let o = engine
-            .reset_step(&v.flow_id, ResetInput::Choose(ResetOption::SecurityQuestions))
+            .reset_step(
+                &v.flow_id,
+                ResetInput::Choose(ResetOption::SecurityQuestions),
+            )
             .unwrap();
         let asked = o.view.unwrap().questions;
         assert_eq!(asked.len(), 3);
@@ -400,7 +458,12 @@ fn redraws_count_and_a_decoy_has_a_real_sized_pool() {
         .keys()
         .into_iter()
         .filter(|k| k.starts_with("sspr/v2/fail/"))
-        .map(|k| mem.counters.get(k, sspr_core::ports::Clock::now(mem.clock.as_ref()).unwrap()).unwrap().count)
+        .map(|k| {
+            mem.counters
+                .get(k, sspr_core::ports::Clock::now(mem.clock.as_ref()).unwrap())
+                .unwrap()
+                .count
+        })
         .sum();
     assert_eq!(failures, 11, "each redraw after the first counted");
 }

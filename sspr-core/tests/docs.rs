@@ -35,6 +35,7 @@ fn the_diagrams_match_the_state_machines() {
         "answer_questions",
         "await_approval",
         "new_password",
+        "setting_password",
         "completed",
         "unlocked",
         "blocked",
@@ -48,7 +49,14 @@ fn the_diagrams_match_the_state_machines() {
     for name in &reset_states {
         let json = if name == "blocked" {
             serde_json::json!({ "blocked": { "until": 1 } })
-        } else if ["enter_code", "answer_questions", "await_approval"].contains(&name.as_str()) {
+        } else if [
+            "enter_code",
+            "answer_questions",
+            "await_approval",
+            "setting_password",
+        ]
+        .contains(&name.as_str())
+        {
             continue;
         } else {
             serde_json::json!(name)
@@ -56,12 +64,25 @@ fn the_diagrams_match_the_state_machines() {
         let state: sspr_core::reset::ResetState = serde_json::from_value(json).unwrap();
         assert_eq!(state.name(), name);
     }
-    let registration_states: BTreeSet<String> =
-        ["registering", "verifying", "done", "expired", "cancelled"]
-            .map(str::to_owned)
-            .into();
+    let registration_states: BTreeSet<String> = [
+        "prove_identity",
+        "proving",
+        "registering",
+        "verifying",
+        "done",
+        "expired",
+        "cancelled",
+    ]
+    .map(str::to_owned)
+    .into();
     assert_eq!(registration, registration_states);
-    for name in ["registering", "done", "expired", "cancelled"] {
+    for name in [
+        "prove_identity",
+        "registering",
+        "done",
+        "expired",
+        "cancelled",
+    ] {
         let state: sspr_core::registration::RegistrationState =
             serde_json::from_value(serde_json::json!(name)).unwrap();
         assert_eq!(state.name(), name);

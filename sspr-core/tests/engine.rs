@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use sspr_core::audit::AuditEvent;
 use sspr_core::engine::{Engine, EngineOptions, Ports, ResetOutcome};
 use sspr_core::memory::*;
-use sspr_core::testing::fixtures;
 use sspr_core::ports::{
     AuditSink, CounterState, CounterStore, Directory, FlowStore, PasswordChange, Record,
     SecurityInfoStore,
 };
 use sspr_core::reset::ResetInput;
+use sspr_core::testing::fixtures;
 use sspr_core::{
     DirectoryUser, EmailAddress, Error, PhoneNumber, Policy, PortError, PortName, Reason,
     ResetOption, SecretString, SecurityInfo, UserId,
@@ -514,7 +514,11 @@ fn unblock_lifts_a_block() {
         .into_iter()
         .filter(|k| k.starts_with("sspr/v2/fail/"))
         .collect();
-    assert_eq!(fails.len(), 1, "one failure counter, keyed by the user: {fails:?}");
+    assert_eq!(
+        fails.len(),
+        1,
+        "one failure counter, keyed by the user: {fails:?}"
+    );
     assert_eq!(
         w.counters.inner.get(fails[0].clone(), T0 + 5).unwrap(),
         CounterState {
@@ -550,7 +554,12 @@ fn a_client_address_is_limited_across_identifiers() {
             .options
             .iter()
             .map(|o| o.option)
-            .find(|o| !matches!(o, ResetOption::AppNotification | ResetOption::SecurityQuestions))
+            .find(|o| {
+                !matches!(
+                    o,
+                    ResetOption::AppNotification | ResetOption::SecurityQuestions
+                )
+            })
             .unwrap();
         w.engine
             .reset_step(&id, ResetInput::Choose(code_option))
@@ -659,15 +668,19 @@ fn completing_a_reset_revokes_the_users_other_flows() {
 #[test]
 fn deadlines_are_queryable() {
     let w = world("");
-    let view = w.engine.start_reset(ALICE, "ok", None).unwrap().view.unwrap();
+    let view = w
+        .engine
+        .start_reset(ALICE, "ok", None)
+        .unwrap()
+        .view
+        .unwrap();
     // The store holds the flow under its reference, never under the id (a bearer token).
     assert!(w.flows.inner.load(view.flow_id.clone()).unwrap().is_none());
     let rec = w.flows.inner.load(view.flow_ref.clone()).unwrap().unwrap();
     assert!(!rec.data.contains(&view.flow_id));
     let v: serde_json::Value = serde_json::from_str(&rec.data).unwrap();
     assert_eq!(v["reset"]["expires_at"], T0 + 900);
-    let mut flow: sspr_core::reset::ResetFlow =
-        serde_json::from_value(v["reset"].clone()).unwrap();
+    let mut flow: sspr_core::reset::ResetFlow = serde_json::from_value(v["reset"].clone()).unwrap();
     assert_eq!(flow.next_deadline(), Some(T0 + 900));
     flow.state = sspr_core::reset::ResetState::Blocked { until: T0 + 50 };
     assert_eq!(flow.next_deadline(), Some(T0 + 50));

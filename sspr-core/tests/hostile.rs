@@ -5,8 +5,8 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::{World, world};
 use sha2::Digest;
@@ -94,12 +94,18 @@ fn one_number_is_one_factor() {
         office: Some("+1 (425) 555-0100".into()),
         ..Default::default()
     };
-    w.engine.import_security_info(&ALICE.user_id(), &import).unwrap();
+    w.engine
+        .import_security_info(&ALICE.user_id(), &import)
+        .unwrap();
     let id = w.start(ALICE.username);
     w.step(&id, ResetInput::Choose(ResetOption::MobileText));
     let o = w.step(&id, World::code(&w.last_code()));
     let offered: Vec<_> = o.view.unwrap().options.iter().map(|o| o.option).collect();
-    assert_eq!(offered, [ResetOption::Email], "the office call reaches the same number");
+    assert_eq!(
+        offered,
+        [ResetOption::Email],
+        "the office call reaches the same number"
+    );
     let o = w.step(&id, ResetInput::Choose(ResetOption::OfficeCall));
     assert_eq!(o.rejection, Some(Reason::OptionUnavailable));
     // Without the email the user has one factor: not enough for two gates (a decoy).
@@ -107,7 +113,9 @@ fn one_number_is_one_factor() {
         email: None,
         ..import
     };
-    w.engine.import_security_info(&ALICE.user_id(), &import).unwrap();
+    w.engine
+        .import_security_info(&ALICE.user_id(), &import)
+        .unwrap();
     let id = w.start(ALICE.username);
     w.step(&id, ResetInput::Choose(ResetOption::MobileText));
     assert!(
@@ -127,18 +135,29 @@ fn one_number_is_one_factor() {
         .registration_step(&reg, RegistrationInput::Prove(ResetOption::Email))
         .unwrap();
     w.engine
-        .registration_step(&reg, RegistrationInput::Verify(SecretString::new(w.last_code())))
+        .registration_step(
+            &reg,
+            RegistrationInput::Verify(SecretString::new(w.last_code())),
+        )
         .unwrap();
     let o = w
         .engine
         .registration_step(&reg, RegistrationInput::Office("+44 20 7183 8750".into()))
         .unwrap();
-    assert_eq!(o.rejection, Some(Reason::MethodInvalid), "Ben's mobile number");
+    assert_eq!(
+        o.rejection,
+        Some(Reason::MethodInvalid),
+        "Ben's mobile number"
+    );
     let o = w
         .engine
         .registration_step(&reg, RegistrationInput::Email("BEN@contoso.example".into()))
         .unwrap();
-    assert_eq!(o.rejection, Some(Reason::MethodInvalid), "Ben's own mailbox");
+    assert_eq!(
+        o.rejection,
+        Some(Reason::MethodInvalid),
+        "Ben's own mailbox"
+    );
 }
 
 /// Flow ids are bearer tokens: no audit event, `Debug` output or error carries one (on
@@ -146,7 +165,12 @@ fn one_number_is_one_factor() {
 #[test]
 fn no_flow_id_in_audit_events_or_debug_output() {
     let w = world("");
-    let view = w.engine.start_reset(ALICE.username, CAPTCHA, None).unwrap().view.unwrap();
+    let view = w
+        .engine
+        .start_reset(ALICE.username, CAPTCHA, None)
+        .unwrap()
+        .view
+        .unwrap();
     let id = view.flow_id.clone();
     let o1 = w.step(&id, ResetInput::Choose(ResetOption::Email));
     let o2 = w.step(&id, World::code("00000000"));
@@ -161,7 +185,10 @@ fn no_flow_id_in_audit_events_or_debug_output() {
         w.engine.reset_view_of(&id).unwrap()
     );
     assert!(!shown.contains(&id) && !shown.contains(&reg_id), "{shown}");
-    assert!(shown.contains(&view.flow_ref), "the reference stands in for it");
+    assert!(
+        shown.contains(&view.flow_ref),
+        "the reference stands in for it"
+    );
     let audit_json = serde_json::to_string(&w.audit()).unwrap();
     assert!(!audit_json.contains(&id) && !audit_json.contains(&reg_id));
     let change = PasswordChange {
@@ -170,8 +197,16 @@ fn no_flow_id_in_audit_events_or_debug_output() {
         history_hash: "$argon2id$hash".into(),
     };
     let shown = format!("{change:?}");
-    assert!(!shown.contains("change-secret-id") && !shown.contains("argon2") && !shown.contains("lantern"), "{shown}");
-    let err = w.engine.reset_step(&"x".repeat(100), ResetInput::Cancel).unwrap_err();
+    assert!(
+        !shown.contains("change-secret-id")
+            && !shown.contains("argon2")
+            && !shown.contains("lantern"),
+        "{shown}"
+    );
+    let err = w
+        .engine
+        .reset_step(&"x".repeat(100), ResetInput::Cancel)
+        .unwrap_err();
     assert!(!err.to_string().contains("xxxx"));
 }
 
@@ -226,7 +261,15 @@ fn extreme_port_values_never_panic() {
             }
         }
     }
-    for now in [0, 1, T0, u64::MAX / 2, u64::MAX - 1000, u64::MAX - 1, u64::MAX] {
+    for now in [
+        0,
+        1,
+        T0,
+        u64::MAX / 2,
+        u64::MAX - 1000,
+        u64::MAX - 1,
+        u64::MAX,
+    ] {
         for mode in 0..4 {
             let mem = fixtures::memory_ports(1);
             mem.clock.set(now);
@@ -250,7 +293,8 @@ fn extreme_port_values_never_panic() {
                 let id = v.flow_id;
                 for option in ResetOption::ALL {
                     let _ = engine.reset_step(&id, ResetInput::Choose(option));
-                    let _ = engine.reset_step(&id, ResetInput::EnterCode(SecretString::new("12345678")));
+                    let _ = engine
+                        .reset_step(&id, ResetInput::EnterCode(SecretString::new("12345678")));
                     let _ = engine.reset_step(&id, ResetInput::Resend);
                     let _ = engine.reset_step(
                         &id,
@@ -273,8 +317,7 @@ fn extreme_port_values_never_panic() {
                 let _ = engine.reset_view_of(&id);
             }
             let _ = engine.sign_in_check(ALICE.username, ALICE.password);
-            if let Ok(o) =
-                engine.start_registration(BEN.username, &SecretString::new(BEN.password))
+            if let Ok(o) = engine.start_registration(BEN.username, &SecretString::new(BEN.password))
                 && let Some(v) = o.view
             {
                 for input in [
@@ -300,31 +343,54 @@ fn extreme_port_values_never_panic() {
 fn tampered_records_are_refused() {
     let mem = fixtures::memory_ports(2);
     let engine = fixtures::engine(
-        Policy::parse(r#"{"reset": {"methods": ["email", "app_code", "app_notification"]}}"#).unwrap(),
+        Policy::parse(r#"{"reset": {"methods": ["email", "app_code", "app_notification"]}}"#)
+            .unwrap(),
         mem.ports(),
     );
-    let id = engine.start_reset(BEN.username, CAPTCHA, None).unwrap().view.unwrap().flow_id;
-    engine.reset_step(&id, ResetInput::Choose(ResetOption::AppCode)).unwrap();
+    let id = engine
+        .start_reset(BEN.username, CAPTCHA, None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    engine
+        .reset_step(&id, ResetInput::Choose(ResetOption::AppCode))
+        .unwrap();
     // An authenticator credential of 0 digits would accept an empty code.
     let rec = mem.security_info.load(BEN.user_id()).unwrap().unwrap();
     let tampered = rec.data.replace("\"digits\":6", "\"digits\":0");
     assert_ne!(tampered, rec.data);
-    mem.security_info.save(BEN.user_id(), tampered, rec.version).unwrap();
-    let err = engine.reset_step(&id, ResetInput::EnterCode(SecretString::new(""))).unwrap_err();
-    assert!(matches!(err, Error::Input(InputError::CorruptRecord { .. })), "{err}");
+    mem.security_info
+        .save(BEN.user_id(), tampered, rec.version)
+        .unwrap();
+    let err = engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new("")))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Input(InputError::CorruptRecord { .. })),
+        "{err}"
+    );
     // A flow whose numbers were pushed to the extremes.
     let key = fixtures::identity_key().reference("flow", &id);
     for (from, to) in [
         ("\"gates\":2", "\"gates\":255"),
-        ("\"expires_at\":", "\"expires_at\":18446744073709551615,\"x\":"),
+        (
+            "\"expires_at\":",
+            "\"expires_at\":18446744073709551615,\"x\":",
+        ),
         ("\"question_draws\":0", "\"question_draws\":4294967295"),
-        ("\"passed\":[]", "\"passed\":[\"email\",\"email\",\"app\",\"app\"]"),
+        (
+            "\"passed\":[]",
+            "\"passed\":[\"email\",\"email\",\"app\",\"app\"]",
+        ),
         ("\"v\":2", "\"v\":65535"),
         ("\"flow_ref\"", "\"flow_reff\""),
     ] {
         let rec = mem.flows.load(key.clone()).unwrap().unwrap();
         let tampered = rec.data.replacen(from, to, 1);
-        mem.flows.save(key.clone(), tampered, rec.version, u64::MAX).unwrap();
+        mem.flows
+            .save(key.clone(), tampered, rec.version, u64::MAX)
+            .unwrap();
         let _ = engine.reset_step(&id, ResetInput::EnterCode(SecretString::new("123456")));
         let _ = engine.reset_view_of(&id);
     }
@@ -332,7 +398,10 @@ fn tampered_records_are_refused() {
     let rec = mem.flows.load(key.clone()).unwrap().unwrap();
     mem.flows.save(key, huge, rec.version, u64::MAX).unwrap();
     let err = engine.reset_step(&id, ResetInput::Cancel).unwrap_err();
-    assert!(matches!(err, Error::Input(InputError::CorruptRecord { .. })), "{err}");
+    assert!(
+        matches!(err, Error::Input(InputError::CorruptRecord { .. })),
+        "{err}"
+    );
 }
 
 /// Every input that is stored or compared has a maximum size, enforced with a typed error.
@@ -342,9 +411,21 @@ fn oversized_inputs_get_typed_errors_and_change_nothing() {
     let id = w.start(ALICE.username);
     let big = "9".repeat(5000);
     let too_long = |r: Result<_, Error>| matches!(r, Err(Error::Input(InputError::TooLong { .. })));
-    assert!(too_long(w.engine.start_reset(&"a".repeat(300), CAPTCHA, None).map(|_| ())));
-    assert!(too_long(w.engine.start_reset(ALICE.username, CAPTCHA, Some(&"1".repeat(300))).map(|_| ())));
-    assert!(too_long(w.engine.reset_step(&id, ResetInput::EnterCode(SecretString::new(big.clone()))).map(|_| ())));
+    assert!(too_long(
+        w.engine
+            .start_reset(&"a".repeat(300), CAPTCHA, None)
+            .map(|_| ())
+    ));
+    assert!(too_long(
+        w.engine
+            .start_reset(ALICE.username, CAPTCHA, Some(&"1".repeat(300)))
+            .map(|_| ())
+    ));
+    assert!(too_long(
+        w.engine
+            .reset_step(&id, ResetInput::EnterCode(SecretString::new(big.clone())))
+            .map(|_| ())
+    ));
     assert!(too_long(
         w.engine
             .reset_step(
@@ -360,9 +441,17 @@ fn oversized_inputs_get_typed_errors_and_change_nothing() {
     let answers = (0..6)
         .map(|i| (format!("q{i}"), SecretString::new("a")))
         .collect();
-    assert!(too_long(w.engine.reset_step(&id, ResetInput::Answer(answers)).map(|_| ())));
+    assert!(too_long(
+        w.engine
+            .reset_step(&id, ResetInput::Answer(answers))
+            .map(|_| ())
+    ));
     let long_answer = [("q".to_owned(), SecretString::new(big.clone()))].into();
-    assert!(too_long(w.engine.reset_step(&id, ResetInput::Answer(long_answer)).map(|_| ())));
+    assert!(too_long(
+        w.engine
+            .reset_step(&id, ResetInput::Answer(long_answer))
+            .map(|_| ())
+    ));
     assert!(too_long(
         w.engine
             .reset_step(
@@ -374,8 +463,12 @@ fn oversized_inputs_get_typed_errors_and_change_nothing() {
             )
             .map(|_| ())
     ));
-    assert!(too_long(w.engine.reset_view_of(&"f".repeat(200)).map(|_| ())));
-    assert!(too_long(w.engine.sign_in_check(ALICE.username, &big).map(|_| ())));
+    assert!(too_long(
+        w.engine.reset_view_of(&"f".repeat(200)).map(|_| ())
+    ));
+    assert!(too_long(
+        w.engine.sign_in_check(ALICE.username, &big).map(|_| ())
+    ));
     assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "choose_method");
     let reg = w
         .engine
@@ -394,11 +487,11 @@ fn oversized_inputs_get_typed_errors_and_change_nothing() {
             via: Via::Text,
         },
         RegistrationInput::Verify(SecretString::new(big.clone())),
-        RegistrationInput::Questions(
-            [("q".repeat(2000), SecretString::new("answer"))].into(),
-        ),
+        RegistrationInput::Questions([("q".repeat(2000), SecretString::new("answer"))].into()),
     ] {
-        assert!(too_long(w.engine.registration_step(&reg, input).map(|_| ())));
+        assert!(too_long(
+            w.engine.registration_step(&reg, input).map(|_| ())
+        ));
     }
     assert!(too_long(w.engine.report_not_me(&big).map(|_| ())));
     assert!(too_long(w.engine.unblock(&big).map(|_| ())));
@@ -406,8 +499,14 @@ fn oversized_inputs_get_typed_errors_and_change_nothing() {
     let mem = fixtures::memory_ports(1);
     let mut o = fixtures::options();
     o.client_limit = Some(sspr_core::policy::Limit::new(5, 0, 60));
-    assert!(Engine::new(Policy::default(), mem.ports(), o).is_err(), "a zero-length window");
+    assert!(
+        Engine::new(Policy::default(), mem.ports(), o).is_err(),
+        "a zero-length window"
+    );
     let mut o = fixtures::options();
-    o.country_budget = Some(sspr_core::engine::CountryBudget { max: 0, window_s: 60 });
+    o.country_budget = Some(sspr_core::engine::CountryBudget {
+        max: 0,
+        window_s: 60,
+    });
     assert!(Engine::new(Policy::default(), mem.ports(), o).is_err());
 }

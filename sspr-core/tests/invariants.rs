@@ -11,9 +11,9 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use sspr_core::engine::Engine;
 use sspr_core::memory::*;
-use sspr_core::testing::fixtures;
 use sspr_core::ports::{CounterStore, FlowStore, SecurityInfoStore};
 use sspr_core::reset::{ResetFlow, ResetInput};
+use sspr_core::testing::fixtures;
 use sspr_core::{
     DirectoryUser, EmailAddress, Factor, PhoneNumber, Policy, ResetOption, SecretString,
     SecurityInfo, UserId,

@@ -16,7 +16,8 @@ use sspr_core::totp::{self, OtpParams};
 use sspr_core::{Policy, Reason, ResetOption, SecretString, security_info::SecretBytes};
 
 /// Per-user limits high enough that only the per-code limit (3) applies.
-const HIGH: &str = r#"{"limits": {"verify_failures": {"max": 1000, "window_s": 3600, "block_s": 60}}}"#;
+const HIGH: &str =
+    r#"{"limits": {"verify_failures": {"max": 1000, "window_s": 3600, "block_s": 60}}}"#;
 
 /// 24 threads guess at one flow at once over a counter store that takes 50 ms a call; a right
 /// guess arrives during the burst and its flow save is fast. At most `codes.max_attempts` (3)
@@ -41,13 +42,17 @@ fn a_burst_of_guesses_at_one_code_is_compared_at_most_max_attempts_times() {
                     } else {
                         wrong(&right, i)
                     };
-                    w.engine.reset_step(id, World::code(&guess)).map(|o| o.rejection)
+                    w.engine
+                        .reset_step(id, World::code(&guess))
+                        .map(|o| o.rejection)
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    w.counters.on.store(false, std::sync::atomic::Ordering::SeqCst);
+    w.counters
+        .on
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     let view = w.engine.reset_view_of(&id).unwrap();
     assert_ne!(view.state, "new_password", "{outcomes:?}");
     assert_ne!(
@@ -70,7 +75,10 @@ fn a_burst_of_guesses_at_one_code_is_compared_at_most_max_attempts_times() {
                 .count
         })
         .sum();
-    assert!(counted >= 20, "attempts counted against the code: {counted}");
+    assert!(
+        counted >= 20,
+        "attempts counted against the code: {counted}"
+    );
 }
 
 fn ben_code(w: &World, offset: i64) -> String {
@@ -107,21 +115,33 @@ fn authenticator_guesses_across_40_flows_share_one_budget() {
                     } else {
                         wrong(&right, i as u64)
                     };
-                    w.engine.reset_step(id, World::code(&guess)).map(|o| o.rejection)
+                    w.engine
+                        .reset_step(id, World::code(&guess))
+                        .map(|o| o.rejection)
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    w.counters.on.store(false, std::sync::atomic::Ordering::SeqCst);
-    assert_ne!(outcomes[39].as_ref().ok().copied(), Some(None), "{outcomes:?}");
+    w.counters
+        .on
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_ne!(
+        outcomes[39].as_ref().ok().copied(),
+        Some(None),
+        "{outcomes:?}"
+    );
     let passed = w
         .audit()
         .iter()
         .filter(|e| e.kind == AuditKind::FactorVerified)
         .count();
     assert_eq!(passed, 0);
-    assert!(w.compared_failures(None) <= 3, "{}", w.compared_failures(None));
+    assert!(
+        w.compared_failures(None) <= 3,
+        "{}",
+        w.compared_failures(None)
+    );
 }
 
 /// Two engine instances over the same stores (as two processes would be) share the limits.
@@ -149,13 +169,17 @@ fn two_engines_sharing_the_stores_share_the_limits() {
                     } else {
                         wrong(&right, i)
                     };
-                    engine.reset_step(id, World::code(&guess)).map(|o| o.rejection)
+                    engine
+                        .reset_step(id, World::code(&guess))
+                        .map(|o| o.rejection)
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    w.counters.on.store(false, std::sync::atomic::Ordering::SeqCst);
+    w.counters
+        .on
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     let view = w.engine.reset_view_of(&id).unwrap();
     assert_ne!(view.state, "new_password", "{outcomes:?}");
     assert!(w.compared_failures(Some(&view.flow_ref)) <= 3);
@@ -194,8 +218,14 @@ fn numbers_answers_and_passwords_are_counted_before_they_are_compared() {
             });
         }
     });
-    w.counters.on.store(false, std::sync::atomic::Ordering::SeqCst);
-    assert!(w.compared_failures(None) <= 3, "{}", w.compared_failures(None));
+    w.counters
+        .on
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        w.compared_failures(None) <= 3,
+        "{}",
+        w.compared_failures(None)
+    );
 
     // Re-authentication: 12 wrong passwords at once; the directory compares at most
     // `verify_failures.max` (5) of them, and the right one is then refused uncompared.
@@ -207,7 +237,10 @@ fn numbers_answers_and_passwords_are_counted_before_they_are_compared() {
                 let w = &w;
                 s.spawn(move || {
                     w.engine
-                        .start_registration(ALICE.username, &SecretString::new(format!("guess-{i}")))
+                        .start_registration(
+                            ALICE.username,
+                            &SecretString::new(format!("guess-{i}")),
+                        )
                         .unwrap()
                         .rejection
                 })
@@ -215,7 +248,9 @@ fn numbers_answers_and_passwords_are_counted_before_they_are_compared() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    w.counters.on.store(false, std::sync::atomic::Ordering::SeqCst);
+    w.counters
+        .on
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     let checks = w
         .directory
         .password_checks
@@ -234,7 +269,10 @@ fn numbers_answers_and_passwords_are_counted_before_they_are_compared() {
         before,
         "a blocked re-authentication compared nothing"
     );
-    let check = w.engine.sign_in_check(ALICE.username, ALICE.password).unwrap();
+    let check = w
+        .engine
+        .sign_in_check(ALICE.username, ALICE.password)
+        .unwrap();
     assert_eq!(check.rejection, Some(Reason::UserBlocked));
     assert!(check.retry_after.is_some());
 }
@@ -277,7 +315,9 @@ fn a_draw_of_questions_is_compared_once() {
             });
         }
     });
-    w.counters.on.store(false, std::sync::atomic::Ordering::SeqCst);
+    w.counters
+        .on
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(w.compared_failures(None), 1);
 }
 
@@ -286,7 +326,8 @@ fn a_draw_of_questions_is_compared_once() {
 /// had its own). Unknown identifiers keep one budget per (normalised) spelling.
 #[test]
 fn every_spelling_of_an_account_shares_one_budget() {
-    let w = world(r#"{"limits": {"verify_failures": {"max": 5, "window_s": 3600, "block_s": 600}}}"#);
+    let w =
+        world(r#"{"limits": {"verify_failures": {"max": 5, "window_s": 3600, "block_s": 600}}}"#);
     for spelling in ["alice", "CONTOSO\\alice"] {
         w.directory.alias(spelling, ALICE.username);
     }
@@ -307,7 +348,11 @@ fn every_spelling_of_an_account_shares_one_budget() {
             assert_eq!(o.rejection, Some(Reason::CodeMismatch), "{who}");
         }
     }
-    assert_eq!(last, Some(Reason::UserBlocked), "the fifth failure over all spellings blocks");
+    assert_eq!(
+        last,
+        Some(Reason::UserBlocked),
+        "the fifth failure over all spellings blocks"
+    );
     let o = w
         .engine
         .start_reset("CONTOSO\\alice", CAPTCHA, None)
@@ -321,14 +366,25 @@ fn every_spelling_of_an_account_shares_one_budget() {
             .options
             .iter()
             .map(|o| o.option)
-            .find(|o| !matches!(o, ResetOption::AppNotification | ResetOption::SecurityQuestions))
+            .find(|o| {
+                !matches!(
+                    o,
+                    ResetOption::AppNotification | ResetOption::SecurityQuestions
+                )
+            })
             .unwrap();
         w.step(&id, ResetInput::Choose(code_option));
         w.step(&id, World::code("00000000"));
     }
-    let shouted = w.engine.start_reset(" MALLORY@contoso.example", CAPTCHA, None).unwrap();
+    let shouted = w
+        .engine
+        .start_reset(" MALLORY@contoso.example", CAPTCHA, None)
+        .unwrap();
     assert_eq!(shouted.view.unwrap().state, "blocked");
-    let other = w.engine.start_reset("CONTOSO\\mallory", CAPTCHA, None).unwrap();
+    let other = w
+        .engine
+        .start_reset("CONTOSO\\mallory", CAPTCHA, None)
+        .unwrap();
     assert_eq!(other.view.unwrap().state, "choose_method");
 }
 
@@ -385,7 +441,10 @@ fn a_successful_sign_in_ends_the_lock() {
     w.step(&id, World::code("00000000"));
     let o = w.step(&id, World::code("00000001"));
     assert_eq!(o.rejection, Some(Reason::UserLocked));
-    let check = w.engine.sign_in_check(ALICE.username, ALICE.password).unwrap();
+    let check = w
+        .engine
+        .sign_in_check(ALICE.username, ALICE.password)
+        .unwrap();
     assert_eq!(check.rejection, None, "a locked user may still sign in");
     let id = w.alice_at_code();
     let o = w.step(&id, World::code(&w.last_code()));
@@ -396,7 +455,9 @@ fn a_successful_sign_in_ends_the_lock() {
 /// approaches the budget.
 #[test]
 fn right_answers_do_not_count_as_failures() {
-    let w = world(r#"{"limits": {"verify_failures": {"max": 2, "window_s": 3600, "block_s": 600}, "consecutive_failures": 2}}"#);
+    let w = world(
+        r#"{"limits": {"verify_failures": {"max": 2, "window_s": 3600, "block_s": 600}, "consecutive_failures": 2}}"#,
+    );
     for _ in 0..5 {
         let id = w.alice_at_code();
         let o = w.step(&id, World::code(&w.last_code()));
@@ -404,7 +465,10 @@ fn right_answers_do_not_count_as_failures() {
         w.mem.clock.advance(31);
     }
     let keys = w.counters.inner.keys();
-    for k in keys.iter().filter(|k| k.contains("/fail/") || k.contains("/row/")) {
+    for k in keys
+        .iter()
+        .filter(|k| k.contains("/fail/") || k.contains("/row/"))
+    {
         assert_eq!(
             sspr_core::ports::CounterStore::get(&w.counters.inner, k.clone(), w.now())
                 .unwrap()

@@ -30,7 +30,11 @@ fn at_new_password(w: &World) -> String {
 }
 
 fn history_len(w: &World) -> usize {
-    w.directory.inner.password_history(ALICE.user_id(), 100).unwrap().len()
+    w.directory
+        .inner
+        .password_history(ALICE.user_id(), 100)
+        .unwrap()
+        .len()
 }
 
 fn password_is(w: &World, p: &str) -> bool {
@@ -51,9 +55,15 @@ fn a_failure_after_the_directory_accepted_never_leaves_the_flow_unaware() {
     let id = at_new_password(&w);
     w.directory.fail_after_apply.store(1, Ordering::SeqCst);
     let err = w.engine.reset_step(&id, pw(FIRST)).unwrap_err();
-    assert!(matches!(err, Error::Port(ref e) if e.port == PortName::Directory), "{err}");
+    assert!(
+        matches!(err, Error::Port(ref e) if e.port == PortName::Directory),
+        "{err}"
+    );
     assert!(password_is(&w, FIRST), "the directory did apply it");
-    assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "setting_password");
+    assert_eq!(
+        w.engine.reset_view_of(&id).unwrap().state,
+        "setting_password"
+    );
     let o = w.step(&id, pw(SECOND));
     assert_eq!(o.rejection, Some(Reason::PasswordChangePending));
     assert_eq!(o.view.unwrap().state, "setting_password");
@@ -64,11 +74,7 @@ fn a_failure_after_the_directory_accepted_never_leaves_the_flow_unaware() {
     let ids = w.directory.change_ids.lock().unwrap().clone();
     assert_eq!(ids.len(), 2, "one retry");
     assert_eq!(ids[0], ids[1], "the retry carries the same change id");
-    assert_eq!(
-        history_len(&w),
-        1,
-        "applied once"
-    );
+    assert_eq!(history_len(&w), 1, "applied once");
     let notices = w
         .mem
         .notifier
@@ -87,17 +93,29 @@ fn a_lost_save_after_the_directory_applied_is_recovered() {
     // Save 1 is the flow as setting_password; save 2 (completed) fails.
     w.flows.fail_nth.store(2, Ordering::SeqCst);
     let err = w.engine.reset_step(&id, pw(FIRST)).unwrap_err();
-    assert!(matches!(err, Error::Port(ref e) if e.port == PortName::FlowStore), "{err}");
+    assert!(
+        matches!(err, Error::Port(ref e) if e.port == PortName::FlowStore),
+        "{err}"
+    );
     assert!(password_is(&w, FIRST));
-    assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "setting_password");
+    assert_eq!(
+        w.engine.reset_view_of(&id).unwrap().state,
+        "setting_password"
+    );
     // After the lease, another password is a change of its own, and what it reports is true.
     w.mem.clock.advance(PASSWORD_LEASE_S);
     let o = w.step(&id, pw(SECOND));
     assert_eq!(o.view.unwrap().state, "completed");
-    assert!(password_is(&w, SECOND), "completed is reported with the second password in force");
+    assert!(
+        password_is(&w, SECOND),
+        "completed is reported with the second password in force"
+    );
     let ids = w.directory.change_ids.lock().unwrap().clone();
     assert_eq!(ids.len(), 2);
-    assert_ne!(ids[0], ids[1], "each submitted password has its own change id");
+    assert_ne!(
+        ids[0], ids[1],
+        "each submitted password has its own change id"
+    );
 }
 
 /// A directory failure that may or may not have applied the password (it cannot tell) keeps
@@ -108,7 +126,10 @@ fn an_ambiguous_directory_failure_keeps_the_change_pending() {
     let id = at_new_password(&w);
     w.directory.fail_before_apply.store(1, Ordering::SeqCst);
     assert!(w.engine.reset_step(&id, pw(FIRST)).is_err());
-    assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "setting_password");
+    assert_eq!(
+        w.engine.reset_view_of(&id).unwrap().state,
+        "setting_password"
+    );
     let o = w.step(&id, pw(FIRST));
     assert_eq!(o.view.unwrap().state, "completed");
     assert!(password_is(&w, FIRST));
@@ -166,7 +187,10 @@ fn a_step_that_loses_the_race_delivers_nothing() {
         .collect();
     assert_eq!(codes.len(), 1, "exactly one code delivered");
     let o = w.step(&id, World::code(codes[0].code.as_ref().unwrap().expose()));
-    assert_eq!(o.rejection, None, "the delivered code is the one the flow holds");
+    assert_eq!(
+        o.rejection, None,
+        "the delivered code is the one the flow holds"
+    );
 }
 
 /// A failed delivery loses nothing: the flow is as it was, the send was not counted, and the
@@ -183,6 +207,9 @@ fn a_failed_delivery_loses_nothing() {
     assert!(matches!(err, Error::Port(ref e) if e.port == PortName::Notifier));
     assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "choose_method");
     let o = w.step(&id, ResetInput::Choose(ResetOption::Email));
-    assert_eq!(o.rejection, None, "the failed send was given back: one send allowed");
+    assert_eq!(
+        o.rejection, None,
+        "the failed send was given back: one send allowed"
+    );
     assert_eq!(w.mem.notifier.messages().len(), 1);
 }

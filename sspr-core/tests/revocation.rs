@@ -41,7 +41,10 @@ fn proved_registration(w: &World) -> String {
     assert_eq!(o.view.unwrap().state, "proving");
     let o = w
         .engine
-        .registration_step(&id, RegistrationInput::Verify(SecretString::new(w.last_code())))
+        .registration_step(
+            &id,
+            RegistrationInput::Verify(SecretString::new(w.last_code())),
+        )
         .unwrap();
     assert_eq!(o.view.unwrap().state, "registering", "{:?}", o.rejection);
     id
@@ -65,7 +68,10 @@ fn a_completed_reset_ends_every_open_flow_of_the_user() {
     complete_reset(&w);
     let o = w
         .engine
-        .registration_step(&registration, RegistrationInput::Email("new@fabrikam.example".into()))
+        .registration_step(
+            &registration,
+            RegistrationInput::Email("new@fabrikam.example".into()),
+        )
         .unwrap();
     assert_eq!(o.rejection, Some(Reason::FlowExpired));
     assert_eq!(o.view.unwrap().state, "expired");
@@ -83,7 +89,10 @@ fn a_change_of_security_info_ends_the_other_flows() {
     let registration = proved_registration(&w);
     let o = w
         .engine
-        .registration_step(&registration, RegistrationInput::Remove(sspr_core::Method::MobilePhone))
+        .registration_step(
+            &registration,
+            RegistrationInput::Remove(sspr_core::Method::MobilePhone),
+        )
         .unwrap();
     assert_eq!(o.rejection, None);
     let o = w.step(&reset, ResetInput::Choose(ResetOption::Email));
@@ -151,7 +160,12 @@ fn a_registration_racing_a_reset_changes_nothing_after_it() {
     engine
         .registration_step(&reg, RegistrationInput::Prove(ResetOption::Email))
         .unwrap();
-    let code = mem.notifier.take().into_iter().find_map(|m| m.code).unwrap();
+    let code = mem
+        .notifier
+        .take()
+        .into_iter()
+        .find_map(|m| m.code)
+        .unwrap();
     engine
         .registration_step(&reg, RegistrationInput::Verify(code))
         .unwrap();
@@ -161,13 +175,29 @@ fn a_registration_racing_a_reset_changes_nothing_after_it() {
         let h = std::thread::Builder::new()
             .name("registration".into())
             .spawn_scoped(s, || {
-                engine.registration_step(&reg, RegistrationInput::Remove(sspr_core::Method::MobilePhone))
+                engine.registration_step(
+                    &reg,
+                    RegistrationInput::Remove(sspr_core::Method::MobilePhone),
+                )
             })
             .unwrap();
         barrier.wait();
-        let id = engine.start_reset(ALICE.username, CAPTCHA, None).unwrap().view.unwrap().flow_id;
-        engine.reset_step(&id, ResetInput::Choose(ResetOption::Email)).unwrap();
-        let code = mem.notifier.take().into_iter().rev().find_map(|m| m.code).unwrap();
+        let id = engine
+            .start_reset(ALICE.username, CAPTCHA, None)
+            .unwrap()
+            .view
+            .unwrap()
+            .flow_id;
+        engine
+            .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+            .unwrap();
+        let code = mem
+            .notifier
+            .take()
+            .into_iter()
+            .rev()
+            .find_map(|m| m.code)
+            .unwrap();
         engine.reset_step(&id, ResetInput::EnterCode(code)).unwrap();
         let o = engine.reset_step(&id, new_password()).unwrap();
         assert_eq!(o.view.unwrap().state, "completed");
@@ -179,7 +209,10 @@ fn a_registration_racing_a_reset_changes_nothing_after_it() {
         &store.inner.load(ALICE.user_id()).unwrap().unwrap().data,
     )
     .unwrap();
-    assert!(info.mobile.is_some(), "the registration changed security info after the reset");
+    assert!(
+        info.mobile.is_some(),
+        "the registration changed security info after the reset"
+    );
 }
 
 /// Once a user has a method registered, changing security info needs proof of one (a code or
@@ -197,7 +230,11 @@ fn changing_security_info_needs_proof_of_a_registered_method() {
     let offered: Vec<_> = v.proof_options.iter().map(|o| o.option).collect();
     assert_eq!(
         offered,
-        [ResetOption::Email, ResetOption::MobileText, ResetOption::MobileCall]
+        [
+            ResetOption::Email,
+            ResetOption::MobileText,
+            ResetOption::MobileCall
+        ]
     );
     let id = v.flow_id;
     for input in [
@@ -219,15 +256,25 @@ fn changing_security_info_needs_proof_of_a_registered_method() {
         .unwrap();
     let o = w
         .engine
-        .registration_step(&id, RegistrationInput::Verify(SecretString::new("00000000")))
+        .registration_step(
+            &id,
+            RegistrationInput::Verify(SecretString::new("00000000")),
+        )
         .unwrap();
     assert_eq!(o.rejection, Some(Reason::CodeMismatch));
     let o = w
         .engine
-        .registration_step(&id, RegistrationInput::Verify(SecretString::new(w.last_code())))
+        .registration_step(
+            &id,
+            RegistrationInput::Verify(SecretString::new(w.last_code())),
+        )
         .unwrap();
     assert_eq!(o.view.unwrap().state, "registering");
-    assert!(w.audit().iter().any(|e| e.kind == AuditKind::IdentityProven));
+    assert!(
+        w.audit()
+            .iter()
+            .any(|e| e.kind == AuditKind::IdentityProven)
+    );
     // A user with nothing registered goes straight to registering.
     let fresh = UserId::new("u-carol");
     w.directory.inner.add_user(
@@ -244,7 +291,10 @@ fn changing_security_info_needs_proof_of_a_registered_method() {
     );
     let o = w
         .engine
-        .start_registration("carol@contoso.example", &SecretString::new("Saffron-Meadow-77"))
+        .start_registration(
+            "carol@contoso.example",
+            &SecretString::new("Saffron-Meadow-77"),
+        )
         .unwrap();
     assert_eq!(o.view.unwrap().state, "registering");
 }
@@ -259,7 +309,10 @@ fn a_change_is_told_to_the_owner_and_can_be_reported() {
     w.mem.notifier.take();
     let o = w
         .engine
-        .registration_step(&reg, RegistrationInput::Email("alice.new@fabrikam.example".into()))
+        .registration_step(
+            &reg,
+            RegistrationInput::Email("alice.new@fabrikam.example".into()),
+        )
         .unwrap();
     assert_eq!(o.view.unwrap().state, "verifying");
     let code = w.last_code();
@@ -274,7 +327,8 @@ fn a_change_is_told_to_the_owner_and_can_be_reported() {
         .into_iter()
         .filter(|m| m.kind == MessageKind::SecurityInfoChanged)
         .collect();
-    let mut to: Vec<(Channel, String)> = notices.iter().map(|m| (m.channel, m.to.clone())).collect();
+    let mut to: Vec<(Channel, String)> =
+        notices.iter().map(|m| (m.channel, m.to.clone())).collect();
     to.sort_by(|a, b| a.1.cmp(&b.1));
     assert_eq!(
         to,
@@ -286,21 +340,35 @@ fn a_change_is_told_to_the_owner_and_can_be_reported() {
         "the old alternate address and phone hear of it, not only the new one"
     );
     let token = notices[0].revoke_token.clone().unwrap();
-    assert!(notices.iter().all(|m| m.revoke_token.as_ref() == Some(&token)));
+    assert!(
+        notices
+            .iter()
+            .all(|m| m.revoke_token.as_ref() == Some(&token))
+    );
     // An attacker's open reset flow, and the registration itself, end with the report.
     let reset = w.start(ALICE.username);
     let sessions = w.directory.inner.sessions_revoked(&ALICE.user_id());
     let r = w.engine.report_not_me(token.expose()).unwrap();
     assert_eq!(r.rejection, None);
     assert!(r.blocked_until.is_some());
-    assert_eq!(w.directory.inner.sessions_revoked(&ALICE.user_id()), sessions + 1);
+    assert_eq!(
+        w.directory.inner.sessions_revoked(&ALICE.user_id()),
+        sessions + 1
+    );
     let o = w.step(&reset, ResetInput::Choose(ResetOption::Email));
     assert_eq!(o.rejection, Some(Reason::FlowExpired));
-    let o = w.engine.registration_step(&reg, RegistrationInput::Finish).unwrap();
+    let o = w
+        .engine
+        .registration_step(&reg, RegistrationInput::Finish)
+        .unwrap();
     assert_eq!(o.rejection, Some(Reason::FlowExpired));
     let o = w.engine.start_reset(ALICE.username, CAPTCHA, None).unwrap();
     assert_eq!(o.view.unwrap().state, "blocked", "self-service is blocked");
-    assert!(w.audit().iter().any(|e| e.kind == AuditKind::NoticeReported));
+    assert!(
+        w.audit()
+            .iter()
+            .any(|e| e.kind == AuditKind::NoticeReported)
+    );
     // Single use; unknown tokens; expiry.
     let again = w.engine.report_not_me(token.expose()).unwrap();
     assert_eq!(again.rejection, Some(Reason::NoticeInvalid));

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use sspr_core::engine::{
-    AppImport, Engine as CoreEngine, EngineOptions, RegistrationOutcome, ResetOutcome,
-    ResetView as CoreView, SecurityInfoImport as CoreImport,
+    AppImport, CountryBudget, Engine as CoreEngine, EngineOptions, RegistrationOutcome,
+    ResetOutcome, ResetView as CoreView, SecurityInfoImport as CoreImport,
 };
-use sspr_core::keyring::KeyRing;
+use sspr_core::keyring::{IdentityKey, KeyRing};
 use sspr_core::password::BreachMode;
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput as CoreRegInput, Via as CoreVia};
@@ -48,11 +48,60 @@ pub struct LimitSettings {
     pub block_s: u64,
 }
 
-/// Host settings that are not tenant policy.
+/// A budget of texts and calls per country calling code, against toll fraud.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct CountryBudgetSettings {
+    /// Messages per calling code in a window.
+    pub max: u32,
+    /// The window, in seconds.
+    pub window_s: u64,
+}
+
+/// A value with a relative weight (decoy calling codes and email domains).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Weighted {
+    /// The value.
+    pub value: String,
+    /// Its weight (positive).
+    pub weight: u32,
+}
+
+/// What the host's users look like, so that decoy screens look like them too.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DecoySettings {
+    /// Calling codes of users' phones (`1`, `44`), weighted.
+    pub calling_codes: Vec<Weighted>,
+    /// Domains of users' alternate email addresses, weighted.
+    pub email_domains: Vec<Weighted>,
+    /// Percentage of users who are administrators (0 to 100).
+    pub admin_percent: u8,
+}
+
+/// The default decoy profile (North American numbers, the large mail providers, 2%
+/// administrators).
+#[uniffi::export]
+pub fn decoy_settings_default() -> DecoySettings {
+    let d = sspr_core::DecoyProfile::default();
+    let w = |v: Vec<(String, u32)>| {
+        v.into_iter()
+            .map(|(value, weight)| Weighted { value, weight })
+            .collect()
+    };
+    DecoySettings {
+        calling_codes: w(d.calling_codes),
+        email_domains: w(d.email_domains),
+        admin_percent: d.admin_percent,
+    }
+}
+
+/// Host settings that are not tenant policy.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct EngineSettings {
     /// Code-sealing keys, the newest (signing) key first.
     pub keys: Vec<SigningKey>,
+    /// The key for stored references (counter keys, flow-store keys, decoy screens): at least
+    /// 32 random bytes, secret, and never rotated.
+    pub identity_key: Vec<u8>,
     /// The issuer authenticator apps show.
     pub issuer: String,
     /// Argon2id cost for answers and password history (`hashParamsOwasp()` in production).
@@ -61,6 +110,20 @@ pub struct EngineSettings {
     pub breach_fail_closed: bool,
     /// Failures allowed per client address (the `client` argument of `start_reset`).
     pub client_limit: Option<LimitSettings>,
+    /// Texts and calls allowed per calling code, if any.
+    pub country_budget: Option<CountryBudgetSettings>,
+    /// What decoy screens look like (`decoySettingsDefault()`).
+    pub decoys: DecoySettings,
+}
+
+impl std::fmt::Debug for EngineSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineSettings")
+            .field("keys", &self.keys)
+            .field("issuer", &self.issuer)
+            .field("hash_params", &self.hash_params)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An option offered at the current gate.
@@ -72,11 +135,24 @@ pub struct OfferedOption {
     pub masked: Option<String>,
 }
 
-/// What the reset screen shows.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+fn offered(options: &[sspr_core::reset::OfferedOption]) -> Vec<OfferedOption> {
+    options
+        .iter()
+        .map(|o| OfferedOption {
+            option: o.option.into(),
+            masked: o.masked.clone(),
+        })
+        .collect()
+}
+
+/// What the reset screen shows. Its `toString` shows the flow's reference, never its id.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
 pub struct ResetView {
-    /// The flow's id: pass it to every step.
+    /// The flow's id: pass it to every step. A bearer token: never log it.
     pub flow_id: String,
+    /// The flow's reference, as audit events name it (safe to log).
+    pub flow_ref: String,
     /// `choose_method`, `enter_code`, `answer_questions`, `await_approval`, `new_password`,
     /// `completed`, `unlocked`, `blocked`, `expired` or `cancelled`.
     pub state: String,
@@ -98,21 +174,28 @@ pub struct ResetView {
     pub expires_at: u64,
 }
 
+impl std::fmt::Debug for ResetView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResetView")
+            .field("flow_ref", &self.flow_ref)
+            .field("state", &self.state)
+            .field("gate", &self.gate)
+            .field("gates", &self.gates)
+            .field("options", &self.options)
+            .field("retry_after", &self.retry_after)
+            .finish_non_exhaustive()
+    }
+}
+
 impl From<&CoreView> for ResetView {
     fn from(v: &CoreView) -> Self {
         Self {
             flow_id: v.flow_id.clone(),
+            flow_ref: v.flow_ref.clone(),
             state: v.state.clone(),
             gate: v.gate,
             gates: v.gates,
-            options: v
-                .options
-                .iter()
-                .map(|o| OfferedOption {
-                    option: o.option.into(),
-                    masked: o.masked.clone(),
-                })
-                .collect(),
+            options: offered(&v.options),
             option: v.option.map(Into::into),
             questions: v.questions.clone(),
             approval_number: v.approval_number,
@@ -124,6 +207,7 @@ impl From<&CoreView> for ResetView {
 
 /// The result of a reset step.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
 pub struct ResetResult {
     /// The flow after the step (none when no flow was started).
     pub view: Option<ResetView>,
@@ -252,6 +336,20 @@ pub enum Via {
 /// A user's step in the "keep your account secure" wizard.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum RegistrationInput {
+    /// Prove a registered method before changing security info (sends a code, or a push).
+    Prove {
+        /// The registered option.
+        option: ResetOption,
+    },
+    /// The authenticator app answered the proof's push request.
+    Approve {
+        /// The request answered.
+        request_id: String,
+        /// The number the user picked.
+        number: u8,
+        /// Approve or deny.
+        approve: bool,
+    },
     /// Register an alternate email address.
     Email {
         /// The address.
@@ -303,6 +401,8 @@ pub enum RegistrationInput {
 impl std::fmt::Debug for RegistrationInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let name = match self {
+            Self::Prove { .. } => "Prove",
+            Self::Approve { .. } => "Approve",
             Self::Email { .. } => "Email",
             Self::Mobile { .. } => "Mobile",
             Self::Office { .. } => "Office",
@@ -321,6 +421,16 @@ impl std::fmt::Debug for RegistrationInput {
 impl From<RegistrationInput> for CoreRegInput {
     fn from(i: RegistrationInput) -> Self {
         match i {
+            RegistrationInput::Prove { option } => Self::Prove(option.into()),
+            RegistrationInput::Approve {
+                request_id,
+                number,
+                approve,
+            } => Self::Approve {
+                request_id,
+                number,
+                approve,
+            },
             RegistrationInput::Email { address } => Self::Email(address),
             RegistrationInput::Mobile { number, via } => Self::Mobile {
                 number,
@@ -341,12 +451,17 @@ impl From<RegistrationInput> for CoreRegInput {
     }
 }
 
-/// What the registration screen shows.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// What the registration screen shows. Its `toString` shows the flow's reference, never its
+/// id.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
 pub struct RegistrationView {
-    /// The flow's id.
+    /// The flow's id. A bearer token: never log it.
     pub flow_id: String,
-    /// `registering`, `verifying` or `done`.
+    /// The flow's reference (safe to log).
+    pub flow_ref: String,
+    /// `prove_identity`, `proving`, `registering`, `verifying`, `done`, `expired` or
+    /// `cancelled`.
     pub state: String,
     /// Registered methods.
     pub registered: Vec<Method>,
@@ -356,8 +471,25 @@ pub struct RegistrationView {
     pub pending: Option<Method>,
     /// The method offered first at reset.
     pub default_method: Option<Method>,
+    /// The registered options the user may prove (in `prove_identity`).
+    pub proof_options: Vec<OfferedOption>,
+    /// The option being proved (in `proving`).
+    pub proof_option: Option<ResetOption>,
+    /// The number to show while a proof by push awaits the app.
+    pub approval_number: Option<u8>,
     /// When the flow expires (Unix seconds).
     pub expires_at: u64,
+}
+
+impl std::fmt::Debug for RegistrationView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationView")
+            .field("flow_ref", &self.flow_ref)
+            .field("state", &self.state)
+            .field("registered", &self.registered)
+            .field("still_needed", &self.still_needed)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What an authenticator app needs to be set up.
@@ -379,6 +511,7 @@ impl std::fmt::Debug for Provisioning {
 
 /// The result of a registration step.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
 pub struct RegistrationResult {
     /// The flow after the step (none when re-authentication failed).
     pub view: Option<RegistrationView>,
@@ -397,11 +530,15 @@ impl From<RegistrationOutcome> for RegistrationResult {
         Self {
             view: o.view.map(|v| RegistrationView {
                 flow_id: v.flow_id,
+                flow_ref: v.flow_ref,
                 state: v.state,
                 registered: v.registered.into_iter().map(Into::into).collect(),
                 still_needed: u32::try_from(v.still_needed).unwrap_or(u32::MAX),
                 pending: v.pending.map(Into::into),
                 default_method: v.default_method.map(Into::into),
+                proof_options: offered(&v.proof_options),
+                proof_option: v.proof_option.map(Into::into),
+                approval_number: v.approval_number,
                 expires_at: v.expires_at,
             }),
             rejection: o.rejection.map(|r| r.id().to_owned()),
@@ -423,8 +560,21 @@ pub struct SignInCheck {
     pub registration_required: bool,
     /// The user should re-confirm their security info.
     pub reconfirm_due: bool,
-    /// Why the check was refused (`reauth.failed`), if it was.
+    /// Why the check was refused (`reauth.failed`, `user.blocked`), if it was.
     pub rejection: Option<String>,
+    /// Seconds until a blocked user may try again.
+    pub retry_after: Option<u64>,
+}
+
+/// The result of a "this wasn't me" report.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReportResult {
+    /// `notice.invalid` when the token is unknown, used or expired.
+    pub rejection: Option<String>,
+    /// Until when self-service is blocked for the user.
+    pub blocked_until: Option<u64>,
+    /// Failures after the report was taken, for logs.
+    pub warnings: Vec<String>,
 }
 
 /// An authenticator app registered elsewhere (SHA1, 6 digits, 30 s).
@@ -478,17 +628,27 @@ impl Engine {
         settings: EngineSettings,
     ) -> Result<Arc<Self>, SsprError> {
         let keys = KeyRing::new(settings.keys.into_iter().map(|k| (k.id, k.key)).collect())?;
-        let mut options = EngineOptions::new(keys, settings.issuer);
+        let identity = IdentityKey::new(settings.identity_key)?;
+        let mut options = EngineOptions::new(keys, identity, settings.issuer);
         options.hash_params = settings.hash_params.into();
-        options.hash_params.validate()?;
         if settings.breach_fail_closed {
             options.breach_mode = BreachMode::FailClosed;
         }
         options.client_limit = settings
             .client_limit
             .map(|l| Limit::new(l.max, l.window_s, l.block_s));
+        options.country_budget = settings.country_budget.map(|b| CountryBudget {
+            max: b.max,
+            window_s: b.window_s,
+        });
+        let pairs = |v: Vec<Weighted>| v.into_iter().map(|w| (w.value, w.weight)).collect();
+        options.decoys = sspr_core::DecoyProfile {
+            calling_codes: pairs(settings.decoys.calling_codes),
+            email_domains: pairs(settings.decoys.email_domains),
+            admin_percent: settings.decoys.admin_percent,
+        };
         Ok(Arc::new(Self {
-            inner: CoreEngine::new(policy.inner.clone(), ports.0.clone(), options),
+            inner: CoreEngine::new(policy.inner.clone(), ports.0.clone(), options)?,
         }))
     }
 
@@ -531,6 +691,18 @@ impl Engine {
             registration_required: c.registration_required,
             reconfirm_due: c.reconfirm_due,
             rejection: c.rejection.map(|r| r.id().to_owned()),
+            retry_after: c.retry_after,
+        })
+    }
+
+    /// "This wasn't me": redeems the token of a notice; revokes the user's flows and sessions
+    /// and blocks self-service.
+    pub fn report_not_me(&self, token: String) -> Result<ReportResult, SsprError> {
+        let r = self.inner.report_not_me(&token)?;
+        Ok(ReportResult {
+            rejection: r.rejection.map(|r| r.id().to_owned()),
+            blocked_until: r.blocked_until,
+            warnings: r.warnings.iter().map(ToString::to_string).collect(),
         })
     }
 
@@ -540,7 +712,10 @@ impl Engine {
         username: String,
         password: String,
     ) -> Result<RegistrationResult, SsprError> {
-        Ok(self.inner.start_registration(&username, &password)?.into())
+        Ok(self
+            .inner
+            .start_registration(&username, &SecretString::new(password))?
+            .into())
     }
 
     /// One step of the wizard.

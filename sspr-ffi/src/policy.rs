@@ -141,7 +141,7 @@ pub fn hotp(
 ) -> Result<String, SsprError> {
     let p = params(algorithm, digits, 30)?;
     let secret = SecretBytes::from_base32(&secret_b32)?;
-    Ok(totp::hotp(secret.expose(), counter, p.algorithm, p.digits))
+    Ok(totp::hotp(secret.expose(), counter, p.algorithm, p.digits)?)
 }
 
 /// The TOTP code at Unix time `t` (RFC 6238).
@@ -155,7 +155,7 @@ pub fn totp_code(
 ) -> Result<String, SsprError> {
     let p = params(algorithm, digits, period)?;
     let secret = SecretBytes::from_base32(&secret_b32)?;
-    Ok(totp::totp(secret.expose(), t, &p))
+    Ok(totp::totp(secret.expose(), t, &p)?)
 }
 
 /// The outcome of checking an authenticator code.
@@ -185,7 +185,7 @@ pub fn verify_totp(
 ) -> Result<TotpResult, SsprError> {
     let p = params(algorithm, digits, period)?;
     let secret = SecretBytes::from_base32(&secret_b32)?;
-    let check = totp::verify(secret.expose(), &p, &code, t, skew, last_step);
+    let check = totp::verify(secret.expose(), &p, &code, t, skew, last_step)?;
     Ok(TotpResult {
         valid: matches!(check, TotpCheck::Valid { .. }),
         step: match check {

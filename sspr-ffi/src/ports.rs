@@ -71,17 +71,52 @@ pub trait FlowStore: Send + Sync {
 #[uniffi::export(with_foreign)]
 pub trait CounterStore: Send + Sync {
     /// **Atomic increment** in a fixed window opened by the first increment and lasting
-    /// `window_s`; returns the new count. An increment at or after the window's end starts a
-    /// new window at 1.
-    fn increment(&self, key: String, now: u64, window_s: u64) -> Result<u32, PortException>;
-    /// The count in the window open at `now` (0 if none).
-    fn count(&self, key: String, now: u64) -> Result<u32, PortException>;
-    /// Blocks `key` until `until`, keeping a later block; returns the block's end.
+    /// `window_s`; returns the new count and any block in force at `now`. An increment at or
+    /// after the window's end starts a new window at 1. sspr counts every attempt with this
+    /// *before* comparing it, so it is what holds a limit across processes.
+    fn increment(
+        &self,
+        key: String,
+        now: u64,
+        window_s: u64,
+    ) -> Result<CounterState, PortException>;
+    /// The count in the window open at `now` (0 if none) and any block in force. Read-only.
+    fn get(&self, key: String, now: u64) -> Result<CounterState, PortException>;
+    /// **Atomic decrement** of the window open at `now`, never below 0 (an attempt that was
+    /// right gives its place back).
+    fn release(&self, key: String, now: u64) -> Result<(), PortException>;
+    /// Blocks `key` until `until` (`u64::MAX`: until cleared), keeping a later block; returns
+    /// the block's end.
     fn block(&self, key: String, until: u64) -> Result<u64, PortException>;
-    /// The end of the block in force at `now`, if any.
-    fn blocked_until(&self, key: String, now: u64) -> Result<Option<u64>, PortException>;
     /// Removes the counter and any block. Idempotent.
     fn clear(&self, key: String) -> Result<(), PortException>;
+}
+
+/// A counter's count in the open window and the end of any block in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct CounterState {
+    /// Events counted in the window open at the time asked about.
+    pub count: u32,
+    /// The end (Unix seconds) of a block in force then, if any.
+    pub blocked_until: Option<u64>,
+}
+
+impl From<CounterState> for core::CounterState {
+    fn from(s: CounterState) -> Self {
+        Self {
+            count: s.count,
+            blocked_until: s.blocked_until,
+        }
+    }
+}
+
+impl From<core::CounterState> for CounterState {
+    fn from(s: core::CounterState) -> Self {
+        Self {
+            count: s.count,
+            blocked_until: s.blocked_until,
+        }
+    }
 }
 
 /// Consume-once markers (used codes, push answers).
@@ -242,24 +277,31 @@ impl core::FlowStore for Foreign<dyn FlowStore> {
 }
 
 impl core::CounterStore for Foreign<dyn CounterStore> {
-    fn increment(&self, key: String, now: u64, window_s: u64) -> Result<u32, PortError> {
+    fn increment(
+        &self,
+        key: String,
+        now: u64,
+        window_s: u64,
+    ) -> Result<core::CounterState, PortError> {
         self.0
             .increment(key, now, window_s)
+            .map(Into::into)
             .map_err(|e| e.into_core(PortName::CounterStore))
     }
-    fn count(&self, key: String, now: u64) -> Result<u32, PortError> {
+    fn get(&self, key: String, now: u64) -> Result<core::CounterState, PortError> {
         self.0
-            .count(key, now)
+            .get(key, now)
+            .map(Into::into)
+            .map_err(|e| e.into_core(PortName::CounterStore))
+    }
+    fn release(&self, key: String, now: u64) -> Result<(), PortError> {
+        self.0
+            .release(key, now)
             .map_err(|e| e.into_core(PortName::CounterStore))
     }
     fn block(&self, key: String, until: u64) -> Result<u64, PortError> {
         self.0
             .block(key, until)
-            .map_err(|e| e.into_core(PortName::CounterStore))
-    }
-    fn blocked_until(&self, key: String, now: u64) -> Result<Option<u64>, PortError> {
-        self.0
-            .blocked_until(key, now)
             .map_err(|e| e.into_core(PortName::CounterStore))
     }
     fn clear(&self, key: String) -> Result<(), PortError> {

@@ -252,9 +252,7 @@ pub struct PasswordChange {
 
 impl std::fmt::Debug for PasswordChange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordChange")
-            .field("change_id", &self.change_id)
-            .finish_non_exhaustive()
+        f.debug_struct("PasswordChange").finish_non_exhaustive()
     }
 }
 

@@ -32,10 +32,13 @@ fn settings(key: Vec<u8>) -> EngineSettings {
             id: "k".into(),
             key,
         }],
+        identity_key: vec![8; 32],
         issuer: "Contoso".into(),
         hash_params: hash_params_insecure_for_tests(),
         breach_fail_closed: false,
         client_limit: None,
+        country_budget: None,
+        decoys: sspr_ffi::engine::decoy_settings_default(),
     }
 }
 

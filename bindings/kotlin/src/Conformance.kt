@@ -158,13 +158,22 @@ class FlowWorld(case: Obj) {
     var registrationUser: String? = null
     var lastCode: String? = null
     var lastPush: String? = null
+    var lastToken: String? = null
+    var proofOptions: List<ResetOption> = emptyList()
+    var approvalShown: Int? = null
 
     init {
         mem.addCommonPasswords()
         val policy = Policy.fromJson(Json.write(case["policy"] ?: emptyMap<String, Any?>()))
         val directory = case["directory"].obj()
         val org = directory.str("org_name")
-        engine = Engine(policy, mem.ports(), EngineSettings(listOf(SigningKey("test", ByteArray(32) { 9 })), org.ifEmpty { "sspr" }, TEST_HASH, false, null))
+        engine = Engine(
+            policy, mem.ports(),
+            EngineSettings(
+                listOf(SigningKey("test", ByteArray(32) { 9 })), ByteArray(32) { 10 }, org.ifEmpty { "sspr" },
+                TEST_HASH, false, null, null, decoySettingsDefault(),
+            ),
+        )
         for (u in directory["users"].list().map { it.obj() }) {
             val name = u.str("username")
             usernames[name.trim().lowercase()] = name
@@ -276,13 +285,23 @@ class FlowWorld(case: Obj) {
             }
             "approve" -> {
                 val shown = engine.resetView(resetFlow!!).approvalNumber?.toInt() ?: 10
-                val number = when (val n = step["number"]) {
-                    null, "\$shown" -> shown
-                    "\$wrong" -> if (shown >= 99) 10 else shown + 1
-                    is JsonNumber -> n.toLong().toInt()
-                    else -> throw ExpectError("bad number $n")
-                }
+                val number = approvalNumber(step["number"], shown)
                 resetStep(ResetInput.Approve(lastPush ?: "", number.toUByte(), step["approve"] != false), seen)
+            }
+            "prove" -> {
+                val form = step.str("option")
+                val option = if (form == "\$first") proofOptions.firstOrNull() ?: throw ExpectError("no proof option offered") else option(form)
+                val r = regStep(RegistrationInput.Prove(option), seen)
+                approvalShown = r.view?.approvalNumber?.toInt()
+            }
+            "approve_proof" -> {
+                val number = approvalNumber(step["number"], approvalShown ?: 10)
+                regStep(RegistrationInput.Approve(lastPush ?: "", number.toUByte(), step["approve"] != false), seen)
+            }
+            "report_not_me" -> {
+                val form = step.str("token")
+                val token = if (form == "\$last") lastToken ?: throw ExpectError("no notice with a token was delivered") else form
+                seen.rejection = engine.reportNotMe(token).rejection
             }
             "new_password" -> {
                 val pw = step.str("password")
@@ -298,7 +317,10 @@ class FlowWorld(case: Obj) {
             }
             "start_registration" -> {
                 val r = registration(engine.startRegistration(step.str("user"), step.str("password")), seen)
-                r.view?.let { registrationFlow = it.flowId; registrationUser = userOf(step.str("user")); lastCode = null }
+                r.view?.let {
+                    registrationFlow = it.flowId; registrationUser = userOf(step.str("user")); lastCode = null
+                    proofOptions = it.proofOptions.map { o -> o.option }
+                }
             }
             "register_email" -> regStep(RegistrationInput.Email(step.str("address")), seen)
             "register_mobile" -> regStep(RegistrationInput.Mobile(step.str("number"), if (step["via"] == "call") Via.CALL else Via.TEXT), seen)
@@ -328,8 +350,17 @@ class FlowWorld(case: Obj) {
         for (m in sent) {
             m.code?.let { lastCode = it }
             m.approvalRequestId?.let { lastPush = it }
+            m.revokeToken?.let { lastToken = it }
         }
         return seen to sent
+    }
+
+    /** The number a device answers with: `$shown`, `$wrong` (the next one) or a literal. */
+    fun approvalNumber(n: Any?, shown: Int): Int = when (n) {
+        null, "\$shown" -> shown
+        "\$wrong" -> if (shown >= 99) 10 else shown + 1
+        is JsonNumber -> n.toLong().toInt()
+        else -> throw ExpectError("bad number $n")
     }
 
     fun check(expect: Obj, seen: Seen, sent: List<Message>) {

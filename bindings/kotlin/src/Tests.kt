@@ -47,23 +47,28 @@ class KotlinCounters : CounterStore {
     private val windows = HashMap<String, Window>()
     private val blocks = HashMap<String, ULong>()
 
-    @Synchronized override fun increment(key: String, now: ULong, windowS: ULong): UInt {
+    private fun state(key: String, now: ULong) =
+        CounterState(windows[key]?.takeIf { now < it.end }?.count ?: 0u, blocks[key]?.takeIf { it > now })
+
+    @Synchronized override fun increment(key: String, now: ULong, windowS: ULong): CounterState {
         val w = windows[key]
         val next = if (w == null || now >= w.end) Window(now + windowS, 1u) else w.copy(count = w.count + 1u)
         windows[key] = next
-        return next.count
+        return state(key, now)
     }
 
-    @Synchronized override fun count(key: String, now: ULong): UInt =
-        windows[key]?.takeIf { now < it.end }?.count ?: 0u
+    @Synchronized override fun get(key: String, now: ULong): CounterState = state(key, now)
+
+    @Synchronized override fun release(key: String, now: ULong) {
+        val w = windows[key] ?: return
+        if (now < w.end && w.count > 0u) windows[key] = w.copy(count = w.count - 1u)
+    }
 
     @Synchronized override fun block(key: String, until: ULong): ULong {
         val end = maxOf(until, blocks[key] ?: 0uL)
         blocks[key] = end
         return end
     }
-
-    @Synchronized override fun blockedUntil(key: String, now: ULong): ULong? = blocks[key]?.takeIf { it > now }
 
     @Synchronized override fun clear(key: String) {
         windows.remove(key)
@@ -150,7 +155,7 @@ class Host {
 }
 
 fun settings(keys: List<SigningKey> = listOf(SigningKey("k1", ByteArray(32) { it.toByte() }))) =
-    EngineSettings(keys, "Contoso", hashParamsInsecureForTests(), false, null)
+    EngineSettings(keys, ByteArray(32) { (it + 32).toByte() }, "Contoso", hashParamsInsecureForTests(), false, null, null, decoySettingsDefault())
 
 fun user(id: String, name: String, admin: Boolean = false) = DirectoryUser(id, name, "Ann", "Lee", "Contoso", emptyList(), admin)
 
@@ -260,14 +265,11 @@ fun main() {
         val flow = engine.startReset("ann@contoso.example", "solved", null).view!!.flowId
         val r = engine.resetStep(flow, ResetInput.Choose(ResetOption.MOBILE_TEXT))
         check(r.view!!.state == "enter_code" && conflicts < 0) { "state ${r.view?.state}, conflicts left $conflicts" }
-        // Deliveries happen before the flow is saved (so a failed delivery leaves the flow as it
-        // was); the retried step sends a fresh code and only the last one is valid.
+        // The flow is saved before anything is delivered: the step that lost the race sent
+        // nothing, and the one code delivered is the one the saved flow holds.
         val codes = host.notifier.sent.map { it.code!! }
-        check(codes.size == 2 && host.notifier.sent.all { it.channel == "sms" }) { "sent ${host.notifier.sent}" }
-        if (codes[0] != codes[1]) {
-            check(engine.resetStep(flow, ResetInput.EnterCode(codes[0])).rejection == "code.mismatch") { "superseded code accepted" }
-        }
-        check(engine.resetStep(flow, ResetInput.EnterCode(codes[1])).view!!.state == "new_password") { "last code refused" }
+        check(codes.size == 1 && host.notifier.sent.all { it.channel == "sms" }) { "sent ${host.notifier.sent}" }
+        check(engine.resetStep(flow, ResetInput.EnterCode(codes[0])).view!!.state == "new_password") { "the delivered code was refused" }
     }
 
     test("an unknown user gets a decoy that receives nothing") {
@@ -295,7 +297,14 @@ fun main() {
         val r = engine.registrationStep(flow, RegistrationInput.Verify(code))
         check(r.view!!.registered == listOf(Method.APP_CODE)) { "registered ${r.view?.registered}" }
         check(engine.registrationStep(flow, RegistrationInput.Finish).view!!.state == "done") { "not done" }
+        notifier.sent.clear()
+        // Bo has a method now: changing anything takes proof of it first.
         val flow2 = engine.startRegistration("bo@contoso.example", "Old-Password-1").view!!.flowId
+        check(engine.registrationStep(flow2, RegistrationInput.Email("bo.home@fabrikam.example")).rejection == "proof.required") { "no proof asked" }
+        engine.registrationStep(flow2, RegistrationInput.Prove(ResetOption.APP_CODE))
+        mem.advance(30uL)
+        val proof = engine.registrationStep(flow2, RegistrationInput.Verify(totpCode(p.secretB32, mem.now(), OtpAlgorithm.SHA1, 6u, 30u)))
+        check(proof.view!!.state == "registering") { "proof ${proof.rejection}" }
         engine.registrationStep(flow2, RegistrationInput.Email("bo.home@fabrikam.example"))
         check(notifier.sent.single().let { it.kind == "code" && it.to == "bo.home@fabrikam.example" }) { "sent ${notifier.sent}" }
         check(mem.takeMessages().isEmpty()) { "the built-in notifier was used" }
@@ -316,7 +325,7 @@ fun main() {
         throws<SsprException.Input> {
             engine.importSecurityInfo("u1", SecurityInfoImport(null, null, null, emptyMap(), AppSecret("JBSWY3DPEHPK3PXP", "d"), null))
         }
-        check(engine.resetStep(flow, ResetInput.EnterCode("9".repeat(1_000_000))).rejection == "code.mismatch") { "huge code" }
+        throws<SsprException.Input> { engine.resetStep(flow, ResetInput.EnterCode("9".repeat(1_000_000))) }
         check(engine.resetView(flow).state == "enter_code") { "flow moved" }
         val code = host.notifier.sent.single().code!!
         check(engine.resetStep(flow, ResetInput.EnterCode(code)).view!!.state == "new_password") { "flow lost" }
@@ -324,10 +333,21 @@ fun main() {
         check(policy.field == "reset.methods_requried") { "field ${policy.field}" }
         throws<SsprException.Misuse> { Engine(Policy(), host.ports, settings(listOf(SigningKey("k", ByteArray(4))))) }
         throws<SsprException.Misuse> {
-            Engine(Policy(), host.ports, EngineSettings(settings().keys, "x", HashParams(1u, 0u, 1u), false, null))
+            Engine(Policy(), host.ports, settings().copy(hashParams = HashParams(1u, 0u, 1u)))
         }
         throws<SsprException.Input> { totpCode("not base32!", 0uL, OtpAlgorithm.SHA1, 6u, 30u) }
         throws<SsprException.Input> { hotp("GEZDGNBVGY3TQOJQ", 0uL, OtpAlgorithm.SHA1, 42u) }
+    }
+
+    test("a view's toString names the flow by its reference, never its id") {
+        val host = Host()
+        host.directory.add(user("u1", "ann@contoso.example"), "Old-Password-1")
+        val engine = host.engine()
+        engine.importSecurityInfo("u1", importOf(email = "ann.home@fabrikam.example"))
+        val r = engine.startReset("ann@contoso.example", "solved", null)
+        val shown = "$r ${r.view}"
+        check(!shown.contains(r.view!!.flowId)) { "the flow id leaked: $shown" }
+        check(shown.contains(r.view!!.flowRef)) { "no reference: $shown" }
     }
 
     test("password evaluation with a Kotlin breach checker") {

@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use pyo3::prelude::*;
 use sspr_core::engine::{
-    AppImport, Engine, EngineOptions, RegistrationOutcome, ResetOutcome, ResetView,
+    AppImport, CountryBudget, Engine, EngineOptions, RegistrationOutcome, ResetOutcome, ResetView,
     SecurityInfoImport,
 };
 use sspr_core::error::{Error, InputError as CoreInputError};
 use sspr_core::hashing::HashParams;
-use sspr_core::keyring::KeyRing;
+use sspr_core::keyring::{IdentityKey, KeyRing};
 use sspr_core::password::BreachMode;
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput, Via};
@@ -44,12 +44,14 @@ impl PyOfferedOption {
     }
 }
 
-/// What the reset screen shows.
+/// What the reset screen shows. Its `repr` shows the flow's reference, never its id.
 #[pyclass(frozen, name = "ResetView", module = "sspr", get_all)]
 #[derive(Clone)]
 pub(crate) struct PyResetView {
-    /// The flow's id: pass it to every step.
+    /// The flow's id: pass it to every step. A bearer token: never log it.
     flow_id: String,
+    /// The flow's reference, as audit events name it (safe to log).
+    flow_ref: String,
     /// `choose_method`, `enter_code`, `answer_questions`, `await_approval`, `new_password`,
     /// `completed`, `unlocked`, `blocked`, `expired` or `cancelled`.
     state: String,
@@ -75,7 +77,8 @@ pub(crate) struct PyResetView {
 impl PyResetView {
     fn __repr__(&self) -> String {
         format!(
-            "ResetView(state={:?}, gate={}/{}, options={:?})",
+            "ResetView(flow_ref={:?}, state={:?}, gate={}/{}, options={:?})",
+            self.flow_ref,
             self.state,
             self.gate,
             self.gates,
@@ -89,20 +92,24 @@ fn py_str(s: Option<&str>) -> String {
     s.map_or_else(|| "None".to_owned(), |s| format!("{s:?}"))
 }
 
+fn offered(options: &[sspr_core::reset::OfferedOption]) -> Vec<PyOfferedOption> {
+    options
+        .iter()
+        .map(|o| PyOfferedOption {
+            option: o.option.id().to_owned(),
+            masked: o.masked.clone(),
+        })
+        .collect()
+}
+
 fn view(v: &ResetView) -> PyResetView {
     PyResetView {
         flow_id: v.flow_id.clone(),
+        flow_ref: v.flow_ref.clone(),
         state: v.state.clone(),
         gate: v.gate,
         gates: v.gates,
-        options: v
-            .options
-            .iter()
-            .map(|o| PyOfferedOption {
-                option: o.option.id().to_owned(),
-                masked: o.masked.clone(),
-            })
-            .collect(),
+        options: offered(&v.options),
         option: v.option.map(|o| o.id().to_owned()),
         questions: v.questions.clone(),
         approval_number: v.approval_number,
@@ -152,13 +159,17 @@ fn reset_result(py: Python<'_>, o: ResetOutcome) -> PyResult<PyResetResult> {
     })
 }
 
-/// What the "keep your account secure" screen shows.
+/// What the "keep your account secure" screen shows. Its `repr` shows the flow's reference,
+/// never its id.
 #[pyclass(frozen, name = "RegistrationView", module = "sspr", get_all)]
 #[derive(Clone)]
 pub(crate) struct PyRegistrationView {
-    /// The flow's id.
+    /// The flow's id. A bearer token: never log it.
     flow_id: String,
-    /// `registering`, `verifying` or `done`.
+    /// The flow's reference (safe to log).
+    flow_ref: String,
+    /// `prove_identity`, `proving`, `registering`, `verifying`, `done`, `expired` or
+    /// `cancelled`.
     state: String,
     /// Registered methods (policy names).
     registered: Vec<String>,
@@ -168,8 +179,24 @@ pub(crate) struct PyRegistrationView {
     pending: Option<String>,
     /// The method offered first at reset.
     default_method: Option<String>,
+    /// The registered options the user may prove (in `prove_identity`).
+    proof_options: Vec<PyOfferedOption>,
+    /// The option being proved (in `proving`).
+    proof_option: Option<String>,
+    /// The number to show while a proof by push awaits the app.
+    approval_number: Option<u8>,
     /// When the flow expires (Unix seconds).
     expires_at: u64,
+}
+
+#[pymethods]
+impl PyRegistrationView {
+    fn __repr__(&self) -> String {
+        format!(
+            "RegistrationView(flow_ref={:?}, state={:?}, registered={:?})",
+            self.flow_ref, self.state, self.registered
+        )
+    }
 }
 
 /// What an authenticator app needs to be set up.
@@ -221,11 +248,15 @@ fn registration_result(o: RegistrationOutcome) -> PyRegistrationResult {
     PyRegistrationResult {
         view: o.view.map(|v| PyRegistrationView {
             flow_id: v.flow_id,
+            flow_ref: v.flow_ref,
             state: v.state,
             registered: v.registered.iter().map(|m| m.id().to_owned()).collect(),
             still_needed: v.still_needed,
             pending: v.pending.map(|m| m.id().to_owned()),
             default_method: v.default_method.map(|m| m.id().to_owned()),
+            proof_options: offered(&v.proof_options),
+            proof_option: v.proof_option.map(|o| o.id().to_owned()),
+            approval_number: v.approval_number,
             expires_at: v.expires_at,
         }),
         rejection: o.rejection.map(|r| r.id().to_owned()),
@@ -246,8 +277,21 @@ pub(crate) struct PySignInCheck {
     registration_required: bool,
     /// The user should re-confirm their security info.
     reconfirm_due: bool,
-    /// Why the check was refused (`reauth.failed`), if it was.
+    /// Why the check was refused (`reauth.failed`, `user.blocked`), if it was.
     rejection: Option<String>,
+    /// Seconds until a blocked user may try again.
+    retry_after: Option<u64>,
+}
+
+/// The result of a "this wasn't me" report.
+#[pyclass(frozen, name = "ReportResult", module = "sspr", get_all)]
+pub(crate) struct PyReportResult {
+    /// `notice.invalid` when the token is unknown, used or expired.
+    rejection: Option<String>,
+    /// Until when self-service is blocked for the user.
+    blocked_until: Option<u64>,
+    /// Failures after the report was taken, as log lines.
+    warnings: Vec<String>,
 }
 
 fn option(name: &str) -> PyResult<ResetOption> {
@@ -298,41 +342,59 @@ impl PyEngine {
     /// `hash_parallelism`: argon2id cost for answers and password history (OWASP defaults).
     /// `breach_fail_closed`: refuse new passwords while the breach service is down.
     /// `client_limit`: `(max, window_s, block_s)`: failures allowed per client address in a
-    /// window, and how long the client is then blocked.
+    /// window, and how long the client is then blocked. `identity_key`: at least 32 random
+    /// bytes keying every stored reference (counter keys, flow-store keys, decoy screens);
+    /// secret and never rotated. `country_budget`: `(max, window_s)` texts and calls per
+    /// calling code. `decoy_calling_codes`, `decoy_email_domains`: `[(value, weight)]` typical
+    /// of the host's users; `decoy_admin_percent`: how many users are administrators.
     #[new]
-    #[pyo3(signature = (policy, ports, *, keys, issuer, hash_memory_kib=19_456, hash_iterations=2, hash_parallelism=1, breach_fail_closed=false, client_limit=None))]
+    #[pyo3(signature = (policy, ports, *, keys, identity_key, issuer, hash_memory_kib=19_456, hash_iterations=2, hash_parallelism=1, breach_fail_closed=false, client_limit=None, country_budget=None, decoy_calling_codes=None, decoy_email_domains=None, decoy_admin_percent=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         policy: &PyPolicy,
         ports: &PyPorts,
         keys: Vec<(String, Vec<u8>)>,
+        identity_key: Vec<u8>,
         issuer: String,
         hash_memory_kib: u32,
         hash_iterations: u32,
         hash_parallelism: u32,
         breach_fail_closed: bool,
         client_limit: Option<(u32, u64, u64)>,
+        country_budget: Option<(u32, u64)>,
+        decoy_calling_codes: Option<Vec<(String, u32)>>,
+        decoy_email_domains: Option<Vec<(String, u32)>>,
+        decoy_admin_percent: Option<u8>,
     ) -> PyResult<Self> {
         let keys = KeyRing::new(keys).map_err(|e| error(e.into()))?;
-        let mut options = EngineOptions::new(keys, issuer);
+        let identity = IdentityKey::new(identity_key).map_err(|e| error(e.into()))?;
+        let mut options = EngineOptions::new(keys, identity, issuer);
         options.hash_params = HashParams {
             memory_kib: hash_memory_kib,
             iterations: hash_iterations,
             parallelism: hash_parallelism,
         };
-        // Refuse bad cost parameters now rather than at the first reset.
-        options
-            .hash_params
-            .validate()
-            .map_err(|e| error(e.into()))?;
         if breach_fail_closed {
             options.breach_mode = BreachMode::FailClosed;
         }
         options.client_limit =
             client_limit.map(|(max, window_s, block_s)| Limit::new(max, window_s, block_s));
-        Ok(Self {
-            inner: Engine::new(policy.inner.clone(), ports.0.clone(), options),
-        })
+        options.country_budget =
+            country_budget.map(|(max, window_s)| CountryBudget { max, window_s });
+        if let Some(c) = decoy_calling_codes {
+            options.decoys.calling_codes = c;
+        }
+        if let Some(d) = decoy_email_domains {
+            options.decoys.email_domains = d;
+        }
+        if let Some(a) = decoy_admin_percent {
+            options.decoys.admin_percent = a;
+        }
+        // Options out of range (argon2 cost, zero windows, a bad decoy profile) are refused
+        // now rather than at the first reset.
+        let inner = Engine::new(policy.inner.clone(), ports.0.clone(), options)
+            .map_err(|e| error(e.into()))?;
+        Ok(Self { inner })
     }
 
     /// "Who are you?": starts a reset for `identifier` once the CAPTCHA `captcha` passes.
@@ -446,7 +508,51 @@ impl PyEngine {
             registration_required: c.registration_required,
             reconfirm_due: c.reconfirm_due,
             rejection: c.rejection.map(|r| r.id().to_owned()),
+            retry_after: c.retry_after,
         })
+    }
+
+    /// "This wasn't me": redeems the token a notice carried. Revokes the user's open flows and
+    /// sessions and blocks self-service; an unknown, used or expired token is
+    /// `notice.invalid`.
+    fn report_not_me(&self, py: Python<'_>, token: String) -> PyResult<PyReportResult> {
+        let r = run(py, || self.inner.report_not_me(&token))?;
+        Ok(PyReportResult {
+            rejection: r.rejection.map(|r| r.id().to_owned()),
+            blocked_until: r.blocked_until,
+            warnings: r.warnings.iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// Proves a registered method before security info may change: sends a code (`verify`
+    /// it) or, for `app_notification`, a push (`approve_proof`); `app_code` asks for the
+    /// app's code.
+    fn prove(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        option: &str,
+    ) -> PyResult<PyRegistrationResult> {
+        let input = RegistrationInput::Prove(self::option(option)?);
+        self.reg(py, flow_id, input)
+    }
+
+    /// The authenticator app's answer to a proof's push request.
+    #[pyo3(signature = (flow_id, request_id, number, approve=true))]
+    fn approve_proof(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        request_id: String,
+        number: u8,
+        approve: bool,
+    ) -> PyResult<PyRegistrationResult> {
+        let input = RegistrationInput::Approve {
+            request_id,
+            number,
+            approve,
+        };
+        self.reg(py, flow_id, input)
     }
 
     /// Re-authenticates the user and opens the "keep your account secure" wizard.
@@ -456,6 +562,7 @@ impl PyEngine {
         username: String,
         password: String,
     ) -> PyResult<PyRegistrationResult> {
+        let password = SecretString::new(password);
         run(py, || self.inner.start_registration(&username, &password)).map(registration_result)
     }
 

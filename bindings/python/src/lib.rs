@@ -312,12 +312,7 @@ fn secret(b32: &str) -> PyResult<SecretBytes> {
 #[pyo3(signature = (secret_b32, counter, *, algorithm="SHA1", digits=6))]
 fn hotp(secret_b32: &str, counter: u64, algorithm: &str, digits: u8) -> PyResult<String> {
     let p = otp_params(algorithm, digits, 30)?;
-    Ok(totp::hotp(
-        secret(secret_b32)?.expose(),
-        counter,
-        p.algorithm,
-        p.digits,
-    ))
+    totp::hotp(secret(secret_b32)?.expose(), counter, p.algorithm, p.digits).map_err(input)
 }
 
 /// The TOTP code at Unix time `t` (RFC 6238).
@@ -331,7 +326,7 @@ fn totp_code(
     period: u32,
 ) -> PyResult<String> {
     let p = otp_params(algorithm, digits, period)?;
-    Ok(totp::totp(secret(secret_b32)?.expose(), t, &p))
+    totp::totp(secret(secret_b32)?.expose(), t, &p).map_err(input)
 }
 
 /// The outcome of checking an authenticator code.
@@ -361,15 +356,20 @@ fn verify_totp(
     last_step: Option<u64>,
 ) -> PyResult<PyTotpResult> {
     let p = otp_params(algorithm, digits, period)?;
-    let check = totp::verify(secret(secret_b32)?.expose(), &p, code, t, skew, last_step);
-    Ok(PyTotpResult {
+    let check =
+        totp::verify(secret(secret_b32)?.expose(), &p, code, t, skew, last_step).map_err(input)?;
+    Ok(totp_result(check))
+}
+
+fn totp_result(check: TotpCheck) -> PyTotpResult {
+    PyTotpResult {
         valid: matches!(check, TotpCheck::Valid { .. }),
         step: match check {
             TotpCheck::Valid { step } => Some(step),
             _ => None,
         },
         reason: check.reason().map(|r| r.id().to_owned()),
-    })
+    }
 }
 
 /// An authenticator credential kept decoded between calls, like `pyotp.TOTP`.
@@ -392,22 +392,22 @@ impl PyTotp {
     }
 
     /// The code at Unix time `t`.
-    fn at(&self, t: u64) -> String {
-        totp::totp(self.secret.expose(), t, &self.params)
+    fn at(&self, t: u64) -> PyResult<String> {
+        totp::totp(self.secret.expose(), t, &self.params).map_err(input)
     }
 
-    /// Checks `code` at Unix time `t` (see `verify_totp`).
+    /// Checks `code` at Unix time `t` (see `verify_totp`); a skew above 10 is refused.
     #[pyo3(signature = (code, t, *, skew=1, last_step=None))]
-    fn verify(&self, code: &str, t: u64, skew: u8, last_step: Option<u64>) -> PyTotpResult {
-        let check = totp::verify(self.secret.expose(), &self.params, code, t, skew, last_step);
-        PyTotpResult {
-            valid: matches!(check, TotpCheck::Valid { .. }),
-            step: match check {
-                TotpCheck::Valid { step } => Some(step),
-                _ => None,
-            },
-            reason: check.reason().map(|r| r.id().to_owned()),
-        }
+    fn verify(
+        &self,
+        code: &str,
+        t: u64,
+        skew: u8,
+        last_step: Option<u64>,
+    ) -> PyResult<PyTotpResult> {
+        totp::verify(self.secret.expose(), &self.params, code, t, skew, last_step)
+            .map(totp_result)
+            .map_err(input)
     }
 
     fn __repr__(&self) -> String {
@@ -424,7 +424,7 @@ mod _sspr {
     #[pymodule_export]
     use super::engine::{
         PyEngine, PyOfferedOption, PyProvisioning, PyRegistrationResult, PyRegistrationView,
-        PyResetResult, PyResetView, PySignInCheck,
+        PyReportResult, PyResetResult, PyResetView, PySignInCheck,
     };
     #[pymodule_export]
     use super::memory::{

@@ -400,7 +400,7 @@ fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<(
                 None => wrap(
                     obj,
                     PortName::CounterStore,
-                    &["increment", "count", "block", "blocked_until", "clear"],
+                    &["increment", "get", "release", "block", "clear"],
                 )?,
             }
         }

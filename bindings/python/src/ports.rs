@@ -13,8 +13,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use sspr_core::audit::AuditEvent;
 use sspr_core::ports::{
-    AuditSink, BreachChecker, BreachedSuffix, CaptchaVerifier, Clock, ConsumeOnceSet, CounterStore,
-    Directory, FlowStore, Message, Notifier, PasswordChange, Randomness, Record, SecurityInfoStore,
+    AuditSink, BreachChecker, BreachedSuffix, CaptchaVerifier, Clock, ConsumeOnceSet, CounterState,
+    CounterStore, Directory, FlowStore, Message, Notifier, PasswordChange, Randomness, Record,
+    SecurityInfoStore,
 };
 use sspr_core::{DirectoryUser, PortError, PortErrorKind, PortName, SecretString, UserId};
 
@@ -410,23 +411,36 @@ impl FlowStore for PyPort {
     }
 }
 
+fn counter_state(v: &Bound<'_, PyAny>) -> PyResult<CounterState> {
+    let (count, blocked_until): (u32, Option<u64>) = v.extract()?;
+    Ok(CounterState {
+        count,
+        blocked_until,
+    })
+}
+
 impl CounterStore for PyPort {
-    fn increment(&self, key: String, now: u64, window_s: u64) -> Result<u32, PortError> {
-        self.call("increment", (key, now, window_s), |v| v.extract(), "an int")
+    fn increment(&self, key: String, now: u64, window_s: u64) -> Result<CounterState, PortError> {
+        self.call(
+            "increment",
+            (key, now, window_s),
+            counter_state,
+            "a (count, blocked_until) tuple",
+        )
     }
-    fn count(&self, key: String, now: u64) -> Result<u32, PortError> {
-        self.call("count", (key, now), |v| v.extract(), "an int")
+    fn get(&self, key: String, now: u64) -> Result<CounterState, PortError> {
+        self.call(
+            "get",
+            (key, now),
+            counter_state,
+            "a (count, blocked_until) tuple",
+        )
+    }
+    fn release(&self, key: String, now: u64) -> Result<(), PortError> {
+        self.unit("release", (key, now))
     }
     fn block(&self, key: String, until: u64) -> Result<u64, PortError> {
         self.call("block", (key, until), |v| v.extract(), "an int")
-    }
-    fn blocked_until(&self, key: String, now: u64) -> Result<Option<u64>, PortError> {
-        self.call(
-            "blocked_until",
-            (key, now),
-            |v| v.extract(),
-            "an int or None",
-        )
     }
     fn clear(&self, key: String) -> Result<(), PortError> {
         self.unit("clear", (key,))

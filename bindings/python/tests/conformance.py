@@ -149,6 +149,7 @@ class FlowWorld:
             policy,
             self.mem.ports(),
             keys=[("test", bytes([9] * 32))],
+            identity_key=bytes([10] * 32),
             issuer=org or "sspr",
             hash_memory_kib=8,
             hash_iterations=1,
@@ -193,7 +194,9 @@ class FlowWorld:
             )
         self.reset_flow = self.reset_user = None
         self.registration_flow = self.registration_user = None
-        self.last_code = self.last_push = None
+        self.last_code = self.last_push = self.last_token = None
+        self.proof_options = []
+        self.approval_shown = None
 
     def now(self):
         return self.mem.clock.now()
@@ -283,11 +286,7 @@ class FlowWorld:
             reset(e.answer(self.reset_flow, given))
         elif op == "approve":
             shown = e.reset_view(self.reset_flow).approval_number or 10
-            number = step.get("number", "$shown")
-            if number == "$shown":
-                number = shown
-            elif number == "$wrong":
-                number = 10 if shown >= 99 else shown + 1
+            number = approval_number(step.get("number", "$shown"), shown)
             reset(e.approve(self.reset_flow, self.last_push or "", number, step.get("approve", True)))
         elif op == "new_password":
             reset(e.new_password(self.reset_flow, step["password"], step.get("confirm", step["password"])))
@@ -307,7 +306,27 @@ class FlowWorld:
             if r.view:
                 self.registration_flow = r.view.flow_id
                 self.registration_user = self.user_of(step["user"])
+                self.proof_options = [o.option for o in r.view.proof_options]
                 self.last_code = None
+        elif op == "prove":
+            option = step["option"]
+            if option == "$first":
+                if not self.proof_options:
+                    raise ExpectError("no proof option offered")
+                option = self.proof_options[0]
+            r = registration(e.prove(self.registration_flow, option))
+            self.approval_shown = r.view.approval_number if r.view else None
+        elif op == "approve_proof":
+            shown = self.approval_shown or 10
+            number = approval_number(step.get("number", "$shown"), shown)
+            registration(e.approve_proof(self.registration_flow, self.last_push or "", number, step.get("approve", True)))
+        elif op == "report_not_me":
+            token = step["token"]
+            if token == "$last":
+                if self.last_token is None:
+                    raise ExpectError("no notice with a token was delivered")
+                token = self.last_token
+            seen.update(rejection=e.report_not_me(token).rejection)
         elif op == "register_email":
             registration(e.register_email(self.registration_flow, step["address"]))
         elif op == "register_mobile":
@@ -340,6 +359,8 @@ class FlowWorld:
                 self.last_code = m.code
             if m.approval_request_id is not None:
                 self.last_push = m.approval_request_id
+            if m.revoke_token is not None:
+                self.last_token = m.revoke_token
         return seen, sent
 
     def check(self, expect, seen, sent):
@@ -373,6 +394,15 @@ class FlowWorld:
                 raise ExpectError("password_is without a user")
             if not self.mem.directory.password_matches(user, expect["password_is"]):
                 raise ExpectError("the directory holds a different password")
+
+
+def approval_number(form, shown):
+    """The number a device answers with: `$shown`, `$wrong` (the next one) or a literal."""
+    if form == "$shown":
+        return shown
+    if form == "$wrong":
+        return 10 if shown >= 99 else shown + 1
+    return form
 
 
 def run_flow(case):

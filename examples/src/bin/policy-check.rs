@@ -1,5 +1,6 @@
 //! Validates a policy document (TOML or JSON) and prints the effective policy with every
-//! default filled in, or the field that is wrong and what is allowed there.
+//! default filled in and the worst-case chance that an online attacker guesses one user's way
+//! in, per day and per year; or the field that is wrong and what is allowed there.
 //!
 //! Run: `cargo run -p sspr-examples --bin policy-check -- policy.toml` (or `-` for standard input)
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -8,6 +9,44 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use sspr_core::Policy;
+
+fn chance(p: f64) -> String {
+    if p >= 1.0 {
+        "certain".to_owned()
+    } else {
+        format!("{p:.2e} (1 in {:.0})", 1.0 / p.max(f64::MIN_POSITIVE))
+    }
+}
+
+/// The worst-case odds of guessing one user's way in, as `sspr_core::policy` models them.
+fn print_odds(policy: &Policy) {
+    let o = policy.guessing_odds();
+    println!(
+        "\n# worst-case chance an attacker guesses one user's way in (online, every allowed guess)"
+    );
+    println!(
+        "| over | failed guesses | a delivered code | an authenticator code | the security answers |"
+    );
+    println!("|---|---|---|---|---|");
+    for (name, x) in [("a day", o.per_day), ("a year", o.per_year)] {
+        println!(
+            "| {name} | {} | {} | {} | {} |",
+            x.guesses,
+            chance(x.delivered_code),
+            chance(x.app_code),
+            x.answers.map_or_else(|| "not offered".to_owned(), chance)
+        );
+    }
+    println!(
+        "\nA year is bounded by limits.consecutive_failures ({}) failures in a row; the budget \
+         starts again when the user completes a reset or signs in. The ceiling is {:.0e} a year \
+         for codes. Answers assume the first guess at one answer succeeds with {:.1}% (Bonneau \
+         et al., 2015).",
+        policy.limits().consecutive_failures,
+        sspr_core::policy::GUESS_CEILING_PER_YEAR,
+        sspr_core::policy::WEAKEST_ANSWER_GUESS * 100.0
+    );
+}
 
 fn main() -> ExitCode {
     let Some(path) = std::env::args().nth(1) else {
@@ -33,6 +72,7 @@ fn main() -> ExitCode {
                 "# administrators (always): {} gates from {names:?}",
                 admin.gates
             );
+            print_odds(&policy);
             ExitCode::SUCCESS
         }
         Err(e) => {

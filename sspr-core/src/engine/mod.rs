@@ -28,10 +28,10 @@ mod stored;
 mod throttle;
 mod views;
 
+pub use crate::effect::Provisioning;
 pub use import::{AppImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport};
 pub use notices::NOTICE_TOKEN_TTL_S;
 pub use options::{CountryBudget, EngineOptions, MAX_CLIENT_LIMIT, Ports};
-pub use crate::effect::Provisioning;
 pub use views::{
     RegistrationOutcome, RegistrationView, ReportOutcome, ResetOutcome, ResetView, SignInCheck,
 };
@@ -97,7 +97,11 @@ fn check_answers(answers: &BTreeMap<String, SecretString>) -> Result<(), Error> 
         return Err(too_long("security answers", reset::MAX_ANSWERS));
     }
     for (q, a) in answers {
-        bounded("security question", q, 4 * crate::security_info::MAX_QUESTION_CHARS)?;
+        bounded(
+            "security question",
+            q,
+            4 * crate::security_info::MAX_QUESTION_CHARS,
+        )?;
         bounded("security answer", a.expose(), MAX_FIELD_BYTES)?;
     }
     Ok(())
@@ -320,9 +324,10 @@ impl Engine {
                 bounded("password", password.expose(), MAX_PASSWORD_BYTES)?;
                 bounded("password", confirm.expose(), MAX_PASSWORD_BYTES)
             }
-            ResetInput::Choose(_) | ResetInput::Resend | ResetInput::Unlock | ResetInput::Cancel => {
-                Ok(())
-            }
+            ResetInput::Choose(_)
+            | ResetInput::Resend
+            | ResetInput::Unlock
+            | ResetInput::Cancel => Ok(()),
         }
     }
 
@@ -352,14 +357,14 @@ impl Engine {
                     ) && block.is_none()
                         && now < flow.expires_at =>
                 {
-                    let user = self
-                        .ports
-                        .directory
-                        .user(u.clone())?
-                        .ok_or(InputError::Malformed {
-                            what: "flow id",
-                            problem: "the flow's user no longer exists",
-                        })?;
+                    let user =
+                        self.ports
+                            .directory
+                            .user(u.clone())?
+                            .ok_or(InputError::Malformed {
+                                what: "flow id",
+                                problem: "the flow's user no longer exists",
+                            })?;
                     Some(self.evaluate_password(&user, password, confirm)?)
                 }
                 _ => None,
@@ -551,10 +556,7 @@ impl Engine {
         }
         bounded("password", password, MAX_PASSWORD_BYTES)?;
         let ids = &self.options.identity;
-        let found = self
-            .ports
-            .directory
-            .find_user(username.trim().to_owned())?;
+        let found = self.ports.directory.find_user(username.trim().to_owned())?;
         let subject = found
             .as_ref()
             .map_or_else(|| name_subject(ids, username), |u| user_subject(ids, &u.id));
@@ -769,11 +771,7 @@ impl Engine {
                 bounded("phone number", number, MAX_FIELD_BYTES)
             }
             RegistrationInput::App { device_id } => device_id.as_deref().map_or(Ok(()), |d| {
-                bounded(
-                    "device id",
-                    d,
-                    crate::security_info::MAX_DEVICE_ID_BYTES,
-                )
+                bounded("device id", d, crate::security_info::MAX_DEVICE_ID_BYTES)
             }),
             RegistrationInput::Questions(a) => check_answers(a),
             RegistrationInput::Verify(c) => bounded("code", c.expose(), MAX_FIELD_BYTES),
@@ -803,14 +801,14 @@ impl Engine {
                 return Err(not_a("not a registration flow"));
             };
             let flow = flow.clone();
-            let user = self
-                .ports
-                .directory
-                .user(flow.user.clone())?
-                .ok_or(InputError::Malformed {
-                    what: "flow id",
-                    problem: "the flow's user no longer exists",
-                })?;
+            let user =
+                self.ports
+                    .directory
+                    .user(flow.user.clone())?
+                    .ok_or(InputError::Malformed {
+                        what: "flow id",
+                        problem: "the flow's user no longer exists",
+                    })?;
             let (info, info_version) = self.load_info(&flow.user)?;
             let block = if flow.state.is_terminal() {
                 None

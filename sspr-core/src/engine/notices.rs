@@ -12,10 +12,10 @@ use crate::reason::Reason;
 use crate::secret::SecretString;
 use crate::user::UserId;
 
+use super::Engine;
 use super::stored::{MAX_ID_BYTES, NOTICE_FORMAT, NoticeRecord, StoredFlow, encode};
 use super::throttle::user_subject;
 use super::views::ReportOutcome;
-use super::Engine;
 
 /// How long a "this wasn't me" token can be redeemed: 7 days.
 pub const NOTICE_TOKEN_TTL_S: u64 = 7 * 86_400;
@@ -104,12 +104,7 @@ impl Engine {
 
     /// After a completed reset: sign the user out everywhere, clear their counters, tell them
     /// (and, for an administrator, the other administrators).
-    pub(crate) fn after_reset(
-        &self,
-        user_id: &UserId,
-        now: u64,
-        warnings: &mut Vec<PortError>,
-    ) {
+    pub(crate) fn after_reset(&self, user_id: &UserId, now: u64, warnings: &mut Vec<PortError>) {
         let mut run = |r: Result<(), PortError>| {
             if let Err(e) = r {
                 warnings.push(e);

@@ -151,11 +151,7 @@ fn event_of<F: FlowKind>(flow: &F, now: u64, kind: AuditKind) -> AuditEvent {
 }
 
 /// The transition once a limit blocked or locked the user: nothing is sent.
-pub(crate) fn blocked_by<F: FlowKind>(
-    mut t: Transition<F>,
-    r: Refusal,
-    now: u64,
-) -> Transition<F> {
+pub(crate) fn blocked_by<F: FlowKind>(mut t: Transition<F>, r: Refusal, now: u64) -> Transition<F> {
     let (until, reason, kind) = match r {
         Refusal::Locked => (u64::MAX, Reason::UserLocked, AuditKind::UserLocked),
         Refusal::Blocked(u) => (u, Reason::UserBlocked, AuditKind::UserBlocked),
@@ -283,7 +279,8 @@ impl Engine {
                     notices.push((user, to));
                 }
                 Guard::CountSend(send) => {
-                    if let Some(until) = self.count_send(flow.counter_id(), &send, now, &mut sends)?
+                    if let Some(until) =
+                        self.count_send(flow.counter_id(), &send, now, &mut sends)?
                     {
                         let t = blocked_by(
                             Transition {
@@ -303,7 +300,9 @@ impl Engine {
                         outbox = t.outbox;
                         rejection = t.rejection;
                         retry_after = t.retry_after;
-                        after.retain(|a| !matches!(a, After::Audit(e) if e.kind == AuditKind::ChallengeSent));
+                        after.retain(
+                            |a| !matches!(a, After::Audit(e) if e.kind == AuditKind::ChallengeSent),
+                        );
                         after.extend(t.after);
                         self.release_sends(&sends, now);
                         sends = SendHold::default();

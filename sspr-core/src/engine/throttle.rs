@@ -76,8 +76,12 @@ impl CounterKind {
     }
 
     /// The kinds keyed by a subject, cleared together by a help desk or a completed reset.
-    pub(crate) const SUBJECT: [Self; 4] =
-        [Self::Failures, Self::InARow, Self::EmailSends, Self::PhoneSends];
+    pub(crate) const SUBJECT: [Self; 4] = [
+        Self::Failures,
+        Self::InARow,
+        Self::EmailSends,
+        Self::PhoneSends,
+    ];
 }
 
 /// The subject reference of a resolved user.
@@ -419,9 +423,17 @@ impl Engine {
     /// Clears the failures-in-a-row counter (and a lock) of a subject: the user succeeded on
     /// another path.
     pub(crate) fn clear_row(&self, subject: &str, now: u64) -> Result<(), PortError> {
-        self.ports.counters.clear(CounterKind::InARow.key(subject))?;
+        self.ports
+            .counters
+            .clear(CounterKind::InARow.key(subject))?;
         let failures = CounterKind::Failures.key(subject);
-        if self.ports.counters.get(failures.clone(), now)?.blocked_until == Some(u64::MAX) {
+        if self
+            .ports
+            .counters
+            .get(failures.clone(), now)?
+            .blocked_until
+            == Some(u64::MAX)
+        {
             self.ports.counters.clear(failures)?;
         }
         Ok(())

@@ -134,9 +134,7 @@ pub fn memory_ports(seed: u64) -> MemoryPorts {
     for (user, info) in [(ALICE, alice_info()), (BEN, ben_info())] {
         mem.directory.add_user(user.directory_user(), user.password);
         // A fresh in-memory store accepts the first save of each user.
-        let _ = mem
-            .security_info
-            .save(user.user_id(), info.to_record(), 0);
+        let _ = mem.security_info.save(user.user_id(), info.to_record(), 0);
     }
     mem
 }

@@ -265,25 +265,38 @@ fn counter_sequence(c: &dyn CounterStore, key: &str) -> Check {
             format!("increment returned {got:?}, want count {want} and no block")
         })?;
     }
-    ensure(count(now + 59)? == 3, || "count inside the window is not 3".into())?;
-    ensure(count(now + 61)? == 0, || "count after the window is not 0".into())?;
+    ensure(count(now + 59)? == 3, || {
+        "count inside the window is not 3".into()
+    })?;
+    ensure(count(now + 61)? == 0, || {
+        "count after the window is not 0".into()
+    })?;
     let got = port(c.increment(key.into(), now + 61, 60), "increment")?;
     ensure(got.count == 1, || {
-        format!("first increment of a new window returned {}, want 1", got.count)
+        format!(
+            "first increment of a new window returned {}, want 1",
+            got.count
+        )
     })?;
     port(c.clear(key.into()), "clear")?;
-    ensure(count(now + 62)? == 0, || "count after clear is not 0".into())
+    ensure(count(now + 62)? == 0, || {
+        "count after clear is not 0".into()
+    })
 }
 
 fn counter_release(c: &dyn CounterStore, key: &str) -> Check {
     let now = 1_500_000;
     let count = |t: u64| port(c.get(key.into(), t), "get").map(|s| s.count);
     port(c.release(key.into(), now), "release of a fresh key")?;
-    ensure(count(now)? == 0, || "release of a fresh key made a count".into())?;
+    ensure(count(now)? == 0, || {
+        "release of a fresh key made a count".into()
+    })?;
     port(c.increment(key.into(), now, 60), "increment")?;
     port(c.increment(key.into(), now, 60), "increment")?;
     port(c.release(key.into(), now + 1), "release")?;
-    ensure(count(now + 1)? == 1, || "release did not take one back".into())?;
+    ensure(count(now + 1)? == 1, || {
+        "release did not take one back".into()
+    })?;
     port(c.release(key.into(), now + 1), "release")?;
     port(c.release(key.into(), now + 1), "release")?;
     ensure(count(now + 1)? == 0, || "release went below zero".into())?;
@@ -295,7 +308,10 @@ fn counter_release(c: &dyn CounterStore, key: &str) -> Check {
     port(c.release(key.into(), now + 60), "release after the window")?;
     let got = port(c.increment(key.into(), now + 60, 60), "increment")?;
     ensure(got.count == 1, || {
-        format!("a release after the window changed the next one ({})", got.count)
+        format!(
+            "a release after the window changed the next one ({})",
+            got.count
+        )
     })
 }
 
@@ -356,9 +372,10 @@ fn block_sequence(c: &dyn CounterStore, key: &str) -> Check {
         "block still in force at its end".into()
     })?;
     let until = port(c.block(key.into(), u64::MAX), "block until u64::MAX")?;
-    ensure(until == u64::MAX && blocked(u64::MAX - 1)? == Some(u64::MAX), || {
-        "a lock (block until u64::MAX) does not hold".into()
-    })?;
+    ensure(
+        until == u64::MAX && blocked(u64::MAX - 1)? == Some(u64::MAX),
+        || "a lock (block until u64::MAX) does not hold".into(),
+    )?;
     port(c.clear(key.into()), "clear")?;
     ensure(blocked(now)?.is_none(), || "clear left the block".into())
 }

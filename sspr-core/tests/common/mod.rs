@@ -13,7 +13,9 @@ use sspr_core::memory::*;
 use sspr_core::ports::*;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA, T0};
-use sspr_core::{DirectoryUser, Policy, PortError, PortName, Reason, ResetOption, SecretString, UserId};
+use sspr_core::{
+    DirectoryUser, Policy, PortError, PortName, Reason, ResetOption, SecretString, UserId,
+};
 
 /// A counter store that takes `latency` per call once switched on, as a networked store does.
 #[derive(Default)]
@@ -32,7 +34,9 @@ impl SlowCounters {
     fn wait(&self) {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if self.on.load(Ordering::SeqCst) {
-            std::thread::sleep(Duration::from_millis(self.latency_ms.load(Ordering::SeqCst)));
+            std::thread::sleep(Duration::from_millis(
+                self.latency_ms.load(Ordering::SeqCst),
+            ));
         }
     }
 }
@@ -111,7 +115,10 @@ impl Directory for AliasDirectory {
         self.change_ids.lock().unwrap().push(c.change_id.clone());
         self.inner.set_password(id, c)?;
         if Self::take(&self.fail_after_apply) {
-            return Err(PortError::unavailable(PortName::Directory, "timed out (injected)"));
+            return Err(PortError::unavailable(
+                PortName::Directory,
+                "timed out (injected)",
+            ));
         }
         Ok(())
     }

@@ -50,6 +50,7 @@ struct World {
     last_push: Option<String>,
     proof_options: Vec<ResetOption>,
     approval_shown: Option<u8>,
+    last_token: Option<String>,
 }
 
 /// The number a device answers with: `$shown`, `$wrong` (the next one), a literal, or (absent)
@@ -198,6 +199,7 @@ fn build(case: &Value) -> Result<World, String> {
         last_push: None,
         proof_options: Vec::new(),
         approval_shown: None,
+        last_token: None,
     })
 }
 
@@ -313,6 +315,9 @@ impl World {
             if let Some(a) = &m.approval {
                 self.last_push = Some(a.request_id.clone());
             }
+            if let Some(t) = &m.revoke_token {
+                self.last_token = Some(t.expose().to_owned());
+            }
         }
     }
 
@@ -425,7 +430,10 @@ impl World {
                 let id = reg_id()?;
                 let form = s(step, "option");
                 let option = if form == "$first" {
-                    self.proof_options.first().copied().ok_or("no proof option offered")?
+                    self.proof_options
+                        .first()
+                        .copied()
+                        .ok_or("no proof option offered")?
                 } else {
                     form.parse::<ResetOption>()
                         .map_err(|_| format!("unknown option {form}"))?
@@ -588,6 +596,21 @@ impl World {
                     &e.registration_step(&reg_id()?, RegistrationInput::Remove(m))
                         .map_err(err)?,
                 )
+            }
+            "report_not_me" => {
+                let form = s(step, "token");
+                let token = if form == "$last" {
+                    self.last_token
+                        .clone()
+                        .ok_or("no notice with a token was delivered")?
+                } else {
+                    form
+                };
+                let r = e.report_not_me(&token).map_err(err)?;
+                Seen {
+                    rejection: r.rejection,
+                    ..Default::default()
+                }
             }
             "finish" => from_registration(
                 &e.registration_step(&reg_id()?, RegistrationInput::Finish)

@@ -28,7 +28,10 @@ fn compare(got: &str, case: &Value) -> Outcome {
 pub fn hotp(case: &Value) -> Outcome {
     let (secret, alg, digits) = key(case)?;
     let counter = case["counter"].as_u64().ok_or("no counter")?;
-    compare(&totp::hotp(secret.expose(), counter, alg, digits).map_err(|e| e.to_string())?, case)
+    compare(
+        &totp::hotp(secret.expose(), counter, alg, digits).map_err(|e| e.to_string())?,
+        case,
+    )
 }
 
 pub fn totp(case: &Value) -> Outcome {
@@ -42,7 +45,10 @@ pub fn totp(case: &Value) -> Outcome {
     };
     params.validate().map_err(|e| e.to_string())?;
     let Some(submit) = case.get("submit") else {
-        return compare(&totp::totp(secret.expose(), t, &params).map_err(|e| e.to_string())?, case);
+        return compare(
+            &totp::totp(secret.expose(), t, &params).map_err(|e| e.to_string())?,
+            case,
+        );
     };
     let expect = &case["expect"];
     check_expect_keys(expect, &["valid", "step", "reason"])?;

@@ -82,24 +82,30 @@ class FlowStore(Protocol):
 
 
 class CounterStore(Protocol):
-    """Throttle counters and blocks. Keys never hold an address or number in clear."""
+    """Throttle counters and blocks. Keys never hold an address or number in clear. sspr counts
+    every attempt with `increment` *before* it compares anything, so these calls are what holds
+    a limit across processes: each must be atomic on its key."""
 
-    def increment(self, key: str, now: int, window_s: int) -> int:
-        """Atomically adds one and returns the new count. A counter lives in a fixed window
-        that opens at the first increment and lasts `window_s` seconds; an increment at or
-        after its end starts a new window at 1. Concurrent increments are never lost."""
+    def increment(self, key: str, now: int, window_s: int) -> Tuple[int, Optional[int]]:
+        """Atomically adds one and returns `(count, blocked_until)`: the new count and the end
+        of any block in force at `now`. A counter lives in a fixed window that opens at the
+        first increment and lasts `window_s` seconds; an increment at or after its end starts a
+        new window at 1. Concurrent increments are never lost."""
         ...
 
-    def count(self, key: str, now: int) -> int:
-        """The count in the window open at `now` (0 if none)."""
+    def get(self, key: str, now: int) -> Tuple[int, Optional[int]]:
+        """`(count, blocked_until)` at `now`, read-only: the count of the open window (0 if
+        none) and the end of any block in force."""
+        ...
+
+    def release(self, key: str, now: int) -> None:
+        """Atomically takes back one increment of the window open at `now` (an attempt that was
+        right), never below 0; nothing when no window is open."""
         ...
 
     def block(self, key: str, until: int) -> int:
-        """Blocks the key until `until` (keeping a later block); returns the block's end."""
-        ...
-
-    def blocked_until(self, key: str, now: int) -> Optional[int]:
-        """The end of the block in force at `now`, or None."""
+        """Blocks the key until `until` (keeping a later block; `2**64 - 1` locks it until
+        cleared); returns the block's end."""
         ...
 
     def clear(self, key: str) -> None:

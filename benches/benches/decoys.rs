@@ -1,0 +1,171 @@
+//! Decoys against real users, step by step, side by side: a decoy flow must take the same
+//! time as a real user's flow of the same shape (the port-call sequences are compared exactly
+//! in `sspr-core/tests/decoys.rs`; here, time). Each of 2,000 rounds runs every step once for
+//! a fresh real user and once for a fresh unknown identifier, in alternating order, on the
+//! in-memory ports; the report gives the median per step and the ratio.
+//!
+//! Run: `cargo bench -p sspr-benches --bench decoys` (`SSPR_DECOY_ROUNDS` to change 2,000).
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use sspr_benches::fmt;
+use sspr_core::engine::{Engine, SecurityInfoImport};
+use sspr_core::hashing::HashParams;
+use sspr_core::memory::MemoryPorts;
+use sspr_core::reset::ResetInput;
+use sspr_core::testing::fixtures::{self, CAPTCHA, T0};
+use sspr_core::{DirectoryUser, Policy, ResetOption, SecretString, UserId};
+
+const STEPS: [&str; 6] = [
+    "start_reset",
+    "choose email",
+    "enter a wrong code",
+    "resend",
+    "choose questions",
+    "answer wrongly",
+];
+
+const QUESTIONS: [(&str, &str); 3] = [
+    ("What was the name of your first pet?", "Rex"),
+    ("What was your first job?", "paper round"),
+    ("What is your favourite food?", "pho"),
+];
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+fn walk(engine: &Engine, mem: &MemoryPorts, who: &str, times: &mut [Vec<Duration>; 6]) {
+    let timed = |i: usize, times: &mut [Vec<Duration>; 6], f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        f();
+        times[i].push(start.elapsed());
+    };
+    let mut id = String::new();
+    timed(0, times, &mut || {
+        id = engine
+            .start_reset(who, CAPTCHA, None)
+            .unwrap()
+            .view
+            .unwrap()
+            .flow_id;
+    });
+    let step = |input: ResetInput| {
+        engine.reset_step(&id, input).unwrap();
+    };
+    timed(1, times, &mut || {
+        step(ResetInput::Choose(ResetOption::Email))
+    });
+    timed(2, times, &mut || {
+        step(ResetInput::EnterCode(SecretString::new("00000000")))
+    });
+    timed(3, times, &mut || step(ResetInput::Resend));
+    let mut asked = Vec::new();
+    timed(4, times, &mut || {
+        let o = engine
+            .reset_step(&id, ResetInput::Choose(ResetOption::SecurityQuestions))
+            .unwrap();
+        asked = o.view.unwrap().questions;
+    });
+    let given = asked
+        .iter()
+        .map(|q| (q.clone(), SecretString::new("not the answer")))
+        .collect();
+    timed(5, times, &mut || step(ResetInput::Answer(given)));
+    mem.notifier.take();
+}
+
+fn main() {
+    let rounds: usize = std::env::var("SSPR_DECOY_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let policy = Policy::parse(
+        r#"{"reset": {"methods": ["email", "security_questions"], "methods_required": 1},
+            "limits": {"resend_cooldown_s": 0,
+                       "verify_failures": {"max": 1000, "window_s": 3600, "block_s": 60},
+                       "email_sends": {"max": 1000, "window_s": 600, "block_s": 60}}}"#,
+    )
+    .unwrap();
+    let mem = fixtures::memory_ports(1);
+    let mut options = fixtures::options();
+    // Answers cost about a millisecond each, so the argon2 check is what the step costs.
+    options.hash_params = HashParams {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    };
+    options.decoys.admin_percent = 0;
+    let engine = Engine::new(policy, mem.ports(), options).unwrap();
+    let import = SecurityInfoImport {
+        email: Some("someone@fabrikam.example".into()),
+        questions: QUESTIONS
+            .iter()
+            .map(|(q, a)| ((*q).to_owned(), SecretString::new(*a)))
+            .collect(),
+        ..Default::default()
+    };
+    let mut real_users = Vec::new();
+    for i in 0..rounds {
+        let name = format!("user{i}@contoso.example");
+        let id = UserId::new(format!("u{i}"));
+        mem.directory.add_user(
+            DirectoryUser {
+                id: id.clone(),
+                username: name.clone(),
+                first_name: "A".into(),
+                last_name: "B".into(),
+                org_name: "Contoso".into(),
+                groups: vec![],
+                admin: false,
+            },
+            "Winter-Lantern-58",
+        );
+        engine.import_security_info(&id, &import).unwrap();
+        real_users.push(name);
+    }
+    // Unknown identifiers whose decoy screen has the same shape (email and questions).
+    let mut decoys = Vec::new();
+    let mut n = 0;
+    while decoys.len() < rounds {
+        let who = format!("ghost{n}@contoso.example");
+        n += 1;
+        let v = engine
+            .start_reset(&who, CAPTCHA, None)
+            .unwrap()
+            .view
+            .unwrap();
+        if v.options.len() == 2 {
+            decoys.push(who);
+        }
+    }
+    mem.clock.set(T0 + 10_000);
+    let mut real: [Vec<Duration>; 6] = Default::default();
+    let mut decoy: [Vec<Duration>; 6] = Default::default();
+    for i in 0..rounds {
+        if i % 2 == 0 {
+            walk(&engine, &mem, &real_users[i], &mut real);
+            walk(&engine, &mem, &decoys[i], &mut decoy);
+        } else {
+            walk(&engine, &mem, &decoys[i], &mut decoy);
+            walk(&engine, &mem, &real_users[i], &mut real);
+        }
+    }
+    println!(
+        "## Decoys against real users ({rounds} rounds, in-memory ports)\n\n| step | real user | decoy | decoy / real |\n|---|---|---|---|"
+    );
+    let mut worst: f64 = 0.0;
+    for (i, name) in STEPS.iter().enumerate() {
+        let r = median(real[i].clone());
+        let d = median(decoy[i].clone());
+        let ratio = d.as_secs_f64() / r.as_secs_f64().max(1e-12);
+        worst = worst.max((ratio - 1.0).abs());
+        println!("| {name} | {} | {} | {ratio:.3} |", fmt(r), fmt(d));
+    }
+    println!(
+        "\nLargest difference of medians: {:.1}% (target: under 10%).",
+        worst * 100.0
+    );
+}
