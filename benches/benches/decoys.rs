@@ -1,8 +1,9 @@
 //! Decoys against real users, step by step, side by side: a decoy flow must take the same
 //! time as a real user's flow of the same shape (the port-call sequences are compared exactly
 //! in `sspr-core/tests/decoys.rs`; here, time). Each of 2,000 rounds runs every step once for
-//! a fresh real user and once for a fresh unknown identifier, in alternating order, on the
-//! in-memory ports; the report gives the median per step and the ratio.
+//! a real user (twenty taken in turn) and once for a fresh unknown identifier, step by step in
+//! lockstep, which of the two goes first alternating, on the in-memory ports; the report gives
+//! the median per step and the ratio.
 //!
 //! Run: `cargo bench -p sspr-benches --bench decoys` (`SSPR_DECOY_ROUNDS` to change 2,000).
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
@@ -37,43 +38,53 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn walk(engine: &Engine, mem: &MemoryPorts, who: &str, times: &mut [Vec<Duration>; 6]) {
-    let timed = |i: usize, times: &mut [Vec<Duration>; 6], f: &mut dyn FnMut()| {
-        let start = Instant::now();
-        f();
-        times[i].push(start.elapsed());
-    };
-    let mut id = String::new();
-    timed(0, times, &mut || {
-        id = engine
-            .start_reset(who, CAPTCHA, None)
-            .unwrap()
-            .view
-            .unwrap()
-            .flow_id;
-    });
-    let step = |input: ResetInput| {
-        engine.reset_step(&id, input).unwrap();
-    };
-    timed(1, times, &mut || {
-        step(ResetInput::Choose(ResetOption::Email))
-    });
-    timed(2, times, &mut || {
-        step(ResetInput::EnterCode(SecretString::new("00000000")))
-    });
-    timed(3, times, &mut || step(ResetInput::Resend));
-    let mut asked = Vec::new();
-    timed(4, times, &mut || {
-        let o = engine
-            .reset_step(&id, ResetInput::Choose(ResetOption::SecurityQuestions))
-            .unwrap();
-        asked = o.view.unwrap().questions;
-    });
-    let given = asked
-        .iter()
-        .map(|q| (q.clone(), SecretString::new("not the answer")))
-        .collect();
-    timed(5, times, &mut || step(ResetInput::Answer(given)));
+/// Runs the six steps for a real user and a decoy in lockstep: each step for one, then for the
+/// other (`real_first` says which goes first), so both meet the same machine state.
+fn walk_pair(
+    engine: &Engine,
+    mem: &MemoryPorts,
+    who: [&str; 2],
+    real_first: bool,
+    times: &mut [[Vec<Duration>; 6]; 2],
+) {
+    let order: [usize; 2] = if real_first { [0, 1] } else { [1, 0] };
+    let mut ids = [String::new(), String::new()];
+    let mut asked: [Vec<String>; 2] = Default::default();
+    for step in 0..STEPS.len() {
+        for &k in &order {
+            let input = match step {
+                1 => Some(ResetInput::Choose(ResetOption::Email)),
+                2 => Some(ResetInput::EnterCode(SecretString::new("00000000"))),
+                3 => Some(ResetInput::Resend),
+                4 => Some(ResetInput::Choose(ResetOption::SecurityQuestions)),
+                5 => Some(ResetInput::Answer(
+                    asked[k]
+                        .iter()
+                        .map(|q| (q.clone(), SecretString::new("not the answer")))
+                        .collect(),
+                )),
+                _ => None,
+            };
+            let start = Instant::now();
+            match input {
+                None => {
+                    ids[k] = engine
+                        .start_reset(who[k], CAPTCHA, None)
+                        .unwrap()
+                        .view
+                        .unwrap()
+                        .flow_id;
+                }
+                Some(i) => {
+                    let o = engine.reset_step(&ids[k], i).unwrap();
+                    if step == 4 {
+                        asked[k] = o.view.unwrap().questions;
+                    }
+                }
+            }
+            times[k][step].push(start.elapsed());
+        }
+    }
     mem.notifier.take();
 }
 
@@ -99,16 +110,10 @@ fn main() {
     };
     options.decoys.admin_percent = 0;
     let engine = Engine::new(policy, mem.ports(), options).unwrap();
-    let import = SecurityInfoImport {
-        email: Some("someone@fabrikam.example".into()),
-        questions: QUESTIONS
-            .iter()
-            .map(|(q, a)| ((*q).to_owned(), SecretString::new(*a)))
-            .collect(),
-        ..Default::default()
-    };
+    // Twenty real users, taken in turn (their counters cleared between rounds, outside the
+    // timing), against a fresh unknown identifier each round.
     let mut real_users = Vec::new();
-    for i in 0..rounds {
+    for i in 0..20 {
         let name = format!("user{i}@contoso.example");
         let id = UserId::new(format!("u{i}"));
         mem.directory.add_user(
@@ -123,6 +128,14 @@ fn main() {
             },
             "Winter-Lantern-58",
         );
+        let import = SecurityInfoImport {
+            email: Some(format!("person{i}@fabrikam.example")),
+            questions: QUESTIONS
+                .iter()
+                .map(|(q, a)| ((*q).to_owned(), SecretString::new(*a)))
+                .collect(),
+            ..Default::default()
+        };
         engine.import_security_info(&id, &import).unwrap();
         real_users.push(name);
     }
@@ -142,17 +155,15 @@ fn main() {
         }
     }
     mem.clock.set(T0 + 10_000);
-    let mut real: [Vec<Duration>; 6] = Default::default();
-    let mut decoy: [Vec<Duration>; 6] = Default::default();
+    let mut times: [[Vec<Duration>; 6]; 2] = Default::default();
     for i in 0..rounds {
-        if i % 2 == 0 {
-            walk(&engine, &mem, &real_users[i], &mut real);
-            walk(&engine, &mem, &decoys[i], &mut decoy);
-        } else {
-            walk(&engine, &mem, &decoys[i], &mut decoy);
-            walk(&engine, &mem, &real_users[i], &mut real);
-        }
+        let real = &real_users[i % real_users.len()];
+        engine.unblock(real).unwrap();
+        walk_pair(&engine, &mem, [real, &decoys[i]], i % 2 == 0, &mut times);
+        // New windows for the send limits.
+        mem.clock.advance(700);
     }
+    let [real, decoy] = times;
     println!(
         "## Decoys against real users ({rounds} rounds, in-memory ports)\n\n| step | real user | decoy | decoy / real |\n|---|---|---|---|"
     );

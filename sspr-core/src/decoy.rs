@@ -15,7 +15,14 @@
 //! * a pool of security questions of the size a real user registers, from which each draw
 //!   asks as many as a real reset does.
 
+use rand::SeedableRng;
+use rand::rngs::ChaCha20Rng;
+use rand_core::Rng;
+
+use crate::contact::{EmailAddress, PhoneNumber};
 use crate::keyring::IdentityKey;
+use crate::otp::OtpAlgorithm;
+use crate::security_info::{AppCredential, RegisteredAnswer, SecretBytes, SecurityInfo};
 use crate::method::{Factor, Method, ResetOption};
 use crate::policy::{ADMIN_METHODS, Policy};
 use crate::questions;
@@ -90,37 +97,17 @@ impl DecoyProfile {
     }
 }
 
-/// A deterministic stream of bytes from a seed (HMAC in counter mode under the identity key).
-struct Stream<'a> {
-    key: &'a IdentityKey,
-    seed: &'a str,
-    block: [u8; 32],
-    pos: usize,
-    counter: u64,
+/// A deterministic stream from a seed: ChaCha20 keyed by one HMAC of the seed under the
+/// identity key (one keyed hash per screen, then a fast cipher stream).
+struct Stream {
+    rng: ChaCha20Rng,
 }
 
-impl<'a> Stream<'a> {
-    fn new(key: &'a IdentityKey, seed: &'a str) -> Self {
+impl Stream {
+    fn new(key: &IdentityKey, seed: &str) -> Self {
         Self {
-            key,
-            seed,
-            block: [0; 32],
-            pos: 32,
-            counter: 0,
+            rng: ChaCha20Rng::from_seed(key.digest("decoy-stream", seed)),
         }
-    }
-
-    fn byte(&mut self) -> u8 {
-        if self.pos >= self.block.len() {
-            self.block = self
-                .key
-                .digest("decoy-stream", &format!("{}/{}", self.seed, self.counter));
-            self.counter += 1;
-            self.pos = 0;
-        }
-        let b = self.block[self.pos];
-        self.pos += 1;
-        b
     }
 
     /// Uniform in `0..n` (n ≥ 1), by rejection sampling on 32-bit words.
@@ -129,12 +116,7 @@ impl<'a> Stream<'a> {
         let span = 1u64 << 32;
         let limit = span - span % n;
         loop {
-            let w = u64::from(u32::from_be_bytes([
-                self.byte(),
-                self.byte(),
-                self.byte(),
-                self.byte(),
-            ]));
+            let w = u64::from(self.rng.next_u32());
             if w < limit {
                 return (w % n) as u32;
             }
@@ -173,8 +155,8 @@ pub(crate) struct DecoyScreen {
     pub gates: u8,
     /// Options in screen order, with masked destinations.
     pub options: Vec<OfferedOption>,
-    /// The security questions "registered": as many as a real user registers.
-    pub questions: Vec<String>,
+    /// The questions it "has registered" (indices into the predefined, then the custom ones).
+    pub questions: Vec<u16>,
 }
 
 /// Draws the screen for the decoy whose counters are keyed by `subject` (a reference).
@@ -197,7 +179,7 @@ pub(crate) fn screen(
     // Each method is registered or not; the app's two methods go together, as a registered
     // app gives both. Redraw until the set has enough distinct factors for the gates (a real
     // user with fewer would be a decoy anyway).
-    let app_present_draw = |s: &mut Stream<'_>| s.below(2) == 0;
+    let app_present_draw = |s: &mut Stream| s.below(2) == 0;
     let mut chosen: Vec<Method>;
     let mut tries = 0;
     loop {
@@ -223,7 +205,7 @@ pub(crate) fn screen(
             .take(2)
             .collect();
     }
-    let letters = |s: &mut Stream<'_>| char::from(b'a' + (s.below(26) as u8));
+    let letters = |s: &mut Stream| char::from(b'a' + (s.below(26) as u8));
     let local_len = 5 + s.below(12) as usize; // 5 to 16 characters
     let mut email = String::new();
     email.push(letters(&mut s));
@@ -231,7 +213,7 @@ pub(crate) fn screen(
     email.extend(std::iter::repeat_n('*', local_len - 2));
     email.push('@');
     email.push_str(s.weighted(&profile.email_domains));
-    let phone = |s: &mut Stream<'_>| {
+    let phone = |s: &mut Stream| {
         let code = s.weighted(&profile.calling_codes).to_owned();
         let hidden = national_len(&code) - 2;
         format!("+{code} {}{:02}", "X".repeat(hidden), s.below(100))
@@ -254,24 +236,105 @@ pub(crate) fn screen(
             });
         }
     }
-    let mut pool: Vec<String> = questions::PREDEFINED
-        .iter()
-        .map(|q| (*q).to_owned())
-        .chain(policy.security_questions().custom.iter().cloned())
-        .collect();
+    let questions = question_pool(&mut s, policy);
+    DecoyScreen {
+        gates,
+        options,
+        questions,
+    }
+}
+
+/// The security questions a decoy "has registered": as many as a real user registers, drawn
+/// once per identifier from the predefined and the policy's custom questions, as indices.
+fn question_pool(s: &mut Stream, policy: &Policy) -> Vec<u16> {
+    let total = questions::PREDEFINED.len() + policy.security_questions().custom.len();
+    let mut pool: Vec<u16> = (0..u16::try_from(total).unwrap_or(u16::MAX)).collect();
     let mut registered = Vec::new();
     for _ in 0..policy.security_questions().to_register {
         if pool.is_empty() {
             break;
         }
-        let i = s.below(pool.len() as u32) as usize;
-        registered.push(pool.swap_remove(i));
+        let i = s.below(u32::try_from(pool.len()).unwrap_or(u32::MAX)) as usize;
+        registered.push(pool.swap_remove(i.min(pool.len() - 1)));
     }
-    DecoyScreen {
-        gates,
-        options,
-        questions: registered,
-    }
+    registered
+}
+
+/// The question texts at `indices` (out-of-range indices, from a tampered record, are skipped).
+pub(crate) fn questions_at(indices: &[u16], policy: &Policy) -> Vec<String> {
+    let custom = &policy.security_questions().custom;
+    indices
+        .iter()
+        .filter_map(|&i| {
+            let i = usize::from(i);
+            questions::PREDEFINED
+                .get(i)
+                .map(|q| (*q).to_owned())
+                .or_else(|| custom.get(i - questions::PREDEFINED.len().min(i)).cloned())
+        })
+        .collect()
+}
+
+/// The methods a screen shows, as a bit set (the index of its representative record).
+pub(crate) fn shape(options: &[OfferedOption]) -> usize {
+    options.iter().fold(0, |acc, o| {
+        acc | match o.option {
+            ResetOption::Email => 1,
+            ResetOption::MobileText | ResetOption::MobileCall => 2,
+            ResetOption::OfficeCall => 4,
+            ResetOption::AppCode | ResetOption::AppNotification => 8,
+            ResetOption::SecurityQuestions => 16,
+        }
+    })
+}
+
+/// For every screen shape, a security-info record of that shape (the methods it shows, with
+/// `answers` hashed answers when it shows questions), which a decoy parses where a real user's
+/// record is parsed, so its steps cost what a real user's with those methods do.
+pub(crate) fn representative_records(
+    key: &IdentityKey,
+    answer_hash: &str,
+    answers: u8,
+) -> Vec<String> {
+    let secret = app_secret(key, "representative");
+    (0..32usize)
+        .map(|bits| {
+            SecurityInfo {
+                email: (bits & 1 != 0)
+                    .then(|| EmailAddress::parse("someone.typical@example.com").ok())
+                    .flatten(),
+                mobile: (bits & 2 != 0)
+                    .then(|| PhoneNumber::parse("+14255550100").ok())
+                    .flatten(),
+                office: (bits & 4 != 0)
+                    .then(|| PhoneNumber::parse("+14255550199").ok())
+                    .flatten(),
+                app: (bits & 8 != 0).then(|| AppCredential {
+                    secret: SecretBytes::new(secret.to_vec()),
+                    algorithm: OtpAlgorithm::Sha1,
+                    digits: 6,
+                    period: 30,
+                    last_step: Some(58_333_333),
+                    device_id: "device-0123456789abcdef".into(),
+                }),
+                questions: if bits & 16 != 0 {
+                    questions::PREDEFINED
+                        .iter()
+                        .take(usize::from(answers))
+                        .map(|q| RegisteredAnswer {
+                            question: (*q).to_owned(),
+                            answer_hash: answer_hash.to_owned(),
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                confirmed_at: Some(1_750_000_000),
+                ..SecurityInfo::default()
+            }
+            .to_record()
+        })
+        .collect()
 }
 
 /// The calling code shown in a masked number (`+44 XXXXXXXX12` → `44`).

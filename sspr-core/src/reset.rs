@@ -49,7 +49,7 @@ pub const MAX_ANSWERS: usize = 5;
 
 /// Who the flow is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Subject {
     /// A real user in scope with enough registered methods.
     Known {
@@ -64,8 +64,9 @@ pub enum Subject {
     Decoy {
         /// The id loaded on every step.
         lookup: UserId,
-        /// The security questions a decoy "has registered".
-        questions: Vec<String>,
+        /// The questions a decoy "has registered", as indices into the predefined questions
+        /// followed by the policy's custom ones.
+        questions: Vec<u16>,
     },
 }
 
@@ -763,7 +764,7 @@ impl ResetFlow {
             (Subject::Known { .. }, Some((info, _))) => {
                 info.questions.iter().map(|q| q.question.clone()).collect()
             }
-            (Subject::Decoy { questions, .. }, _) => questions.clone(),
+            (Subject::Decoy { questions, .. }, _) => decoy::questions_at(questions, ctx.policy),
             (Subject::Known { .. }, None) => Vec::new(),
         };
         let mut out = Vec::with_capacity(n);

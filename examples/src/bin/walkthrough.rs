@@ -10,7 +10,7 @@ use std::error::Error;
 use std::sync::Arc;
 
 use sspr_core::engine::{Engine, EngineOptions, RegistrationOutcome, ResetOutcome};
-use sspr_core::keyring::KeyRing;
+use sspr_core::keyring::{IdentityKey, KeyRing};
 use sspr_core::memory::*;
 use sspr_core::ports::{Clock, Message};
 use sspr_core::registration::RegistrationInput;
@@ -120,11 +120,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     let ports = mem.ports();
     let key = OsRandomness.bytes_vec(32)?;
+    let identity = IdentityKey::new(OsRandomness.bytes_vec(32)?)?;
     let engine = Engine::new(
         policy,
         ports,
-        EngineOptions::new(KeyRing::single("2026-11", key)?, "Contoso"),
-    );
+        EngineOptions::new(KeyRing::single("2026-11", key)?, identity, "Contoso"),
+    )?;
     println!("Effective policy:\n{}", engine.policy().to_toml());
 
     // ── Registration at sign-in
@@ -133,7 +134,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         "Sign-in: registration required = {}, re-confirmation due = {}",
         check.registration_required, check.reconfirm_due
     );
-    let o = engine.start_registration("alice@contoso.example", "Winter-Lantern-58")?;
+    let o = engine.start_registration(
+        "alice@contoso.example",
+        &SecretString::new("Winter-Lantern-58"),
+    )?;
     show_registration("re-enter your password", &o);
     let reg = o.view.ok_or("no registration")?.flow_id;
 
@@ -166,7 +170,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     // The phone's authenticator app computes its first code.
     let secret = sspr_core::security_info::SecretBytes::from_base32(setup.secret_b32.expose())?;
-    let app_code = totp::totp(secret.expose(), clock.now()?, &OtpParams::default());
+    let app_code = totp::totp(secret.expose(), clock.now()?, &OtpParams::default())?;
     let o =
         engine.registration_step(&reg, RegistrationInput::Verify(SecretString::new(app_code)))?;
     show_registration("enter the app's code", &o);
@@ -189,7 +193,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     show_reset("enter your verification code", &o);
 
     clock.advance(30);
-    let app_code = totp::totp(secret.expose(), clock.now()?, &OtpParams::default());
+    let app_code = totp::totp(secret.expose(), clock.now()?, &OtpParams::default())?;
     engine.reset_step(&flow, ResetInput::Choose(ResetOption::AppCode))?;
     let o = engine.reset_step(&flow, ResetInput::EnterCode(SecretString::new(app_code)))?;
     show_reset("enter a code from my authenticator app", &o);

@@ -18,6 +18,29 @@ impl Engine {
         }
     }
 
+    /// [`load_info`](Self::load_info) for a flow's step. A decoy whose identifier named no user
+    /// has no record; it reads a representative one instead, so that its step costs what a
+    /// real user's does.
+    /// `decoy_shape` is the decoy's screen shape ([`crate::decoy::shape`]), `None` for a
+    /// real user.
+    pub(crate) fn load_info_for(
+        &self,
+        owner: &UserId,
+        decoy_shape: Option<usize>,
+    ) -> Result<(SecurityInfo, u64), Error> {
+        match self.ports.security_info.load(owner.clone())? {
+            Some(r) => Ok((SecurityInfo::from_record(&r.data)?, r.version)),
+            None => {
+                if let Some(record) = decoy_shape.and_then(|s| self.decoy_records.get(s)) {
+                    // A store hands back an owned copy: the decoy takes one too.
+                    let copy = std::hint::black_box(record.clone());
+                    std::hint::black_box(SecurityInfo::from_record(&copy)).ok();
+                }
+                Ok((SecurityInfo::default(), 0))
+            }
+        }
+    }
+
     /// Saves `info` by compare-and-set against `expected`.
     pub(crate) fn save_info(
         &self,

@@ -78,6 +78,9 @@ pub struct Engine {
     options: EngineOptions,
     /// An answer hash at the engine's cost, which decoys verify against.
     decoy_answer_hash: String,
+    /// Representative security-info records by screen shape, which decoys read where a real
+    /// user's is read.
+    decoy_records: Vec<String>,
 }
 
 fn too_long(what: &'static str, max: usize) -> Error {
@@ -139,12 +142,18 @@ impl Engine {
         let salt = options.identity.digest("decoy-answer-salt", "");
         let decoy_answer_hash =
             hashing::hash_with_salt(b"decoy answer", &options.hash_params, &salt[..16])?;
+        let decoy_records = decoy::representative_records(
+            &options.identity,
+            &decoy_answer_hash,
+            policy.security_questions().to_register,
+        );
         Ok(Self {
             policy,
             rules,
             ports,
             options,
             decoy_answer_hash,
+            decoy_records,
         })
     }
 
@@ -210,8 +219,11 @@ impl Engine {
                 (s, lookup)
             }
         };
+        // A decoy's screen is drawn whoever it is for (it costs what a real user's options do).
+        let screen = decoy::screen(ids, &subject_ref, &self.policy, &self.options.decoys);
         // Real or not, one security-info load.
-        let (info, _) = self.load_info(&lookup)?;
+        let shape = found.is_none().then(|| decoy::shape(&screen.options));
+        let (info, _) = self.load_info_for(&lookup, shape)?;
         let disclose = self.policy.reset().disclose_account_state;
         let mut known = None;
         let mut why_decoy = Reason::UserUnknown;
@@ -252,7 +264,6 @@ impl Engine {
                 info.epoch,
             ),
             None => {
-                let screen = decoy::screen(ids, &subject_ref, &self.policy, &self.options.decoys);
                 (
                     Subject::Decoy {
                         lookup,
@@ -342,7 +353,8 @@ impl Engine {
                 return Err(not_a("not a reset flow"));
             };
             let flow = flow.clone();
-            let (info, info_version) = self.load_info(flow.info_owner())?;
+            let shape = flow.user().is_none().then(|| decoy::shape(&flow.options));
+            let (info, info_version) = self.load_info_for(flow.info_owner(), shape)?;
             let real = flow.user().is_some();
             let block = if flow.state.is_terminal() {
                 None
