@@ -21,12 +21,12 @@ use rand_core::Rng;
 
 use crate::contact::{EmailAddress, PhoneNumber};
 use crate::keyring::IdentityKey;
-use crate::otp::OtpAlgorithm;
-use crate::security_info::{AppCredential, RegisteredAnswer, SecretBytes, SecurityInfo};
 use crate::method::{Factor, Method, ResetOption};
+use crate::otp::OtpAlgorithm;
 use crate::policy::{ADMIN_METHODS, Policy};
 use crate::questions;
 use crate::reset::OfferedOption;
+use crate::security_info::{AppCredential, RegisteredAnswer, SecretBytes, SecurityInfo};
 
 /// What a host's users typically look like, so that decoys look like them too.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -461,12 +461,8 @@ impl RegistrationFlow {
                 e
             };
             return Ok(match r {
+                // Concurrent attempts spent the challenge; the compared ones decide.
                 Refusal::ChallengeSpent => {
-                    self.state = if self.proving() {
-                        RegistrationState::ProveIdentity
-                    } else {
-                        RegistrationState::Registering
-                    };
                     Transition::refuse(self, Reason::CodeExhausted).audit(ev)
                 }
                 Refusal::Blocked(_) | Refusal::Locked => self.refuse_blocked(r, ctx).audit(ev),

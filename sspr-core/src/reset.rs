@@ -521,7 +521,7 @@ impl ResetFlow {
 
     /// An attempt refused before anything was compared.
     fn refuse_uncompared(
-        mut self,
+        self,
         r: Refusal,
         input: &ResetInput,
         ctx: &mut ResetContext<'_>,
@@ -533,14 +533,15 @@ impl ResetFlow {
         };
         let ev = self.refused_event(ctx, AuditKind::AttemptRefused, r.reason(), option);
         match r {
+            // Concurrent attempts spent the challenge; the ones that were compared decide where
+            // the flow goes (a right one passes the gate), so this one changes nothing.
             Refusal::ChallengeSpent => {
-                if matches!(input, ResetInput::Answer(_)) {
-                    // This draw was answered already (a concurrent submission).
-                    Transition::refuse(self, Reason::AnswersWrong).audit(ev)
+                let reason = if matches!(input, ResetInput::Answer(_)) {
+                    Reason::AnswersWrong
                 } else {
-                    self.state = ResetState::ChooseMethod;
-                    Transition::refuse(self, Reason::CodeExhausted).audit(ev)
-                }
+                    Reason::CodeExhausted
+                };
+                Transition::refuse(self, reason).audit(ev)
             }
             Refusal::Blocked(_) | Refusal::Locked => self.blocked_by(r, ctx).audit(ev),
         }
@@ -688,36 +689,44 @@ impl ResetFlow {
             return Ok(t);
         }
         self.last_sends.insert(dest_ref.clone(), ctx.now);
-        let user = self.user().cloned();
-        let mut t_outbox = Vec::new();
         let count = Guard::CountSend(SendCount {
             channel,
             destination: dest_ref.clone(),
             country,
         });
+        // A decoy builds the message a real user would get, addressed to its masked stand-in,
+        // and drops it instead of delivering it: the same work, nothing sent.
+        let decoy = real.is_none();
+        let (channel, to) = real.clone().unwrap_or((channel, masked.clone()));
+        let user = self.info_owner().clone();
+        let mut t_outbox = Vec::new();
+        let mut send = |m: Message| {
+            if decoy {
+                drop(std::hint::black_box(m));
+            } else {
+                t_outbox.push(Outbox::Deliver(m));
+            }
+        };
         if option == ResetOption::AppNotification {
             let pending =
                 PendingApproval::new(ctx.entropy.port(), ctx.now, ctx.policy.codes().ttl_s)?;
-            // Every flow draws a message id, so decoys use the randomness port as real users do.
-            let message_id = ctx.entropy.token()?;
-            if let (Some((channel, to)), Some(user)) = (real, user) {
-                let mut m = Message::new(
-                    message_id,
-                    channel,
-                    to,
-                    MessageKind::ApprovalRequest,
-                    user,
-                    ctx.now,
-                );
-                m.approval = Some(pending.message_payload());
-                t_outbox.push(Outbox::Deliver(m));
-            }
+            let mut m = Message::new(
+                ctx.entropy.token()?,
+                channel,
+                to,
+                MessageKind::ApprovalRequest,
+                user,
+                ctx.now,
+            );
+            m.approval = Some(pending.message_payload());
+            send(m);
             self.state = ResetState::AwaitApproval { pending };
         } else {
-            let destination = real.as_ref().map_or_else(
-                || format!("decoy:{}", ctx.entropy.token().unwrap_or_default()),
-                |(_, d)| d.clone(),
-            );
+            // A decoy's code is sealed under a random destination: nothing ever verifies.
+            let destination = match &real {
+                Some((_, d)) => d.clone(),
+                None => format!("decoy:{}", ctx.entropy.token()?),
+            };
             let binding = Binding {
                 purpose: Purpose::ResetCode,
                 flow_id: &self.flow_ref,
@@ -731,16 +740,16 @@ impl ResetFlow {
                 ctx.now,
                 ctx.policy.codes().ttl_s,
             )?;
-            let message_id = if real.is_some() {
-                ctx.entropy.token()?
-            } else {
-                String::new()
-            };
-            if let (Some((channel, to)), Some(user)) = (real, user) {
-                let mut m = Message::new(message_id, channel, to, MessageKind::Code, user, ctx.now);
-                m.code = Some(code);
-                t_outbox.push(Outbox::Deliver(m));
-            }
+            let mut m = Message::new(
+                ctx.entropy.token()?,
+                channel,
+                to,
+                MessageKind::Code,
+                user,
+                ctx.now,
+            );
+            m.code = Some(code);
+            send(m);
             self.state = ResetState::EnterCode {
                 option,
                 challenge: Challenge::Sent {

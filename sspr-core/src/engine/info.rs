@@ -19,8 +19,8 @@ impl Engine {
     }
 
     /// [`load_info`](Self::load_info) for a flow's step. A decoy whose identifier named no user
-    /// has no record; it reads a representative one instead, so that its step costs what a
-    /// real user's does.
+    /// has no record; it reads a representative one of its screen's shape instead (and gets it
+    /// back, to be ignored), so that its step costs what a real user's does.
     /// `decoy_shape` is the decoy's screen shape ([`crate::decoy::shape`]), `None` for a
     /// real user.
     pub(crate) fn load_info_for(
@@ -32,9 +32,10 @@ impl Engine {
             Some(r) => Ok((SecurityInfo::from_record(&r.data)?, r.version)),
             None => {
                 if let Some(record) = decoy_shape.and_then(|s| self.decoy_records.get(s)) {
-                    // A store hands back an owned copy: the decoy takes one too.
+                    // A store hands back an owned copy: the decoy takes one too, and reads it.
                     let copy = std::hint::black_box(record.clone());
-                    std::hint::black_box(SecurityInfo::from_record(&copy)).ok();
+                    let info = SecurityInfo::from_record(&copy).unwrap_or_default();
+                    return Ok((std::hint::black_box(info), 0));
                 }
                 Ok((SecurityInfo::default(), 0))
             }

@@ -227,21 +227,23 @@ impl Engine {
         let disclose = self.policy.reset().disclose_account_state;
         let mut known = None;
         let mut why_decoy = Reason::UserUnknown;
+        // The options are worked out for everyone (a decoy on its representative record), so
+        // that a decoy costs what a real user does.
+        let admin = found.as_ref().is_some_and(|u| u.admin);
+        let req = self.policy.requirement_for(admin);
+        let options = reset::options_for(
+            &info,
+            &req.methods,
+            self.policy.security_questions().to_reset,
+        );
+        let enough = reset::factor_count(&options) >= usize::from(req.gates);
         if let Some(user) = &found {
-            if self.policy.applies_to(user) {
-                let req = self.policy.requirement_for(user.admin);
-                let options = reset::options_for(
-                    &info,
-                    &req.methods,
-                    self.policy.security_questions().to_reset,
-                );
-                if reset::factor_count(&options) >= usize::from(req.gates) {
-                    known = Some((user.clone(), options, req.gates));
-                } else {
-                    why_decoy = Reason::UserNotRegistered;
-                }
-            } else {
+            if !self.policy.applies_to(user) {
                 why_decoy = Reason::UserNotEnabled;
+            } else if enough {
+                known = Some((user.clone(), options, req.gates));
+            } else {
+                why_decoy = Reason::UserNotRegistered;
             }
         }
         if known.is_none() && disclose {
@@ -263,17 +265,15 @@ impl Engine {
                 gates,
                 info.epoch,
             ),
-            None => {
-                (
-                    Subject::Decoy {
-                        lookup,
-                        questions: screen.questions,
-                    },
-                    screen.options,
-                    screen.gates,
-                    0,
-                )
-            }
+            None => (
+                Subject::Decoy {
+                    lookup,
+                    questions: screen.questions,
+                },
+                screen.options,
+                screen.gates,
+                0,
+            ),
         };
         let block = self.block_in_force(&subject_ref, client, true, now)?;
         let id = Entropy::new(self.ports.randomness.as_ref()).token()?;
