@@ -64,7 +64,7 @@ fn walk_pair(
     let order: [usize; 2] = if real_first { [0, 1] } else { [1, 0] };
     let mut ids = [String::new(), String::new()];
     let mut asked: [Vec<String>; 2] = Default::default();
-    for step in 0..STEPS.len() {
+    for (step, _) in STEPS.iter().enumerate() {
         for &k in &order {
             let input = match step {
                 1 => Some(ResetInput::Choose(ResetOption::Email)),
