@@ -27,6 +27,9 @@ printf '[reset]\nmethods_required = 3\n' > "$out/bad.toml"
 if cargo run -q -p sspr-examples --bin policy-check -- "$out/bad.toml" > "$out/policy.txt"; then exit 1; fi
 grep -q "field: reset.methods_required" "$out/policy.txt"
 cargo run -q -p sspr-examples --bin password-check -- "violet tugboat ladders whisper" | grep -q "^accepted"
+cargo run -q -p sspr-examples --bin policy-check -- examples/policies/contoso.toml > "$out/odds.txt"
+grep -q "^| a year | 100 | 1.00e-6" "$out/odds.txt"
+cargo run -q -p sspr-examples --bin async-delivery | grep -q "Neither step waited for the 150 ms delivery: true"
 
 echo "== interop: argon2-cffi and pyotp"
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -17,7 +17,7 @@
 //!
 //! ```
 //! use sspr_core::engine::{Engine, EngineOptions};
-//! use sspr_core::keyring::KeyRing;
+//! use sspr_core::keyring::{IdentityKey, KeyRing};
 //! use sspr_core::memory::MemoryPorts;
 //! use sspr_core::ports::SecurityInfoStore;
 //! use sspr_core::reset::ResetInput;
@@ -33,7 +33,9 @@
 //! }, "Winter-Lantern-58");
 //! let info = SecurityInfo { email: Some(EmailAddress::parse("alice.smith@fabrikam.example")?), ..Default::default() };
 //! mem.security_info.save(alice.clone(), info.to_record(), 0)?;
-//! let engine = Engine::new(Policy::default(), mem.ports(), EngineOptions::new(KeyRing::single("k1", vec![42; 32])?, "Contoso"));
+//! // Code keys (rotated: newest first) and the identity key (never rotated), both secret.
+//! let options = EngineOptions::new(KeyRing::single("k1", vec![42; 32])?, IdentityKey::new(vec![43; 32])?, "Contoso");
+//! let engine = Engine::new(Policy::default(), mem.ports(), options)?;
 //!
 //! // "Get back into your account": who are you, email a code, enter it, choose a password.
 //! let flow = engine.start_reset("alice@contoso.example", "captcha-ok", None)?.view.ok_or("no flow")?.flow_id;

@@ -14,7 +14,12 @@ fn chance(p: f64) -> String {
     if p >= 1.0 {
         "certain".to_owned()
     } else {
-        format!("{p:.2e} (1 in {:.0})", 1.0 / p.max(f64::MIN_POSITIVE))
+        let one_in = 1.0 / p.max(f64::MIN_POSITIVE);
+        if one_in < 100.0 {
+            format!("{p:.2e} (1 in {one_in:.1})")
+        } else {
+            format!("{p:.2e} (1 in {one_in:.0})")
+        }
     }
 }
 
