@@ -61,7 +61,10 @@ for name in 'func startReset(identifier: String, captcha: String, client: String
             'public protocol CounterStore' 'public protocol ConsumeOnceSet' \
             'case choose(' 'case enterCode(' 'case newPassword(' 'case Conflict(' 'case Unavailable(' \
             'case Port(' 'case Policy(' 'case Misuse(' 'case Input(' \
-            'public struct StoredRecord' 'public struct EngineSettings' 'public struct SigningKey'; do
+            'public struct StoredRecord' 'public struct EngineSettings' 'public struct SigningKey' \
+            'public struct CounterState' 'public func decoySettingsDefault()' \
+            'func get(key: String, now: UInt64) throws  -> CounterState' \
+            'func release(key: String, now: UInt64) throws'; do
   if ! grep -qF -- "$name" "$here/Sources/Sspr/Sspr.swift"; then
     echo "not generated: $name"; missing=1
   fi

@@ -154,6 +154,44 @@ def test_registration_with_an_authenticator_app():
     assert not engine.sign_in_check("cy@contoso.example", "Old-Password-1").registration_required
 
 
+def test_a_change_needs_proof_is_told_and_can_be_reported():
+    host, engine = python_host()
+    r = engine.start_registration("ann@contoso.example", "Old-Password-1")
+    view = r.view
+    assert view.state == "prove_identity" and [o.option for o in view.proof_options] == ["email"]
+    # A view names the flow by its reference, never by its id (a bearer token).
+    assert view.flow_id not in repr(view) and view.flow_ref in repr(view)
+    flow = view.flow_id
+    assert engine.register_mobile(flow, "+14255550123").rejection == "proof.required"
+    assert engine.prove(flow, "email").view.state == "proving"
+    code = host.outbox.sent[-1].code
+    assert engine.verify(flow, code).view.state == "registering"
+    host.outbox.sent.clear()
+    engine.register_mobile(flow, "+14255550123")
+    r = engine.verify(flow, host.outbox.sent[-1].code)
+    assert r.view.registered == ["email", "mobile_phone"]
+    notices = [m for m in host.outbox.sent if m.kind == "security_info_changed"]
+    assert sorted(m.to for m in notices) == ["ann.home@fabrikam.example", "ann@contoso.example"]
+    token = notices[0].revoke_token
+    assert token and all(m.revoke_token == token for m in notices)
+    reset = engine.start_reset("ann@contoso.example", "solved").view.flow_id
+    report = engine.report_not_me(token)
+    assert report.rejection is None and report.blocked_until is not None
+    assert engine.choose(reset, "email").rejection == "flow.expired"
+    assert engine.start_reset("ann@contoso.example", "solved").view.state == "blocked"
+    assert engine.report_not_me(token).rejection == "notice.invalid"
+
+
+def test_python_counters_hold_the_limit():
+    host, engine = python_host()
+    flow = engine.start_reset("ann@contoso.example", "solved").view.flow_id
+    engine.choose(flow, "email")
+    rejections = [engine.enter_code(flow, "0000000" + str(i)).rejection for i in range(3)]
+    assert rejections == ["code.mismatch", "code.mismatch", "code.exhausted"]
+    # Every attempt went through the Python counter store first.
+    assert any(k.startswith("sspr/v2/challenge/") for k in host.counters.windows)
+
+
 @pytest.mark.parametrize(
     "call, error",
     [

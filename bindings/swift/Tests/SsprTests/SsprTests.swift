@@ -54,10 +54,13 @@ final class SsprTests: XCTestCase {
     func settings() -> EngineSettings {
         EngineSettings(
             keys: [SigningKey(id: "k1", key: Data(repeating: 7, count: 32))],
+            identityKey: Data(repeating: 8, count: 32),
             issuer: "Contoso",
             hashParams: hashParamsInsecureForTests(),
             breachFailClosed: false,
-            clientLimit: nil
+            clientLimit: nil,
+            countryBudget: nil,
+            decoys: decoySettingsDefault()
         )
     }
 
@@ -112,25 +115,28 @@ final class SsprTests: XCTestCase {
             private let lock = NSLock()
             private var windows: [String: (end: UInt64, count: UInt32)] = [:]
             private var blocks: [String: UInt64] = [:]
-            func increment(key: String, now: UInt64, windowS: UInt64) throws -> UInt32 {
+            private func state(_ key: String, _ now: UInt64) -> CounterState {
+                let count = windows[key].flatMap { now < $0.end ? $0.count : nil } ?? 0
+                let blocked = blocks[key].flatMap { $0 > now ? $0 : nil }
+                return CounterState(count: count, blockedUntil: blocked)
+            }
+            func increment(key: String, now: UInt64, windowS: UInt64) throws -> CounterState {
                 lock.lock(); defer { lock.unlock() }
                 if let w = windows[key], now < w.end { windows[key] = (w.end, w.count + 1) } else { windows[key] = (now + windowS, 1) }
-                return windows[key]!.count
+                return state(key, now)
             }
-            func count(key: String, now: UInt64) throws -> UInt32 {
+            func get(key: String, now: UInt64) throws -> CounterState {
                 lock.lock(); defer { lock.unlock() }
-                guard let w = windows[key], now < w.end else { return 0 }
-                return w.count
+                return state(key, now)
+            }
+            func release(key: String, now: UInt64) throws {
+                lock.lock(); defer { lock.unlock() }
+                if let w = windows[key], now < w.end, w.count > 0 { windows[key] = (w.end, w.count - 1) }
             }
             func block(key: String, until: UInt64) throws -> UInt64 {
                 lock.lock(); defer { lock.unlock() }
                 blocks[key] = max(until, blocks[key] ?? 0)
                 return blocks[key]!
-            }
-            func blockedUntil(key: String, now: UInt64) throws -> UInt64? {
-                lock.lock(); defer { lock.unlock() }
-                guard let b = blocks[key], b > now else { return nil }
-                return b
             }
             func clear(key: String) throws {
                 lock.lock(); defer { lock.unlock() }
@@ -160,9 +166,9 @@ final class SsprTests: XCTestCase {
             guard case SsprError.Policy(let field, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(field, "reset.methods_requried")
         }
-        XCTAssertThrowsError(try Engine(policy: Policy(), ports: mem.ports(), settings: EngineSettings(
-            keys: [SigningKey(id: "k", key: Data(count: 4))], issuer: "x", hashParams: hashParamsInsecureForTests(),
-            breachFailClosed: false, clientLimit: nil))) { error in
+        var short = settings()
+        short.keys = [SigningKey(id: "k", key: Data(count: 4))]
+        XCTAssertThrowsError(try Engine(policy: Policy(), ports: mem.ports(), settings: short)) { error in
             guard case SsprError.Misuse = error else { return XCTFail("\(error)") }
         }
         XCTAssertEqual(try totpCode(secretB32: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", t: 59, algorithm: .sha1, digits: 8, period: 30), "94287082")
