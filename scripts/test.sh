@@ -29,7 +29,8 @@ grep -q "field: reset.methods_required" "$out/policy.txt"
 cargo run -q -p sspr-examples --bin password-check -- "violet tugboat ladders whisper" | grep -q "^accepted"
 cargo run -q -p sspr-examples --bin policy-check -- examples/policies/contoso.toml > "$out/odds.txt"
 grep -q "^| a year | 100 | 1.00e-6" "$out/odds.txt"
-cargo run -q -p sspr-examples --bin async-delivery | grep -q "Neither step waited for the 150 ms delivery: true"
+cargo run -q -p sspr-examples --bin async-delivery > "$out/async.txt"
+grep -q "Neither step waited for the 150 ms delivery: true" "$out/async.txt"
 
 echo "== interop: argon2-cffi and pyotp"
 [ -x .venv/bin/python ] || python3 -m venv .venv
