@@ -121,6 +121,13 @@ pub enum ProofChallenge {
         /// The pending request.
         pending: PendingApproval,
     },
+    /// The registered security questions (for a user with nothing else registered).
+    Questions {
+        /// The questions asked.
+        asked: Vec<String>,
+        /// How many draws were made (each answered at most once).
+        draw: u32,
+    },
 }
 
 /// Where a registration stands.
@@ -231,6 +238,8 @@ pub enum RegistrationInput {
     Questions(BTreeMap<String, SecretString>),
     /// Verify the pending method (or the proof) with a code.
     Verify(SecretString),
+    /// Answer the security questions of a proof (question → answer).
+    Answer(BTreeMap<String, SecretString>),
     /// Remove a method.
     Remove(Method),
     /// Make a method the default.
@@ -321,11 +330,55 @@ pub fn registered_factors(info: &SecurityInfo, policy: &Policy, admin: bool) -> 
 /// option but security questions (they prove no possession). Empty when the user has none,
 /// so re-authentication alone opens the wizard.
 pub fn proof_options(info: &SecurityInfo, policy: &Policy, admin: bool) -> Vec<OfferedOption> {
-    let methods: Vec<Method> = allowed_methods(policy, admin)
+    // Every registered method proves the user, whether the policy still offers it or not;
+    // security questions only when nothing else is registered (they prove no possession).
+    let possession: Vec<Method> = Method::ALL
         .into_iter()
         .filter(|m| *m != Method::SecurityQuestions)
         .collect();
-    reset::options_for(info, &methods, policy.security_questions().to_register)
+    let options = reset::options_for(info, &possession, 1);
+    if options.is_empty() && !admin && !info.questions.is_empty() {
+        let needed = policy
+            .security_questions()
+            .to_reset
+            .min(u8::try_from(info.questions.len()).unwrap_or(u8::MAX));
+        return reset::options_for(info, &[Method::SecurityQuestions], needed);
+    }
+    options
+}
+
+/// Who is told of a change from `old` to `new` (`None`: not known yet): the account's own
+/// mailbox (when the username is an address) and every contact registered before the change
+/// (the alternate email, the mobile phone by text, the office phone by call, the app by push).
+/// When that is nobody, the new alternate address, so that someone hears of it.
+pub(crate) fn notices_for(old: &SecurityInfo, new: Option<&SecurityInfo>, account: &str) -> Vec<Notice> {
+    let mut notices: Vec<Notice> = Vec::new();
+    let add = |notices: &mut Vec<Notice>, channel: Channel, to: String| {
+        if !notices.iter().any(|n| n.to.eq_ignore_ascii_case(&to)) {
+            notices.push(Notice { channel, to });
+        }
+    };
+    if let Ok(own) = EmailAddress::parse(account) {
+        add(&mut notices, Channel::Email, own.as_str().to_owned());
+    }
+    if let Some(e) = &old.email {
+        add(&mut notices, Channel::Email, e.as_str().to_owned());
+    }
+    if let Some(p) = &old.mobile {
+        add(&mut notices, Channel::Sms, p.e164());
+    }
+    if let Some(p) = &old.office {
+        add(&mut notices, Channel::Voice, p.e164());
+    }
+    if let Some(a) = &old.app {
+        add(&mut notices, Channel::Push, a.device_id.clone());
+    }
+    if notices.is_empty()
+        && let Some(e) = new.and_then(|n| n.email.as_ref())
+    {
+        add(&mut notices, Channel::Email, e.as_str().to_owned());
+    }
+    notices
 }
 
 impl RegistrationFlow {
@@ -387,9 +440,24 @@ impl RegistrationFlow {
                             .saturating_mul(2 * u64::from(ctx.policy.totp().skew_steps) + 1);
                         limit(&format!("app:{}", self.counter_id), span)
                     }
-                    ProofChallenge::Push { .. } => None,
+                    ProofChallenge::Push { .. } | ProofChallenge::Questions { .. } => None,
                 }
             }
+            (
+                RegistrationState::Proving {
+                    challenge: ProofChallenge::Questions { draw, .. },
+                    ..
+                },
+                RegistrationInput::Answer(_),
+            ) => Some(AttemptSpec {
+                challenge: Some(ChallengeLimit {
+                    reference: ctx
+                        .ids
+                        .reference("challenge", &format!("proof-questions:{}:{draw}", self.flow_ref)),
+                    max: 1,
+                    window_s: ttl.max(1),
+                }),
+            }),
             (
                 RegistrationState::Proving {
                     challenge: ProofChallenge::Push { pending },
@@ -443,6 +511,7 @@ impl RegistrationFlow {
         let sends_or_verifies = matches!(
             input,
             RegistrationInput::Verify(_)
+                | RegistrationInput::Answer(_)
                 | RegistrationInput::Prove(_)
                 | RegistrationInput::Approve { .. }
                 | RegistrationInput::Email(_)
@@ -480,6 +549,8 @@ impl RegistrationFlow {
         if unavailable {
             return Ok(Transition::refuse(self, Reason::OptionUnavailable));
         }
+        // Everything that writes security info needs the proof first; confirming it
+        // ("still correct") too.
         let changes_info = matches!(
             input,
             RegistrationInput::Email(_)
@@ -489,6 +560,7 @@ impl RegistrationFlow {
                 | RegistrationInput::Questions(_)
                 | RegistrationInput::Remove(_)
                 | RegistrationInput::SetDefault(_)
+                | RegistrationInput::Finish
         );
         if changes_info && self.proving() {
             return Ok(Transition::refuse(self, Reason::ProofRequired));
@@ -578,6 +650,7 @@ impl RegistrationFlow {
             RegistrationInput::App { device_id } => self.start_app(device_id, &allowed, ctx),
             RegistrationInput::Questions(given) => self.questions(given, &allowed, ctx),
             RegistrationInput::Verify(code) => self.verify(&code, ctx),
+            RegistrationInput::Answer(given) => self.answer_proof(&given, ctx),
             RegistrationInput::Remove(method) => {
                 let (info, version) = ctx.info;
                 if !info.has(method, 1) {
@@ -673,6 +746,14 @@ impl RegistrationFlow {
             self.state = RegistrationState::Proving {
                 option,
                 challenge: ProofChallenge::App,
+            };
+            return Ok(Transition::ok(self));
+        }
+        if option == ResetOption::SecurityQuestions {
+            let asked = draw_questions(info, ctx)?;
+            self.state = RegistrationState::Proving {
+                option,
+                challenge: ProofChallenge::Questions { asked, draw: 0 },
             };
             return Ok(Transition::ok(self));
         }
@@ -987,30 +1068,7 @@ impl RegistrationFlow {
         let (old, _) = ctx.info;
         new.epoch = old.epoch.saturating_add(1);
         new.epoch_owner = Some(self.flow_ref.clone());
-        let mut notices: Vec<Notice> = Vec::new();
-        let add = |notices: &mut Vec<Notice>, channel: Channel, to: String| {
-            if !notices.iter().any(|n| n.to.eq_ignore_ascii_case(&to)) {
-                notices.push(Notice { channel, to });
-            }
-        };
-        if let Ok(own) = EmailAddress::parse(ctx.account) {
-            add(&mut notices, Channel::Email, own.as_str().to_owned());
-        }
-        if let Some(e) = &old.email {
-            add(&mut notices, Channel::Email, e.as_str().to_owned());
-        }
-        if let Some(p) = &old.mobile {
-            add(&mut notices, Channel::Sms, p.e164());
-        }
-        if let Some(a) = &old.app {
-            add(&mut notices, Channel::Push, a.device_id.clone());
-        }
-        if notices.is_empty()
-            && let Some(e) = &new.email
-        {
-            // Nobody else to tell: at least the address just proved hears of it.
-            add(&mut notices, Channel::Email, e.as_str().to_owned());
-        }
+        let notices = notices_for(old, Some(&new), ctx.account);
         let ev = self.event(ctx, kind, Some(method));
         Transition::ok(self)
             .guard(Guard::SaveSecurityInfo {
@@ -1118,6 +1176,46 @@ impl RegistrationFlow {
         }
     }
 
+    fn answer_proof(
+        mut self,
+        given: &BTreeMap<String, SecretString>,
+        ctx: &mut RegistrationContext<'_>,
+    ) -> Result<Transition<Self>, PortError> {
+        let RegistrationState::Proving {
+            challenge: ProofChallenge::Questions { asked, draw },
+            option,
+        } = self.state.clone()
+        else {
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
+        };
+        let (info, _) = ctx.info;
+        let mut all_right = !asked.is_empty();
+        for q in &asked {
+            let ok = match (info.questions.iter().find(|r| &r.question == q), given.get(q)) {
+                (Some(reg), Some(a)) if a.expose().len() <= 4 * answers::MAX_ANSWER_CHARS => {
+                    answers::verify(a.expose(), &reg.answer_hash).unwrap_or(false)
+                }
+                _ => false,
+            };
+            all_right &= ok;
+        }
+        if all_right {
+            return Ok(self.proven(ctx));
+        }
+        self.state = RegistrationState::Proving {
+            option,
+            challenge: ProofChallenge::Questions {
+                asked: draw_questions(info, ctx)?,
+                draw: draw.saturating_add(1),
+            },
+        };
+        let mut ev = self.event(ctx, AuditKind::StepRejected, None);
+        ev.reason = Some(Reason::AnswersWrong);
+        Ok(Transition::refuse(self, Reason::AnswersWrong)
+            .verdict(Verdict::Failed)
+            .audit(ev))
+    }
+
     fn verify_proof(
         mut self,
         option: ResetOption,
@@ -1181,7 +1279,26 @@ impl RegistrationFlow {
                     }
                 }
             }
-            ProofChallenge::Push { .. } => Transition::refuse(self, Reason::FlowInvalidStep),
+            ProofChallenge::Push { .. } | ProofChallenge::Questions { .. } => {
+                Transition::refuse(self, Reason::FlowInvalidStep)
+            }
         }
     }
+}
+
+/// Draws the questions a proof asks: `to_reset` of the registered ones (all, when fewer are
+/// registered).
+fn draw_questions(
+    info: &SecurityInfo,
+    ctx: &mut RegistrationContext<'_>,
+) -> Result<Vec<String>, PortError> {
+    let n = usize::from(ctx.policy.security_questions().to_reset);
+    let mut pool: Vec<String> = info.questions.iter().map(|q| q.question.clone()).collect();
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n && !pool.is_empty() {
+        let len = u32::try_from(pool.len()).unwrap_or(u32::MAX);
+        let i = ctx.entropy.below(len)? as usize;
+        out.push(pool.swap_remove(i.min(pool.len() - 1)));
+    }
+    Ok(out)
 }

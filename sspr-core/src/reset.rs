@@ -40,10 +40,6 @@ use crate::user::UserId;
 /// Format version of a persisted reset flow.
 pub const RESET_FORMAT: u16 = 2;
 
-/// How long a pending password change holds off a *different* password (seconds): longer than
-/// any directory call should take. The same password may always finish the pending change.
-pub const PASSWORD_LEASE_S: u64 = 60;
-
 /// The most answers one submission may carry.
 pub const MAX_ANSWERS: usize = 5;
 
@@ -123,7 +119,8 @@ pub enum ResetState {
     /// Every gate passed: choose a new password.
     NewPassword,
     /// A new password was handed to the directory under `change_id`; the flow completes once
-    /// the directory confirms. Only the same password (or, after the lease, another) goes on.
+    /// the directory confirms. Only the same password goes on (the directory applies a change
+    /// id once); another is refused while the outcome of this one is unknown.
     SettingPassword {
         /// The change's id (unique per submitted password).
         change_id: String,
@@ -1048,17 +1045,16 @@ impl ResetFlow {
                 change_id: change_id.clone(),
                 password,
                 history_hash: history_hash.clone(),
+                requested_at: pending.as_ref().map_or(ctx.now, |(_, _, since)| *since),
             };
             let mut t = Transition::ok(self);
             t.outbox.push(Outbox::SetPassword(change));
             return Ok(t);
         }
-        if let Some((_, _, since)) = pending
-            && ctx.now < since.saturating_add(PASSWORD_LEASE_S)
-        {
-            let mut t = Transition::refuse(self, Reason::PasswordChangePending);
-            t.retry_after = Some(since.saturating_add(PASSWORD_LEASE_S) - ctx.now);
-            return Ok(t);
+        // Another password while the outcome of the pending one is unknown: that call may
+        // still land after this one, so nothing could truthfully be reported.
+        if pending.is_some() {
+            return Ok(Transition::refuse(self, Reason::PasswordChangePending));
         }
         let Some(verdict) = ctx.verdict.take() else {
             return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
@@ -1088,6 +1084,7 @@ impl ResetFlow {
             change_id,
             password,
             history_hash,
+            requested_at: ctx.now,
         }));
         Ok(t)
     }

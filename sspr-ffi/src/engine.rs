@@ -350,6 +350,11 @@ pub enum RegistrationInput {
         /// Approve or deny.
         approve: bool,
     },
+    /// Answer the security questions of a proof (a user with nothing else registered).
+    AnswerProof {
+        /// Question → answer.
+        answers: HashMap<String, String>,
+    },
     /// Register an alternate email address.
     Email {
         /// The address.
@@ -403,6 +408,7 @@ impl std::fmt::Debug for RegistrationInput {
         let name = match self {
             Self::Prove { .. } => "Prove",
             Self::Approve { .. } => "Approve",
+            Self::AnswerProof { .. } => "AnswerProof",
             Self::Email { .. } => "Email",
             Self::Mobile { .. } => "Mobile",
             Self::Office { .. } => "Office",
@@ -431,6 +437,7 @@ impl From<RegistrationInput> for CoreRegInput {
                 number,
                 approve,
             },
+            RegistrationInput::AnswerProof { answers } => Self::Answer(secrets(answers)),
             RegistrationInput::Email { address } => Self::Email(address),
             RegistrationInput::Mobile { number, via } => Self::Mobile {
                 number,
@@ -475,6 +482,8 @@ pub struct RegistrationView {
     pub proof_options: Vec<OfferedOption>,
     /// The option being proved (in `proving`).
     pub proof_option: Option<ResetOption>,
+    /// The questions to answer, when proving with security questions.
+    pub questions: Vec<String>,
     /// The number to show while a proof by push awaits the app.
     pub approval_number: Option<u8>,
     /// When the flow expires (Unix seconds).
@@ -538,6 +547,7 @@ impl From<RegistrationOutcome> for RegistrationResult {
                 default_method: v.default_method.map(Into::into),
                 proof_options: offered(&v.proof_options),
                 proof_option: v.proof_option.map(Into::into),
+                questions: v.questions,
                 approval_number: v.approval_number,
                 expires_at: v.expires_at,
             }),

@@ -213,6 +213,7 @@ impl core::Directory for Foreign<dyn Directory> {
             change_id: change.change_id,
             password: change.password.expose().to_owned(),
             history_hash: change.history_hash,
+            requested_at: change.requested_at,
         };
         self.0
             .set_password(id.as_str().to_owned(), change)

@@ -239,8 +239,9 @@ impl From<&CoreMessage> for Message {
     }
 }
 
-/// A new password for the directory to set.
+/// A new password for the directory to set. Its `toString` shows nothing of it.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
 pub struct PasswordChange {
     /// Unique id; a retried call carries the same id: apply it once.
     pub change_id: String,
@@ -248,6 +249,9 @@ pub struct PasswordChange {
     pub password: String,
     /// The argon2id PHC hash to append to the password history.
     pub history_hash: String,
+    /// When the change was first requested (Unix seconds): do not apply a change older than
+    /// the last one applied.
+    pub requested_at: u64,
 }
 
 impl std::fmt::Debug for PasswordChange {

@@ -183,6 +183,8 @@ pub(crate) struct PyRegistrationView {
     proof_options: Vec<PyOfferedOption>,
     /// The option being proved (in `proving`).
     proof_option: Option<String>,
+    /// The questions to answer, when proving with security questions.
+    questions: Vec<String>,
     /// The number to show while a proof by push awaits the app.
     approval_number: Option<u8>,
     /// When the flow expires (Unix seconds).
@@ -256,6 +258,7 @@ fn registration_result(o: RegistrationOutcome) -> PyRegistrationResult {
             default_method: v.default_method.map(|m| m.id().to_owned()),
             proof_options: offered(&v.proof_options),
             proof_option: v.proof_option.map(|o| o.id().to_owned()),
+            questions: v.questions,
             approval_number: v.approval_number,
             expires_at: v.expires_at,
         }),
@@ -535,6 +538,16 @@ impl PyEngine {
     ) -> PyResult<PyRegistrationResult> {
         let input = RegistrationInput::Prove(self::option(option)?);
         self.reg(py, flow_id, input)
+    }
+
+    /// Answers the security questions of a proof (for a user with nothing else registered).
+    fn answer_proof(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        answers: BTreeMap<String, String>,
+    ) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::Answer(secrets(answers)))
     }
 
     /// The authenticator app's answer to a proof's push request.

@@ -224,12 +224,15 @@ pub(crate) struct PyPasswordChange {
     password: String,
     /// The argon2id PHC hash to append to the password history.
     history_hash: String,
+    /// When the change was first requested (Unix seconds): do not apply a change older than
+    /// the last one applied.
+    requested_at: u64,
 }
 
 #[pymethods]
 impl PyPasswordChange {
-    fn __repr__(&self) -> String {
-        format!("PasswordChange(change_id={:?})", self.change_id)
+    fn __repr__(&self) -> &'static str {
+        "PasswordChange(<redacted>)"
     }
 }
 
@@ -357,6 +360,7 @@ impl Directory for PyPort {
                     change_id: change.change_id,
                     password: change.password.expose().to_owned(),
                     history_hash: change.history_hash,
+                    requested_at: change.requested_at,
                 },
             )
         })

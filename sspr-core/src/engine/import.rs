@@ -8,6 +8,7 @@ use crate::answers;
 use crate::contact::{EmailAddress, PhoneNumber};
 use crate::error::{Error, InputError};
 use crate::otp::OtpAlgorithm;
+use crate::ports::MessageKind;
 use crate::secret::SecretString;
 use crate::security_info::{AppCredential, RegisteredAnswer, SecretBytes, SecurityInfo};
 use crate::totp::OtpParams;
@@ -112,6 +113,13 @@ impl SecurityInfoImport {
                 )?,
             });
         }
+        if info.mobile.is_some() && info.mobile == info.office {
+            return Err(InputError::Malformed {
+                what: "phone numbers",
+                problem: "the mobile and the office phone must be different numbers",
+            }
+            .into());
+        }
         if let Some(app) = &self.app {
             app.params.validate()?;
             let secret = SecretBytes::from_base32(app.secret_b32.expose())?;
@@ -139,32 +147,57 @@ impl SecurityInfoImport {
                 device_id: device_id.to_owned(),
             });
         }
+        // Every bound a stored record is held to, so that what is stored can be read back.
+        SecurityInfo::from_record(&info.to_record())?;
         Ok(info)
     }
 }
 
 impl Engine {
     /// Replaces `user`'s security info with `import` (validated, answers hashed). The user must
-    /// be in the directory. Stored by compare-and-set against what was read, so a concurrent
-    /// registration is never silently overwritten: a lost race fails with a port conflict and
-    /// changes nothing.
+    /// be in the directory. Like any change of security info it ends every open flow of the
+    /// user (the revocation epoch goes up) and is told to the account's own mailbox and every
+    /// contact registered before it, with a "this wasn't me" token. Stored by compare-and-set
+    /// against what was read, so a concurrent registration is never silently overwritten: a
+    /// lost race fails with a port conflict and changes nothing.
     pub fn import_security_info(
         &self,
         user: &UserId,
         import: &SecurityInfoImport,
     ) -> Result<(), Error> {
-        if self.ports.directory.user(user.clone())?.is_none() {
+        let Some(directory_user) = self.ports.directory.user(user.clone())? else {
             return Err(InputError::Malformed {
                 what: "user",
                 problem: "is not in the directory",
             }
             .into());
-        }
-        let info = import.build(self)?;
-        let (_, version) = self.load_info(user)?;
+        };
+        let mut info = import.build(self)?;
+        let (old, version) = self.load_info(user)?;
+        info.epoch = old.epoch.saturating_add(1);
+        info.epoch_owner = None;
+        let now = self.now()?;
+        let notices = crate::registration::notices_for(&old, None, &directory_user.username);
+        let token = if notices.is_empty() || old == crate::SecurityInfo::default() {
+            None
+        } else {
+            Some(self.prepare_notice(user, MessageKind::SecurityInfoChanged, now)?)
+        };
         self.ports
             .security_info
             .save(user.clone(), info.to_record(), version)?;
+        if let Some(token) = token {
+            let mut warnings = Vec::new();
+            self.send_notices(
+                user,
+                MessageKind::SecurityInfoChanged,
+                &notices,
+                &token,
+                None,
+                now,
+                &mut warnings,
+            );
+        }
         Ok(())
     }
 }

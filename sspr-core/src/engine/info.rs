@@ -54,6 +54,37 @@ impl Engine {
             .save(user.clone(), info.to_record(), expected)
     }
 
+    /// Raises the user's revocation epoch for the flow `owner`, which opened (or last went on)
+    /// under `epoch`, ending every other open flow of the user. If something ended `owner`
+    /// meanwhile (a report, another reset, a change from another flow), nothing is raised and
+    /// the result is `None`: the step must re-run and find itself ended. By compare-and-set.
+    pub(crate) fn bump_epoch_from(
+        &self,
+        user: &UserId,
+        epoch: u64,
+        owner: &str,
+    ) -> Result<Option<u64>, Error> {
+        for _ in 0..INFO_RETRIES {
+            let (mut info, version) = self.load_info(user)?;
+            if info.epoch != epoch && info.epoch_owner.as_deref() != Some(owner) {
+                return Ok(None);
+            }
+            info.epoch = info.epoch.saturating_add(1);
+            info.epoch_owner = Some(owner.to_owned());
+            match self.save_info(user, &info, version) {
+                Ok(()) => return Ok(Some(info.epoch)),
+                Err(e) if e.is_conflict() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(PortError::new(
+            PortName::SecurityInfoStore,
+            PortErrorKind::Conflict,
+            "the user's security info kept changing; try again",
+        )
+        .into())
+    }
+
     /// Raises the user's revocation epoch, ending every open flow of the user but `owner`
     /// (the flow doing the change, if any). Returns the new epoch. Retries lost races.
     pub(crate) fn bump_epoch(&self, user: &UserId, owner: Option<&str>) -> Result<u64, Error> {

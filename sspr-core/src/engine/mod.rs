@@ -36,7 +36,7 @@ pub use views::{
     RegistrationOutcome, RegistrationView, ReportOutcome, ResetOutcome, ResetView, SignInCheck,
 };
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::decoy;
@@ -56,9 +56,9 @@ use crate::secret::SecretString;
 use crate::security_info::SecurityInfo;
 use crate::user::{DirectoryUser, UserId};
 
-use step::{Carried, MAX_RETRIES, Start, StepError, blocked_by};
+use step::{Carried, MAX_RETRIES, Memo, Start, StepError, blocked_by};
 use stored::{StoredFlow, encode};
-use throttle::{name_subject, user_subject};
+use throttle::{Scope, Settled, name_subject, user_subject};
 
 /// The longest identifier or username accepted, in characters.
 pub const MAX_IDENTIFIER_CHARS: usize = 256;
@@ -125,6 +125,19 @@ fn conflict() -> Error {
         "the flow kept changing; try again",
     )
     .into()
+}
+
+/// How a step's reserved attempt ended, from the admission and the transition's verdict.
+fn settled(admission: Admission, verdict: Option<Verdict>) -> Option<Settled> {
+    match admission {
+        Admission::NotAnAttempt => None,
+        Admission::Refused(_) => Some(Settled::Refused),
+        Admission::Admitted => Some(match verdict {
+            Some(Verdict::Verified) => Settled::Verified,
+            Some(Verdict::Failed) => Settled::Failed,
+            None => Settled::NotCompared,
+        }),
+    }
 }
 
 /// The outcome of re-authenticating with the current password.
@@ -275,7 +288,7 @@ impl Engine {
                 0,
             ),
         };
-        let block = self.block_in_force(&subject_ref, client, true, now)?;
+        let block = self.block_in_force(&subject_ref, client, Scope::SelfService, now)?;
         let id = Entropy::new(self.ports.randomness.as_ref()).token()?;
         let flow = ResetFlow {
             v: reset::RESET_FORMAT,
@@ -345,7 +358,7 @@ impl Engine {
     /// Applies one step to a reset flow.
     pub fn reset_step(&self, flow_id: &str, input: ResetInput) -> Result<ResetOutcome, Error> {
         Self::check_reset_input(&input)?;
-        let mut consumed = HashSet::new();
+        let mut memo = Memo::default();
         for _ in 0..MAX_RETRIES {
             let now = self.now()?;
             let (key, loaded) = self.load_flow(flow_id)?;
@@ -354,12 +367,14 @@ impl Engine {
             };
             let flow = flow.clone();
             let shape = flow.user().is_none().then(|| decoy::shape(&flow.options));
-            let (info, info_version) = self.load_info_for(flow.info_owner(), shape)?;
+            let (mut info, info_version) = self.load_info_for(flow.info_owner(), shape)?;
+            memo.unrecord_own_step(&mut info);
             let real = flow.user().is_some();
+            let client = flow.client.as_deref();
             let block = if flow.state.is_terminal() {
                 None
             } else {
-                self.block_in_force(&flow.counter_id, flow.client.as_deref(), true, now)?
+                self.block_in_force(&flow.counter_id, client, Scope::SelfService, now)?
             };
             let verdict = match (&input, flow.user()) {
                 (ResetInput::NewPassword { password, confirm }, Some(u))
@@ -396,30 +411,37 @@ impl Engine {
                 challenge_spent: false,
                 code_reused: false,
             };
-            let mut reservation = None;
-            if block.is_none()
-                && let Some(spec) = flow.attempt(&input, &ctx)
-            {
-                let r = self.reserve(&flow.counter_id, flow.client.as_deref(), &spec, now)?;
-                ctx.admission = r.admission;
-                ctx.challenge_spent = r.challenge_spent;
-                reservation = Some(r.reservation);
+            if block.is_none() {
+                let spec = flow.attempt(&input, &ctx);
+                let (admission, spent) = self.admit(
+                    &mut memo,
+                    spec,
+                    &flow.counter_id,
+                    client,
+                    Scope::SelfService,
+                    now,
+                )?;
+                ctx.admission = admission;
+                ctx.challenge_spent = spent;
             }
             let mut t = loop {
                 let t = flow.clone().handle(input.clone(), &mut ctx)?;
-                if self.consume(&t.guards, &mut consumed)? || ctx.code_reused {
+                if self.consume(&t.guards, &mut memo.consumed)? || ctx.code_reused {
                     break t;
                 }
                 ctx.code_reused = true;
             };
-            if let Some(res) = &reservation {
-                let v = match ctx.admission {
-                    Admission::Refused(_) => Some(Verdict::Failed),
-                    _ => t.verdict,
-                };
-                if let Some(r) = self.settle(res, v, now)? {
-                    t = blocked_by(t, r, now);
-                }
+            if let Some(outcome) = settled(ctx.admission, t.verdict)
+                && let Some(r) = self.settle_once(
+                    &mut memo,
+                    outcome,
+                    &flow.counter_id,
+                    client,
+                    Scope::SelfService,
+                    now,
+                )?
+            {
+                t = blocked_by(t, r, now);
             }
             let start = Start {
                 key: &key,
@@ -427,7 +449,7 @@ impl Engine {
                 info: real.then_some(&info),
                 now,
             };
-            match self.carry_out(t, &start) {
+            match self.carry_out(t, &start, &mut memo) {
                 Ok(c) => return Ok(self.reset_outcome(flow_id, c, verdict, now)),
                 Err(StepError::Retry) => continue,
                 Err(StepError::Fail(e)) => return Err(e),
@@ -543,13 +565,13 @@ impl Engine {
             return Err(too_long("identifier", MAX_IDENTIFIER_CHARS));
         }
         let ids = &self.options.identity;
-        self.clear_subject(&name_subject(ids, identifier))?;
+        self.clear_subject(&name_subject(ids, identifier), true)?;
         let user = self
             .ports
             .directory
             .find_user(identifier.trim().to_owned())?;
         if let Some(u) = &user {
-            self.clear_subject(&user_subject(ids, &u.id))?;
+            self.clear_subject(&user_subject(ids, &u.id), true)?;
         }
         let mut ev = AuditEvent::new(self.now()?, AuditKind::AccountUnblocked);
         ev.user = user.map(|u| u.id);
@@ -562,7 +584,13 @@ impl Engine {
     /// Re-authenticates with the current password. The attempt is counted (per user once the
     /// username resolves, else per username) *before* the directory compares the password,
     /// and refused uncompared while the user is blocked.
-    fn reauthenticate(&self, username: &str, password: &str, now: u64) -> Result<Reauth, Error> {
+    fn reauthenticate(
+        &self,
+        username: &str,
+        password: &str,
+        scope: Scope,
+        now: u64,
+    ) -> Result<Reauth, Error> {
         if username.chars().count() > MAX_IDENTIFIER_CHARS {
             return Err(too_long("username", MAX_IDENTIFIER_CHARS));
         }
@@ -572,17 +600,16 @@ impl Engine {
         let subject = found
             .as_ref()
             .map_or_else(|| name_subject(ids, username), |u| user_subject(ids, &u.id));
-        // Failures block sign-in checks and registration, not sends: only the failure limits.
-        if let Some(r) = self.block_in_force(&subject, None, false, now)?
-            && !matches!(r, Refusal::Locked)
-        {
+        // Registration is self-service (every block, the lock, a report); the host's sign-in
+        // check respects only the windowed failure block: a right password there is how a
+        // locked user gets back.
+        if let Some(r) = self.block_in_force(&subject, None, scope, now)? {
             return Ok(Reauth::Refused(r));
         }
-        let reserved = self.reserve(&subject, None, &AttemptSpec { challenge: None }, now)?;
-        if let Admission::Refused(r) = reserved.admission
-            && !matches!(r, Refusal::Locked)
-        {
-            self.settle(&reserved.reservation, Some(Verdict::Failed), now)?;
+        let spec = AttemptSpec { challenge: None };
+        let reserved = self.reserve(&subject, None, &spec, scope, now)?;
+        if let Admission::Refused(r) = reserved.admission {
+            self.settle(&reserved.reservation, Settled::Refused, now)?;
             return Ok(Reauth::Refused(r));
         }
         let passed = match &found {
@@ -592,12 +619,12 @@ impl Engine {
                 .check_password(u.id.clone(), SecretString::new(password))?,
             None => false,
         };
-        let verdict = if passed {
-            Verdict::Verified
+        let outcome = if passed {
+            Settled::Verified
         } else {
-            Verdict::Failed
+            Settled::Failed
         };
-        self.settle(&reserved.reservation, Some(verdict), now)?;
+        self.settle(&reserved.reservation, outcome, now)?;
         Ok(match (passed, found) {
             (true, Some(u)) => Reauth::Passed(u),
             _ => Reauth::Failed,
@@ -621,7 +648,7 @@ impl Engine {
     /// verifications in a row.
     pub fn sign_in_check(&self, username: &str, password: &str) -> Result<SignInCheck, Error> {
         let now = self.now()?;
-        let user = match self.reauthenticate(username, password, now)? {
+        let user = match self.reauthenticate(username, password, Scope::SignIn, now)? {
             Reauth::Passed(u) => u,
             Reauth::Failed => {
                 let (reason, retry) = self.reauth_refused(now, None);
@@ -642,7 +669,7 @@ impl Engine {
                 });
             }
         };
-        self.clear_row(&user_subject(&self.options.identity, &user.id), now)?;
+        self.clear_row(&user_subject(&self.options.identity, &user.id))?;
         let mut ev = AuditEvent::new(now, AuditKind::SignInChecked);
         ev.user = Some(user.id.clone());
         self.audit(ev, &mut Vec::new());
@@ -701,6 +728,13 @@ impl Engine {
                 RegistrationState::Proving { option, .. } => Some(*option),
                 _ => None,
             },
+            questions: match &flow.state {
+                RegistrationState::Proving {
+                    challenge: registration::ProofChallenge::Questions { asked, .. },
+                    ..
+                } => asked.clone(),
+                _ => Vec::new(),
+            },
             approval_number: match &flow.state {
                 RegistrationState::Proving {
                     challenge: registration::ProofChallenge::Push { pending },
@@ -720,7 +754,7 @@ impl Engine {
         password: &SecretString,
     ) -> Result<RegistrationOutcome, Error> {
         let now = self.now()?;
-        let user = match self.reauthenticate(username, password.expose(), now)? {
+        let user = match self.reauthenticate(username, password.expose(), Scope::SelfService, now)? {
             Reauth::Passed(u) => u,
             other => {
                 let r = match other {
@@ -785,7 +819,7 @@ impl Engine {
             RegistrationInput::App { device_id } => device_id.as_deref().map_or(Ok(()), |d| {
                 bounded("device id", d, crate::security_info::MAX_DEVICE_ID_BYTES)
             }),
-            RegistrationInput::Questions(a) => check_answers(a),
+            RegistrationInput::Questions(a) | RegistrationInput::Answer(a) => check_answers(a),
             RegistrationInput::Verify(c) => bounded("code", c.expose(), MAX_FIELD_BYTES),
             RegistrationInput::Approve { request_id, .. } => {
                 bounded("request id", request_id, MAX_FIELD_BYTES)
@@ -805,7 +839,7 @@ impl Engine {
         input: RegistrationInput,
     ) -> Result<RegistrationOutcome, Error> {
         Self::check_registration_input(&input)?;
-        let mut consumed = HashSet::new();
+        let mut memo = Memo::default();
         for _ in 0..MAX_RETRIES {
             let now = self.now()?;
             let (key, loaded) = self.load_flow(flow_id)?;
@@ -821,11 +855,12 @@ impl Engine {
                         what: "flow id",
                         problem: "the flow's user no longer exists",
                     })?;
-            let (info, info_version) = self.load_info(&flow.user)?;
+            let (mut info, info_version) = self.load_info(&flow.user)?;
+            memo.unrecord_own_step(&mut info);
             let block = if flow.state.is_terminal() {
                 None
             } else {
-                self.block_in_force(&flow.counter_id, None, true, now)?
+                self.block_in_force(&flow.counter_id, None, Scope::SelfService, now)?
             };
             let mut ctx = RegistrationContext {
                 now,
@@ -842,30 +877,37 @@ impl Engine {
                 block,
                 code_reused: false,
             };
-            let mut reservation = None;
-            if block.is_none()
-                && let Some(spec) = flow.attempt(&input, &ctx)
-            {
-                let r = self.reserve(&flow.counter_id, None, &spec, now)?;
-                ctx.admission = r.admission;
-                ctx.challenge_spent = r.challenge_spent;
-                reservation = Some(r.reservation);
+            if block.is_none() {
+                let spec = flow.attempt(&input, &ctx);
+                let (admission, spent) = self.admit(
+                    &mut memo,
+                    spec,
+                    &flow.counter_id,
+                    None,
+                    Scope::SelfService,
+                    now,
+                )?;
+                ctx.admission = admission;
+                ctx.challenge_spent = spent;
             }
             let mut t = loop {
                 let t = flow.clone().handle(input.clone(), &mut ctx)?;
-                if self.consume(&t.guards, &mut consumed)? || ctx.code_reused {
+                if self.consume(&t.guards, &mut memo.consumed)? || ctx.code_reused {
                     break t;
                 }
                 ctx.code_reused = true;
             };
-            if let Some(res) = &reservation {
-                let v = match ctx.admission {
-                    Admission::Refused(_) => Some(Verdict::Failed),
-                    _ => t.verdict,
-                };
-                if let Some(r) = self.settle(res, v, now)? {
-                    t = blocked_by(t, r, now);
-                }
+            if let Some(outcome) = settled(ctx.admission, t.verdict)
+                && let Some(r) = self.settle_once(
+                    &mut memo,
+                    outcome,
+                    &flow.counter_id,
+                    None,
+                    Scope::SelfService,
+                    now,
+                )?
+            {
+                t = blocked_by(t, r, now);
             }
             let start = Start {
                 key: &key,
@@ -873,7 +915,7 @@ impl Engine {
                 info: Some(&info),
                 now,
             };
-            match self.carry_out(t, &start) {
+            match self.carry_out(t, &start, &mut memo) {
                 Ok(c) => {
                     let (info, _) = self.load_info(&c.flow.user)?;
                     return Ok(RegistrationOutcome {

@@ -66,33 +66,35 @@ impl Engine {
         Ok(SecretString::new(token))
     }
 
-    /// Delivers notices of `kind` to `to`, all carrying one "this wasn't me" token. Failures
-    /// are warnings: the change they report stands.
+    /// Makes the "this wasn't me" token the notices of a change will carry, storing it before
+    /// the change is saved: a step that cannot store it fails before anything changed.
+    pub(crate) fn prepare_notice(
+        &self,
+        user: &UserId,
+        kind: MessageKind,
+        now: u64,
+    ) -> Result<SecretString, Error> {
+        self.notice_token(user, kind, now)
+    }
+
+    /// Delivers notices of `kind` to `to`, all carrying `token`. Failures are warnings: the
+    /// change they report stands.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn send_notices(
         &self,
         user: &UserId,
         kind: MessageKind,
         to: &[Notice],
+        token: &SecretString,
         subject: Option<String>,
         now: u64,
         warnings: &mut Vec<PortError>,
     ) {
-        if to.is_empty() {
-            return;
-        }
-        let token = match self.notice_token(user, kind, now) {
-            Ok(t) => Some(t),
-            Err(Error::Port(e)) => {
-                warnings.push(e);
-                None
-            }
-            Err(_) => None,
-        };
         for n in to {
             let sent = self
                 .message(n.channel, n.to.clone(), kind, user.clone(), now)
                 .and_then(|mut m| {
-                    m.revoke_token = token.clone();
+                    m.revoke_token = Some(token.clone());
                     m.subject = subject.clone();
                     self.ports.notifier.deliver(m)
                 });
@@ -111,7 +113,7 @@ impl Engine {
             }
         };
         run(self.ports.directory.revoke_sessions(user_id.clone()));
-        run(self.clear_subject(&user_subject(&self.options.identity, user_id)));
+        run(self.clear_subject(&user_subject(&self.options.identity, user_id), false));
         let user = match self.ports.directory.user(user_id.clone()) {
             Ok(Some(u)) => u,
             Ok(None) => return,
@@ -138,14 +140,21 @@ impl Engine {
                     to: e.as_str().to_owned(),
                 });
             }
-            self.send_notices(
-                user_id,
-                MessageKind::PasswordChanged,
-                &to,
-                None,
-                now,
-                warnings,
-            );
+            if !to.is_empty() {
+                match self.notice_token(user_id, MessageKind::PasswordChanged, now) {
+                    Ok(token) => self.send_notices(
+                        user_id,
+                        MessageKind::PasswordChanged,
+                        &to,
+                        &token,
+                        None,
+                        now,
+                        warnings,
+                    ),
+                    Err(Error::Port(e)) => warnings.push(e),
+                    Err(_) => {}
+                }
+            }
         }
         if user.admin && n.admins_on_admin_reset {
             match self.ports.directory.administrators() {
@@ -207,20 +216,24 @@ impl Engine {
             },
             None => return invalid(self, warnings),
         };
-        if now >= record.expires_at
-            || !self.ports.consume_once.consume(
-                "sspr/notice".to_owned(),
-                key.clone(),
-                record.expires_at,
-            )?
-        {
+        if now >= record.expires_at {
             return invalid(self, warnings);
         }
+        // The effects first (each may safely run twice), then the token is spent: a report
+        // that fails half-way can be retried with the same token.
         let user = record.user;
         self.bump_epoch(&user, None)?;
         self.ports.directory.revoke_sessions(user.clone())?;
         let until = now.saturating_add(self.policy.limits().verify_failures.block_s);
-        self.block_subject(&user_subject(&self.options.identity, &user), until)?;
+        self.block_reported(&user_subject(&self.options.identity, &user), until)?;
+        if !self
+            .ports
+            .consume_once
+            .consume("sspr/notice".to_owned(), key.clone(), record.expires_at)?
+        {
+            // A concurrent report of the same notice was taken first.
+            return invalid(self, warnings);
+        }
         if let Err(e) = self.ports.flows.delete(key) {
             warnings.push(e);
         }

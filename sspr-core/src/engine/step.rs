@@ -35,6 +35,31 @@ use super::throttle::SendHold;
 /// How many times a step is re-run after a lost compare-and-set.
 pub(crate) const MAX_RETRIES: usize = 8;
 
+/// What one call of a step remembers across its re-runs, so that a re-run after a lost
+/// compare-and-set neither counts its attempt twice nor mistakes its own work for someone
+/// else's.
+#[derive(Default)]
+pub(crate) struct Memo {
+    /// One-time values this call consumed.
+    pub consumed: HashSet<(String, String)>,
+    /// The attempt this call reserved, and how it was settled.
+    pub attempt: Option<super::throttle::Attempted>,
+    /// The authenticator step this call recorded, and the credential's last step before it.
+    pub totp: Option<(u64, Option<u64>)>,
+}
+
+impl Memo {
+    /// The security info as this call saw it first: an authenticator step it recorded itself is
+    /// not a replay on a re-run.
+    pub(crate) fn unrecord_own_step(&self, info: &mut SecurityInfo) {
+        if let (Some((step, before)), Some(app)) = (self.totp, info.app.as_mut())
+            && app.last_step == Some(step)
+        {
+            app.last_step = before;
+        }
+    }
+}
+
 pub(crate) enum StepError {
     Retry,
     Fail(Error),
@@ -53,6 +78,8 @@ pub(crate) trait FlowKind: Clone {
     fn counter_id(&self) -> &str;
     fn user(&self) -> Option<&UserId>;
     fn client(&self) -> Option<&str>;
+    /// The revocation epoch the flow goes on under.
+    fn epoch(&self) -> u64;
     fn stored(&self) -> StoredFlow;
     /// The flow blocked by the engine (a send or failure limit spent).
     fn blocked(self, until: u64) -> Self;
@@ -77,6 +104,9 @@ impl FlowKind for ResetFlow {
     }
     fn client(&self) -> Option<&str> {
         self.client.as_deref()
+    }
+    fn epoch(&self) -> u64 {
+        self.epoch
     }
     fn stored(&self) -> StoredFlow {
         StoredFlow::Reset(self.clone())
@@ -107,6 +137,9 @@ impl FlowKind for RegistrationFlow {
     }
     fn client(&self) -> Option<&str> {
         None
+    }
+    fn epoch(&self) -> u64 {
+        self.epoch
     }
     fn stored(&self) -> StoredFlow {
         StoredFlow::Registration(self.clone())
@@ -226,6 +259,7 @@ impl Engine {
         &self,
         t: Transition<F>,
         start: &Start<'_>,
+        memo: &mut Memo,
     ) -> Result<Carried<F>, StepError> {
         let now = start.now;
         let Transition {
@@ -240,7 +274,8 @@ impl Engine {
         } = t;
         let mut warnings = Vec::new();
         let mut sends = SendHold::default();
-        let mut notices: Vec<(UserId, Vec<crate::effect::Notice>)> = Vec::new();
+        let mut notices: Vec<(UserId, Vec<crate::effect::Notice>, crate::SecretString)> =
+            Vec::new();
         for g in guards {
             match g {
                 Guard::Consume { .. } => {}
@@ -250,10 +285,15 @@ impl Engine {
                     if v != info_version {
                         return Err(StepError::Retry);
                     }
+                    let mut before = None;
                     if let Some(app) = info.app.as_mut() {
+                        before = app.last_step;
                         app.last_step = Some(app.last_step.map_or(step, |l| l.max(step)));
                     }
                     self.save_or_retry(&user, &info, v)?;
+                    if memo.totp.is_none_or(|(s, _)| s != step) {
+                        memo.totp = Some((step, before));
+                    }
                 }
                 Guard::SaveSecurityInfo {
                     info,
@@ -274,9 +314,17 @@ impl Engine {
                         }
                         continue;
                     }
+                    // The token the notices carry is stored before the change is saved.
+                    let token = if to.is_empty() {
+                        None
+                    } else {
+                        Some(self.prepare_notice(&user, MessageKind::SecurityInfoChanged, now)?)
+                    };
                     self.save_or_retry(&user, &info, expected_version)?;
                     flow.adopt_epoch(info.epoch);
-                    notices.push((user, to));
+                    if let Some(token) = token {
+                        notices.push((user, to, token));
+                    }
                 }
                 Guard::CountSend(send) => {
                     if let Some(until) =
@@ -311,11 +359,12 @@ impl Engine {
             }
         }
         // The security info changed: tell its owner, whatever happens to the flow.
-        for (user, to) in &notices {
+        for (user, to, token) in &notices {
             self.send_notices(
                 user,
                 MessageKind::SecurityInfoChanged,
                 to,
+                token,
                 None,
                 now,
                 &mut warnings,
@@ -339,17 +388,26 @@ impl Engine {
         for action in outbox {
             let done: Result<(), Error> = match action {
                 Outbox::Deliver(m) => self.ports.notifier.deliver(m).map_err(Error::from),
-                Outbox::Unlock => match flow.user() {
-                    Some(u) => self.ports.directory.unlock(u.clone()).map_err(Error::from),
+                Outbox::Unlock => match flow.user().cloned() {
+                    Some(u) => match self.bump_epoch_from(&u, flow.epoch(), flow.flow_ref()) {
+                        Ok(None) => return Err(StepError::Retry),
+                        Ok(Some(_)) => self.ports.directory.unlock(u).map_err(Error::from),
+                        Err(e) => Err(e),
+                    },
                     None => Ok(()),
                 },
                 Outbox::SetPassword(change) => {
                     let Some(user) = flow.user().cloned() else {
                         continue;
                     };
-                    let applied = self
-                        .bump_epoch(&user, Some(flow.flow_ref()))
-                        .and_then(|epoch| {
+                    // Raises the epoch by compare-and-set, and only if nothing ended this flow
+                    // since it loaded: a report or another reset in the meantime wins.
+                    let applied = match self.bump_epoch_from(&user, flow.epoch(), flow.flow_ref()) {
+                        Ok(None) => return Err(StepError::Retry),
+                        Ok(Some(epoch)) => Ok(epoch),
+                        Err(e) => Err(e),
+                    }
+                    .and_then(|epoch| {
                             self.ports
                                 .directory
                                 .set_password(user.clone(), change)

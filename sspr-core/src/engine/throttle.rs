@@ -7,20 +7,24 @@
 //! |---|---|---|---|
 //! | the challenge | `challenge/<ref>` | `codes.max_attempts` (1 for a question draw) | refuses the attempt uncompared |
 //! | the user's failures | `fail/<subject>` | `limits.verify_failures` | blocks for `block_s` |
-//! | failures in a row | `row/<subject>` | `limits.consecutive_failures` | locks self-service |
+//! | failures in a row | `row/<subject>` | `limits.consecutive_failures` (compared failures only) | locks self-service (a block until `u64::MAX` on this key) |
 //! | the client's failures | `client/<ref>` | the host's `client_limit` | blocks the client |
 //!
 //! An attempt whose reservation goes over any limit is refused without comparing; one that
 //! reaches a limit exactly is compared, and blocks if it is wrong. A right attempt gives its
-//! reservations back ([`CounterStore::release`](crate::ports::CounterStore::release)). So with
-//! any number of threads, processes and any store latency, at most `max` comparisons are made
-//! against each limit, and none after it is spent.
+//! reservations back ([`CounterStore::release`](crate::ports::CounterStore::release)); a refused
+//! one gives back its place in the failures-in-a-row budget (only compared failures may lock an
+//! account) and keeps the others. So with any number of threads, processes and any store
+//! latency, at most `max` comparisons are made against each limit, and none after it is spent.
+//!
+//! A "this wasn't me" report blocks self-service on a key of its own (`report/<subject>`), which
+//! a completed reset does not clear.
 //!
 //! Every key part that names someone is a keyed reference ([`IdentityKey`]): the subject is the
 //! user once an identifier resolves to one (so every spelling of an account shares one
 //! budget), else the normalised identifier.
 
-use crate::effect::{Admission, AttemptSpec, Refusal, SendCount, Verdict};
+use crate::effect::{Admission, AttemptSpec, Refusal, SendCount};
 use crate::error::PortError;
 use crate::keyring::IdentityKey;
 use crate::ports::{Channel, CounterState};
@@ -53,6 +57,8 @@ pub(crate) enum CounterKind {
     ToPhone,
     /// Texts and calls to one country calling code.
     Country,
+    /// Self-service blocked by a "this wasn't me" report.
+    Reported,
 }
 
 impl CounterKind {
@@ -67,6 +73,7 @@ impl CounterKind {
             Self::ToEmail => "to-email",
             Self::ToPhone => "to-phone",
             Self::Country => "country",
+            Self::Reported => "report",
         }
     }
 
@@ -75,13 +82,23 @@ impl CounterKind {
         format!("sspr/v2/{}/{reference}", self.id())
     }
 
-    /// The kinds keyed by a subject, cleared together by a help desk or a completed reset.
-    pub(crate) const SUBJECT: [Self; 4] = [
+    /// The kinds keyed by a subject that a completed reset clears (a report's block stays).
+    pub(crate) const CLEARED_BY_RESET: [Self; 4] = [
         Self::Failures,
         Self::InARow,
         Self::EmailSends,
         Self::PhoneSends,
     ];
+}
+
+/// Which blocks a step respects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// A self-service step (reset or registration): every block, the lock, a report's block.
+    SelfService,
+    /// The host's sign-in check: only the windowed failure block (a right password there is
+    /// how a locked user gets back).
+    SignIn,
 }
 
 /// The subject reference of a resolved user.
@@ -111,7 +128,22 @@ struct Held {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Reservation {
     held: Vec<Held>,
-    subject: String,
+    /// The challenge reserved, if any (a re-run of the step on the same challenge reuses the
+    /// reservation instead of taking another place).
+    pub challenge: Option<String>,
+}
+
+/// How a reserved attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settled {
+    /// Compared and right.
+    Verified,
+    /// Compared and wrong.
+    Failed,
+    /// Refused uncompared (a limit was spent).
+    Refused,
+    /// Admitted but not compared after all (the code had expired, the request was unknown).
+    NotCompared,
 }
 
 /// The outcome of reserving.
@@ -120,6 +152,15 @@ pub(crate) struct Reserved {
     /// Whether the attempt holds the challenge's last comparison.
     pub challenge_spent: bool,
     pub reservation: Reservation,
+}
+
+/// An attempt a call reserved, and how it was settled (a re-run of the step reuses both).
+#[derive(Debug, Clone)]
+pub(crate) struct Attempted {
+    admission: Admission,
+    challenge_spent: bool,
+    reservation: Reservation,
+    settled: Option<(Settled, Option<Refusal>)>,
 }
 
 /// Send counters to give back if the message is not sent after all.
@@ -146,23 +187,24 @@ fn in_force(state: CounterState, now: u64) -> Option<Refusal> {
 }
 
 impl Engine {
-    /// A block or lock in force on the subject (its failure limits and, with `sends`, its
-    /// send limits) or the client, without counting anything.
+    /// A block or lock in force on the subject or the client for a step of `scope`, without
+    /// counting anything.
     pub(crate) fn block_in_force(
         &self,
         subject: &str,
         client: Option<&str>,
-        sends: bool,
+        scope: Scope,
         now: u64,
     ) -> Result<Option<Refusal>, PortError> {
-        let kinds: &[CounterKind] = if sends {
-            &[
+        let kinds: &[CounterKind] = match scope {
+            Scope::SelfService => &[
                 CounterKind::Failures,
+                CounterKind::InARow,
+                CounterKind::Reported,
                 CounterKind::EmailSends,
                 CounterKind::PhoneSends,
-            ]
-        } else {
-            &[CounterKind::Failures]
+            ],
+            Scope::SignIn => &[CounterKind::Failures],
         };
         let mut keys: Vec<String> = kinds.iter().map(|k| k.key(subject)).collect();
         if let Some(c) = client
@@ -189,6 +231,7 @@ impl Engine {
         subject: &str,
         client: Option<&str>,
         spec: &AttemptSpec,
+        scope: Scope,
         now: u64,
     ) -> Result<Reserved, PortError> {
         let limits = self.policy.limits();
@@ -246,7 +289,7 @@ impl Engine {
             row,
             0,
         )?;
-        if s.count > row {
+        if scope == Scope::SelfService && (s.count > row || s.blocked_until == Some(u64::MAX)) {
             refusal = worst(refusal, Refusal::Locked);
         }
         if let (Some(c), Some(l)) = (client, self.options.client_limit) {
@@ -269,50 +312,122 @@ impl Engine {
             challenge_spent: spent,
             reservation: Reservation {
                 held,
-                subject: subject.to_owned(),
+                challenge: spec.challenge.as_ref().map(|c| c.reference.clone()),
             },
         })
     }
 
-    /// Settles a reservation once the attempt is decided: a right attempt (or one that turned
-    /// out not to be compared) gives its places back; a wrong or refused one keeps them and
-    /// blocks every limit it reached or passed. Returns the block or lock now in force.
+    /// Reserves the step's attempt `spec` (see [`reserve`](Self::reserve)), or, on a re-run of
+    /// the same call at the same challenge, reuses the reservation the first run made: an
+    /// attempt is counted once however often its step is re-run.
+    pub(crate) fn admit(
+        &self,
+        memo: &mut super::step::Memo,
+        spec: Option<AttemptSpec>,
+        subject: &str,
+        client: Option<&str>,
+        scope: Scope,
+        now: u64,
+    ) -> Result<(Admission, bool), PortError> {
+        let Some(spec) = spec else {
+            return Ok((Admission::NotAnAttempt, false));
+        };
+        let challenge = spec.challenge.as_ref().map(|c| c.reference.clone());
+        if let Some(a) = &memo.attempt
+            && a.reservation.challenge == challenge
+        {
+            return Ok((a.admission, a.challenge_spent));
+        }
+        // A re-run at another challenge: the first run's attempt was not compared after all.
+        if let Some(old) = memo.attempt.take()
+            && old.settled.is_none()
+        {
+            self.settle(&old.reservation, Settled::NotCompared, now)?;
+        }
+        let r = self.reserve(subject, client, &spec, scope, now)?;
+        let out = (r.admission, r.challenge_spent);
+        memo.attempt = Some(Attempted {
+            admission: r.admission,
+            challenge_spent: r.challenge_spent,
+            reservation: r.reservation,
+            settled: None,
+        });
+        Ok(out)
+    }
+
+    /// Settles the call's attempt once; a re-run that ends the same way settles nothing more.
+    pub(crate) fn settle_once(
+        &self,
+        memo: &mut super::step::Memo,
+        outcome: Settled,
+        subject: &str,
+        client: Option<&str>,
+        scope: Scope,
+        now: u64,
+    ) -> Result<Option<Refusal>, PortError> {
+        let Some(a) = memo.attempt.as_mut() else {
+            return Ok(None);
+        };
+        if let Some((before, refusal)) = a.settled {
+            if before == outcome {
+                return Ok(refusal);
+            }
+            let released = |s: Settled| matches!(s, Settled::Verified | Settled::NotCompared);
+            if released(before) && !released(outcome) {
+                // The places were given back: take them again for this outcome.
+                let spec = AttemptSpec {
+                    challenge: None,
+                };
+                a.reservation.held = self
+                    .reserve(subject, client, &spec, scope, now)?
+                    .reservation
+                    .held;
+            }
+        }
+        let refusal = self.settle(&a.reservation, outcome, now)?;
+        a.settled = Some((outcome, refusal));
+        Ok(refusal)
+    }
+
+    /// Settles a reservation once the attempt is decided. `Verified` (or `None`: it turned out
+    /// not to be compared) gives every place back; `Failed` keeps them and blocks every limit it
+    /// reached or passed, and locks self-service when it spent the failures-in-a-row budget;
+    /// `Refused` keeps its places in the windowed limits (blocking as `Failed` does) but gives
+    /// back its place in the failures-in-a-row budget: only compared failures lock an account.
+    /// Returns the block or lock now in force.
     pub(crate) fn settle(
         &self,
         r: &Reservation,
-        verdict: Option<Verdict>,
+        outcome: Settled,
         now: u64,
     ) -> Result<Option<Refusal>, PortError> {
-        if verdict != Some(Verdict::Failed) {
-            for h in &r.held {
-                if h.kind != CounterKind::Challenge {
-                    self.ports.counters.release(h.key.clone(), now)?;
+        let failed = match outcome {
+            Settled::Verified | Settled::NotCompared => {
+                for h in &r.held {
+                    if h.kind != CounterKind::Challenge {
+                        self.ports.counters.release(h.key.clone(), now)?;
+                    }
                 }
+                return Ok(None);
             }
-            return Ok(None);
-        }
+            Settled::Failed => true,
+            Settled::Refused => false,
+        };
         let mut found = None;
-        for h in r.held.iter().filter(|h| h.count >= h.max) {
+        for h in &r.held {
             match h.kind {
-                CounterKind::Failures | CounterKind::Client => {
+                CounterKind::Failures | CounterKind::Client if h.count >= h.max => {
                     let until = self
                         .ports
                         .counters
                         .block(h.key.clone(), now.saturating_add(h.block_s))?;
-                    found = worst(
-                        found,
-                        if until == u64::MAX {
-                            Refusal::Locked
-                        } else {
-                            Refusal::Blocked(until)
-                        },
-                    );
+                    found = worst(found, Refusal::Blocked(until));
                 }
-                CounterKind::InARow => {
-                    // The lock lives on the failures key, where every step looks for blocks.
-                    self.ports
-                        .counters
-                        .block(CounterKind::Failures.key(&r.subject), u64::MAX)?;
+                CounterKind::InARow if !failed => {
+                    self.ports.counters.release(h.key.clone(), now)?;
+                }
+                CounterKind::InARow if h.count >= h.max => {
+                    self.ports.counters.block(h.key.clone(), u64::MAX)?;
                     found = worst(found, Refusal::Locked);
                 }
                 _ => {}
@@ -400,42 +515,28 @@ impl Engine {
         }
     }
 
-    /// Clears every subject-keyed counter and block (a help desk, or a completed reset).
-    pub(crate) fn clear_subject(&self, subject: &str) -> Result<(), PortError> {
-        for kind in CounterKind::SUBJECT {
+    /// Clears the subject's failure and send counters and blocks (a completed reset); with
+    /// `report`, also a report's block (a help desk's unblock).
+    pub(crate) fn clear_subject(&self, subject: &str, report: bool) -> Result<(), PortError> {
+        for kind in CounterKind::CLEARED_BY_RESET {
             self.ports.counters.clear(kind.key(subject))?;
         }
-        Ok(())
-    }
-
-    /// Blocks every subject-keyed limit until `until` (a "this wasn't me" report).
-    pub(crate) fn block_subject(&self, subject: &str, until: u64) -> Result<(), PortError> {
-        for kind in [
-            CounterKind::Failures,
-            CounterKind::EmailSends,
-            CounterKind::PhoneSends,
-        ] {
-            self.ports.counters.block(kind.key(subject), until)?;
+        if report {
+            self.ports.counters.clear(CounterKind::Reported.key(subject))?;
         }
         Ok(())
     }
 
-    /// Clears the failures-in-a-row counter (and a lock) of a subject: the user succeeded on
-    /// another path.
-    pub(crate) fn clear_row(&self, subject: &str, now: u64) -> Result<(), PortError> {
+    /// Blocks self-service for the subject until `until` (a "this wasn't me" report).
+    pub(crate) fn block_reported(&self, subject: &str, until: u64) -> Result<(), PortError> {
         self.ports
             .counters
-            .clear(CounterKind::InARow.key(subject))?;
-        let failures = CounterKind::Failures.key(subject);
-        if self
-            .ports
-            .counters
-            .get(failures.clone(), now)?
-            .blocked_until
-            == Some(u64::MAX)
-        {
-            self.ports.counters.clear(failures)?;
-        }
-        Ok(())
+            .block(CounterKind::Reported.key(subject), until)
+            .map(|_| ())
+    }
+
+    /// Clears the failures-in-a-row counter and its lock: the user succeeded on another path.
+    pub(crate) fn clear_row(&self, subject: &str) -> Result<(), PortError> {
+        self.ports.counters.clear(CounterKind::InARow.key(subject))
     }
 }

@@ -95,6 +95,8 @@ pub struct RegistrationView {
     pub proof_options: Vec<OfferedOption>,
     /// The option being proved (in `proving`).
     pub proof_option: Option<ResetOption>,
+    /// The security questions to answer, when proving with them.
+    pub questions: Vec<String>,
     /// The number to show for push number matching (proving with the app's notification).
     pub approval_number: Option<u8>,
     /// When the flow expires.

@@ -8,6 +8,7 @@ use crate::ports::{CounterState, CounterStore};
 #[derive(Debug, Default, Clone, Copy)]
 struct Entry {
     count: u32,
+    window_start: u64,
     window_end: u64,
     blocked_until: u64,
 }
@@ -57,6 +58,7 @@ impl CounterStore for MemoryCounterStore {
         let e = map.entry(key).or_default();
         if now >= e.window_end {
             e.count = 0;
+            e.window_start = now;
             e.window_end = now.saturating_add(window_s);
         }
         e.count = e.count.saturating_add(1);
@@ -71,6 +73,7 @@ impl CounterStore for MemoryCounterStore {
 
     fn release(&self, key: String, now: u64) -> Result<(), PortError> {
         if let Some(e) = lock(&self.map).get_mut(&key)
+            && e.window_start <= now
             && now < e.window_end
         {
             e.count = e.count.saturating_sub(1);

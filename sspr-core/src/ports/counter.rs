@@ -30,9 +30,11 @@ pub trait CounterStore: Send + Sync {
     /// none) and any block in force at `now`.
     fn get(&self, key: String, now: u64) -> Result<CounterState, PortError>;
 
-    /// **Atomic decrement**: takes back one earlier increment of the window open at `now`
-    /// (an attempt that turned out right, a send that was not made). Never goes below 0; does
-    /// nothing when no window is open. Blocks are not changed.
+    /// **Atomic decrement**: takes back one earlier increment made at `now` (an attempt that
+    /// turned out right, a send that was not made), if the window that increment went into is
+    /// still the open one: the window must contain `now` (opened at or before it, ending after
+    /// it). A window opened later by another caller is left alone. Never goes below 0. Blocks
+    /// are not changed.
     fn release(&self, key: String, now: u64) -> Result<(), PortError>;
 
     /// Blocks `key` until `until` (Unix seconds; `u64::MAX` locks it until cleared). An existing

@@ -15,6 +15,10 @@ pub struct PasswordChange {
     /// The argon2id PHC hash sspr made of it, to keep in the password history
     /// ([`Directory::password_history`]).
     pub history_hash: String,
+    /// When the change was first requested (Unix seconds). A directory that may receive
+    /// changes out of order (a slow call landing late) should not apply a change older than
+    /// the last one it applied.
+    pub requested_at: u64,
 }
 
 impl fmt::Debug for PasswordChange {
@@ -42,7 +46,9 @@ pub trait Directory: Send + Sync {
 
     /// Sets the user's password and appends `change.history_hash` to the history, as one
     /// atomic change. Idempotent per `change.change_id`: sspr retries with the same id after a
-    /// failure, and a repeat must not add a second history entry. On error nothing changed.
+    /// failure, and a repeat must not add a second history entry. sspr keeps the change pending
+    /// (and refuses any other password in that flow) until a call with its id succeeds, so a
+    /// timeout is safe to return even when the change was applied.
     fn set_password(&self, id: UserId, change: PasswordChange) -> Result<(), PortError>;
 
     /// Up to `limit` PHC hashes of the user's previous passwords, newest first (the current
