@@ -70,6 +70,7 @@ pub mod otp;
 pub mod password;
 pub mod policy;
 pub mod ports;
+mod question_draw;
 pub mod questions;
 pub mod random;
 pub mod reason;

@@ -28,6 +28,7 @@ use crate::method::{Factor, Method, ResetOption};
 use crate::otp::OtpAlgorithm;
 use crate::policy::{ADMIN_METHODS, Policy};
 use crate::ports::{Channel, Message, MessageKind};
+use crate::question_draw;
 use crate::questions;
 use crate::random::Entropy;
 use crate::reason::Reason;
@@ -351,7 +352,11 @@ pub fn proof_options(info: &SecurityInfo, policy: &Policy, admin: bool) -> Vec<O
 /// mailbox (when the username is an address) and every contact registered before the change
 /// (the alternate email, the mobile phone by text, the office phone by call, the app by push).
 /// When that is nobody, the new alternate address, so that someone hears of it.
-pub(crate) fn notices_for(old: &SecurityInfo, new: Option<&SecurityInfo>, account: &str) -> Vec<Notice> {
+pub(crate) fn notices_for(
+    old: &SecurityInfo,
+    new: Option<&SecurityInfo>,
+    account: &str,
+) -> Vec<Notice> {
     let mut notices: Vec<Notice> = Vec::new();
     let add = |notices: &mut Vec<Notice>, channel: Channel, to: String| {
         if !notices.iter().any(|n| n.to.eq_ignore_ascii_case(&to)) {
@@ -451,9 +456,10 @@ impl RegistrationFlow {
                 RegistrationInput::Answer(_),
             ) => Some(AttemptSpec {
                 challenge: Some(ChallengeLimit {
-                    reference: ctx
-                        .ids
-                        .reference("challenge", &format!("proof-questions:{}:{draw}", self.flow_ref)),
+                    reference: ctx.ids.reference(
+                        "challenge",
+                        &format!("proof-questions:{}:{draw}", self.flow_ref),
+                    ),
                     max: 1,
                     window_s: ttl.max(1),
                 }),
@@ -563,6 +569,14 @@ impl RegistrationFlow {
                 | RegistrationInput::Finish
         );
         if changes_info && self.proving() {
+            // Finishing with too few methods says so first: it saves nothing either way.
+            let (info, _) = ctx.info;
+            if matches!(input, RegistrationInput::Finish)
+                && registered_factors(info, ctx.policy, self.admin)
+                    < factors_required(ctx.policy, self.admin)
+            {
+                return Ok(Transition::refuse(self, Reason::RegistrationIncomplete));
+            }
             return Ok(Transition::refuse(self, Reason::ProofRequired));
         }
         let refuse_unavailable =
@@ -750,7 +764,7 @@ impl RegistrationFlow {
             return Ok(Transition::ok(self));
         }
         if option == ResetOption::SecurityQuestions {
-            let asked = draw_questions(info, ctx)?;
+            let asked = draw_questions(info, &self.counter_id, 0, ctx);
             self.state = RegistrationState::Proving {
                 option,
                 challenge: ProofChallenge::Questions { asked, draw: 0 },
@@ -1191,7 +1205,10 @@ impl RegistrationFlow {
         let (info, _) = ctx.info;
         let mut all_right = !asked.is_empty();
         for q in &asked {
-            let ok = match (info.questions.iter().find(|r| &r.question == q), given.get(q)) {
+            let ok = match (
+                info.questions.iter().find(|r| &r.question == q),
+                given.get(q),
+            ) {
                 (Some(reg), Some(a)) if a.expose().len() <= 4 * answers::MAX_ANSWER_CHARS => {
                     answers::verify(a.expose(), &reg.answer_hash).unwrap_or(false)
                 }
@@ -1205,7 +1222,7 @@ impl RegistrationFlow {
         self.state = RegistrationState::Proving {
             option,
             challenge: ProofChallenge::Questions {
-                asked: draw_questions(info, ctx)?,
+                asked: draw_questions(info, &self.counter_id, draw.saturating_add(1), ctx),
                 draw: draw.saturating_add(1),
             },
         };
@@ -1287,18 +1304,14 @@ impl RegistrationFlow {
 }
 
 /// Draws the questions a proof asks: `to_reset` of the registered ones (all, when fewer are
-/// registered).
+/// registered), the same draw the reset wizard would show that day.
 fn draw_questions(
     info: &SecurityInfo,
-    ctx: &mut RegistrationContext<'_>,
-) -> Result<Vec<String>, PortError> {
+    counter_id: &str,
+    draw: u32,
+    ctx: &RegistrationContext<'_>,
+) -> Vec<String> {
     let n = usize::from(ctx.policy.security_questions().to_reset);
-    let mut pool: Vec<String> = info.questions.iter().map(|q| q.question.clone()).collect();
-    let mut out = Vec::with_capacity(n);
-    while out.len() < n && !pool.is_empty() {
-        let len = u32::try_from(pool.len()).unwrap_or(u32::MAX);
-        let i = ctx.entropy.below(len)? as usize;
-        out.push(pool.swap_remove(i.min(pool.len() - 1)));
-    }
-    Ok(out)
+    let pool: Vec<String> = info.questions.iter().map(|q| q.question.clone()).collect();
+    question_draw::draw(ctx.ids, counter_id, ctx.now, draw, pool, n)
 }

@@ -30,6 +30,7 @@ use crate::method::{Factor, Method, ResetOption};
 use crate::password::PasswordVerdict;
 use crate::policy::Policy;
 use crate::ports::{Channel, Message, MessageKind, PasswordChange};
+use crate::question_draw;
 use crate::random::Entropy;
 use crate::reason::Reason;
 use crate::secret::SecretString;
@@ -766,20 +767,22 @@ impl ResetFlow {
     fn draw_questions(&mut self, ctx: &mut ResetContext<'_>) -> Result<Vec<String>, PortError> {
         self.question_draws = self.question_draws.saturating_add(1);
         let n = usize::from(ctx.policy.security_questions().to_reset);
-        let mut pool: Vec<String> = match (&self.subject, ctx.info) {
+        let pool: Vec<String> = match (&self.subject, ctx.info) {
             (Subject::Known { .. }, Some((info, _))) => {
                 info.questions.iter().map(|q| q.question.clone()).collect()
             }
             (Subject::Decoy { questions, .. }, _) => decoy::questions_at(questions, ctx.policy),
             (Subject::Known { .. }, None) => Vec::new(),
         };
-        let mut out = Vec::with_capacity(n);
-        while out.len() < n && !pool.is_empty() {
-            let len = u32::try_from(pool.len()).unwrap_or(u32::MAX);
-            let i = ctx.entropy.below(len)? as usize;
-            out.push(pool.swap_remove(i.min(pool.len() - 1)));
-        }
-        Ok(out)
+        let index = self.question_draws.saturating_sub(1);
+        Ok(question_draw::draw(
+            ctx.ids,
+            &self.counter_id,
+            ctx.now,
+            index,
+            pool,
+            n,
+        ))
     }
 
     fn pass_gate(mut self, factor: Factor, ctx: &ResetContext<'_>) -> Transition<Self> {

@@ -94,9 +94,32 @@ fn one_number_is_one_factor() {
         office: Some("+1 (425) 555-0100".into()),
         ..Default::default()
     };
-    w.engine
+    // An import refuses one number as both phones, and changes nothing...
+    let err = w
+        .engine
         .import_security_info(&ALICE.user_id(), &import)
-        .unwrap();
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Input(_)),
+        "the same number twice is bad input: {err}"
+    );
+    // ...but a record written by an older release or another tool may still hold it.
+    let record = sspr_core::SecurityInfo {
+        email: Some(sspr_core::EmailAddress::parse("alice.smith@fabrikam.example").unwrap()),
+        mobile: Some(sspr_core::PhoneNumber::parse("+14255550100").unwrap()),
+        office: Some(sspr_core::PhoneNumber::parse("+1 (425) 555-0100").unwrap()),
+        ..Default::default()
+    };
+    let version = SecurityInfoStore::load(&*w.mem.security_info, ALICE.user_id())
+        .unwrap()
+        .map_or(0, |r| r.version);
+    SecurityInfoStore::save(
+        &*w.mem.security_info,
+        ALICE.user_id(),
+        record.to_record(),
+        version,
+    )
+    .unwrap();
     let id = w.start(ALICE.username);
     w.step(&id, ResetInput::Choose(ResetOption::MobileText));
     let o = w.step(&id, World::code(&w.last_code()));
@@ -109,13 +132,20 @@ fn one_number_is_one_factor() {
     let o = w.step(&id, ResetInput::Choose(ResetOption::OfficeCall));
     assert_eq!(o.rejection, Some(Reason::OptionUnavailable));
     // Without the email the user has one factor: not enough for two gates (a decoy).
-    let import = sspr_core::engine::SecurityInfoImport {
+    let record = sspr_core::SecurityInfo {
         email: None,
-        ..import
+        ..record
     };
-    w.engine
-        .import_security_info(&ALICE.user_id(), &import)
-        .unwrap();
+    let version = SecurityInfoStore::load(&*w.mem.security_info, ALICE.user_id())
+        .unwrap()
+        .map_or(0, |r| r.version);
+    SecurityInfoStore::save(
+        &*w.mem.security_info,
+        ALICE.user_id(),
+        record.to_record(),
+        version,
+    )
+    .unwrap();
     let id = w.start(ALICE.username);
     w.step(&id, ResetInput::Choose(ResetOption::MobileText));
     assert!(
@@ -195,6 +225,7 @@ fn no_flow_id_in_audit_events_or_debug_output() {
         change_id: "change-secret-id".into(),
         password: SecretString::new(PW),
         history_hash: "$argon2id$hash".into(),
+        requested_at: 1,
     };
     let shown = format!("{change:?}");
     assert!(

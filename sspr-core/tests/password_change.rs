@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use common::{World, world};
 use sspr_core::ports::{Directory, MessageKind};
-use sspr_core::reset::{PASSWORD_LEASE_S, ResetInput};
+use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::ALICE;
 use sspr_core::{Error, PortName, Reason, ResetOption, SecretString};
 
@@ -85,7 +85,8 @@ fn a_failure_after_the_directory_accepted_never_leaves_the_flow_unaware() {
     assert_eq!(notices, 2, "the user is told once, at both addresses");
 }
 
-/// The flow save fails after the directory applied the password: same outcome.
+/// The flow save fails after the directory applied the password: the change stays pending
+/// until the same password is submitted again.
 #[test]
 fn a_lost_save_after_the_directory_applied_is_recovered() {
     let w = world("");
@@ -102,19 +103,24 @@ fn a_lost_save_after_the_directory_applied_is_recovered() {
         w.engine.reset_view_of(&id).unwrap().state,
         "setting_password"
     );
-    // After the lease, another password is a change of its own, and what it reports is true.
-    w.mem.clock.advance(PASSWORD_LEASE_S);
+    // A different password while the change is pending is refused, uncompared and unapplied:
+    // the pending change is the one the directory may hold.
+    w.mem.clock.advance(60);
     let o = w.step(&id, pw(SECOND));
-    assert_eq!(o.view.unwrap().state, "completed");
+    assert_eq!(o.rejection, Some(Reason::PasswordChangePending));
     assert!(
-        password_is(&w, SECOND),
-        "completed is reported with the second password in force"
+        password_is(&w, FIRST),
+        "the second password was never applied"
     );
+    // The same password finishes the change; the directory sees one change id throughout.
+    let o = w.step(&id, pw(FIRST));
+    assert_eq!(o.view.unwrap().state, "completed");
+    assert!(password_is(&w, FIRST));
     let ids = w.directory.change_ids.lock().unwrap().clone();
-    assert_eq!(ids.len(), 2);
-    assert_ne!(
-        ids[0], ids[1],
-        "each submitted password has its own change id"
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter().all(|i| i == &ids[0]),
+        "retrying the pending change reuses its change id"
     );
 }
 

@@ -66,6 +66,7 @@ fn debug_output_is_redacted() {
         change_id: "c1".into(),
         password: SecretString::new(PASSWORD),
         history_hash: "$argon2id$x".into(),
+        requested_at: 1,
     };
     assert_clean("PasswordChange", &format!("{change:?}"));
     let info = SecurityInfo {

@@ -754,23 +754,24 @@ impl Engine {
         password: &SecretString,
     ) -> Result<RegistrationOutcome, Error> {
         let now = self.now()?;
-        let user = match self.reauthenticate(username, password.expose(), Scope::SelfService, now)? {
-            Reauth::Passed(u) => u,
-            other => {
-                let r = match other {
-                    Reauth::Refused(r) => Some(r),
-                    _ => None,
-                };
-                let (reason, retry) = self.reauth_refused(now, r);
-                return Ok(RegistrationOutcome {
-                    view: None,
-                    rejection: Some(reason),
-                    retry_after: retry,
-                    provisioning: None,
-                    warnings: Vec::new(),
-                });
-            }
-        };
+        let user =
+            match self.reauthenticate(username, password.expose(), Scope::SelfService, now)? {
+                Reauth::Passed(u) => u,
+                other => {
+                    let r = match other {
+                        Reauth::Refused(r) => Some(r),
+                        _ => None,
+                    };
+                    let (reason, retry) = self.reauth_refused(now, r);
+                    return Ok(RegistrationOutcome {
+                        view: None,
+                        rejection: Some(reason),
+                        retry_after: retry,
+                        provisioning: None,
+                        warnings: Vec::new(),
+                    });
+                }
+            };
         let (info, _) = self.load_info(&user.id)?;
         let id = Entropy::new(self.ports.randomness.as_ref()).token()?;
         let needs_proof = !registration::proof_options(&info, &self.policy, user.admin).is_empty();

@@ -226,11 +226,11 @@ impl Engine {
         self.ports.directory.revoke_sessions(user.clone())?;
         let until = now.saturating_add(self.policy.limits().verify_failures.block_s);
         self.block_reported(&user_subject(&self.options.identity, &user), until)?;
-        if !self
-            .ports
-            .consume_once
-            .consume("sspr/notice".to_owned(), key.clone(), record.expires_at)?
-        {
+        if !self.ports.consume_once.consume(
+            "sspr/notice".to_owned(),
+            key.clone(),
+            record.expires_at,
+        )? {
             // A concurrent report of the same notice was taken first.
             return invalid(self, warnings);
         }

@@ -402,12 +402,13 @@ impl Engine {
                     };
                     // Raises the epoch by compare-and-set, and only if nothing ended this flow
                     // since it loaded: a report or another reset in the meantime wins.
-                    let applied = match self.bump_epoch_from(&user, flow.epoch(), flow.flow_ref()) {
-                        Ok(None) => return Err(StepError::Retry),
-                        Ok(Some(epoch)) => Ok(epoch),
-                        Err(e) => Err(e),
-                    }
-                    .and_then(|epoch| {
+                    let applied =
+                        match self.bump_epoch_from(&user, flow.epoch(), flow.flow_ref()) {
+                            Ok(None) => return Err(StepError::Retry),
+                            Ok(Some(epoch)) => Ok(epoch),
+                            Err(e) => Err(e),
+                        }
+                        .and_then(|epoch| {
                             self.ports
                                 .directory
                                 .set_password(user.clone(), change)

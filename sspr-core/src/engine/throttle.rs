@@ -375,9 +375,7 @@ impl Engine {
             let released = |s: Settled| matches!(s, Settled::Verified | Settled::NotCompared);
             if released(before) && !released(outcome) {
                 // The places were given back: take them again for this outcome.
-                let spec = AttemptSpec {
-                    challenge: None,
-                };
+                let spec = AttemptSpec { challenge: None };
                 a.reservation.held = self
                     .reserve(subject, client, &spec, scope, now)?
                     .reservation
@@ -522,7 +520,9 @@ impl Engine {
             self.ports.counters.clear(kind.key(subject))?;
         }
         if report {
-            self.ports.counters.clear(CounterKind::Reported.key(subject))?;
+            self.ports
+                .counters
+                .clear(CounterKind::Reported.key(subject))?;
         }
         Ok(())
     }
