@@ -418,8 +418,9 @@ impl Engine {
                     match applied {
                         // An ambiguous failure (a timeout, a store down) may have applied the
                         // password: the flow stays `setting_password` with the change's id, so
-                        // a retry with the same password finishes that change and another
-                        // waits out the lease. Only a definite refusal puts the flow back.
+                        // a retry with the same password finishes that change, and
+                        // a different one is refused as pending. Only a definite refusal puts
+                        // the flow back.
                         Err(Error::Port(e)) if e.kind != crate::error::PortErrorKind::Rejected => {
                             self.release_sends(&sends, now);
                             return Err(StepError::Fail(e.into()));
