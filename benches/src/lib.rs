@@ -144,7 +144,11 @@ pub fn reset_engine(users: usize) -> (Engine, MemoryPorts) {
             mobile: PhoneNumber::parse("+14255550100").ok(),
             ..Default::default()
         };
-        if let Err(e) = mem.security_info.save(id, si.to_record(), 0) {
+        if let Err(e) = mem.security_info.save(
+            id.clone(),
+            sspr_core::testing::fixtures::sealed(&id, &si),
+            0,
+        ) {
             panic!("seeding the in-memory store failed: {e}");
         }
     }

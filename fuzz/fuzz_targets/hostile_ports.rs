@@ -14,6 +14,7 @@ use sspr_core::memory::*;
 use sspr_core::ports::{Clock, CounterState, CounterStore, FlowStore, SecurityInfoStore};
 use sspr_core::registration::RegistrationInput;
 use sspr_core::reset::ResetInput;
+use sspr_core::sealing::SealingKeys;
 use sspr_core::testing::fixtures::{self, ALICE, BEN, CAPTCHA};
 use sspr_core::{Policy, PortError, ResetOption, SecretString};
 
@@ -167,8 +168,19 @@ fuzz_target!(|input: Input| {
         // Tamper with a stored record before the step.
         if on_info {
             let user = if now % 2 == 0 { BEN.user_id() } else { ALICE.user_id() };
+            // Half the time the plaintext is tampered with and sealed again (a writer holding
+            // the sealing key), half the time the sealed text itself.
+            let keys = SealingKeys::derived(&fixtures::identity_key());
+            let tamper_inside = now % 4 < 2;
             if let Ok(Some(r)) = mem.security_info.load(user.clone())
-                && let Some(d) = tampered(&r.data, &tamper)
+                && let Some(d) = if tamper_inside {
+                    keys.open(user.as_str(), &r.data)
+                        .ok()
+                        .and_then(|o| tampered(&o.plaintext, &tamper))
+                        .map(|p| keys.seal(user.as_str(), &p, [now as u8; 24]))
+                } else {
+                    tampered(&r.data, &tamper)
+                }
             {
                 let _ = mem.security_info.save(user, d, r.version);
             }

@@ -41,7 +41,7 @@ fuzz_target!(|input: Input| {
     let user = UserId::new("u1");
     directory.add_user(DirectoryUser { id: user.clone(), username: "alice@contoso.example".into(), first_name: "Alice".into(), last_name: "Smith".into(), org_name: "Contoso".into(), groups: vec![], admin: false }, "Winter-Lantern-58");
     let si = SecurityInfo { email: EmailAddress::parse("a.s@fabrikam.example").ok(), mobile: PhoneNumber::parse("+14255550100").ok(), ..Default::default() };
-    mem.security_info.save(user.clone(), si.to_record(), 0).expect("seed");
+    mem.security_info.save(user.clone(), fixtures::sealed(&user, &si), 0).expect("seed");
     let ports = mem.ports();
     let policy = if input.two_gates { r#"{"reset": {"methods": ["email", "mobile_phone"], "methods_required": 2}}"# } else { "{}" };
     let engine = fixtures::engine(Policy::parse(policy).expect("policy"), ports);

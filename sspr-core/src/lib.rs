@@ -16,12 +16,11 @@
 //! Start with [`Policy`], the policy document, and [`engine::Engine`], which runs both wizards.
 //!
 //! ```
-//! use sspr_core::engine::{Engine, EngineOptions};
+//! use sspr_core::engine::{Engine, EngineOptions, SecurityInfoImport};
 //! use sspr_core::keyring::{IdentityKey, KeyRing};
 //! use sspr_core::memory::MemoryPorts;
-//! use sspr_core::ports::SecurityInfoStore;
 //! use sspr_core::reset::ResetInput;
-//! use sspr_core::{DirectoryUser, EmailAddress, Policy, ResetOption, SecretString, SecurityInfo, UserId};
+//! use sspr_core::{DirectoryUser, Policy, ResetOption, SecretString, UserId};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // The in-memory ports, a user with an alternate email, and the default policy.
@@ -31,11 +30,13 @@
 //!     id: alice.clone(), username: "alice@contoso.example".into(), first_name: "Alice".into(),
 //!     last_name: "Smith".into(), org_name: "Contoso".into(), groups: vec![], admin: false,
 //! }, "Winter-Lantern-58");
-//! let info = SecurityInfo { email: Some(EmailAddress::parse("alice.smith@fabrikam.example")?), ..Default::default() };
-//! mem.security_info.save(alice.clone(), info.to_record(), 0)?;
 //! // Code keys (rotated: newest first) and the identity key (never rotated), both secret.
+//! // Security info is sealed at rest with a key derived from the identity key unless
+//! // `options.sealing` names keys of the host's own.
 //! let options = EngineOptions::new(KeyRing::single("k1", vec![42; 32])?, IdentityKey::new(vec![43; 32])?, "Contoso");
 //! let engine = Engine::new(Policy::default(), mem.ports(), options)?;
+//! let import = SecurityInfoImport { email: Some("alice.smith@fabrikam.example".into()), ..Default::default() };
+//! engine.import_security_info(&alice, &import)?;
 //!
 //! // "Get back into your account": who are you, email a code, enter it, choose a password.
 //! let flow = engine.start_reset("alice@contoso.example", "captcha-ok", None)?.view.ok_or("no flow")?.flow_id;
@@ -77,6 +78,7 @@ pub mod reason;
 pub mod recovery;
 pub mod registration;
 pub mod reset;
+pub mod sealing;
 pub mod secret;
 pub mod security_info;
 pub mod testing;

@@ -19,6 +19,7 @@ use crate::otp::OtpAlgorithm;
 use crate::ports::{Randomness, SecurityInfoStore};
 use crate::random::Entropy;
 use crate::reason::Reason;
+use crate::sealing::{NONCE_LEN, SealingKeys};
 use crate::security_info::{SecretBytes, SecurityInfo};
 use crate::user::UserId;
 
@@ -272,9 +273,13 @@ const CAS_RETRIES: usize = 16;
 /// Checks an authenticator code against the user's registered app and, if it is valid,
 /// records its step as the last accepted one through a compare-and-set save, so that of two
 /// concurrent submissions of one code exactly one is valid and the other is a replay.
-/// A user with no app registered gets [`TotpCheck::Invalid`].
+/// A user with no app registered gets [`TotpCheck::Invalid`]. Records are sealed and opened
+/// with `sealing` (the engine's [`EngineOptions::sealing`](crate::engine::EngineOptions)),
+/// nonces drawn from `rng`.
 pub fn verify_and_record(
     store: &dyn SecurityInfoStore,
+    sealing: &SealingKeys,
+    rng: &dyn Randomness,
     user: &UserId,
     submitted: &str,
     now: u64,
@@ -284,7 +289,8 @@ pub fn verify_and_record(
         let Some(record) = store.load(user.clone())? else {
             return Ok(TotpCheck::Invalid);
         };
-        let mut info = SecurityInfo::from_record(&record.data)?;
+        let opened = sealing.open(user.as_str(), &record.data)?;
+        let mut info = SecurityInfo::from_record(&opened.plaintext)?;
         let Some(app) = info.app.as_mut() else {
             return Ok(TotpCheck::Invalid);
         };
@@ -305,7 +311,10 @@ pub fn verify_and_record(
             return Ok(outcome);
         };
         app.last_step = Some(step);
-        match store.save(user.clone(), info.to_record(), record.version) {
+        let mut nonce = [0u8; NONCE_LEN];
+        Entropy::new(rng).fill(&mut nonce)?;
+        let sealed = sealing.seal(user.as_str(), &info.to_record(), nonce);
+        match store.save(user.clone(), sealed, record.version) {
             Ok(()) => return Ok(outcome),
             Err(e) if e.is_conflict() => continue,
             Err(e) => return Err(e.into()),

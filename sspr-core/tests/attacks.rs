@@ -20,8 +20,8 @@ use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, BEN, BEN_APP_SECRET, CAPTCHA, T0};
 use sspr_core::totp::{self, OtpParams};
 use sspr_core::{
-    DirectoryUser, Method, Policy, PortError, PortName, Reason, ResetOption, SecretString,
-    SecurityInfo, UserId, security_info::SecretBytes,
+    DirectoryUser, Method, Policy, PortError, PortName, Reason, ResetOption, SecretString, UserId,
+    security_info::SecretBytes,
 };
 
 const PW: &str = "quiet lantern orchard 4417";
@@ -142,7 +142,9 @@ fn hooked(policy: &str) -> H {
     });
     let info = Arc::new(FlakyInfo::default());
     for (u, i) in [(ALICE, fixtures::alice_info()), (BEN, fixtures::ben_info())] {
-        info.inner.save(u.user_id(), i.to_record(), 0).unwrap();
+        info.inner
+            .save(u.user_id(), fixtures::sealed(&u.user_id(), &i), 0)
+            .unwrap();
     }
     let mut ports = mem.ports();
     ports.directory = dir.clone();
@@ -573,7 +575,7 @@ fn g5_finish_before_proof_does_not_reconfirm_the_info() {
         .registration_step(&v.flow_id, RegistrationInput::Finish)
         .unwrap();
     let rec = h.info.inner.load(ALICE.user_id()).unwrap().unwrap();
-    let info = SecurityInfo::from_record(&rec.data).unwrap();
+    let info = fixtures::opened(&ALICE.user_id(), &rec.data);
     assert_eq!(
         info.confirmed_at,
         None,
@@ -668,7 +670,7 @@ fn g6_the_old_office_phone_is_told_of_a_change() {
 
 /// a token works once, not across kinds of record, not as a flow id, not after 7 days.
 #[test]
-fn g6_holds_tokens_are_single_use_and_expire() {
+fn g6_tokens_are_single_use_and_expire() {
     let h = hooked("");
     let token = h.alice_notice_token();
     // Not a flow id.
@@ -704,7 +706,7 @@ fn g6_holds_tokens_are_single_use_and_expire() {
 /// a decoy's redraw of questions counts as a failure, as a real user's does; decoys
 /// with different identifiers never share a block.
 #[test]
-fn g7_holds_decoy_counters_are_their_own() {
+fn g7_decoy_counters_are_their_own() {
     let policy = r#"{"reset": {"methods": ["email", "mobile_phone", "security_questions"],
         "methods_required": 1}, "limits": {"resend_cooldown_s": 0}}"#;
     let w = world(policy);
@@ -761,7 +763,7 @@ fn g8_a_slow_first_change_does_not_overwrite_a_reported_second_one() {
 // =============================================================================================
 
 #[test]
-fn g10_holds_one_number_cannot_be_mobile_and_office() {
+fn g10_one_number_cannot_be_mobile_and_office() {
     let policy = r#"{"reset": {"methods": ["email", "mobile_phone", "office_phone"],
         "methods_required": 2}}"#;
     let h = hooked(policy);
@@ -788,7 +790,7 @@ fn g10_holds_one_number_cannot_be_mobile_and_office() {
 // =============================================================================================
 
 #[test]
-fn g12_holds_registration_questions_are_bounded() {
+fn g12_registration_questions_are_bounded() {
     let policy = r#"{"reset": {"methods": ["email", "mobile_phone", "security_questions"],
         "methods_required": 1}}"#;
     let h = hooked(policy);
@@ -827,7 +829,7 @@ fn g12_holds_registration_questions_are_bounded() {
 /// u64::MAX, gates 0 and 255, a decoy's question indices out of range) and a clock at
 /// u64::MAX: every step returns, none panics.
 #[test]
-fn g12_holds_tampered_records_do_not_panic() {
+fn g12_tampered_records_do_not_panic() {
     let w = world(
         r#"{"reset": {"methods": ["email", "mobile_phone", "security_questions"],
         "methods_required": 1}}"#,
@@ -918,7 +920,7 @@ impl Keys for common::FlakyFlows {
 // =============================================================================================
 
 #[test]
-fn g3_g11_holds_no_plain_identifier_or_flow_id_is_stored_or_logged() {
+fn g3_g11_no_plain_identifier_or_flow_id_is_stored_or_logged() {
     let h = hooked("");
     let id = h.alice_at_new_password();
     h.step(&id, new_password(PW));

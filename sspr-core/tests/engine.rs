@@ -174,7 +174,8 @@ fn world_with(policy: &str, tune: impl FnOnce(&mut EngineOptions)) -> World {
         mobile: Some(PhoneNumber::parse("+14255550100").unwrap()),
         ..Default::default()
     };
-    info.save(alice, si.to_record(), 0).unwrap();
+    info.save(alice.clone(), fixtures::sealed(&alice, &si), 0)
+        .unwrap();
     let flows = Arc::new(FlakyFlows::default());
     let counters = Arc::new(FlakyCounters::default());
     let notifier = Arc::new(RecordingNotifier::new());
@@ -759,7 +760,17 @@ fn persisted_json_matches_the_snapshots() {
         .unwrap();
     assert_eq!(o.view.unwrap().state, "verifying");
     shots.push(("registration-verifying", grab(&w, &reg)));
-    let info = w.info.load(UserId::new("u-alice")).unwrap().unwrap().data;
+    let sealed = w.info.load(UserId::new("u-alice")).unwrap().unwrap().data;
+    assert!(
+        sealed.starts_with("sspr-sealed.v1.identity."),
+        "stored sealed"
+    );
+    assert!(!sealed.contains("fabrikam") && !sealed.contains("4255550"));
+    let info = sspr_core::sealing::SealingKeys::derived(&fixtures::identity_key())
+        .open("u-alice", &sealed)
+        .unwrap()
+        .plaintext
+        .to_string();
     shots.push((
         "security-info",
         serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&info).unwrap())

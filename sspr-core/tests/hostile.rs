@@ -116,7 +116,7 @@ fn one_number_is_one_factor() {
     SecurityInfoStore::save(
         &*w.mem.security_info,
         ALICE.user_id(),
-        record.to_record(),
+        fixtures::sealed(&ALICE.user_id(), &record),
         version,
     )
     .unwrap();
@@ -142,7 +142,7 @@ fn one_number_is_one_factor() {
     SecurityInfoStore::save(
         &*w.mem.security_info,
         ALICE.user_id(),
-        record.to_record(),
+        fixtures::sealed(&ALICE.user_id(), &record),
         version,
     )
     .unwrap();
@@ -387,12 +387,51 @@ fn tampered_records_are_refused() {
     engine
         .reset_step(&id, ResetInput::Choose(ResetOption::AppCode))
         .unwrap();
-    // An authenticator credential of 0 digits would accept an empty code.
+    // A record altered in the store without the sealing key does not open.
+    let keys = sspr_core::sealing::SealingKeys::derived(&fixtures::identity_key());
     let rec = mem.security_info.load(BEN.user_id()).unwrap().unwrap();
-    let tampered = rec.data.replace("\"digits\":6", "\"digits\":0");
-    assert_ne!(tampered, rec.data);
+    let mut altered = rec.data.clone().into_bytes();
+    let last = altered.len() - 1;
+    altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
     mem.security_info
-        .save(BEN.user_id(), tampered, rec.version)
+        .save(
+            BEN.user_id(),
+            String::from_utf8(altered).unwrap(),
+            rec.version,
+        )
+        .unwrap();
+    let err = engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new("123456")))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Input(InputError::CorruptRecord { .. })),
+        "{err}"
+    );
+    // Another user's record copied over Ben's does not open either (bound to its user).
+    let alice = mem.security_info.load(ALICE.user_id()).unwrap().unwrap();
+    let rec = mem.security_info.load(BEN.user_id()).unwrap().unwrap();
+    mem.security_info
+        .save(BEN.user_id(), alice.data, rec.version)
+        .unwrap();
+    let err = engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new("123456")))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Input(InputError::CorruptRecord { .. })),
+        "{err}"
+    );
+    // Even sealed by a writer holding the key, an authenticator credential of 0 digits (it
+    // would accept an empty code) is refused.
+    let plain = fixtures::ben_info().to_record();
+    let tampered = plain.replace("\"digits\":6", "\"digits\":0");
+    assert_ne!(tampered, plain);
+    let rec = mem.security_info.load(BEN.user_id()).unwrap().unwrap();
+    mem.security_info
+        .save(
+            BEN.user_id(),
+            keys.seal(BEN.user_id().as_str(), &tampered, [9; 24]),
+            rec.version,
+        )
         .unwrap();
     let err = engine
         .reset_step(&id, ResetInput::EnterCode(SecretString::new("")))

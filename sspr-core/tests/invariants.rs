@@ -84,7 +84,11 @@ fn world(policy: &str) -> World {
         ..Default::default()
     };
     mem.security_info
-        .save(UserId::new("u1"), si.to_record(), 0)
+        .save(
+            UserId::new("u1"),
+            fixtures::sealed(&UserId::new("u1"), &si),
+            0,
+        )
         .unwrap();
     World {
         engine: fixtures::engine(Policy::parse(policy).unwrap(), mem.ports()),

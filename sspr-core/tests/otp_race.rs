@@ -2,14 +2,24 @@
 //! and the last accepted step survives across verifications (replay refused across flows).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use sspr_core::memory::MemorySecurityInfoStore;
+use sspr_core::memory::{MemorySecurityInfoStore, SeededRandomness};
 use sspr_core::otp::OtpAlgorithm;
 use sspr_core::ports::SecurityInfoStore;
+use sspr_core::sealing::SealingKeys;
 use sspr_core::security_info::{AppCredential, SecretBytes};
+use sspr_core::testing::fixtures;
 use sspr_core::totp::{self, OtpParams, TotpCheck};
 use sspr_core::{SecurityInfo, UserId};
 
 const NOW: u64 = 1_750_000_015;
+
+fn sealing() -> SealingKeys {
+    SealingKeys::derived(&fixtures::identity_key())
+}
+
+fn rng() -> SeededRandomness {
+    SeededRandomness::new(7)
+}
 
 fn seeded() -> (MemorySecurityInfoStore, UserId, SecretBytes) {
     let store = MemorySecurityInfoStore::new();
@@ -26,7 +36,9 @@ fn seeded() -> (MemorySecurityInfoStore, UserId, SecretBytes) {
         }),
         ..Default::default()
     };
-    store.save(user.clone(), info.to_record(), 0).unwrap();
+    store
+        .save(user.clone(), fixtures::sealed(&user, &info), 0)
+        .unwrap();
     (store, user, secret)
 }
 
@@ -36,7 +48,12 @@ fn one_code_many_threads_one_winner() {
     let code = totp::totp(secret.expose(), NOW, &OtpParams::default()).unwrap();
     let results: Vec<TotpCheck> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..16)
-            .map(|_| s.spawn(|| totp::verify_and_record(&store, &user, &code, NOW, 1).unwrap()))
+            .map(|_| {
+                s.spawn(|| {
+                    totp::verify_and_record(&store, &sealing(), &rng(), &user, &code, NOW, 1)
+                        .unwrap()
+                })
+            })
             .collect();
         hs.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -54,7 +71,7 @@ fn one_code_many_threads_one_winner() {
         15,
         "{results:?}"
     );
-    let info = SecurityInfo::from_record(&store.load(user).unwrap().unwrap().data).unwrap();
+    let info = fixtures::opened(&user, &store.load(user.clone()).unwrap().unwrap().data);
     assert_eq!(info.app.unwrap().last_step, Some(step));
 }
 
@@ -64,27 +81,27 @@ fn replay_is_refused_later_and_newer_codes_pass() {
     let p = OtpParams::default();
     let now_code = totp::totp(secret.expose(), NOW, &p).unwrap();
     assert!(matches!(
-        totp::verify_and_record(&store, &user, &now_code, NOW, 1).unwrap(),
+        totp::verify_and_record(&store, &sealing(), &rng(), &user, &now_code, NOW, 1).unwrap(),
         TotpCheck::Valid { .. }
     ));
     // Same code, 20 seconds later, in another flow: still inside the window, but a replay.
     assert_eq!(
-        totp::verify_and_record(&store, &user, &now_code, NOW + 20, 1).unwrap(),
+        totp::verify_and_record(&store, &sealing(), &rng(), &user, &now_code, NOW + 20, 1).unwrap(),
         TotpCheck::Replay
     );
     // The previous step's code is older than the accepted one: also a replay.
     let prev = totp::totp(secret.expose(), NOW - 30, &p).unwrap();
     assert_eq!(
-        totp::verify_and_record(&store, &user, &prev, NOW + 2, 1).unwrap(),
+        totp::verify_and_record(&store, &sealing(), &rng(), &user, &prev, NOW + 2, 1).unwrap(),
         TotpCheck::Replay
     );
     let next = totp::totp(secret.expose(), NOW + 30, &p).unwrap();
     assert_eq!(
-        totp::verify_and_record(&store, &user, &next, NOW + 30, 1).unwrap(),
+        totp::verify_and_record(&store, &sealing(), &rng(), &user, &next, NOW + 30, 1).unwrap(),
         TotpCheck::Valid { step: NOW / 30 + 1 }
     );
     assert_eq!(
-        totp::verify_and_record(&store, &user, "12345", NOW + 30, 1).unwrap(),
+        totp::verify_and_record(&store, &sealing(), &rng(), &user, "12345", NOW + 30, 1).unwrap(),
         TotpCheck::Malformed
     );
 }
@@ -94,14 +111,18 @@ fn no_app_or_no_record_is_invalid_and_corrupt_records_are_errors() {
     let store = MemorySecurityInfoStore::new();
     let nobody = UserId::new("nobody");
     assert_eq!(
-        totp::verify_and_record(&store, &nobody, "123456", NOW, 1).unwrap(),
+        totp::verify_and_record(&store, &sealing(), &rng(), &nobody, "123456", NOW, 1).unwrap(),
         TotpCheck::Invalid
     );
     store
-        .save(nobody.clone(), SecurityInfo::default().to_record(), 0)
+        .save(
+            nobody.clone(),
+            fixtures::sealed(&nobody, &SecurityInfo::default()),
+            0,
+        )
         .unwrap();
     assert_eq!(
-        totp::verify_and_record(&store, &nobody, "123456", NOW, 1).unwrap(),
+        totp::verify_and_record(&store, &sealing(), &rng(), &nobody, "123456", NOW, 1).unwrap(),
         TotpCheck::Invalid
     );
     let broken = UserId::new("broken");
@@ -109,7 +130,7 @@ fn no_app_or_no_record_is_invalid_and_corrupt_records_are_errors() {
         .save(broken.clone(), "{\"v\":1,\"info\":{\"app\":7}}".into(), 0)
         .unwrap();
     assert!(matches!(
-        totp::verify_and_record(&store, &broken, "123456", NOW, 1),
+        totp::verify_and_record(&store, &sealing(), &rng(), &broken, "123456", NOW, 1),
         Err(sspr_core::Error::Input(_))
     ));
 }

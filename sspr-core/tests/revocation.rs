@@ -146,7 +146,11 @@ fn a_registration_racing_a_reset_changes_nothing_after_it() {
     });
     store
         .inner
-        .save(ALICE.user_id(), fixtures::alice_info().to_record(), 0)
+        .save(
+            ALICE.user_id(),
+            fixtures::sealed(&ALICE.user_id(), &fixtures::alice_info()),
+            0,
+        )
         .unwrap();
     let mut ports = mem.ports();
     ports.security_info = store.clone();
@@ -205,10 +209,10 @@ fn a_registration_racing_a_reset_changes_nothing_after_it() {
         h.join().unwrap().unwrap()
     });
     assert_eq!(outcome.rejection, Some(Reason::FlowExpired));
-    let info = sspr_core::SecurityInfo::from_record(
+    let info = fixtures::opened(
+        &ALICE.user_id(),
         &store.inner.load(ALICE.user_id()).unwrap().unwrap().data,
-    )
-    .unwrap();
+    );
     assert!(
         info.mobile.is_some(),
         "the registration changed security info after the reset"

@@ -183,9 +183,7 @@ impl Engine {
         } else {
             Some(self.prepare_notice(user, MessageKind::SecurityInfoChanged, now)?)
         };
-        self.ports
-            .security_info
-            .save(user.clone(), info.to_record(), version)?;
+        self.save_info(user, &info, version)?;
         if let Some(token) = token {
             let mut warnings = Vec::new();
             self.send_notices(

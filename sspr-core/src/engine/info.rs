@@ -1,10 +1,15 @@
 //! Reading and writing users' security info through the store, by compare-and-set.
 
 use crate::error::{Error, PortError, PortErrorKind, PortName};
+use crate::random::Entropy;
+use crate::sealing;
 use crate::security_info::SecurityInfo;
 use crate::user::UserId;
 
 use super::Engine;
+
+/// The user id decoys' representative records are sealed for.
+pub(crate) const DECOY_RECORD_OWNER: &str = "sspr/decoy-shape";
 
 /// How many times a lost compare-and-set on one user's record is retried.
 const INFO_RETRIES: usize = 16;
@@ -13,9 +18,23 @@ impl Engine {
     /// The user's security info and its record version (0 and empty when none is stored).
     pub(crate) fn load_info(&self, user: &UserId) -> Result<(SecurityInfo, u64), Error> {
         match self.ports.security_info.load(user.clone())? {
-            Some(r) => Ok((SecurityInfo::from_record(&r.data)?, r.version)),
+            Some(r) => Ok((self.open_info(user.as_str(), &r.data)?, r.version)),
             None => Ok((SecurityInfo::default(), 0)),
         }
+    }
+
+    /// Opens and parses a sealed record of `user`.
+    pub(crate) fn open_info(&self, user: &str, sealed: &str) -> Result<SecurityInfo, Error> {
+        let opened = self.options.sealing.open(user, sealed)?;
+        Ok(SecurityInfo::from_record(&opened.plaintext)?)
+    }
+
+    /// Seals `info` as the record of `user`, with a fresh nonce from the randomness port.
+    pub(crate) fn seal_info(&self, user: &UserId, info: &SecurityInfo) -> Result<String, Error> {
+        let mut nonce = [0u8; sealing::NONCE_LEN];
+        Entropy::new(self.ports.randomness.as_ref()).fill(&mut nonce)?;
+        let plain = zeroize::Zeroizing::new(info.to_record());
+        Ok(self.options.sealing.seal(user.as_str(), &plain, nonce))
     }
 
     /// [`load_info`](Self::load_info) for a flow's step. A decoy whose identifier named no user
@@ -29,12 +48,15 @@ impl Engine {
         decoy_shape: Option<usize>,
     ) -> Result<(SecurityInfo, u64), Error> {
         match self.ports.security_info.load(owner.clone())? {
-            Some(r) => Ok((SecurityInfo::from_record(&r.data)?, r.version)),
+            Some(r) => Ok((self.open_info(owner.as_str(), &r.data)?, r.version)),
             None => {
                 if let Some(record) = decoy_shape.and_then(|s| self.decoy_records.get(s)) {
-                    // A store hands back an owned copy: the decoy takes one too, and reads it.
+                    // A store hands back an owned copy: the decoy takes one too, opens it and
+                    // reads it.
                     let copy = std::hint::black_box(record.clone());
-                    let info = SecurityInfo::from_record(&copy).unwrap_or_default();
+                    let info = self
+                        .open_info(DECOY_RECORD_OWNER, &copy)
+                        .unwrap_or_default();
                     return Ok((std::hint::black_box(info), 0));
                 }
                 Ok((SecurityInfo::default(), 0))
@@ -48,10 +70,12 @@ impl Engine {
         user: &UserId,
         info: &SecurityInfo,
         expected: u64,
-    ) -> Result<(), PortError> {
-        self.ports
+    ) -> Result<(), Error> {
+        let sealed = self.seal_info(user, info)?;
+        Ok(self
+            .ports
             .security_info
-            .save(user.clone(), info.to_record(), expected)
+            .save(user.clone(), sealed, expected)?)
     }
 
     /// Raises the user's revocation epoch for the flow `owner`, which opened (or last went on)
@@ -73,8 +97,8 @@ impl Engine {
             info.epoch_owner = Some(owner.to_owned());
             match self.save_info(user, &info, version) {
                 Ok(()) => return Ok(Some(info.epoch)),
-                Err(e) if e.is_conflict() => continue,
-                Err(e) => return Err(e.into()),
+                Err(Error::Port(e)) if e.is_conflict() => continue,
+                Err(e) => return Err(e),
             }
         }
         Err(PortError::new(
@@ -94,8 +118,8 @@ impl Engine {
             info.epoch_owner = owner.map(str::to_owned);
             match self.save_info(user, &info, version) {
                 Ok(()) => return Ok(info.epoch),
-                Err(e) if e.is_conflict() => continue,
-                Err(e) => return Err(e.into()),
+                Err(Error::Port(e)) if e.is_conflict() => continue,
+                Err(e) => return Err(e),
             }
         }
         Err(PortError::new(

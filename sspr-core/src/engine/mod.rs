@@ -52,6 +52,7 @@ use crate::registration::{
     self, RegistrationContext, RegistrationFlow, RegistrationInput, RegistrationState,
 };
 use crate::reset::{self, ResetContext, ResetFlow, ResetInput, ResetState, Subject};
+use crate::sealing::NONCE_LEN;
 use crate::secret::SecretString;
 use crate::security_info::SecurityInfo;
 use crate::user::{DirectoryUser, UserId};
@@ -155,11 +156,20 @@ impl Engine {
         let salt = options.identity.digest("decoy-answer-salt", "");
         let decoy_answer_hash =
             hashing::hash_with_salt(b"decoy answer", &options.hash_params, &salt[..16])?;
+        // Sealed like real records (a fixed nonce: they are built from public shapes and
+        // never stored), so that a decoy opens one as a real user's step does.
         let decoy_records = decoy::representative_records(
             &options.identity,
             &decoy_answer_hash,
             policy.security_questions().to_register,
-        );
+        )
+        .into_iter()
+        .map(|r| {
+            options
+                .sealing
+                .seal(info::DECOY_RECORD_OWNER, &r, [0; NONCE_LEN])
+        })
+        .collect();
         Ok(Self {
             policy,
             rules,

@@ -12,6 +12,7 @@ use crate::ports::{
     AuditSink, BreachChecker, CaptchaVerifier, Clock, ConsumeOnceSet, CounterStore, Directory,
     FlowStore, Notifier, Randomness, SecurityInfoStore,
 };
+use crate::sealing::SealingKeys;
 
 /// The ports the engine drives.
 #[derive(Clone)]
@@ -71,13 +72,18 @@ pub struct EngineOptions {
     pub country_budget: Option<CountryBudget>,
     /// What the host's users look like, for decoy screens.
     pub decoys: DecoyProfile,
+    /// The keys that seal security info at rest (default: one derived from the identity key).
+    pub sealing: SealingKeys,
 }
 
 impl EngineOptions {
     /// Options with OWASP hashing, failing open on breach-service errors, no client or
-    /// country limits, and the default decoy profile.
+    /// country limits, the default decoy profile, and security info sealed with a key derived
+    /// from the identity key.
     pub fn new(keys: KeyRing, identity: IdentityKey, issuer: impl Into<String>) -> Self {
+        let sealing = SealingKeys::derived(&identity);
         Self {
+            sealing,
             keys,
             identity,
             issuer: issuer.into(),

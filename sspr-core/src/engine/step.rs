@@ -488,8 +488,8 @@ impl Engine {
     ) -> Result<(), StepError> {
         match self.save_info(user, info, expected) {
             Ok(()) => Ok(()),
-            Err(e) if e.is_conflict() => Err(StepError::Retry),
-            Err(e) => Err(e.into()),
+            Err(Error::Port(e)) if e.is_conflict() => Err(StepError::Retry),
+            Err(e) => Err(StepError::Fail(e)),
         }
     }
 }

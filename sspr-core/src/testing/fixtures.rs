@@ -11,6 +11,7 @@ use crate::keyring::{IdentityKey, KeyRing};
 use crate::memory::MemoryPorts;
 use crate::otp::OtpAlgorithm;
 use crate::ports::SecurityInfoStore;
+use crate::sealing::{NONCE_LEN, SealingKeys};
 use crate::security_info::{AppCredential, SecretBytes, SecurityInfo};
 use crate::{DirectoryUser, EmailAddress, PhoneNumber, Policy, UserId};
 
@@ -120,6 +121,25 @@ pub fn identity_key() -> IdentityKey {
     IdentityKey::new(vec![43; 32]).unwrap_or_else(|_| unreachable!("32-byte key"))
 }
 
+/// `info` as the stored record of `user`, sealed as an engine with [`options`] seals it (a
+/// nonce made from the user id: test only, never reuse a nonce in production).
+pub fn sealed(user: &UserId, info: &SecurityInfo) -> String {
+    let mut nonce = [0u8; NONCE_LEN];
+    let d = identity_key().digest("test-nonce", user.as_str());
+    nonce.copy_from_slice(&d[..NONCE_LEN]);
+    SealingKeys::derived(&identity_key()).seal(user.as_str(), &info.to_record(), nonce)
+}
+
+/// Opens a record sealed by an engine with [`options`]. Panics on a record that does not open
+/// (test only).
+pub fn opened(user: &UserId, sealed: &str) -> SecurityInfo {
+    let opened = SealingKeys::derived(&identity_key())
+        .open(user.as_str(), sealed)
+        .unwrap_or_else(|e| panic!("the record does not open: {e}"));
+    SecurityInfo::from_record(&opened.plaintext)
+        .unwrap_or_else(|e| panic!("the record does not parse: {e}"))
+}
+
 /// Engine options for tests: fixed keys, the cheapest argon2 cost.
 pub fn options() -> EngineOptions {
     let mut o = EngineOptions::new(keys(), identity_key(), ORG);
@@ -134,7 +154,9 @@ pub fn memory_ports(seed: u64) -> MemoryPorts {
     for (user, info) in [(ALICE, alice_info()), (BEN, ben_info())] {
         mem.directory.add_user(user.directory_user(), user.password);
         // A fresh in-memory store accepts the first save of each user.
-        let _ = mem.security_info.save(user.user_id(), info.to_record(), 0);
+        let _ = mem
+            .security_info
+            .save(user.user_id(), sealed(&user.user_id(), &info), 0);
     }
     mem
 }
