@@ -13,6 +13,7 @@ use sspr_core::password::BreachMode;
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput as CoreRegInput, Via as CoreVia};
 use sspr_core::reset::ResetInput as CoreResetInput;
+use sspr_core::sealing::SealingKeys;
 use sspr_core::{SecretString, UserId};
 
 use crate::error::SsprError;
@@ -114,6 +115,11 @@ pub struct EngineSettings {
     pub country_budget: Option<CountryBudgetSettings>,
     /// What decoy screens look like (`decoySettingsDefault()`).
     pub decoys: DecoySettings,
+    /// Keys that seal security info at rest, the newest first (at least 32 random bytes each,
+    /// ids of `A-Z a-z 0-9 - _`). Empty: a key derived from the identity key. Records sealed
+    /// with that derived key stay readable and are resealed with the newest on their next save.
+    #[uniffi(default)]
+    pub sealing_keys: Vec<SigningKey>,
 }
 
 impl std::fmt::Debug for EngineSettings {
@@ -640,6 +646,16 @@ impl Engine {
         let keys = KeyRing::new(settings.keys.into_iter().map(|k| (k.id, k.key)).collect())?;
         let identity = IdentityKey::new(settings.identity_key)?;
         let mut options = EngineOptions::new(keys, identity, settings.issuer);
+        if !settings.sealing_keys.is_empty() {
+            options.sealing = SealingKeys::new(
+                settings
+                    .sealing_keys
+                    .into_iter()
+                    .map(|k| (k.id, k.key))
+                    .collect(),
+            )?
+            .with_derived(&options.identity)?;
+        }
         options.hash_params = settings.hash_params.into();
         if settings.breach_fail_closed {
             options.breach_mode = BreachMode::FailClosed;

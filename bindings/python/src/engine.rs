@@ -17,6 +17,7 @@ use sspr_core::password::BreachMode;
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput, Via};
 use sspr_core::reset::ResetInput;
+use sspr_core::sealing::SealingKeys;
 use sspr_core::{Method, ResetOption, SecretString, UserId};
 
 use crate::memory::PyPorts;
@@ -350,8 +351,11 @@ impl PyEngine {
     /// secret and never rotated. `country_budget`: `(max, window_s)` texts and calls per
     /// calling code. `decoy_calling_codes`, `decoy_email_domains`: `[(value, weight)]` typical
     /// of the host's users; `decoy_admin_percent`: how many users are administrators.
+    /// `sealing_keys`: `[(key_id, key_bytes)]`, the newest first, sealing security info at rest
+    /// (default: a key derived from the identity key; records sealed with it stay readable and
+    /// are resealed with the newest key on their next save).
     #[new]
-    #[pyo3(signature = (policy, ports, *, keys, identity_key, issuer, hash_memory_kib=19_456, hash_iterations=2, hash_parallelism=1, breach_fail_closed=false, client_limit=None, country_budget=None, decoy_calling_codes=None, decoy_email_domains=None, decoy_admin_percent=None))]
+    #[pyo3(signature = (policy, ports, *, keys, identity_key, issuer, hash_memory_kib=19_456, hash_iterations=2, hash_parallelism=1, breach_fail_closed=false, client_limit=None, country_budget=None, decoy_calling_codes=None, decoy_email_domains=None, decoy_admin_percent=None, sealing_keys=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         policy: &PyPolicy,
@@ -368,10 +372,16 @@ impl PyEngine {
         decoy_calling_codes: Option<Vec<(String, u32)>>,
         decoy_email_domains: Option<Vec<(String, u32)>>,
         decoy_admin_percent: Option<u8>,
+        sealing_keys: Option<Vec<(String, Vec<u8>)>>,
     ) -> PyResult<Self> {
         let keys = KeyRing::new(keys).map_err(|e| error(e.into()))?;
         let identity = IdentityKey::new(identity_key).map_err(|e| error(e.into()))?;
         let mut options = EngineOptions::new(keys, identity, issuer);
+        if let Some(ring) = sealing_keys.filter(|r| !r.is_empty()) {
+            options.sealing = SealingKeys::new(ring)
+                .and_then(|s| s.with_derived(&options.identity))
+                .map_err(|e| error(e.into()))?;
+        }
         options.hash_params = HashParams {
             memory_kib: hash_memory_kib,
             iterations: hash_iterations,

@@ -267,3 +267,22 @@ def test_engine_calls_release_the_gil():
     stop.set()
     t.join()
     assert during >= 10, f"the ticker ticked {during} times during the call"
+
+
+def test_security_info_is_sealed_at_rest_and_sealing_keys_rotate():
+    host, engine = python_host()
+    ((data, _version),) = host.security_info.records.values()
+    assert data.startswith("sspr-sealed.v1.identity.") and "fabrikam" not in data
+    # A ring of the host's own reads what the default key sealed, and reseals on the next save.
+    rotated = sspr.Engine(POLICY, host.ports(), keys=KEYS, identity_key=IDENTITY, issuer="Contoso",
+                          sealing_keys=[("k2", bytes(range(64, 96)))], **CHEAP)
+    assert rotated.sign_in_check("ann@contoso.example", "Old-Password-1").registration_required is False
+    rotated.import_security_info("u1", email="ann.work@fabrikam.example")
+    ((data, _version),) = host.security_info.records.values()
+    assert data.startswith("sspr-sealed.v1.k2.")
+    # An engine without that key cannot read it: a typed error, not a pass.
+    with pytest.raises(sspr.InputError):
+        engine.start_reset("ann@contoso.example", "solved")
+    with pytest.raises(sspr.MisuseError):
+        sspr.Engine(POLICY, host.ports(), keys=KEYS, identity_key=IDENTITY, issuer="Contoso",
+                    sealing_keys=[("bad.id", bytes(32))], **CHEAP)

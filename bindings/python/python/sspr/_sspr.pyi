@@ -432,6 +432,7 @@ class Engine:
         decoy_calling_codes: Optional[Sequence[tuple[str, int]]] = None,
         decoy_email_domains: Optional[Sequence[tuple[str, int]]] = None,
         decoy_admin_percent: Optional[int] = None,
+        sealing_keys: Optional[Sequence[tuple[str, bytes]]] = None,
     ) -> Engine: ...
     @property
     def policy(self) -> Policy: ...
