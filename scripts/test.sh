@@ -16,6 +16,8 @@ cargo test --workspace --all-features
 if [ -d ../shared/conformance ]; then
   echo "== conformance: ../shared/conformance"
   SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-core --test conformance
+  echo "== conformance: ../shared/conformance with the stores on SQLite"
+  SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --test sqlite_conformance
 fi
 
 echo "== walkthrough (the README's run command)"

@@ -39,6 +39,7 @@ fn settings(key: Vec<u8>) -> EngineSettings {
         client_limit: None,
         country_budget: None,
         decoys: sspr_ffi::engine::decoy_settings_default(),
+        sealing_keys: vec![],
     }
 }
 

@@ -19,6 +19,9 @@ pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
 /// Format version of a "this wasn't me" record.
 pub(crate) const NOTICE_FORMAT: u16 = 1;
 
+/// How long the flow store keeps a record after it expires (a day).
+pub(crate) const RETENTION_S: u64 = 86_400;
+
 /// What a "this wasn't me" token stands for: a notice sent to a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct NoticeRecord {
@@ -135,7 +138,9 @@ impl Engine {
         Ok((key, loaded))
     }
 
-    /// Saves `data` under `key` by compare-and-set.
+    /// Saves `data` under `key` by compare-and-set. The store keeps the record
+    /// [`RETENTION_S`] past `expires_at`, so that a flow past its time shows as expired
+    /// rather than unknown.
     pub(crate) fn save_record(
         &self,
         key: &str,
@@ -143,8 +148,11 @@ impl Engine {
         expected: u64,
         expires_at: u64,
     ) -> Result<(), PortError> {
-        self.ports
-            .flows
-            .save(key.to_owned(), data, expected, expires_at)
+        self.ports.flows.save(
+            key.to_owned(),
+            data,
+            expected,
+            expires_at.saturating_add(RETENTION_S),
+        )
     }
 }

@@ -1,4 +1,5 @@
-//! Suite `flow`: whole reset and registration scenarios over the in-memory reference ports.
+//! Suite `flow`: whole reset and registration scenarios, over the in-memory reference ports or
+//! the stores of a backend.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,6 +20,14 @@ use sspr_core::totp::{self, OtpParams};
 use sspr_core::{DirectoryUser, Method, Policy, Reason, ResetOption, SecretString, UserId};
 
 use crate::{Outcome, check_expect_keys};
+
+/// The backend flow cases run on (the in-memory ports unless a runner sets another).
+static BACKEND: std::sync::OnceLock<crate::Backend> = std::sync::OnceLock::new();
+
+/// Sets the backend; the first call wins.
+pub fn set_backend(backend: crate::Backend) {
+    let _ = BACKEND.set(backend);
+}
 
 const EXPECT_KEYS: &[&str] = &[
     "state",
@@ -166,7 +175,7 @@ fn build(case: &Value) -> Result<World, String> {
     for p in sspr_core::password::common_passwords() {
         mem.breach.add(p, 1);
     }
-    let ports = mem.ports();
+    let ports = BACKEND.get().map_or_else(|| Ok(mem.ports()), |b| b(&mem))?;
     let mut options = EngineOptions::new(
         KeyRing::single("test", vec![9; 32]).map_err(|e| e.to_string())?,
         IdentityKey::new(vec![10; 32]).map_err(|e| e.to_string())?,

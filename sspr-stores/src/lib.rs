@@ -1,0 +1,44 @@
+//! # sspr-stores
+//!
+//! Database-backed ports for [`sspr_core`]: the flow store, the security-info store, the
+//! counter store, the consume-once set and an audit sink, each carrying out its port's
+//! atomicity contract in the database itself (a conditional update, one upsert statement, a
+//! unique insert), never with a lock in the process, so that any number of processes can share
+//! one database.
+//!
+//! - [`SqliteStores`] (feature `sqlite`, the default): SQLite in a file, bundled. The embedded
+//!   default for one machine; several processes on that machine may share the file.
+//!
+//! Every backend applies its versioned schema migrations on open, names its tables with a
+//! configurable [`Prefix`] (several applications or tenants can share one database), makes
+//! expired records invisible at once and deletes them on [`SqliteStores::purge`].
+//!
+//! Security info reaches the store already sealed by the engine
+//! ([`sspr_core::sealing`]): a store, and anyone reading its tables, sees user ids, versions
+//! and ciphertext.
+//!
+//! ```
+//! use sspr_stores::{Prefix, SqliteStores};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let stores = SqliteStores::open(dir.path().join("sspr.db"), Prefix::new("sspr_")?)?;
+//! let mem = sspr_core::memory::MemoryPorts::new(1_750_000_000, 7, "captcha-ok");
+//! let ports = stores.ports(mem.ports());
+//! # let _ = ports;
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod prefix;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod time;
+
+pub use error::StoreError;
+pub use prefix::Prefix;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{Purged, SqliteOptions, SqliteStores};

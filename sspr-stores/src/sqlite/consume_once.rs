@@ -1,0 +1,35 @@
+//! [`ConsumeOnceSet`] on SQLite: a unique insert (an expired entry may be taken again, as a
+//! Redis key with a TTL would be).
+
+use std::sync::Arc;
+
+use r2d2_sqlite::rusqlite::params;
+use sspr_core::ports::ConsumeOnceSet;
+use sspr_core::{PortError, PortName};
+
+use super::{Inner, port_error};
+use crate::time::to_db;
+
+const PORT: PortName = PortName::ConsumeOnce;
+
+pub(crate) struct SqliteConsumeOnceSet(pub(crate) Arc<Inner>);
+
+impl ConsumeOnceSet for SqliteConsumeOnceSet {
+    /// One insert; `true` if it took the pair. Atomic in SQLite.
+    fn consume(&self, namespace: String, key: String, expires_at: u64) -> Result<bool, PortError> {
+        let now = self.0.now()?;
+        let conn = self.0.conn(PORT)?;
+        let table = self.0.t("consumed");
+        let changed = conn
+            .execute(
+                &format!(
+                    "INSERT INTO {table} (namespace, key, expires_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (namespace, key) DO UPDATE SET expires_at = excluded.expires_at
+                     WHERE {table}.expires_at <= ?4"
+                ),
+                params![namespace, key, to_db(expires_at), now],
+            )
+            .map_err(|e| port_error(PORT, &e))?;
+        Ok(changed == 1)
+    }
+}

@@ -1,0 +1,46 @@
+//! The whole conformance suite (project vectors, or `SSPR_CONFORMANCE_DIR`) with the engine's
+//! stores on SQLite: one database file per flow case, in a temporary directory.
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../sspr-core/tests/conformance/flow.rs"]
+mod flow;
+#[path = "../../sspr-core/tests/conformance/otp.rs"]
+mod otp;
+#[path = "../../sspr-core/tests/conformance/password.rs"]
+mod password;
+#[path = "../../sspr-core/tests/conformance/policy.rs"]
+mod policy;
+#[path = "../../sspr-core/tests/conformance/runner.rs"]
+mod runner;
+
+use std::process::ExitCode;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sspr_core::engine::Ports;
+use sspr_core::memory::MemoryPorts;
+use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
+
+pub use runner::{Outcome, check_expect_keys};
+
+/// Makes the ports a flow case runs on from the reference in-memory ones.
+pub type Backend = fn(&MemoryPorts) -> Result<Ports, String>;
+
+static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+static CASE: AtomicUsize = AtomicUsize::new(0);
+
+fn sqlite(mem: &MemoryPorts) -> Result<Ports, String> {
+    let dir = DIR.get_or_init(|| tempfile::tempdir().expect("a temporary directory"));
+    let n = CASE.fetch_add(1, Ordering::SeqCst);
+    let mut options = SqliteOptions::new(Prefix::default());
+    options.clock = mem.clock.clone();
+    options.pool_size = 2;
+    let stores = SqliteStores::open_with(dir.path().join(format!("case-{n}.db")), options)
+        .map_err(|e| format!("sqlite: {e}"))?;
+    Ok(stores.ports(mem.ports()))
+}
+
+fn main() -> ExitCode {
+    println!("== flows on SQLite");
+    runner::main_with(sqlite)
+}
