@@ -21,8 +21,13 @@ if [ -d ../shared/conformance ]; then
 fi
 
 echo "== walkthrough (the README's run command)"
-cargo run -q -p sspr-examples --bin walkthrough > "$out/walkthrough.txt"
+cargo run -q -p sspr-examples --bin walkthrough -- "$out/wt/sspr.db" > "$out/walkthrough.txt"
 grep -q "The directory now holds the new password: true" "$out/walkthrough.txt"
+echo "== walkthrough again: the state the first run left in SQLite"
+cargo run -q -p sspr-examples --bin walkthrough -- "$out/wt/sspr.db" > "$out/walkthrough2.txt"
+grep -q "from an earlier run: [1-9][0-9]* audit events" "$out/walkthrough2.txt"
+grep -q "Alice registered on an earlier run" "$out/walkthrough2.txt"
+grep -q "The directory now holds the new password: true" "$out/walkthrough2.txt"
 
 echo "== examples: policy and password checkers"
 printf '[reset]\nmethods_required = 3\n' > "$out/bad.toml"

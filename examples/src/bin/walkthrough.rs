@@ -1,9 +1,15 @@
-//! The whole product on the in-memory ports: a user signs in and is sent to register security
-//! info ("keep your account secure"), registers an alternate email and the authenticator app,
-//! later forgets the password and gets back in alone ("get back into your account") through two
-//! verification gates, and chooses a new password. Every screen and every message is printed.
+//! The whole product on the embedded default, SQLite in a file: a user signs in and is sent to
+//! register security info ("keep your account secure"), registers an alternate email and the
+//! authenticator app, later forgets the password and gets back in alone ("get back into your
+//! account") through two verification gates, and chooses a new password. Every screen and every
+//! message is printed.
 //!
-//! Run: `cargo run -p sspr-examples --bin walkthrough`
+//! The database (`target/sspr-walkthrough/sspr.db`, or the path given) and a state file beside
+//! it (the example's keys, the phone's authenticator secret, the example's clock) outlive the
+//! run: a second run finds Alice registered, shows what the first one left, re-confirms her
+//! security info when it falls due, and resets again. The directory stays in memory.
+//!
+//! Run: `cargo run -p sspr-examples --bin walkthrough [DATABASE]`
 #![allow(clippy::print_stdout)]
 
 use std::error::Error;
@@ -17,6 +23,7 @@ use sspr_core::registration::RegistrationInput;
 use sspr_core::reset::ResetInput;
 use sspr_core::totp::{self, OtpParams};
 use sspr_core::{DirectoryUser, Policy, ResetOption, SecretString, UserId};
+use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
 
 const POLICY: &str = r#"
 [reset]
@@ -96,15 +103,83 @@ fn code_in(messages: &[Message]) -> Result<SecretString, Box<dyn Error>> {
         .ok_or_else(|| "no code was delivered".into())
 }
 
+/// What the example keeps between runs, beside the database. A real deployment keeps its keys
+/// in a secret store, never in a file next to the data.
+struct State {
+    path: std::path::PathBuf,
+    code_key: Vec<u8>,
+    identity_key: Vec<u8>,
+    phone_secret: Option<String>,
+    clock: u64,
+}
+
+impl State {
+    fn load_or_create(path: std::path::PathBuf) -> Result<(Self, bool), Box<dyn Error>> {
+        let hex = data_encoding::HEXLOWER;
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            let v: serde_json::Value = serde_json::from_str(&text)?;
+            let field = |k: &str| {
+                v[k].as_str()
+                    .ok_or(format!("{k} missing in the state file"))
+            };
+            return Ok((
+                Self {
+                    code_key: hex.decode(field("code_key")?.as_bytes())?,
+                    identity_key: hex.decode(field("identity_key")?.as_bytes())?,
+                    phone_secret: v["phone_secret"].as_str().map(str::to_owned),
+                    clock: v["clock"].as_u64().unwrap_or(0),
+                    path,
+                },
+                true,
+            ));
+        }
+        Ok((
+            Self {
+                path,
+                code_key: OsRandomness.bytes_vec(32)?,
+                identity_key: OsRandomness.bytes_vec(32)?,
+                phone_secret: None,
+                clock: 0,
+            },
+            false,
+        ))
+    }
+
+    fn save(&self) -> Result<(), Box<dyn Error>> {
+        let hex = data_encoding::HEXLOWER;
+        let v = serde_json::json!({
+            "code_key": hex.encode(&self.code_key),
+            "identity_key": hex.encode(&self.identity_key),
+            "phone_secret": self.phone_secret,
+            "clock": self.clock,
+        });
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+        std::io::Write::write_all(&mut open.open(&self.path)?, v.to_string().as_bytes())?;
+        Ok(())
+    }
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
+    let db = std::env::args_os().nth(1).map_or_else(
+        || std::path::PathBuf::from("target/sspr-walkthrough/sspr.db"),
+        std::path::PathBuf::from,
+    );
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let (mut state, earlier) = State::load_or_create(db.with_extension("state.json"))?;
     let policy = Policy::from_toml(POLICY)?;
-    let mut mem = MemoryPorts::new(SystemClock.now()?, 0, "captcha-ok");
+    // The example's clock goes on from where the last run left it (it skips weeks ahead).
+    let start = SystemClock.now()?.max(state.clock.saturating_add(60));
+    let mut mem = MemoryPorts::new(start, 0, "captcha-ok");
     mem.randomness = Arc::new(OsRandomness);
-    let (clock, directory, notifier, audit) = (
+    let (clock, directory, notifier) = (
         mem.clock.clone(),
         mem.directory.clone(),
         mem.notifier.clone(),
-        mem.audit.clone(),
     );
     directory.add_user(
         DirectoryUser {
@@ -118,15 +193,32 @@ fn main() -> Result<(), Box<dyn Error>> {
         },
         "Winter-Lantern-58",
     );
-    let ports = mem.ports();
-    let key = OsRandomness.bytes_vec(32)?;
-    let identity = IdentityKey::new(OsRandomness.bytes_vec(32)?)?;
+    let mut options = SqliteOptions::new(Prefix::default());
+    options.clock = clock.clone();
+    let stores = SqliteStores::open_with(&db, options)?;
+    let ports = stores.ports(mem.ports());
+    let identity = IdentityKey::new(state.identity_key.clone())?;
     let engine = Engine::new(
         policy,
         ports,
-        EngineOptions::new(KeyRing::single("2026-11", key)?, identity, "Contoso"),
+        EngineOptions::new(
+            KeyRing::single("2026-11", state.code_key.clone())?,
+            identity,
+            "Contoso",
+        ),
     )?;
     println!("Effective policy:\n{}", engine.policy().to_toml());
+    let before = stores.audit_events(100_000)?.len();
+    println!(
+        "Database: {} (schema version {}) · {}",
+        db.display(),
+        stores.schema_version()?,
+        if earlier {
+            format!("from an earlier run: {before} audit events")
+        } else {
+            "new".to_owned()
+        }
+    );
 
     // ── Registration at sign-in
     let check = engine.sign_in_check("alice@contoso.example", "Winter-Lantern-58")?;
@@ -134,49 +226,23 @@ fn main() -> Result<(), Box<dyn Error>> {
         "Sign-in: registration required = {}, re-confirmation due = {}",
         check.registration_required, check.reconfirm_due
     );
-    let o = engine.start_registration(
-        "alice@contoso.example",
-        &SecretString::new("Winter-Lantern-58"),
-    )?;
-    show_registration("re-enter your password", &o);
-    let reg = o.view.ok_or("no registration")?.flow_id;
-
-    let o = engine.registration_step(
-        &reg,
-        RegistrationInput::Email("alice.smith@fabrikam.example".into()),
-    )?;
-    show_registration("authentication email", &o);
-    let code = code_in(&inbox(&notifier))?;
-    let o = engine.registration_step(&reg, RegistrationInput::Verify(code))?;
-    show_registration("verify", &o);
-    inbox(&notifier);
-
-    let o = engine.registration_step(
-        &reg,
-        RegistrationInput::App {
-            device_id: Some("alice-phone".into()),
-        },
-    )?;
-    show_registration("scan the QR code", &o);
-    let setup = o.provisioning.ok_or("no provisioning")?;
-    println!(
-        "   can't scan? enter this secret: {}",
-        setup.secret_b32.expose()
-    );
-    println!("   otpauth URI: {}", setup.uri.expose());
-    println!(
-        "   QR code: {} bytes of SVG",
-        setup.qr_svg.as_ref().map_or(0, String::len)
-    );
-    // The phone's authenticator app computes its first code.
-    let secret = sspr_core::security_info::SecretBytes::from_base32(setup.secret_b32.expose())?;
-    let app_code = totp::totp(secret.expose(), clock.now()?, &OtpParams::default())?;
-    let o =
-        engine.registration_step(&reg, RegistrationInput::Verify(SecretString::new(app_code)))?;
-    show_registration("enter the app's code", &o);
-    inbox(&notifier);
-    let o = engine.registration_step(&reg, RegistrationInput::Finish)?;
-    show_registration("done", &o);
+    let secret = match state.phone_secret.clone() {
+        Some(b32) if !check.registration_required => {
+            println!("Alice registered on an earlier run: her security info is in the database.");
+            sspr_core::security_info::SecretBytes::from_base32(&b32)?
+        }
+        Some(b32) if check.reconfirm_due => {
+            reconfirm(&engine, &notifier)?;
+            sspr_core::security_info::SecretBytes::from_base32(&b32)?
+        }
+        _ => {
+            let secret = register(&engine, &notifier, clock.as_ref())?;
+            state.phone_secret = Some(secret.to_base32());
+            secret
+        }
+    };
+    state.clock = clock.now()?;
+    state.save()?;
 
     // ── Weeks later, the password is forgotten
     clock.advance(30 * 86_400);
@@ -221,10 +287,90 @@ fn main() -> Result<(), Box<dyn Error>> {
         now_set.ct_eq("quiet lantern orchard 4417")
     );
     println!(
-        "Sessions revoked: {} · audit events recorded: {}",
+        "Sessions revoked: {} · audit events in the database: {} ({} from this run)",
         directory.sessions_revoked(&UserId::new("u-1001")),
-        audit.events().len()
+        stores.audit_events(100_000)?.len(),
+        stores.audit_events(100_000)?.len().saturating_sub(before)
     );
+    state.clock = clock.now()?;
+    state.save()?;
+    println!(
+        "Run again to see the state this run left in {}.",
+        db.display()
+    );
+    Ok(())
+}
+
+/// The first registration: an alternate email and the authenticator app. Returns the secret
+/// the phone's app keeps.
+fn register(
+    engine: &Engine,
+    notifier: &RecordingNotifier,
+    clock: &dyn Clock,
+) -> Result<sspr_core::security_info::SecretBytes, Box<dyn Error>> {
+    let o = engine.start_registration(
+        "alice@contoso.example",
+        &SecretString::new("Winter-Lantern-58"),
+    )?;
+    show_registration("re-enter your password", &o);
+    let reg = o.view.ok_or("no registration")?.flow_id;
+
+    let o = engine.registration_step(
+        &reg,
+        RegistrationInput::Email("alice.smith@fabrikam.example".into()),
+    )?;
+    show_registration("authentication email", &o);
+    let code = code_in(&inbox(notifier))?;
+    let o = engine.registration_step(&reg, RegistrationInput::Verify(code))?;
+    show_registration("verify", &o);
+    inbox(notifier);
+
+    let o = engine.registration_step(
+        &reg,
+        RegistrationInput::App {
+            device_id: Some("alice-phone".into()),
+        },
+    )?;
+    show_registration("scan the QR code", &o);
+    let setup = o.provisioning.ok_or("no provisioning")?;
+    println!(
+        "   can't scan? enter this secret: {}",
+        setup.secret_b32.expose()
+    );
+    println!("   otpauth URI: {}", setup.uri.expose());
+    println!(
+        "   QR code: {} bytes of SVG",
+        setup.qr_svg.as_ref().map_or(0, String::len)
+    );
+    // The phone's authenticator app computes its first code.
+    let secret = sspr_core::security_info::SecretBytes::from_base32(setup.secret_b32.expose())?;
+    let app_code = totp::totp(secret.expose(), clock.now()?, &OtpParams::default())?;
+    let o =
+        engine.registration_step(&reg, RegistrationInput::Verify(SecretString::new(app_code)))?;
+    show_registration("enter the app's code", &o);
+    inbox(notifier);
+    let o = engine.registration_step(&reg, RegistrationInput::Finish)?;
+    show_registration("done", &o);
+    Ok(secret)
+}
+
+/// The periodic re-confirmation: prove a registered method (a code to the alternate email),
+/// then confirm the info as it stands.
+fn reconfirm(engine: &Engine, notifier: &RecordingNotifier) -> Result<(), Box<dyn Error>> {
+    let o = engine.start_registration(
+        "alice@contoso.example",
+        &SecretString::new("Winter-Lantern-58"),
+    )?;
+    show_registration("time to re-confirm: re-enter your password", &o);
+    let reg = o.view.ok_or("no registration")?.flow_id;
+    let o = engine.registration_step(&reg, RegistrationInput::Prove(ResetOption::Email))?;
+    show_registration("prove it's you: a code to your alternate email", &o);
+    let code = code_in(&inbox(notifier))?;
+    let o = engine.registration_step(&reg, RegistrationInput::Verify(code))?;
+    show_registration("verify", &o);
+    let o = engine.registration_step(&reg, RegistrationInput::Finish)?;
+    show_registration("looks good", &o);
+    inbox(notifier);
     Ok(())
 }
 
