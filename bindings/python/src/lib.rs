@@ -5,6 +5,7 @@
 mod engine;
 mod memory;
 mod ports;
+mod stores;
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -434,6 +435,8 @@ mod _sspr {
     };
     #[pymodule_export]
     use super::ports::{PyDirectoryUser, PyMessage, PyPasswordChange, PyRecord};
+    #[pymodule_export]
+    use super::stores::{PySqliteStores, PyStore, check_stores};
     #[pymodule_export]
     use super::{
         PyPolicy, PyTotp, PyTotpResult, PyVerdict, evaluate_password, hash_secret, hotp, totp_code,

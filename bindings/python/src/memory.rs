@@ -189,23 +189,41 @@ impl PyMemoryAuditSink {
 #[pyclass(frozen, name = "MemoryStore", module = "sspr")]
 pub(crate) struct PyMemoryStore(Store);
 
-enum Store {
-    Flows(Arc<MemoryFlowStore>),
-    SecurityInfo(Arc<MemorySecurityInfoStore>),
-    Counters(Arc<MemoryCounterStore>),
-    ConsumeOnce(Arc<MemoryConsumeOnceSet>),
+/// A built-in store of any backend, for one port slot.
+pub(crate) enum Store {
+    Flows(Arc<dyn ports::FlowStore>),
+    SecurityInfo(Arc<dyn ports::SecurityInfoStore>),
+    Counters(Arc<dyn ports::CounterStore>),
+    ConsumeOnce(Arc<dyn ports::ConsumeOnceSet>),
+    Audit(Arc<dyn ports::AuditSink>),
+}
+
+impl Store {
+    pub(crate) fn port(&self) -> PortName {
+        match self {
+            Self::Flows(_) => PortName::FlowStore,
+            Self::SecurityInfo(_) => PortName::SecurityInfoStore,
+            Self::Counters(_) => PortName::CounterStore,
+            Self::ConsumeOnce(_) => PortName::ConsumeOnce,
+            Self::Audit(_) => PortName::Audit,
+        }
+    }
+}
+
+/// The built-in store `obj` holds, if it is one (in memory or of a database backend).
+pub(crate) fn builtin_store<'a>(obj: &'a Bound<'_, PyAny>) -> Option<&'a Store> {
+    if let Ok(s) = obj.cast::<PyMemoryStore>() {
+        return Some(&s.get().0);
+    }
+    obj.cast::<crate::stores::PyStore>()
+        .ok()
+        .map(|s| &s.get().0)
 }
 
 #[pymethods]
 impl PyMemoryStore {
     fn __repr__(&self) -> String {
-        let port = match self.0 {
-            Store::Flows(_) => PortName::FlowStore,
-            Store::SecurityInfo(_) => PortName::SecurityInfoStore,
-            Store::Counters(_) => PortName::CounterStore,
-            Store::ConsumeOnce(_) => PortName::ConsumeOnce,
-        };
-        format!("MemoryStore({port})")
+        format!("MemoryStore({})", self.0.port())
     }
 }
 
@@ -356,9 +374,32 @@ fn wrong_store(name: &str) -> PyErr {
     crate::MisuseError::new_err(format!("this built-in store cannot serve as `{name}`"))
 }
 
+/// The clock `obj` is: a built-in clock as is, any other object with `now()` wrapped.
+pub(crate) fn clock_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ports::Clock>> {
+    Ok(if let Ok(c) = obj.cast::<PyManualClock>() {
+        c.get().0.clone()
+    } else if obj.cast::<PySystemClock>().is_ok() {
+        Arc::new(SystemClock)
+    } else {
+        wrap(obj, PortName::Clock, &["now"])?
+    })
+}
+
+/// A store slot filled from a built-in store or a Python object, for `check_stores`.
+pub(crate) fn store_of(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Store> {
+    let mut ports = MemoryPorts::new(0, 0, "").ports();
+    set_port(&mut ports, name, obj)?;
+    Ok(match name {
+        "flows" => Store::Flows(ports.flows),
+        "security_info" => Store::SecurityInfo(ports.security_info),
+        "counters" => Store::Counters(ports.counters),
+        _ => Store::ConsumeOnce(ports.consume_once),
+    })
+}
+
 /// Puts `obj` in the port slot `name`: a built-in port as is, any other object wrapped.
 fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<()> {
-    let store = obj.cast::<PyMemoryStore>().ok().map(|s| &s.get().0);
+    let store = builtin_store(obj);
     match name {
         "directory" => {
             ports.directory = match obj.cast::<PyMemoryDirectory>() {
@@ -423,15 +464,7 @@ fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<(
                 Err(_) => wrap(obj, PortName::Captcha, &["verify"])?,
             }
         }
-        "clock" => {
-            ports.clock = if let Ok(c) = obj.cast::<PyManualClock>() {
-                c.get().0.clone()
-            } else if obj.cast::<PySystemClock>().is_ok() {
-                Arc::new(SystemClock)
-            } else {
-                wrap(obj, PortName::Clock, &["now"])?
-            }
-        }
+        "clock" => ports.clock = clock_of(obj)?,
         "randomness" => {
             ports.randomness = if obj.cast::<PyOsRandomness>().is_ok() {
                 Arc::new(OsRandomness)
@@ -448,9 +481,11 @@ fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<(
             })
         }
         "audit" => {
-            ports.audit = Some(match obj.cast::<PyMemoryAuditSink>() {
-                Ok(a) => a.get().0.clone(),
-                Err(_) => wrap(obj, PortName::Audit, &["record"])? as Arc<dyn ports::AuditSink>,
+            ports.audit = Some(match (obj.cast::<PyMemoryAuditSink>(), store) {
+                (Ok(a), _) => a.get().0.clone(),
+                (_, Some(Store::Audit(a))) => a.clone(),
+                (_, Some(_)) => return Err(wrong_store(name)),
+                _ => wrap(obj, PortName::Audit, &["record"])? as Arc<dyn ports::AuditSink>,
             })
         }
         other => {

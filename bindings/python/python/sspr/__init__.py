@@ -2,7 +2,8 @@
 
 The :class:`Engine` runs the "get back into your account" reset and the "keep your account
 secure" registration over ports: plain Python objects following the protocols in
-:mod:`sspr.protocols`, or the built-in in-memory ones (:class:`MemoryPorts`). The package also
+:mod:`sspr.protocols`, the built-in in-memory ones (:class:`MemoryPorts`), or stores in a
+database (:class:`SqliteStores`); :func:`check_stores` checks any store against the contract. The package also
 exposes the policy document, the password rules (length, classes, Entra banned-password scoring,
 bounded-time guessability, history, breaches), one-time passwords and argon2id hashing. Errors
 are subclasses of :class:`SsprError`; refusals the user sees are reason ids on results.
@@ -40,12 +41,15 @@ from ._sspr import (
     ResetResult,
     ResetView,
     SignInCheck,
+    SqliteStores,
     SsprError,
     StaticCaptcha,
+    Store,
     SystemClock,
     Totp,
     TotpResult,
     __version__,
+    check_stores,
     evaluate_password,
     hash_secret,
     hotp,
@@ -85,12 +89,15 @@ __all__ = [
     "ResetResult",
     "ResetView",
     "SignInCheck",
+    "SqliteStores",
     "SsprError",
     "StaticCaptcha",
+    "Store",
     "SystemClock",
     "Totp",
     "TotpResult",
     "__version__",
+    "check_stores",
     "evaluate_password",
     "hash_secret",
     "hotp",

@@ -1,4 +1,5 @@
-from typing import Any, Mapping, Optional, Sequence, final
+import os
+from typing import Any, Mapping, Optional, Sequence, Union, final
 
 from sspr.protocols import BreachChecker
 
@@ -26,7 +27,9 @@ __all__ = [
     "ResetResult",
     "ResetView",
     "SignInCheck",
+    "SqliteStores",
     "StaticCaptcha",
+    "Store",
     "SystemClock",
     "InputError",
     "MisuseError",
@@ -38,6 +41,7 @@ __all__ = [
     "Totp",
     "TotpResult",
     "__version__",
+    "check_stores",
     "evaluate_password",
     "hash_secret",
     "hotp",
@@ -255,6 +259,38 @@ class MemoryAuditSink:
 
 @final
 class MemoryStore: ...
+
+@final
+class Store: ...
+
+@final
+class SqliteStores:
+    def __new__(cls, path: Union[str, "os.PathLike[str]"], *, prefix: str = "sspr_", clock: Any = None, pool_size: int = 8) -> SqliteStores: ...
+    @property
+    def flows(self) -> Store: ...
+    @property
+    def security_info(self) -> Store: ...
+    @property
+    def counters(self) -> Store: ...
+    @property
+    def consume_once(self) -> Store: ...
+    @property
+    def audit(self) -> Store: ...
+    def stores(self) -> dict[str, Store]: ...
+    @property
+    def schema_version(self) -> int: ...
+    def audit_events(self, limit: int = 100) -> list[str]: ...
+    def purge(self) -> dict[str, int]: ...
+
+def check_stores(
+    *,
+    flows: Any,
+    security_info: Any,
+    counters: Any,
+    consume_once: Any,
+    namespace: str = "check",
+    threads: int = 8,
+) -> list[tuple[str, Optional[str]]]: ...
 
 @final
 class Ports:
