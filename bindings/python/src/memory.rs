@@ -6,8 +6,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use sspr_core::engine::Ports;
 use sspr_core::memory::{
-    ManualClock, MemoryAuditSink, MemoryBreachChecker, MemoryConsumeOnceSet, MemoryCounterStore,
-    MemoryDirectory, MemoryFlowStore, MemoryPorts, MemorySecurityInfoStore, OsRandomness,
+    ManualClock, MemoryAuditSink, MemoryBreachChecker, MemoryDirectory, MemoryPorts, OsRandomness,
     RecordingNotifier, StaticCaptcha, SystemClock,
 };
 use sspr_core::ports::{self, Clock as _};
