@@ -1,0 +1,233 @@
+//! Several processes, one truth: four OS processes, each with its own `Engine`, share one
+//! SQLite file and attack one account at once. Failures compared stay within the code's
+//! limit, sends within the send limit, and exactly one process completes a shared flow.
+//!
+//! The test binary is its own child: with `SSPR_CHILD` set it plays one attacker and prints
+//! what it saw; without it, it sets the stage, starts the children and checks their reports.
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, ExitCode};
+
+use sspr_core::engine::{Engine, SecurityInfoImport};
+use sspr_core::memory::MemoryPorts;
+use sspr_core::reset::ResetInput;
+use sspr_core::testing::fixtures::{self, ALICE, BEN, CAPTCHA};
+use sspr_core::{Policy, Reason, ResetOption, SecretString};
+use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
+
+const CHILDREN: usize = 4;
+const POLICY: &str = r#"{"limits": {"resend_cooldown_s": 0}}"#;
+
+fn engine(db: &str, seed: u64) -> (Engine, MemoryPorts) {
+    let mem = fixtures::memory_ports(seed);
+    let mut o = SqliteOptions::new(Prefix::default());
+    o.clock = mem.clock.clone();
+    o.pool_size = 2;
+    let stores = SqliteStores::open_with(db, o).unwrap();
+    let engine = fixtures::engine(Policy::parse(POLICY).unwrap(), stores.ports(mem.ports()));
+    (engine, mem)
+}
+
+fn child(role: &str, db: &str, flow: &str, n: u64) {
+    let (engine, mem) = engine(db, 100 + n);
+    match role {
+        "guess" => {
+            let (mut compared, mut refused) = (0, 0);
+            for i in 0..6u64 {
+                let wrong = format!("{:08}", (n * 1000 + i) % 100_000_000);
+                let o = engine
+                    .reset_step(flow, ResetInput::EnterCode(SecretString::new(wrong)))
+                    .unwrap();
+                match o.rejection {
+                    Some(Reason::CodeMismatch) => compared += 1,
+                    Some(_) => refused += 1,
+                    None => panic!("a wrong code passed"),
+                }
+            }
+            println!("RESULT compared={compared} refused={refused}");
+        }
+        "complete" => {
+            let pw = SecretString::new(format!("amber kestrel harbour {n}9031"));
+            let o = engine
+                .reset_step(
+                    flow,
+                    ResetInput::NewPassword {
+                        password: pw.clone(),
+                        confirm: pw,
+                    },
+                )
+                .unwrap();
+            let state = o.view.map(|v| v.state).unwrap_or_default();
+            let won = o.rejection.is_none() && state == "completed";
+            println!(
+                "RESULT completed={} state={state} rejection={:?}",
+                u8::from(won),
+                o.rejection
+            );
+        }
+        "send" => {
+            for _ in 0..5 {
+                engine.reset_step(flow, ResetInput::Resend).unwrap();
+            }
+            println!("RESULT sent={}", mem.notifier.take().len());
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// Runs CHILDREN processes in `role` at once; returns the sum of `key` over their reports.
+fn attack(role: &str, db: &str, flow: &str, key: &str) -> u64 {
+    let exe = std::env::current_exe().unwrap();
+    let kids: Vec<_> = (0..CHILDREN)
+        .map(|n| {
+            Command::new(&exe)
+                .env("SSPR_CHILD", role)
+                .env("SSPR_DB", db)
+                .env("SSPR_FLOW", flow)
+                .env("SSPR_N", n.to_string())
+                .output_async()
+        })
+        .collect();
+    let mut total = 0;
+    for k in kids {
+        let out = k.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "a child failed: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("RESULT"))
+            .expect("a report");
+        if std::env::var_os("SSPR_VERBOSE").is_some() {
+            println!("{role}: {line}");
+        }
+        for part in line.split_whitespace().skip(1) {
+            if let Some(v) = part.strip_prefix(&format!("{key}=")) {
+                total += v.parse::<u64>().unwrap();
+            }
+        }
+    }
+    total
+}
+
+trait Spawn {
+    fn output_async(&mut self) -> std::process::Child;
+}
+impl Spawn for Command {
+    fn output_async(&mut self) -> std::process::Child {
+        self.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+}
+
+fn main() -> ExitCode {
+    if let Ok(role) = std::env::var("SSPR_CHILD") {
+        let var = |k: &str| std::env::var(k).unwrap();
+        child(
+            &role,
+            &var("SSPR_DB"),
+            &var("SSPR_FLOW"),
+            var("SSPR_N").parse().unwrap(),
+        );
+        return ExitCode::SUCCESS;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.db").to_string_lossy().to_string();
+    let (engine, mem) = engine(&db, 1);
+    let import = SecurityInfoImport {
+        email: Some("alice.smith@fabrikam.example".into()),
+        ..Default::default()
+    };
+    engine
+        .import_security_info(&ALICE.user_id(), &import)
+        .unwrap();
+    // Ben (an administrator: two gates) is the one guessed at; a guessing attack may block
+    // him, as it should, and leaves Alice alone.
+    let ben = SecurityInfoImport {
+        email: Some("ben.ng@fabrikam.example".into()),
+        mobile: Some("+14255550177".into()),
+        ..Default::default()
+    };
+    engine.import_security_info(&BEN.user_id(), &ben).unwrap();
+    let start_for = |who: &str| {
+        let id = engine
+            .start_reset(who, CAPTCHA, None)
+            .unwrap()
+            .view
+            .unwrap()
+            .flow_id;
+        engine
+            .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+            .unwrap();
+        id
+    };
+    let start = || start_for(ALICE.username);
+    let (mut passed, mut failed) = (0, 0);
+    let mut check = |name: &str, ok: bool, detail: String| {
+        if ok {
+            passed += 1;
+        } else {
+            failed += 1;
+            println!("FAIL {name}: {detail}");
+        }
+    };
+
+    // 1. Four processes guess at one code: at most max_attempts (3) are compared.
+    let flow = start_for(BEN.username);
+    let compared = attack("guess", &db, &flow, "compared");
+    check(
+        "guesses from 4 processes are compared at most 3 times",
+        (1..=3).contains(&compared),
+        format!("{compared} compared of 24"),
+    );
+
+    // 2. Four processes submit a password for one flow: exactly one completes.
+    let flow = start();
+    let code = mem
+        .notifier
+        .take()
+        .into_iter()
+        .rev()
+        .find_map(|m| m.code)
+        .unwrap();
+    engine
+        .reset_step(&flow, ResetInput::EnterCode(code))
+        .unwrap();
+    let completed = attack("complete", &db, &flow, "completed");
+    check(
+        "exactly one process completes a shared flow",
+        completed == 1,
+        format!("{completed} completed"),
+    );
+
+    // 3. Four processes ask for 5 resends each: the sends to the address stay within the
+    // limit (10 in 10 minutes; the completed reset cleared the user's own count, not the
+    // address's), and the limit is then in force for everyone.
+    mem.notifier.take();
+    let flow = start();
+    let parent_sends = 2; // one per flow of Alice's started above, all to her address
+    let sent = attack("send", &db, &flow, "sent");
+    check(
+        "sends from 4 processes stay within email_sends (10 in 10 minutes)",
+        sent >= 1 && sent + parent_sends <= 10,
+        format!("{parent_sends} + {sent} sent"),
+    );
+    mem.notifier.take();
+    let after = engine.reset_step(&flow, ResetInput::Resend).unwrap();
+    check(
+        "once spent, the send limit refuses every process",
+        after.rejection.is_some() && mem.notifier.take().is_empty(),
+        format!("{:?}", after.rejection),
+    );
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
