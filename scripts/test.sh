@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
+echo "== servers the tests start themselves: PostgreSQL from Debian's packages"
+if ! ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql > /dev/null
+fi
+
 echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"
@@ -18,6 +23,8 @@ if [ -d ../shared/conformance ]; then
   SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-core --test conformance
   echo "== conformance: ../shared/conformance with the stores on SQLite"
   SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --test sqlite_conformance
+  echo "== conformance: ../shared/conformance with the stores on PostgreSQL"
+  SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --features postgres --test postgres
 fi
 
 echo "== walkthrough (the README's run command)"

@@ -6,12 +6,14 @@
 //! unique insert), never with a lock in the process, so that any number of processes can share
 //! one database.
 //!
-//! - [`SqliteStores`] (feature `sqlite`, the default): SQLite in a file, bundled. The embedded
+//! - `SqliteStores` (feature `sqlite`, the default): SQLite in a file, bundled. The embedded
 //!   default for one machine; several processes on that machine may share the file.
+//! - `PostgresStores` (feature `postgres`): PostgreSQL, for several application instances on
+//!   several machines.
 //!
 //! Every backend applies its versioned schema migrations on open, names its tables with a
 //! configurable [`Prefix`] (several applications or tenants can share one database), makes
-//! expired records invisible at once and deletes them on [`SqliteStores::purge`].
+//! expired records invisible at once and deletes them on `purge`.
 //!
 //! Security info reaches the store already sealed by the engine
 //! ([`sspr_core::sealing`]): a store, and anyone reading its tables, sees user ids, versions
@@ -33,12 +35,18 @@
 #![deny(missing_docs)]
 
 mod error;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod prefix;
+mod purged;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 mod time;
 
 pub use error::StoreError;
+#[cfg(feature = "postgres")]
+pub use postgres::{PostgresOptions, PostgresStores};
 pub use prefix::Prefix;
+pub use purged::Purged;
 #[cfg(feature = "sqlite")]
-pub use sqlite::{Purged, SqliteOptions, SqliteStores};
+pub use sqlite::{SqliteOptions, SqliteStores};

@@ -26,6 +26,7 @@ use sspr_core::{PortError, PortName};
 
 use crate::error::StoreError;
 use crate::prefix::Prefix;
+use crate::purged::Purged;
 use crate::time::to_db;
 
 pub(crate) use error::port_error;
@@ -96,17 +97,6 @@ impl std::fmt::Debug for SqliteStores {
             .field("prefix", &self.inner.prefix)
             .finish_non_exhaustive()
     }
-}
-
-/// What [`SqliteStores::purge`] deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Purged {
-    /// Expired flows.
-    pub flows: u64,
-    /// Expired consumed values.
-    pub consumed: u64,
-    /// Counters whose window and block have both ended.
-    pub counters: u64,
 }
 
 impl SqliteStores {

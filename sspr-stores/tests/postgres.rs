@@ -1,0 +1,173 @@
+//! The PostgreSQL stores on a throwaway server this test starts and stops itself: the store
+//! conformance suite at 8 threads, the server stopped in the middle of a flow and started
+//! again, and every conformance vector with the engine's stores on PostgreSQL (a table prefix
+//! per case).
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../sspr-core/tests/conformance/flow.rs"]
+mod flow;
+#[path = "../../sspr-core/tests/conformance/otp.rs"]
+mod otp;
+#[path = "../../sspr-core/tests/conformance/password.rs"]
+mod password;
+#[path = "../../sspr-core/tests/conformance/policy.rs"]
+mod policy;
+#[path = "../../sspr-core/tests/conformance/runner.rs"]
+mod runner;
+mod support;
+
+use std::process::ExitCode;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sspr_core::engine::{Ports, SecurityInfoImport};
+use sspr_core::memory::MemoryPorts;
+use sspr_core::reset::ResetInput;
+use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA};
+use sspr_core::testing::store_conformance::{StoreSet, run};
+use sspr_core::{Policy, PortErrorKind, ResetOption, SecretString};
+use sspr_stores::{PostgresOptions, PostgresStores, Prefix};
+use support::pg::PgServer;
+
+pub use runner::{Outcome, check_expect_keys};
+
+/// Makes the ports a flow case runs on from the reference in-memory ones.
+pub type Backend = fn(&MemoryPorts) -> Result<Ports, String>;
+
+static URL: OnceLock<String> = OnceLock::new();
+static CASE: AtomicUsize = AtomicUsize::new(0);
+
+fn connect(prefix: &str, mem: &MemoryPorts, pool: u32) -> Result<PostgresStores, String> {
+    let mut o = PostgresOptions::new(Prefix::new(prefix).map_err(|e| e.to_string())?);
+    o.clock = mem.clock.clone();
+    o.pool_size = pool;
+    o.connect_timeout = std::time::Duration::from_secs(2);
+    PostgresStores::connect_with(URL.get().ok_or("no server")?, o).map_err(|e| e.to_string())
+}
+
+fn postgres(mem: &MemoryPorts) -> Result<Ports, String> {
+    let n = CASE.fetch_add(1, Ordering::SeqCst);
+    Ok(connect(&format!("case{n}_"), mem, 2)?.ports(mem.ports()))
+}
+
+fn store_conformance() -> Result<(), String> {
+    let mem = fixtures::memory_ports(1);
+    let s = connect("conf_", &mem, 10)?;
+    let (f, i, c, o) = (
+        s.flow_store(),
+        s.security_info_store(),
+        s.counter_store(),
+        s.consume_once_set(),
+    );
+    let set = StoreSet {
+        flows: f.as_ref(),
+        security_info: i.as_ref(),
+        counters: c.as_ref(),
+        consume_once: o.as_ref(),
+    };
+    let report = run(&set, "conformance", 8);
+    if report.all_passed() && report.checks.len() >= 13 {
+        Ok(())
+    } else {
+        Err(report.to_string())
+    }
+}
+
+fn server_restart_mid_flow(server: &PgServer) -> Result<(), String> {
+    let mem = fixtures::memory_ports(2);
+    let s = connect("fault_", &mem, 4)?;
+    let engine = fixtures::engine(Policy::default(), s.ports(mem.ports()));
+    let import = SecurityInfoImport {
+        email: Some("alice.smith@fabrikam.example".into()),
+        ..Default::default()
+    };
+    engine
+        .import_security_info(&ALICE.user_id(), &import)
+        .map_err(|e| e.to_string())?;
+    let id = engine
+        .start_reset(ALICE.username, CAPTCHA, None)
+        .map_err(|e| e.to_string())?
+        .view
+        .ok_or("no flow")?
+        .flow_id;
+    engine
+        .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+        .map_err(|e| e.to_string())?;
+    let code = mem
+        .notifier
+        .take()
+        .into_iter()
+        .find_map(|m| m.code)
+        .ok_or("no code")?;
+    server.stop()?;
+    match engine.reset_step(&id, ResetInput::EnterCode(code.clone())) {
+        Err(sspr_core::Error::Port(e)) if e.kind == PortErrorKind::Unavailable => {
+            if e.to_string().contains("SELECT") || e.to_string().contains(&id) {
+                return Err(format!("the error says too much: {e}"));
+            }
+        }
+        other => return Err(format!("with the server down: {other:?}")),
+    }
+    server.start_again()?;
+    let o = engine
+        .reset_step(&id, ResetInput::EnterCode(code))
+        .map_err(|e| format!("after the restart: {e}"))?;
+    let state = o.view.ok_or("no view")?.state;
+    if state != "new_password" {
+        return Err(format!(
+            "the flow did not resume: {state} {:?}",
+            o.rejection
+        ));
+    }
+    let pw = SecretString::new("quiet lantern orchard 4417");
+    let o = engine
+        .reset_step(
+            &id,
+            ResetInput::NewPassword {
+                password: pw.clone(),
+                confirm: pw,
+            },
+        )
+        .map_err(|e| e.to_string())?;
+    if o.view.ok_or("no view")?.state != "completed" {
+        return Err("the reset did not complete".into());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    println!("== PostgreSQL: a throwaway server");
+    let server = match PgServer::start() {
+        Ok(s) => s,
+        Err(e) => {
+            println!("FAIL cannot start PostgreSQL: {e}");
+            println!("0 passed, 1 failed");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _ = URL.set(server.url());
+    let mut failed = 0;
+    for (name, result) in [
+        ("store conformance at 8 threads", store_conformance()),
+        (
+            "the server stopped mid-flow and started again",
+            server_restart_mid_flow(&server),
+        ),
+    ] {
+        match result {
+            Ok(()) => println!("ok {name}"),
+            Err(e) => {
+                failed += 1;
+                println!("FAIL {name}: {e}");
+            }
+        }
+    }
+    println!("== flows on PostgreSQL");
+    let flows = runner::main_with(postgres);
+    drop(server);
+    if failed == 0 && flows == ExitCode::SUCCESS {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
