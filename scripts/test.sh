@@ -9,7 +9,14 @@ trap 'rm -rf "$out"' EXIT
 
 echo "== servers the tests start themselves: PostgreSQL from Debian's packages"
 if ! ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1; then
+  # Installed, never started as a service: the tests start throwaway servers of their own.
+  stop_services=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    stop_services=1
+  fi
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql > /dev/null
+  if [ "$stop_services" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 echo "== rustfmt"

@@ -1,6 +1,7 @@
 //! Several processes, one truth: four OS processes, each with its own `Engine`, share one
-//! SQLite file and attack one account at once. Failures compared stay within the code's
-//! limit, sends within the send limit, and exactly one process completes a shared flow.
+//! database (a SQLite file, then a throwaway PostgreSQL server when the `postgres` feature is
+//! on) and attack one account at once. Failures compared stay within the code's limit, sends
+//! within the send limit, and exactly one process completes a shared flow.
 //!
 //! The test binary is its own child: with `SSPR_CHILD` set it plays one attacker and prints
 //! what it saw; without it, it sets the stage, starts the children and checks their reports.
@@ -15,17 +16,40 @@ use sspr_core::testing::fixtures::{self, ALICE, BEN, CAPTCHA};
 use sspr_core::{Policy, Reason, ResetOption, SecretString};
 use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
 
+#[cfg(feature = "postgres")]
+mod support;
+
 const CHILDREN: usize = 4;
 const POLICY: &str = r#"{"limits": {"resend_cooldown_s": 0}}"#;
 
+/// An engine on the database `db` names: a SQLite path, or `postgres:<connection string>`.
 fn engine(db: &str, seed: u64) -> (Engine, MemoryPorts) {
     let mem = fixtures::memory_ports(seed);
-    let mut o = SqliteOptions::new(Prefix::default());
+    let ports = if let Some(url) = db.strip_prefix("postgres:") {
+        postgres_ports(url, &mem)
+    } else {
+        let mut o = SqliteOptions::new(Prefix::default());
+        o.clock = mem.clock.clone();
+        o.pool_size = 2;
+        SqliteStores::open_with(db, o).unwrap().ports(mem.ports())
+    };
+    let engine = fixtures::engine(Policy::parse(POLICY).unwrap(), ports);
+    (engine, mem)
+}
+
+#[cfg(feature = "postgres")]
+fn postgres_ports(url: &str, mem: &MemoryPorts) -> sspr_core::engine::Ports {
+    let mut o = sspr_stores::PostgresOptions::new(Prefix::new("procs_").unwrap());
     o.clock = mem.clock.clone();
     o.pool_size = 2;
-    let stores = SqliteStores::open_with(db, o).unwrap();
-    let engine = fixtures::engine(Policy::parse(POLICY).unwrap(), stores.ports(mem.ports()));
-    (engine, mem)
+    sspr_stores::PostgresStores::connect_with(url, o)
+        .unwrap()
+        .ports(mem.ports())
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres_ports(_url: &str, _mem: &MemoryPorts) -> sspr_core::engine::Ports {
+    panic!("built without the postgres feature")
 }
 
 fn child(role: &str, db: &str, flow: &str, n: u64) {
@@ -137,7 +161,36 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("shared.db").to_string_lossy().to_string();
+    let sqlite = dir.path().join("shared.db").to_string_lossy().to_string();
+    println!("== four processes on one SQLite file");
+    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
+    let (mut passed, mut failed) = scenario(&sqlite);
+    #[cfg(feature = "postgres")]
+    {
+        println!("== four processes on one PostgreSQL server");
+        match support::pg::PgServer::start() {
+            Ok(server) => {
+                let (p, f) = scenario(&format!("postgres:{}", server.url()));
+                passed += p;
+                failed += f;
+            }
+            Err(e) => {
+                println!("FAIL cannot start PostgreSQL: {e}");
+                failed += 1;
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The three attacks on the database `db`; returns (passed, failed).
+fn scenario(db: &str) -> (u32, u32) {
+    let db = db.to_owned();
     let (engine, mem) = engine(&db, 1);
     let import = SecurityInfoImport {
         email: Some("alice.smith@fabrikam.example".into()),
@@ -224,10 +277,5 @@ fn main() -> ExitCode {
         after.rejection.is_some() && mem.notifier.take().is_empty(),
         format!("{:?}", after.rejection),
     );
-    println!("{passed} passed, {failed} failed");
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    (passed, failed)
 }
