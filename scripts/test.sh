@@ -31,7 +31,7 @@ if [ -d ../shared/conformance ]; then
   echo "== conformance: ../shared/conformance with the stores on SQLite"
   SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --test sqlite_conformance
   echo "== conformance: ../shared/conformance with the stores on PostgreSQL"
-  SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --features postgres --test postgres
+  SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --features postgres,test-servers --test postgres
 fi
 
 echo "== walkthrough (the README's run command)"

@@ -41,6 +41,8 @@ mod prefix;
 mod purged;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "test-servers")]
+pub mod testing;
 mod time;
 
 pub use error::StoreError;

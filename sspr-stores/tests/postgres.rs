@@ -14,7 +14,6 @@ mod password;
 mod policy;
 #[path = "../../sspr-core/tests/conformance/runner.rs"]
 mod runner;
-mod support;
 
 use std::process::ExitCode;
 use std::sync::OnceLock;
@@ -26,8 +25,8 @@ use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA};
 use sspr_core::testing::store_conformance::{StoreSet, run};
 use sspr_core::{Policy, PortErrorKind, ResetOption, SecretString};
+use sspr_stores::testing::PgServer;
 use sspr_stores::{PostgresOptions, PostgresStores, Prefix};
-use support::pg::PgServer;
 
 pub use runner::{Outcome, check_expect_keys};
 

@@ -16,9 +16,6 @@ use sspr_core::testing::fixtures::{self, ALICE, BEN, CAPTCHA};
 use sspr_core::{Policy, Reason, ResetOption, SecretString};
 use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
 
-#[cfg(feature = "postgres")]
-mod support;
-
 const CHILDREN: usize = 4;
 const POLICY: &str = r#"{"limits": {"resend_cooldown_s": 0}}"#;
 
@@ -37,7 +34,7 @@ fn engine(db: &str, seed: u64) -> (Engine, MemoryPorts) {
     (engine, mem)
 }
 
-#[cfg(feature = "postgres")]
+#[cfg(all(feature = "postgres", feature = "test-servers"))]
 fn postgres_ports(url: &str, mem: &MemoryPorts) -> sspr_core::engine::Ports {
     let mut o = sspr_stores::PostgresOptions::new(Prefix::new("procs_").unwrap());
     o.clock = mem.clock.clone();
@@ -47,7 +44,7 @@ fn postgres_ports(url: &str, mem: &MemoryPorts) -> sspr_core::engine::Ports {
         .ports(mem.ports())
 }
 
-#[cfg(not(feature = "postgres"))]
+#[cfg(not(all(feature = "postgres", feature = "test-servers")))]
 fn postgres_ports(_url: &str, _mem: &MemoryPorts) -> sspr_core::engine::Ports {
     panic!("built without the postgres feature")
 }
@@ -163,12 +160,15 @@ fn main() -> ExitCode {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("shared.db").to_string_lossy().to_string();
     println!("== four processes on one SQLite file");
-    #[cfg_attr(not(feature = "postgres"), allow(unused_mut))]
+    #[cfg_attr(
+        not(all(feature = "postgres", feature = "test-servers")),
+        allow(unused_mut)
+    )]
     let (mut passed, mut failed) = scenario(&sqlite);
-    #[cfg(feature = "postgres")]
+    #[cfg(all(feature = "postgres", feature = "test-servers"))]
     {
         println!("== four processes on one PostgreSQL server");
-        match support::pg::PgServer::start() {
+        match sspr_stores::testing::PgServer::start() {
             Ok(server) => {
                 let (p, f) = scenario(&format!("postgres:{}", server.url()));
                 passed += p;

@@ -1,5 +1,6 @@
-//! A throwaway PostgreSQL server for tests: Debian's binaries, a cluster in a temporary
-//! directory, a free loopback port, `fsync` off; stopped (and its files removed) on drop.
+//! A throwaway PostgreSQL server for tests and benchmarks: Debian's binaries, a cluster in a
+//! temporary directory, a free loopback port, `fsync` off; stopped (and its files removed) on
+//! drop. Never for production data.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -145,7 +146,6 @@ impl PgServer {
     }
 
     /// The cluster's directory.
-    #[allow(dead_code)]
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
