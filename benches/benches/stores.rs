@@ -1,0 +1,246 @@
+//! A whole reset on each store backend, side by side in one run: the in-memory ports, SQLite
+//! in a file, and PostgreSQL on a throwaway loopback server (when Debian's PostgreSQL is
+//! installed). Per backend: flows per second, p50 and p99 step latency, and store round trips
+//! per step (every call to the flow, security-info, counter and consume-once stores and the
+//! audit sink, counted by a wrapper).
+//!
+//! A flow: "who are you?", email me a code, enter it, choose a new password (cheap test
+//! hashing, so that the stores dominate).
+//!
+//! Run: `cargo bench -p sspr-benches --bench stores`
+#![allow(clippy::print_stdout, clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use sspr_core::audit::AuditEvent;
+use sspr_core::engine::{Ports, SecurityInfoImport};
+use sspr_core::memory::MemoryPorts;
+use sspr_core::ports::{
+    AuditSink, ConsumeOnceSet, CounterState, CounterStore, FlowStore, Record, SecurityInfoStore,
+};
+use sspr_core::reset::ResetInput;
+use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA};
+use sspr_core::{Policy, PortError, ResetOption, SecretString, UserId};
+use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
+
+/// Counts every call to the stores it wraps.
+struct Counted<T: ?Sized> {
+    inner: Arc<T>,
+    calls: Arc<AtomicU64>,
+}
+
+impl<T: ?Sized> Counted<T> {
+    fn hit(&self) {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl FlowStore for Counted<dyn FlowStore> {
+    fn load(&self, id: String) -> Result<Option<Record>, PortError> {
+        self.hit();
+        self.inner.load(id)
+    }
+    fn save(&self, id: String, data: String, v: u64, exp: u64) -> Result<(), PortError> {
+        self.hit();
+        self.inner.save(id, data, v, exp)
+    }
+    fn delete(&self, id: String) -> Result<(), PortError> {
+        self.hit();
+        self.inner.delete(id)
+    }
+}
+
+impl SecurityInfoStore for Counted<dyn SecurityInfoStore> {
+    fn load(&self, u: UserId) -> Result<Option<Record>, PortError> {
+        self.hit();
+        self.inner.load(u)
+    }
+    fn save(&self, u: UserId, data: String, v: u64) -> Result<(), PortError> {
+        self.hit();
+        self.inner.save(u, data, v)
+    }
+}
+
+impl CounterStore for Counted<dyn CounterStore> {
+    fn increment(&self, k: String, now: u64, w: u64) -> Result<CounterState, PortError> {
+        self.hit();
+        self.inner.increment(k, now, w)
+    }
+    fn get(&self, k: String, now: u64) -> Result<CounterState, PortError> {
+        self.hit();
+        self.inner.get(k, now)
+    }
+    fn release(&self, k: String, now: u64) -> Result<(), PortError> {
+        self.hit();
+        self.inner.release(k, now)
+    }
+    fn block(&self, k: String, until: u64) -> Result<u64, PortError> {
+        self.hit();
+        self.inner.block(k, until)
+    }
+    fn clear(&self, k: String) -> Result<(), PortError> {
+        self.hit();
+        self.inner.clear(k)
+    }
+}
+
+impl ConsumeOnceSet for Counted<dyn ConsumeOnceSet> {
+    fn consume(&self, ns: String, k: String, exp: u64) -> Result<bool, PortError> {
+        self.hit();
+        self.inner.consume(ns, k, exp)
+    }
+}
+
+impl AuditSink for Counted<dyn AuditSink> {
+    fn record(&self, e: AuditEvent) -> Result<(), PortError> {
+        self.hit();
+        self.inner.record(e)
+    }
+}
+
+fn counted(p: Ports, calls: &Arc<AtomicU64>) -> Ports {
+    let c = |calls: &Arc<AtomicU64>| calls.clone();
+    Ports {
+        flows: Arc::new(Counted {
+            inner: p.flows,
+            calls: c(calls),
+        }),
+        security_info: Arc::new(Counted {
+            inner: p.security_info,
+            calls: c(calls),
+        }),
+        counters: Arc::new(Counted {
+            inner: p.counters,
+            calls: c(calls),
+        }),
+        consume_once: Arc::new(Counted {
+            inner: p.consume_once,
+            calls: c(calls),
+        }),
+        audit: p.audit.map(|a| {
+            Arc::new(Counted {
+                inner: a,
+                calls: c(calls),
+            }) as Arc<dyn AuditSink>
+        }),
+        ..p
+    }
+}
+
+struct Figures {
+    flows_per_s: f64,
+    p50: Duration,
+    p99: Duration,
+    trips_per_step: f64,
+}
+
+fn run(name: &str, flows: usize, make: &dyn Fn(&MemoryPorts) -> Ports) -> Figures {
+    let mem = fixtures::memory_ports(7);
+    let calls = Arc::new(AtomicU64::new(0));
+    let engine = fixtures::engine(Policy::default(), counted(make(&mem), &calls));
+    let import = SecurityInfoImport {
+        email: Some("alice.smith@fabrikam.example".into()),
+        ..Default::default()
+    };
+    engine
+        .import_security_info(&ALICE.user_id(), &import)
+        .unwrap();
+    let mut steps = Vec::with_capacity(flows * 4);
+    calls.store(0, Ordering::Relaxed);
+    let start = Instant::now();
+    for i in 0..flows {
+        let t = Instant::now();
+        let o = engine.start_reset(ALICE.username, CAPTCHA, None).unwrap();
+        let id = o
+            .view
+            .unwrap_or_else(|| panic!("{name} flow {i}: {:?}", o.rejection))
+            .flow_id;
+        steps.push(t.elapsed());
+        let t = Instant::now();
+        engine
+            .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+            .unwrap();
+        steps.push(t.elapsed());
+        let code = mem
+            .notifier
+            .take()
+            .into_iter()
+            .find_map(|m| m.code)
+            .unwrap();
+        let t = Instant::now();
+        engine.reset_step(&id, ResetInput::EnterCode(code)).unwrap();
+        steps.push(t.elapsed());
+        let pw = SecretString::new(format!("quiet lantern orchard {i:04}x"));
+        let t = Instant::now();
+        let o = engine
+            .reset_step(
+                &id,
+                ResetInput::NewPassword {
+                    password: pw.clone(),
+                    confirm: pw,
+                },
+            )
+            .unwrap();
+        steps.push(t.elapsed());
+        assert_eq!(o.view.unwrap().state, "completed", "{name}");
+        mem.notifier.take();
+        // One email a minute to the same address stays under `limits.email_sends`.
+        mem.clock.advance(61);
+    }
+    let total = start.elapsed();
+    steps.sort();
+    let pick = |q: f64| steps[((steps.len() as f64 * q) as usize).min(steps.len() - 1)];
+    Figures {
+        flows_per_s: flows as f64 / total.as_secs_f64(),
+        p50: pick(0.50),
+        p99: pick(0.99),
+        trips_per_step: calls.load(Ordering::Relaxed) as f64 / steps.len() as f64,
+    }
+}
+
+fn show(name: &str, f: &Figures, base: Option<&Figures>) {
+    let ratio = base.map_or("—".to_owned(), |b| {
+        format!("{:.1}× slower", b.flows_per_s / f.flows_per_s)
+    });
+    println!(
+        "| {name} | {:.0} | {} | {} | {:.1} | {ratio} |",
+        f.flows_per_s,
+        sspr_benches::fmt(f.p50),
+        sspr_benches::fmt(f.p99),
+        f.trips_per_step
+    );
+}
+
+fn main() {
+    println!("## A whole reset on each store backend (4 steps a flow)\n");
+    println!("| backend | flows/s | p50 step | p99 step | store round trips a step | vs memory |");
+    println!("|---|---|---|---|---|---|");
+    let memory = run("memory", 2000, &|mem| mem.ports());
+    show("in memory", &memory, None);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.db");
+    let sqlite = run("sqlite", 300, &|mem| {
+        let mut o = SqliteOptions::new(Prefix::default());
+        o.clock = mem.clock.clone();
+        SqliteStores::open_with(&path, o)
+            .unwrap()
+            .ports(mem.ports())
+    });
+    show("SQLite (file, WAL)", &sqlite, Some(&memory));
+    match sspr_stores::testing::PgServer::start() {
+        Ok(server) => {
+            let url = server.url();
+            let pg = run("postgres", 300, &|mem| {
+                let mut o = sspr_stores::PostgresOptions::new(Prefix::default());
+                o.clock = mem.clock.clone();
+                sspr_stores::PostgresStores::connect_with(&url, o)
+                    .unwrap()
+                    .ports(mem.ports())
+            });
+            show("PostgreSQL (loopback)", &pg, Some(&memory));
+        }
+        Err(e) => println!("| PostgreSQL | skipped: {e} | | | | |"),
+    }
+}
