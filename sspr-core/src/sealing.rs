@@ -100,7 +100,8 @@ fn valid_id(id: &str) -> bool {
 
 impl SealingKeys {
     /// A ring of `(id, key)` pairs, newest first. Each key has at least [`MIN_KEY_LEN`] bytes;
-    /// ids are distinct, 1 to [`MAX_KEY_ID_LEN`] characters of `A-Z a-z 0-9 - _`.
+    /// ids are distinct, 1 to [`MAX_KEY_ID_LEN`] characters of `A-Z a-z 0-9 - _`, and not
+    /// [`DERIVED_KEY_ID`] (the derived key's, see [`SealingKeys::with_derived`]).
     pub fn new(keys: Vec<(String, Vec<u8>)>) -> Result<Self, MisuseError> {
         if keys.is_empty() {
             return Err(MisuseError::EmptyKeyRing);
@@ -114,7 +115,7 @@ impl SealingKeys {
                     problem: format!("key `{id}` has fewer than {MIN_KEY_LEN} bytes"),
                 });
             }
-            if !valid_id(&id) || out.iter().any(|k| k.id == id) {
+            if !valid_id(&id) || id == DERIVED_KEY_ID || out.iter().any(|k| k.id == id) {
                 return Err(MisuseError::InvalidArgument {
                     name: "sealing_keys",
                     problem: format!(
@@ -308,6 +309,7 @@ mod tests {
         assert!(SealingKeys::new(vec![]).is_err());
         assert!(SealingKeys::new(vec![("k".into(), vec![1; 31])]).is_err());
         assert!(SealingKeys::new(vec![("a.b".into(), vec![1; 32])]).is_err());
+        assert!(SealingKeys::new(vec![(DERIVED_KEY_ID.into(), vec![1; 32])]).is_err());
         assert!(
             SealingKeys::new(vec![("k".into(), vec![1; 32]), ("k".into(), vec![2; 32])]).is_err()
         );

@@ -49,6 +49,6 @@ pub use error::StoreError;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStores};
 pub use prefix::Prefix;
-pub use purged::Purged;
+pub use purged::{PURGE_GRACE_S, Purged};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStores};

@@ -5,7 +5,7 @@ use crate::error::StoreError;
 /// The longest prefix accepted.
 pub const MAX_PREFIX_LEN: usize = 32;
 
-/// A prefix for table names (SQL) and keys (Redis): 1 to 32 characters of `a-z 0-9 _`,
+/// A prefix for table names: 1 to 32 characters of `a-z 0-9 _`,
 /// starting with a letter. Several applications or tenants share one database by each taking
 /// its own prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use r2d2_sqlite::rusqlite::Connection;
 use sspr_core::memory::ManualClock;
+use sspr_core::ports::Clock as _;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA, T0};
 use sspr_core::testing::store_conformance::{StoreSet, run};
 use sspr_core::{Policy, PortErrorKind, ResetOption, SecretString};
-use sspr_stores::{Prefix, Purged, SqliteOptions, SqliteStores, StoreError};
+use sspr_stores::{PURGE_GRACE_S, Prefix, Purged, SqliteOptions, SqliteStores, StoreError};
 
 fn open(path: &std::path::Path, prefix: &str, clock: Arc<ManualClock>) -> SqliteStores {
     let mut o = SqliteOptions::new(Prefix::new(prefix).unwrap());
@@ -107,29 +108,39 @@ fn expired_records_are_invisible_at_once_and_purged_later() {
         "an expired flow cannot be saved on"
     );
     assert!(
-        once.consume("ns".into(), "v".into(), T0 + 99).unwrap(),
-        "an expired value is free"
+        !once.consume("ns".into(), "v".into(), T0 + 99).unwrap(),
+        "a consumed value stays consumed past its expiry"
     );
+    let kept = Purged {
+        flows: 1,
+        consumed: 0,
+        counters: 0,
+    };
     assert_eq!(
         s.purge().unwrap(),
-        Purged {
-            flows: 1,
-            consumed: 0,
-            counters: 1
-        },
-        "the lock (for ever) is kept"
+        kept,
+        "values and windows are kept an hour"
     );
+    clock.advance(PURGE_GRACE_S);
+    let gone = Purged {
+        flows: 0,
+        consumed: 1,
+        counters: 1,
+    };
+    assert_eq!(s.purge().unwrap(), gone, "the lock (for ever) is kept");
+    assert!(
+        once.consume("ns".into(), "v".into(), T0 + 99_999).unwrap(),
+        "purged, it is free"
+    );
+    let t = clock.now().unwrap();
     assert_eq!(
-        counters
-            .get("locked".into(), T0 + 10)
-            .unwrap()
-            .blocked_until,
+        counters.get("locked".into(), t).unwrap().blocked_until,
         Some(u64::MAX)
     );
     // A new flow may take an expired key.
-    flows.save("g".into(), "x".into(), 0, T0 + 11).unwrap();
+    flows.save("g".into(), "x".into(), 0, t + 1).unwrap();
     clock.advance(5);
-    flows.save("g".into(), "fresh".into(), 0, T0 + 99).unwrap();
+    flows.save("g".into(), "fresh".into(), 0, t + 99).unwrap();
     assert_eq!(flows.load("g".into()).unwrap().unwrap().version, 1);
 }
 

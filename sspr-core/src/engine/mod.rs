@@ -52,7 +52,7 @@ use crate::registration::{
     self, RegistrationContext, RegistrationFlow, RegistrationInput, RegistrationState,
 };
 use crate::reset::{self, ResetContext, ResetFlow, ResetInput, ResetState, Subject};
-use crate::sealing::NONCE_LEN;
+use crate::sealing::{NONCE_LEN, SealingKeys};
 use crate::secret::SecretString;
 use crate::security_info::SecurityInfo;
 use crate::user::{DirectoryUser, UserId};
@@ -82,6 +82,8 @@ pub struct Engine {
     /// Representative security-info records by screen shape, which decoys read where a real
     /// user's is read.
     decoy_records: Vec<String>,
+    /// The key the representative records are sealed with (theirs alone).
+    decoy_sealing: SealingKeys,
 }
 
 fn too_long(what: &'static str, max: usize) -> Error {
@@ -156,18 +158,27 @@ impl Engine {
         let salt = options.identity.digest("decoy-answer-salt", "");
         let decoy_answer_hash =
             hashing::hash_with_salt(b"decoy answer", &options.hash_params, &salt[..16])?;
-        // Sealed like real records (a fixed nonce: they are built from public shapes and
-        // never stored), so that a decoy opens one as a real user's step does.
+        // Sealed as real records are, so that a decoy opens one as a real user's step does, but
+        // under a key of their own that opens nothing else: they never leave the process, and
+        // their nonces (drawn from the key, deterministic) must not be shared with real records.
+        let decoy_sealing = SealingKeys::new(vec![(
+            "decoy".to_owned(),
+            options.identity.digest("decoy-sealing-key", "").to_vec(),
+        )])?;
         let decoy_records = decoy::representative_records(
             &options.identity,
             &decoy_answer_hash,
             policy.security_questions().to_register,
         )
         .into_iter()
-        .map(|r| {
-            options
-                .sealing
-                .seal(info::DECOY_RECORD_OWNER, &r, [0; NONCE_LEN])
+        .enumerate()
+        .map(|(i, r)| {
+            let mut nonce = [0; NONCE_LEN];
+            let d = options
+                .identity
+                .digest("decoy-sealing-nonce", &i.to_string());
+            nonce.copy_from_slice(&d[..NONCE_LEN]);
+            decoy_sealing.seal(info::DECOY_RECORD_OWNER, &r, nonce)
         })
         .collect();
         Ok(Self {
@@ -177,6 +188,7 @@ impl Engine {
             options,
             decoy_answer_hash,
             decoy_records,
+            decoy_sealing,
         })
     }
 

@@ -10,7 +10,7 @@ use sspr_core::ports::{
 use sspr_core::{PortError, PortErrorKind, PortName, UserId};
 
 use super::{Inner, port_error};
-use crate::purged::Purged;
+use crate::purged::{PURGE_GRACE_S, Purged};
 use crate::time::{count_from_db, from_db, to_db};
 
 pub(crate) struct PgFlowStore(pub(crate) Arc<Inner>);
@@ -284,20 +284,19 @@ impl CounterStore for PgCounterStore {
 }
 
 impl ConsumeOnceSet for PgConsumeOnceSet {
-    /// One insert; `true` if it took the pair (an expired entry may be taken again).
+    /// One insert; `true` if it took the pair. A consumed value stays consumed until a purge
+    /// removes it, an hour past its expiry.
     fn consume(&self, namespace: String, key: String, expires_at: u64) -> Result<bool, PortError> {
         const P: PortName = PortName::ConsumeOnce;
-        let now = self.0.now()?;
         let mut c = self.0.conn(P)?;
         let table = self.0.t("consumed");
         let changed = c
             .execute(
                 &format!(
                     "INSERT INTO {table} (namespace, key, expires_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (namespace, key) DO UPDATE SET expires_at = excluded.expires_at
-                     WHERE {table}.expires_at <= $4"
+                     ON CONFLICT (namespace, key) DO NOTHING"
                 ),
-                &[&namespace, &key, &to_db(expires_at), &now],
+                &[&namespace, &key, &to_db(expires_at)],
             )
             .map_err(|e| port_error(P, &e))?;
         Ok(changed == 1)
@@ -343,9 +342,11 @@ pub(crate) fn newest_events(inner: &Inner, limit: u32) -> Result<Vec<String>, Po
     rows.iter().map(|r| col(r, 0, P)).collect()
 }
 
-/// Deletes what has expired at the clock's now.
+/// Deletes what has expired at the clock's now (consumed values and counter windows only
+/// [`PURGE_GRACE_S`] past their end).
 pub(crate) fn purge(inner: &Inner) -> Result<Purged, PortError> {
     let now = inner.now()?;
+    let grace = to_db(PURGE_GRACE_S);
     let mut c = inner.conn(PortName::FlowStore)?;
     let mut run = |sql: String, port: PortName| -> Result<u64, PortError> {
         c.execute(&sql, &[&now]).map_err(|e| port_error(port, &e))
@@ -356,13 +357,16 @@ pub(crate) fn purge(inner: &Inner) -> Result<Purged, PortError> {
             PortName::FlowStore,
         )?,
         consumed: run(
-            format!("DELETE FROM {} WHERE expires_at <= $1", inner.t("consumed")),
+            format!(
+                "DELETE FROM {} WHERE expires_at <= $1 - {grace}",
+                inner.t("consumed")
+            ),
             PortName::ConsumeOnce,
         )?,
         counters: run(
             format!(
-                "DELETE FROM {} WHERE window_end <= $1 AND (blocked_until IS NULL OR \
-                 blocked_until <= $1)",
+                "DELETE FROM {} WHERE window_end <= $1 - {grace} AND \
+                 (blocked_until IS NULL OR blocked_until <= $1)",
                 inner.t("counters")
             ),
             PortName::CounterStore,

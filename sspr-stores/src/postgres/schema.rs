@@ -61,14 +61,16 @@ pub(crate) fn version(conn: &mut Client, prefix: &str) -> Result<i64, StoreError
             &[&format!("{prefix}schema")],
         )
         .map_err(|e| failed(0, &e))?;
-    let exists: Option<String> = row.get(0);
+    let exists: Option<String> = row.try_get(0).map_err(|e| failed(0, &e))?;
     if exists.is_none() {
         return Ok(0);
     }
     let rows = conn
         .query(&format!("SELECT version FROM {prefix}schema"), &[])
         .map_err(|e| failed(0, &e))?;
-    Ok(rows.first().map_or(0, |r| r.get(0)))
+    rows.first()
+        .map_or(Ok(0), |r| r.try_get::<_, i64>(0))
+        .map_err(|e| failed(0, &e))
 }
 
 /// Applies every migration the database lacks. Instances opening at once wait on an advisory
@@ -88,7 +90,10 @@ pub(crate) fn migrate(conn: &mut Client, prefix: &str) -> Result<(), StoreError>
         let rows = tx
             .query(&format!("SELECT version FROM {prefix}schema"), &[])
             .map_err(|e| failed(0, &e))?;
-        let at: i64 = rows.first().map_or(0, |r| r.get(0));
+        let at: i64 = rows
+            .first()
+            .map_or(Ok(0), |r| r.try_get::<_, i64>(0))
+            .map_err(|e| failed(0, &e))?;
         if at > CURRENT {
             return Err(StoreError::SchemaTooNew {
                 found: at,

@@ -1,5 +1,5 @@
-//! [`ConsumeOnceSet`] on SQLite: a unique insert (an expired entry may be taken again, as a
-//! Redis key with a TTL would be).
+//! [`ConsumeOnceSet`] on SQLite: a unique insert. A consumed value stays consumed until a
+//! purge removes it, an hour past its expiry.
 
 use std::sync::Arc;
 
@@ -17,17 +17,15 @@ pub(crate) struct SqliteConsumeOnceSet(pub(crate) Arc<Inner>);
 impl ConsumeOnceSet for SqliteConsumeOnceSet {
     /// One insert; `true` if it took the pair. Atomic in SQLite.
     fn consume(&self, namespace: String, key: String, expires_at: u64) -> Result<bool, PortError> {
-        let now = self.0.now()?;
         let conn = self.0.conn(PORT)?;
         let table = self.0.t("consumed");
         let changed = conn
             .execute(
                 &format!(
                     "INSERT INTO {table} (namespace, key, expires_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (namespace, key) DO UPDATE SET expires_at = excluded.expires_at
-                     WHERE {table}.expires_at <= ?4"
+                     ON CONFLICT (namespace, key) DO NOTHING"
                 ),
-                params![namespace, key, to_db(expires_at), now],
+                params![namespace, key, to_db(expires_at)],
             )
             .map_err(|e| port_error(PORT, &e))?;
         Ok(changed == 1)

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use r2d2_sqlite::rusqlite::{OptionalExtension, params};
+
 use sspr_core::PortError;
 use sspr_core::PortName;
 use sspr_core::ports::{CounterState, CounterStore};
@@ -40,8 +41,9 @@ impl CounterStore for SqliteCounterStore {
         let conn = self.0.conn(PORT)?;
         let table = self.0.t("counters");
         let end = to_db(now.saturating_add(window_s));
+        // `query_one` steps the statement to its end, so a failed commit is an error here.
         let (count, window_end, blocked): (i64, i64, Option<i64>) = conn
-            .query_row(
+            .query_one(
                 &format!(
                     "INSERT INTO {table} (key, count, window_start, window_end, blocked_until)
                      VALUES (?1, 1, ?2, ?3, NULL)
@@ -96,7 +98,7 @@ impl CounterStore for SqliteCounterStore {
         let conn = self.0.conn(PORT)?;
         let table = self.0.t("counters");
         let end: i64 = conn
-            .query_row(
+            .query_one(
                 &format!(
                     "INSERT INTO {table} (key, count, window_start, window_end, blocked_until)
                      VALUES (?1, 0, 0, 0, ?2)

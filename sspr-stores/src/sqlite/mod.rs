@@ -31,6 +31,8 @@ use crate::time::to_db;
 
 pub(crate) use error::port_error;
 
+use crate::purged::PURGE_GRACE_S;
+
 /// How a [`SqliteStores`] is opened.
 pub struct SqliteOptions {
     /// The table prefix.
@@ -111,7 +113,11 @@ impl SqliteStores {
         let busy = options.busy_timeout;
         let manager = SqliteConnectionManager::file(path.as_ref()).with_init(move |c| {
             c.busy_timeout(busy)?;
-            c.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
+            let mode: String = c.query_one("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                // Without WAL a busy commit is the normal outcome of contention: refuse.
+                return Err(r2d2_sqlite::rusqlite::Error::InvalidQuery);
+            }
             Ok(())
         });
         let pool = Pool::builder()
@@ -191,8 +197,9 @@ impl SqliteStores {
     }
 
     /// Deletes what has expired at the clock's now: flows past their expiry, consumed values
-    /// past theirs, counters whose window and block have both ended. Expired records are
-    /// invisible before this runs; purging only frees the space. Run it now and then (every
+    /// and counter windows more than [`PURGE_GRACE_S`] past theirs (a step that read the clock
+    /// just before may still be writing to them), counters whose block has ended too. Expired
+    /// records are invisible before this runs; purging only frees the space. Run it now and then (every
     /// few minutes); it is safe to run from several processes at once.
     pub fn purge(&self) -> Result<Purged, PortError> {
         let now = self.inner.now()?;
@@ -212,15 +219,15 @@ impl SqliteStores {
             )?,
             consumed: run(
                 format!(
-                    "DELETE FROM {} WHERE expires_at <= ?1",
+                    "DELETE FROM {} WHERE expires_at <= ?1 - {PURGE_GRACE_S}",
                     self.inner.t("consumed")
                 ),
                 PortName::ConsumeOnce,
             )?,
             counters: run(
                 format!(
-                    "DELETE FROM {} WHERE window_end <= ?1 AND (blocked_until IS NULL OR \
-                     blocked_until <= ?1)",
+                    "DELETE FROM {} WHERE window_end <= ?1 - {PURGE_GRACE_S} AND \
+                     (blocked_until IS NULL OR blocked_until <= ?1)",
                     self.inner.t("counters")
                 ),
                 PortName::CounterStore,
