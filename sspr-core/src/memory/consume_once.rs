@@ -5,7 +5,8 @@ use super::lock;
 use crate::error::PortError;
 use crate::ports::ConsumeOnceSet;
 
-/// In-memory [`ConsumeOnceSet`]. Expired entries are dropped as new ones arrive.
+/// In-memory [`ConsumeOnceSet`]. Entries are kept for the life of the set (a consumed value
+/// stays consumed), as the database stores keep them until a purge.
 #[derive(Debug, Default)]
 pub struct MemoryConsumeOnceSet {
     set: Mutex<HashMap<(String, String), u64>>,
