@@ -177,7 +177,7 @@ fuzz_target!(|input: Input| {
                     keys.open(user.as_str(), &r.data)
                         .ok()
                         .and_then(|o| tampered(&o.plaintext, &tamper))
-                        .map(|p| keys.seal(user.as_str(), &p, [now as u8; 24]))
+                        .and_then(|p| keys.seal(user.as_str(), &p, [now as u8; 24]).ok())
                 } else {
                     tampered(&r.data, &tamper)
                 }

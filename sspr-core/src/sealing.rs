@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{InputError, MisuseError};
 use crate::keyring::{IdentityKey, MIN_KEY_LEN};
+use crate::security_info::MAX_RECORD_BYTES;
 
 /// The prefix of every sealed record.
 const PREFIX: &str = "sspr-sealed.v1.";
@@ -173,29 +174,40 @@ impl SealingKeys {
     }
 
     /// Seals `plaintext`, the record of `user`, with the newest key and `nonce` (random, from
-    /// the host's randomness port: never reuse one).
-    pub fn seal(&self, user: &str, plaintext: &str, nonce: [u8; NONCE_LEN]) -> String {
-        let Some(key) = self.keys.first() else {
-            return String::new();
+    /// the host's randomness port: never reuse one). A plaintext larger than a record may be
+    /// ([`MAX_RECORD_BYTES`]) is refused.
+    pub fn seal(
+        &self,
+        user: &str,
+        plaintext: &str,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<String, InputError> {
+        let too_long = InputError::TooLong {
+            what: "security info",
+            max: MAX_RECORD_BYTES,
         };
+        let key = self.keys.first().ok_or_else(|| corrupt("no sealing key"))?;
+        if plaintext.len() > MAX_RECORD_BYTES {
+            return Err(too_long);
+        }
         let aad = Self::aad(user);
         let payload = Payload {
             msg: plaintext.as_bytes(),
             aad: &aad,
         };
-        // Only an input beyond the cipher's 256 GiB limit fails; records are bounded far below
-        // it. An empty seal never opens, so nothing is stored in the clear.
-        let Ok(sealed) = key.cipher.encrypt(&XNonce::from(nonce), payload) else {
-            return String::new();
-        };
+        // Only an input beyond the cipher's 256 GiB limit fails, far above the bound checked.
+        let sealed = key
+            .cipher
+            .encrypt(&XNonce::from(nonce), payload)
+            .map_err(|_| too_long)?;
         let mut body = Vec::with_capacity(NONCE_LEN + sealed.len());
         body.extend_from_slice(&nonce);
         body.extend_from_slice(&sealed);
-        format!(
+        Ok(format!(
             "{PREFIX}{}.{}",
             key.id,
             data_encoding::BASE64URL_NOPAD.encode(&body)
-        )
+        ))
     }
 
     /// Opens a record of `user`. A record of another format, sealed with a key that has left
@@ -253,7 +265,9 @@ mod tests {
     #[test]
     fn a_record_opens_for_its_user_only_and_shows_no_plaintext() {
         let keys = ring(&[("k1", 1)]);
-        let sealed = keys.seal("u-1", r#"{"email":"a@b.example"}"#, [7; NONCE_LEN]);
+        let sealed = keys
+            .seal("u-1", r#"{"email":"a@b.example"}"#, [7; NONCE_LEN])
+            .unwrap();
         assert!(sealed.starts_with("sspr-sealed.v1.k1."));
         assert!(!sealed.contains("a@b"));
         let opened = keys.open("u-1", &sealed).unwrap();
@@ -268,7 +282,7 @@ mod tests {
     #[test]
     fn rotation_keeps_old_records_readable_and_marks_them_stale() {
         let old = ring(&[("k1", 1)]);
-        let sealed = old.seal("u", "x", [1; NONCE_LEN]);
+        let sealed = old.seal("u", "x", [1; NONCE_LEN]).unwrap();
         let rotated = ring(&[("k2", 2), ("k1", 1)]);
         assert_eq!(rotated.sealing_key_id(), "k2");
         let opened = rotated.open("u", &sealed).unwrap();
@@ -280,7 +294,11 @@ mod tests {
     #[test]
     fn every_altered_byte_is_a_typed_error_never_a_panic() {
         let keys = ring(&[("k1", 1)]);
-        let sealed = keys.seal("u", "{\"v\":1}", [3; NONCE_LEN]);
+        let sealed = keys.seal("u", "{\"v\":1}", [3; NONCE_LEN]).unwrap();
+        assert!(matches!(
+            keys.seal("u", &"x".repeat(MAX_RECORD_BYTES + 1), [3; NONCE_LEN]),
+            Err(InputError::TooLong { .. })
+        ));
         for i in 0..sealed.len() {
             let mut b = sealed.clone().into_bytes();
             b[i] = if b[i] == b'A' { b'B' } else { b'A' };
@@ -315,7 +333,9 @@ mod tests {
         );
         let id = IdentityKey::new(vec![5; 32]).unwrap();
         let moved = ring(&[("k2", 2)]).with_derived(&id).unwrap();
-        let sealed = SealingKeys::derived(&id).seal("u", "x", [0; NONCE_LEN]);
+        let sealed = SealingKeys::derived(&id)
+            .seal("u", "x", [0; NONCE_LEN])
+            .unwrap();
         assert!(moved.open("u", &sealed).unwrap().stale);
         assert!(format!("{moved:?}").contains("identity"));
     }

@@ -314,7 +314,7 @@ pub fn verify_and_record(
         let mut nonce = [0u8; NONCE_LEN];
         Entropy::new(rng).fill(&mut nonce)?;
         let plain = zeroize::Zeroizing::new(info.to_record());
-        let sealed = sealing.seal(user.as_str(), &plain, nonce);
+        let sealed = sealing.seal(user.as_str(), &plain, nonce)?;
         match store.save(user.clone(), sealed, record.version) {
             Ok(()) => return Ok(outcome),
             Err(e) if e.is_conflict() => continue,

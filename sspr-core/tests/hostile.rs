@@ -429,7 +429,8 @@ fn tampered_records_are_refused() {
     mem.security_info
         .save(
             BEN.user_id(),
-            keys.seal(BEN.user_id().as_str(), &tampered, [9; 24]),
+            keys.seal(BEN.user_id().as_str(), &tampered, [9; 24])
+                .unwrap(),
             rec.version,
         )
         .unwrap();

@@ -34,7 +34,7 @@ impl Engine {
         let mut nonce = [0u8; sealing::NONCE_LEN];
         Entropy::new(self.ports.randomness.as_ref()).fill(&mut nonce)?;
         let plain = zeroize::Zeroizing::new(info.to_record());
-        Ok(self.options.sealing.seal(user.as_str(), &plain, nonce))
+        Ok(self.options.sealing.seal(user.as_str(), &plain, nonce)?)
     }
 
     /// [`load_info`](Self::load_info) for a flow's step. A decoy whose identifier named no user

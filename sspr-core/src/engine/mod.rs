@@ -180,7 +180,11 @@ impl Engine {
             nonce.copy_from_slice(&d[..NONCE_LEN]);
             decoy_sealing.seal(info::DECOY_RECORD_OWNER, &r, nonce)
         })
-        .collect();
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| MisuseError::InvalidArgument {
+            name: "policy",
+            problem: format!("a representative record does not seal: {e}"),
+        })?;
         Ok(Self {
             policy,
             rules,

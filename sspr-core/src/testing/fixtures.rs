@@ -127,7 +127,9 @@ pub fn sealed(user: &UserId, info: &SecurityInfo) -> String {
     let mut nonce = [0u8; NONCE_LEN];
     let d = identity_key().digest("test-nonce", user.as_str());
     nonce.copy_from_slice(&d[..NONCE_LEN]);
-    SealingKeys::derived(&identity_key()).seal(user.as_str(), &info.to_record(), nonce)
+    SealingKeys::derived(&identity_key())
+        .seal(user.as_str(), &info.to_record(), nonce)
+        .unwrap_or_else(|e| unreachable!("a bounded record seals: {e}"))
 }
 
 /// Opens a record sealed by an engine with [`options`]. Panics on a record that does not open
