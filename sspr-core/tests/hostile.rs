@@ -110,16 +110,7 @@ fn one_number_is_one_factor() {
         office: Some(sspr_core::PhoneNumber::parse("+1 (425) 555-0100").unwrap()),
         ..Default::default()
     };
-    let version = SecurityInfoStore::load(&*w.mem.security_info, ALICE.user_id())
-        .unwrap()
-        .map_or(0, |r| r.version);
-    SecurityInfoStore::save(
-        &*w.mem.security_info,
-        ALICE.user_id(),
-        fixtures::sealed(&ALICE.user_id(), &record),
-        version,
-    )
-    .unwrap();
+    fixtures::overwrite_info(&*w.mem.security_info, &ALICE.user_id(), &record);
     let id = w.start(ALICE.username);
     w.step(&id, ResetInput::Choose(ResetOption::MobileText));
     let o = w.step(&id, World::code(&w.last_code()));
@@ -136,16 +127,7 @@ fn one_number_is_one_factor() {
         email: None,
         ..record
     };
-    let version = SecurityInfoStore::load(&*w.mem.security_info, ALICE.user_id())
-        .unwrap()
-        .map_or(0, |r| r.version);
-    SecurityInfoStore::save(
-        &*w.mem.security_info,
-        ALICE.user_id(),
-        fixtures::sealed(&ALICE.user_id(), &record),
-        version,
-    )
-    .unwrap();
+    fixtures::overwrite_info(&*w.mem.security_info, &ALICE.user_id(), &record);
     let id = w.start(ALICE.username);
     w.step(&id, ResetInput::Choose(ResetOption::MobileText));
     assert!(

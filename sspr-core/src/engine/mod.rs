@@ -57,7 +57,7 @@ use crate::secret::SecretString;
 use crate::security_info::SecurityInfo;
 use crate::user::{DirectoryUser, UserId};
 
-use step::{Carried, MAX_RETRIES, Memo, Start, StepError, blocked_by};
+use step::{Carried, MAX_RETRIES, Memo, Start, StepError};
 use stored::{StoredFlow, encode};
 use throttle::{Scope, Settled, name_subject, user_subject};
 
@@ -450,25 +450,11 @@ impl Engine {
                 ctx.admission = admission;
                 ctx.challenge_spent = spent;
             }
-            let mut t = loop {
-                let t = flow.clone().handle(input.clone(), &mut ctx)?;
-                if self.consume(&t.guards, &mut memo.consumed)? || ctx.code_reused {
-                    break t;
-                }
-                ctx.code_reused = true;
-            };
-            if let Some(outcome) = settled(ctx.admission, t.verdict)
-                && let Some(r) = self.settle_once(
-                    &mut memo,
-                    outcome,
-                    &flow.counter_id,
-                    client,
-                    Scope::SelfService,
-                    now,
-                )?
-            {
-                t = blocked_by(t, r, now);
-            }
+            let t = self.run_consuming(&mut memo, |reused| {
+                ctx.code_reused = reused;
+                Ok(flow.clone().handle(input.clone(), &mut ctx)?)
+            })?;
+            let t = self.settle_step(&mut memo, t, ctx.admission, &flow.counter_id, client, now)?;
             let start = Start {
                 key: &key,
                 loaded: &loaded,
@@ -917,25 +903,11 @@ impl Engine {
                 ctx.admission = admission;
                 ctx.challenge_spent = spent;
             }
-            let mut t = loop {
-                let t = flow.clone().handle(input.clone(), &mut ctx)?;
-                if self.consume(&t.guards, &mut memo.consumed)? || ctx.code_reused {
-                    break t;
-                }
-                ctx.code_reused = true;
-            };
-            if let Some(outcome) = settled(ctx.admission, t.verdict)
-                && let Some(r) = self.settle_once(
-                    &mut memo,
-                    outcome,
-                    &flow.counter_id,
-                    None,
-                    Scope::SelfService,
-                    now,
-                )?
-            {
-                t = blocked_by(t, r, now);
-            }
+            let t = self.run_consuming(&mut memo, |reused| {
+                ctx.code_reused = reused;
+                Ok(flow.clone().handle(input.clone(), &mut ctx)?)
+            })?;
+            let t = self.settle_step(&mut memo, t, ctx.admission, &flow.counter_id, None, now)?;
             let start = Start {
                 key: &key,
                 loaded: &loaded,

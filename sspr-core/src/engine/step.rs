@@ -19,7 +19,7 @@
 use std::collections::HashSet;
 
 use crate::audit::{AuditEvent, AuditKind};
-use crate::effect::{After, Guard, Outbox, Refusal, Transition};
+use crate::effect::{Admission, After, Guard, Outbox, Refusal, Transition};
 use crate::error::{Error, PortError, PortName};
 use crate::ports::MessageKind;
 use crate::reason::Reason;
@@ -30,7 +30,7 @@ use crate::user::UserId;
 
 use super::Engine;
 use super::stored::{Loaded, StoredFlow, encode};
-use super::throttle::SendHold;
+use super::throttle::{Scope, SendHold};
 
 /// How many times a step is re-run after a lost compare-and-set.
 pub(crate) const MAX_RETRIES: usize = 8;
@@ -207,6 +207,45 @@ impl Engine {
         {
             warnings.push(e);
         }
+    }
+
+    /// Runs a step's transition; when a value it would consume turns out consumed already (by
+    /// another step), runs it once more told so (`run(true)`), and keeps that outcome.
+    pub(crate) fn run_consuming<F>(
+        &self,
+        memo: &mut Memo,
+        mut run: impl FnMut(bool) -> Result<Transition<F>, Error>,
+    ) -> Result<Transition<F>, Error> {
+        let mut reused = false;
+        loop {
+            let t = run(reused)?;
+            if reused || self.consume(&t.guards, &mut memo.consumed)? {
+                return Ok(t);
+            }
+            reused = true;
+        }
+    }
+
+    /// Settles the attempt the step reserved with the verdict its transition reached; a block
+    /// that this lands refuses the step.
+    pub(crate) fn settle_step<F: FlowKind>(
+        &self,
+        memo: &mut Memo,
+        t: Transition<F>,
+        admission: Admission,
+        subject: &str,
+        client: Option<&str>,
+        now: u64,
+    ) -> Result<Transition<F>, Error> {
+        let Some(outcome) = super::settled(admission, t.verdict) else {
+            return Ok(t);
+        };
+        Ok(
+            match self.settle_once(memo, outcome, subject, client, Scope::SelfService, now)? {
+                Some(r) => blocked_by(t, r, now),
+                None => t,
+            },
+        )
     }
 
     /// Runs the consume-once guards; `false` if a value was consumed already (by someone other

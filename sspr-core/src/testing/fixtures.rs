@@ -132,6 +132,19 @@ pub fn sealed(user: &UserId, info: &SecurityInfo) -> String {
         .unwrap_or_else(|e| unreachable!("a bounded record seals: {e}"))
 }
 
+/// Overwrites `user`'s stored record with `info`, sealed as [`sealed`] seals it, whatever
+/// version is stored (a record written behind the engine's back: another tool, an older
+/// release). Panics if the store refuses (test only).
+pub fn overwrite_info(store: &dyn SecurityInfoStore, user: &UserId, info: &SecurityInfo) {
+    let version = store
+        .load(user.clone())
+        .unwrap_or_else(|e| panic!("load: {e}"))
+        .map_or(0, |r| r.version);
+    store
+        .save(user.clone(), sealed(user, info), version)
+        .unwrap_or_else(|e| panic!("save: {e}"));
+}
+
 /// Opens a record sealed by an engine with [`options`]. Panics on a record that does not open
 /// (test only).
 pub fn opened(user: &UserId, sealed: &str) -> SecurityInfo {
