@@ -23,7 +23,7 @@ use sspr_core::ports::{
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA};
 use sspr_core::{Policy, PortError, ResetOption, SecretString, UserId};
-use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
+use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 
 /// Counts every call to the stores it wraps.
 struct Counted<T: ?Sized> {

@@ -3,8 +3,10 @@
 //!
 //! Counting is not done here: every comparison is reserved in the counter store *before* it
 //! is made (one counter per issued code, plus the user's limits), by the engine, so a limit
-//! holds across threads and processes. A code is accepted once because the flow that holds it
-//! moves on by compare-and-set, and its seal is consumed in a [`ConsumeOnceSet`](crate::ports::ConsumeOnceSet).
+//! holds across threads and processes. A code is accepted once because it is bound to the one
+//! flow that holds it, and the save that accepts it moves that flow on by compare-and-set: of
+//! two submissions, the loser is re-run on the saved flow, which no longer waits for the code.
+//! A step that fails on a store fault leaves the code usable for the retry.
 
 use std::fmt;
 

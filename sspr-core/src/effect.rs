@@ -89,15 +89,6 @@ pub(crate) enum Verdict {
 /// Phase 2: checks and writes before the flow is saved.
 #[derive(Debug, Clone)]
 pub(crate) enum Guard {
-    /// Consume a one-time value; if it was consumed already, the step is re-run as a refusal.
-    Consume {
-        /// Namespace (purpose).
-        namespace: String,
-        /// The value's key.
-        key: String,
-        /// When the value dies anyway.
-        expires_at: u64,
-    },
     /// Record the authenticator step just accepted, by compare-and-set on the user's
     /// security info; a lost race re-runs the step, which then sees a replay.
     AdvanceTotp {

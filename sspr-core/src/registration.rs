@@ -277,8 +277,6 @@ pub(crate) struct RegistrationContext<'a> {
     pub challenge_spent: bool,
     /// A block or lock in force on the user.
     pub block: Option<Refusal>,
-    /// Set by the engine when a matching value turned out to be consumed already.
-    pub code_reused: bool,
 }
 
 /// The methods a user may register.
@@ -888,16 +886,8 @@ impl RegistrationFlow {
         } else {
             request_id
         };
-        let check = match pending.check(request_id, approve, number, ctx.now) {
-            ApprovalCheck::Approved if ctx.code_reused => ApprovalCheck::NumberMismatch,
-            c => c,
-        };
-        match check {
-            ApprovalCheck::Approved => self.proven(ctx).guard(Guard::Consume {
-                namespace: code::namespace(Purpose::Approval),
-                key: ctx.ids.reference("approval", &pending.request_id),
-                expires_at: pending.expires_at,
-            }),
+        match pending.check(request_id, approve, number, ctx.now) {
+            ApprovalCheck::Approved => self.proven(ctx),
             ApprovalCheck::NumberMismatch => self.failed(
                 Reason::PushNumberMismatch,
                 RegistrationState::ProveIdentity,
@@ -1167,21 +1157,17 @@ impl RegistrationFlow {
                     destination: &destination,
                 };
                 match code::compare(&issued, ctx.keys, &binding, submitted.expose(), ctx.now) {
-                    CodeCheck::Accepted if !ctx.code_reused => {
+                    CodeCheck::Accepted => {
                         self.state = RegistrationState::Registering;
                         let t =
                             self.changed(new, version, method, AuditKind::MethodRegistered, ctx);
-                        Ok(t.verdict(Verdict::Verified).guard(Guard::Consume {
-                            namespace: code::namespace(Purpose::RegistrationCode),
-                            key: issued.seal.tag.clone(),
-                            expires_at: issued.expires_at,
-                        }))
+                        Ok(t.verdict(Verdict::Verified))
                     }
                     CodeCheck::Expired => {
                         self.state = RegistrationState::Registering;
                         Ok(Transition::refuse(self, Reason::CodeExpired))
                     }
-                    CodeCheck::Accepted | CodeCheck::Mismatch => {
+                    CodeCheck::Mismatch => {
                         Ok(self.failed(Reason::CodeMismatch, RegistrationState::Registering, ctx))
                     }
                 }
@@ -1261,12 +1247,10 @@ impl RegistrationFlow {
                 )
                 .unwrap_or(TotpCheck::Invalid);
                 match check {
-                    TotpCheck::Valid { step } if !ctx.code_reused => {
-                        self.proven(ctx).guard(Guard::AdvanceTotp {
-                            step,
-                            info_version: version,
-                        })
-                    }
+                    TotpCheck::Valid { step } => self.proven(ctx).guard(Guard::AdvanceTotp {
+                        step,
+                        info_version: version,
+                    }),
                     _ => self.failed(Reason::CodeMismatch, RegistrationState::ProveIdentity, ctx),
                 }
             }
@@ -1280,18 +1264,12 @@ impl RegistrationFlow {
                     destination: &destination,
                 };
                 match code::compare(&issued, ctx.keys, &binding, submitted.expose(), ctx.now) {
-                    CodeCheck::Accepted if !ctx.code_reused => {
-                        self.proven(ctx).guard(Guard::Consume {
-                            namespace: code::namespace(Purpose::ProofCode),
-                            key: issued.seal.tag.clone(),
-                            expires_at: issued.expires_at,
-                        })
-                    }
+                    CodeCheck::Accepted => self.proven(ctx),
                     CodeCheck::Expired => {
                         self.state = RegistrationState::ProveIdentity;
                         Transition::refuse(self, Reason::CodeExpired)
                     }
-                    CodeCheck::Accepted | CodeCheck::Mismatch => {
+                    CodeCheck::Mismatch => {
                         self.failed(Reason::CodeMismatch, RegistrationState::ProveIdentity, ctx)
                     }
                 }

@@ -274,8 +274,6 @@ pub(crate) struct ResetContext<'a> {
     pub decoy_answer_hash: &'a str,
     /// Whether this attempt's reservation used the challenge's last comparison.
     pub challenge_spent: bool,
-    /// Set by the engine when a matching value turned out to be consumed already.
-    pub code_reused: bool,
 }
 
 impl ResetFlow {
@@ -855,7 +853,6 @@ impl ResetFlow {
                 .unwrap_or(TotpCheck::Invalid);
                 if let TotpCheck::Valid { step } = check
                     && !decoy
-                    && !ctx.code_reused
                 {
                     return Ok(self.pass_gate(factor, ctx).guard(Guard::AdvanceTotp {
                         step,
@@ -878,19 +875,12 @@ impl ResetFlow {
                     destination: &destination,
                 };
                 match code::compare(&issued, ctx.keys, &binding, submitted.expose(), ctx.now) {
-                    CodeCheck::Accepted if !ctx.code_reused => {
-                        let consume = Guard::Consume {
-                            namespace: code::namespace(Purpose::ResetCode),
-                            key: issued.seal.tag.clone(),
-                            expires_at: issued.expires_at,
-                        };
-                        Ok(self.pass_gate(factor, ctx).guard(consume))
-                    }
+                    CodeCheck::Accepted => Ok(self.pass_gate(factor, ctx)),
                     CodeCheck::Expired => {
                         self.state = ResetState::ChooseMethod;
                         Ok(Transition::refuse(self, Reason::CodeExpired))
                     }
-                    CodeCheck::Accepted | CodeCheck::Mismatch => Ok(self.code_failure(option, ctx)),
+                    CodeCheck::Mismatch => Ok(self.code_failure(option, ctx)),
                 }
             }
         }
@@ -981,7 +971,7 @@ impl ResetFlow {
             request_id
         };
         let mut check = pending.check(request_id, approve, number, ctx.now);
-        if self.is_decoy() || ctx.code_reused {
+        if self.is_decoy() {
             // No device ever received a decoy's request: any approval is wrong.
             check = match check {
                 ApprovalCheck::Approved => ApprovalCheck::NumberMismatch,
@@ -989,14 +979,7 @@ impl ResetFlow {
             };
         }
         match check {
-            ApprovalCheck::Approved => {
-                let consume = Guard::Consume {
-                    namespace: code::namespace(Purpose::Approval),
-                    key: ctx.ids.reference("approval", &pending.request_id),
-                    expires_at: pending.expires_at,
-                };
-                self.pass_gate(Factor::App, ctx).guard(consume)
-            }
+            ApprovalCheck::Approved => self.pass_gate(Factor::App, ctx),
             ApprovalCheck::NumberMismatch => {
                 let reason = if ctx.challenge_spent {
                     self.state = ResetState::ChooseMethod;

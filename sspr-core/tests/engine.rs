@@ -325,13 +325,23 @@ fn a_failing_flow_store_loses_nothing_and_a_lost_compare_and_set_is_retried() {
         "{err}"
     );
     assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "enter_code");
-    // The failed step consumed the code: it is gone, as a code shown to anyone should be.
+    // Nothing of the failed step stands: the same code works on the retry (the flow's
+    // compare-and-set, not a consumed mark, is what makes it single-use).
+    let o = w
+        .engine
+        .reset_step(&id, ResetInput::EnterCode(SecretString::new(code.clone())))
+        .unwrap();
+    assert_eq!(o.rejection, None);
+    assert_eq!(state(&o), "new_password");
+    // ... and only once: the flow no longer waits for it.
     let o = w
         .engine
         .reset_step(&id, ResetInput::EnterCode(SecretString::new(code)))
         .unwrap();
-    assert_eq!(o.rejection, Some(Reason::CodeMismatch));
+    assert_eq!(o.rejection, Some(Reason::FlowInvalidStep));
     // A lost compare-and-set is invisible to the caller.
+    let w = world("");
+    let id = to_code_entry(&w);
     w.clock.advance(60);
     w.flows.conflicts.store(2, Ordering::SeqCst);
     let o = w.engine.reset_step(&id, ResetInput::Resend).unwrap();

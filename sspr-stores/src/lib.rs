@@ -10,6 +10,12 @@
 //!   default for one machine; several processes on that machine may share the file.
 //! - `PostgresStores` (feature `postgres`): PostgreSQL, for several application instances on
 //!   several machines.
+//! - `RedisStores` (feature `redis`): Redis, for several application instances that share a
+//!   Redis server (Lua scripts for every read-modify-write, TTLs for expiry).
+//!
+//! Each implements [`Backend`], whose `ports` puts its stores into an engine's [`Ports`].
+//!
+//! [`Ports`]: sspr_core::engine::Ports
 //!
 //! Every backend applies its versioned schema migrations on open, names its tables with a
 //! configurable [`Prefix`] (several applications or tenants can share one database), makes
@@ -20,7 +26,7 @@
 //! and ciphertext.
 //!
 //! ```
-//! use sspr_stores::{Prefix, SqliteStores};
+//! use sspr_stores::{Backend, Prefix, SqliteStores};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let stores = SqliteStores::open(dir.path().join("sspr.db"), Prefix::new("sspr_")?)?;
@@ -34,21 +40,27 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod backend;
 mod error;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod prefix;
 mod purged;
+#[cfg(feature = "redis")]
+mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "test-servers")]
 pub mod testing;
 mod time;
 
+pub use backend::Backend;
 pub use error::StoreError;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresOptions, PostgresStores};
 pub use prefix::Prefix;
 pub use purged::{PURGE_GRACE_S, Purged};
+#[cfg(feature = "redis")]
+pub use redis::{RedisOptions, RedisStores};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteOptions, SqliteStores};

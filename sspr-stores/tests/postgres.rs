@@ -1,9 +1,10 @@
 //! The PostgreSQL stores on a throwaway server this test starts and stops itself: the store
 //! conformance suite at 8 threads, the server stopped in the middle of a flow and started
-//! again, and every conformance vector with the engine's stores on PostgreSQL (a table prefix
+//! again, a connection cut in the middle of a compare-and-set, and every conformance vector with the engine's stores on PostgreSQL (a table prefix
 //! per case).
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
+mod faults;
 #[path = "../../sspr-core/tests/conformance/flow.rs"]
 mod flow;
 #[path = "../../sspr-core/tests/conformance/otp.rs"]
@@ -19,14 +20,12 @@ use std::process::ExitCode;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sspr_core::engine::{Ports, SecurityInfoImport};
+use sspr_core::engine::Ports;
 use sspr_core::memory::MemoryPorts;
-use sspr_core::reset::ResetInput;
-use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA};
+use sspr_core::testing::fixtures;
 use sspr_core::testing::store_conformance::{StoreSet, run};
-use sspr_core::{Policy, PortErrorKind, ResetOption, SecretString};
-use sspr_stores::testing::PgServer;
-use sspr_stores::{PostgresOptions, PostgresStores, Prefix};
+use sspr_stores::testing::{FaultProxy, PgServer};
+use sspr_stores::{Backend as _, PostgresOptions, PostgresStores, Prefix};
 
 pub use runner::{Outcome, check_expect_keys};
 
@@ -72,66 +71,22 @@ fn store_conformance() -> Result<(), String> {
     }
 }
 
-fn server_restart_mid_flow(server: &PgServer) -> Result<(), String> {
-    let mem = fixtures::memory_ports(2);
-    let s = connect("fault_", &mem, 4)?;
-    let engine = fixtures::engine(Policy::default(), s.ports(mem.ports()));
-    let import = SecurityInfoImport {
-        email: Some("alice.smith@fabrikam.example".into()),
-        ..Default::default()
-    };
-    engine
-        .import_security_info(&ALICE.user_id(), &import)
-        .map_err(|e| e.to_string())?;
-    let id = engine
-        .start_reset(ALICE.username, CAPTCHA, None)
-        .map_err(|e| e.to_string())?
-        .view
-        .ok_or("no flow")?
-        .flow_id;
-    engine
-        .reset_step(&id, ResetInput::Choose(ResetOption::Email))
-        .map_err(|e| e.to_string())?;
-    let code = mem
-        .notifier
-        .take()
-        .into_iter()
-        .find_map(|m| m.code)
-        .ok_or("no code")?;
-    server.stop()?;
-    match engine.reset_step(&id, ResetInput::EnterCode(code.clone())) {
-        Err(sspr_core::Error::Port(e)) if e.kind == PortErrorKind::Unavailable => {
-            if e.to_string().contains("SELECT") || e.to_string().contains(&id) {
-                return Err(format!("the error says too much: {e}"));
-            }
-        }
-        other => return Err(format!("with the server down: {other:?}")),
-    }
-    server.start_again()?;
-    let o = engine
-        .reset_step(&id, ResetInput::EnterCode(code))
-        .map_err(|e| format!("after the restart: {e}"))?;
-    let state = o.view.ok_or("no view")?.state;
-    if state != "new_password" {
-        return Err(format!(
-            "the flow did not resume: {state} {:?}",
-            o.rejection
-        ));
-    }
-    let pw = SecretString::new("quiet lantern orchard 4417");
-    let o = engine
-        .reset_step(
-            &id,
-            ResetInput::NewPassword {
-                password: pw.clone(),
-                confirm: pw,
-            },
-        )
-        .map_err(|e| e.to_string())?;
-    if o.view.ok_or("no view")?.state != "completed" {
-        return Err("the reset did not complete".into());
-    }
-    Ok(())
+fn cut_connection(server: &PgServer) -> Result<(), String> {
+    let proxy = FaultProxy::start(server.port())?;
+    let url = server.url_via(proxy.port());
+    faults::cut_during_compare_and_set(
+        &proxy,
+        |mem, prefix| {
+            let mut o = PostgresOptions::new(Prefix::new(prefix).map_err(|e| e.to_string())?);
+            o.clock = mem.clock.clone();
+            o.pool_size = 2;
+            o.connect_timeout = std::time::Duration::from_secs(2);
+            let s = PostgresStores::connect_with(&url, o).map_err(|e| e.to_string())?;
+            Ok(s.ports(mem.ports()))
+        },
+        &[b"UPDATE {p}flows"],
+        b"UPDATE 1",
+    )
 }
 
 fn main() -> ExitCode {
@@ -150,7 +105,15 @@ fn main() -> ExitCode {
         ("store conformance at 8 threads", store_conformance()),
         (
             "the server stopped mid-flow and started again",
-            server_restart_mid_flow(&server),
+            faults::server_restart_mid_flow(
+                |mem| Ok(connect("fault_", mem, 4)?.ports(mem.ports())),
+                || server.stop(),
+                || server.start_again(),
+            ),
+        ),
+        (
+            "a connection cut during a compare-and-set",
+            cut_connection(&server),
         ),
     ] {
         match result {

@@ -14,7 +14,7 @@ use sspr_core::memory::MemoryPorts;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, BEN, CAPTCHA};
 use sspr_core::{Policy, Reason, ResetOption, SecretString};
-use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
+use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 
 const CHILDREN: usize = 4;
 const POLICY: &str = r#"{"limits": {"resend_cooldown_s": 0}}"#;

@@ -11,7 +11,9 @@ use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA, T0};
 use sspr_core::testing::store_conformance::{StoreSet, run};
 use sspr_core::{Policy, PortErrorKind, ResetOption, SecretString};
-use sspr_stores::{PURGE_GRACE_S, Prefix, Purged, SqliteOptions, SqliteStores, StoreError};
+use sspr_stores::{
+    Backend as _, PURGE_GRACE_S, Prefix, Purged, SqliteOptions, SqliteStores, StoreError,
+};
 
 fn open(path: &std::path::Path, prefix: &str, clock: Arc<ManualClock>) -> SqliteStores {
     let mut o = SqliteOptions::new(Prefix::new(prefix).unwrap());

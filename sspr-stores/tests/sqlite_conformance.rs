@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sspr_core::engine::Ports;
 use sspr_core::memory::MemoryPorts;
-use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
+use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 
 pub use runner::{Outcome, check_expect_keys};
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use sspr_core::memory::SystemClock;
 use sspr_core::testing::store_conformance::{StoreSet, run};
-use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
+use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 
 use crate::memory::{Store, clock_of, store_of};
 

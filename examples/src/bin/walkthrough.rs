@@ -23,7 +23,7 @@ use sspr_core::registration::RegistrationInput;
 use sspr_core::reset::ResetInput;
 use sspr_core::totp::{self, OtpParams};
 use sspr_core::{DirectoryUser, Policy, ResetOption, SecretString, UserId};
-use sspr_stores::{Prefix, SqliteOptions, SqliteStores};
+use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 
 const POLICY: &str = r#"
 [reset]

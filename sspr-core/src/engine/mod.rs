@@ -435,7 +435,6 @@ impl Engine {
                 hash_params: self.options.hash_params,
                 decoy_answer_hash: &self.decoy_answer_hash,
                 challenge_spent: false,
-                code_reused: false,
             };
             if block.is_none() {
                 let spec = flow.attempt(&input, &ctx);
@@ -450,10 +449,7 @@ impl Engine {
                 ctx.admission = admission;
                 ctx.challenge_spent = spent;
             }
-            let t = self.run_consuming(&mut memo, |reused| {
-                ctx.code_reused = reused;
-                Ok(flow.clone().handle(input.clone(), &mut ctx)?)
-            })?;
+            let t = flow.clone().handle(input.clone(), &mut ctx)?;
             let t = self.settle_step(&mut memo, t, ctx.admission, &flow.counter_id, client, now)?;
             let start = Start {
                 key: &key,
@@ -888,7 +884,6 @@ impl Engine {
                 admission: Admission::NotAnAttempt,
                 challenge_spent: false,
                 block,
-                code_reused: false,
             };
             if block.is_none() {
                 let spec = flow.attempt(&input, &ctx);
@@ -903,10 +898,7 @@ impl Engine {
                 ctx.admission = admission;
                 ctx.challenge_spent = spent;
             }
-            let t = self.run_consuming(&mut memo, |reused| {
-                ctx.code_reused = reused;
-                Ok(flow.clone().handle(input.clone(), &mut ctx)?)
-            })?;
+            let t = flow.clone().handle(input.clone(), &mut ctx)?;
             let t = self.settle_step(&mut memo, t, ctx.admission, &flow.counter_id, None, now)?;
             let start = Start {
                 key: &key,

@@ -3,8 +3,9 @@
 //!
 //! The order, and why:
 //!
-//! 1. **Guards** before the save: they decide whether the step stands (a value consumed
-//!    twice, a lost race on the user's security info, a send over its limit).
+//! 1. **Guards** before the save: they decide whether the step stands (a lost race on the
+//!    user's security info, a send over its limit). One-time values bound to the flow (codes,
+//!    approvals) need no guard: the save in 2 is what makes them single-use.
 //! 2. **Save** the flow by compare-and-set. A lost race re-runs the whole step on fresh data,
 //!    giving back the sends it counted.
 //! 3. **Outbox** after the save: deliveries, directory changes. Saving first means a step
@@ -15,8 +16,6 @@
 //!    after the directory accepted it never leaves the flow unaware, and completes only after.
 //! 4. **After-commit** effects: notices, session revocation, counters, audit. Their failures
 //!    are warnings.
-
-use std::collections::HashSet;
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::effect::{Admission, After, Guard, Outbox, Refusal, Transition};
@@ -40,8 +39,6 @@ pub(crate) const MAX_RETRIES: usize = 8;
 /// else's.
 #[derive(Default)]
 pub(crate) struct Memo {
-    /// One-time values this call consumed.
-    pub consumed: HashSet<(String, String)>,
     /// The attempt this call reserved, and how it was settled.
     pub attempt: Option<super::throttle::Attempted>,
     /// The authenticator step this call recorded, and the credential's last step before it.
@@ -209,23 +206,6 @@ impl Engine {
         }
     }
 
-    /// Runs a step's transition; when a value it would consume turns out consumed already (by
-    /// another step), runs it once more told so (`run(true)`), and keeps that outcome.
-    pub(crate) fn run_consuming<F>(
-        &self,
-        memo: &mut Memo,
-        mut run: impl FnMut(bool) -> Result<Transition<F>, Error>,
-    ) -> Result<Transition<F>, Error> {
-        let mut reused = false;
-        loop {
-            let t = run(reused)?;
-            if reused || self.consume(&t.guards, &mut memo.consumed)? {
-                return Ok(t);
-            }
-            reused = true;
-        }
-    }
-
     /// Settles the attempt the step reserved with the verdict its transition reached; a block
     /// that this lands refuses the step.
     pub(crate) fn settle_step<F: FlowKind>(
@@ -246,37 +226,6 @@ impl Engine {
                 None => t,
             },
         )
-    }
-
-    /// Runs the consume-once guards; `false` if a value was consumed already (by someone other
-    /// than an earlier run of this same step, recorded in `mine`).
-    pub(crate) fn consume(
-        &self,
-        guards: &[Guard],
-        mine: &mut HashSet<(String, String)>,
-    ) -> Result<bool, PortError> {
-        for g in guards {
-            if let Guard::Consume {
-                namespace,
-                key,
-                expires_at,
-            } = g
-            {
-                let id = (namespace.clone(), key.clone());
-                if mine.contains(&id) {
-                    continue;
-                }
-                if !self
-                    .ports
-                    .consume_once
-                    .consume(namespace.clone(), key.clone(), *expires_at)?
-                {
-                    return Ok(false);
-                }
-                mine.insert(id);
-            }
-        }
-        Ok(true)
     }
 
     /// Puts a flow back as it was before the step (after a failed delivery or directory call).
@@ -317,7 +266,6 @@ impl Engine {
             Vec::new();
         for g in guards {
             match g {
-                Guard::Consume { .. } => {}
                 Guard::AdvanceTotp { step, info_version } => {
                     let user = flow.user().ok_or(StepError::Retry)?.clone();
                     let (mut info, v) = self.load_info(&user)?;

@@ -15,11 +15,12 @@ use std::time::Duration;
 use r2d2::{Pool, PooledConnection};
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::postgres::{Config, NoTls};
-use sspr_core::engine::Ports;
 use sspr_core::memory::SystemClock;
 use sspr_core::ports::Clock;
+use sspr_core::ports::{AuditSink, ConsumeOnceSet, CounterStore, FlowStore, SecurityInfoStore};
 use sspr_core::{PortError, PortErrorKind, PortName};
 
+use crate::backend::Backend;
 use crate::error::StoreError;
 use crate::prefix::Prefix;
 use crate::purged::Purged;
@@ -130,9 +131,10 @@ impl PostgresStores {
             inner: Arc::new(inner),
         })
     }
+}
 
-    /// The schema version the database is at.
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
+impl Backend for PostgresStores {
+    fn schema_version(&self) -> Result<i64, StoreError> {
         let mut conn = self
             .inner
             .pool
@@ -141,53 +143,31 @@ impl PostgresStores {
         schema::version(&mut conn, &self.inner.prefix)
     }
 
-    /// `base` with its flow, security-info, counter and consume-once stores and its audit sink
-    /// replaced by this database's.
-    pub fn ports(&self, base: Ports) -> Ports {
-        Ports {
-            flows: self.flow_store(),
-            security_info: self.security_info_store(),
-            counters: self.counter_store(),
-            consume_once: self.consume_once_set(),
-            audit: Some(self.audit_sink()),
-            ..base
-        }
-    }
-
-    /// The flow store alone.
-    pub fn flow_store(&self) -> Arc<dyn sspr_core::ports::FlowStore> {
+    fn flow_store(&self) -> Arc<dyn FlowStore> {
         Arc::new(ports::PgFlowStore(self.inner.clone()))
     }
 
-    /// The security-info store alone.
-    pub fn security_info_store(&self) -> Arc<dyn sspr_core::ports::SecurityInfoStore> {
+    fn security_info_store(&self) -> Arc<dyn SecurityInfoStore> {
         Arc::new(ports::PgSecurityInfoStore(self.inner.clone()))
     }
 
-    /// The counter store alone.
-    pub fn counter_store(&self) -> Arc<dyn sspr_core::ports::CounterStore> {
+    fn counter_store(&self) -> Arc<dyn CounterStore> {
         Arc::new(ports::PgCounterStore(self.inner.clone()))
     }
 
-    /// The consume-once set alone.
-    pub fn consume_once_set(&self) -> Arc<dyn sspr_core::ports::ConsumeOnceSet> {
+    fn consume_once_set(&self) -> Arc<dyn ConsumeOnceSet> {
         Arc::new(ports::PgConsumeOnceSet(self.inner.clone()))
     }
 
-    /// The audit sink alone.
-    pub fn audit_sink(&self) -> Arc<dyn sspr_core::ports::AuditSink> {
+    fn audit_sink(&self) -> Arc<dyn AuditSink> {
         Arc::new(ports::PgAuditSink(self.inner.clone()))
     }
 
-    /// The newest `limit` audit events, newest first, as the JSON the sink stored.
-    pub fn audit_events(&self, limit: u32) -> Result<Vec<String>, PortError> {
+    fn audit_events(&self, limit: u32) -> Result<Vec<String>, PortError> {
         ports::newest_events(&self.inner, limit)
     }
 
-    /// Deletes what has expired at the clock's now: flows and consumed values past their
-    /// expiry, counters whose window and block have both ended. Expired records are invisible
-    /// before this runs. Safe to run from several instances at once.
-    pub fn purge(&self) -> Result<Purged, PortError> {
+    fn purge(&self) -> Result<Purged, PortError> {
         ports::purge(&self.inner)
     }
 }

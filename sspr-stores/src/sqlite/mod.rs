@@ -19,11 +19,12 @@ use std::time::Duration;
 
 use r2d2::{Pool, PooledConnection};
 use r2d2_sqlite::SqliteConnectionManager;
-use sspr_core::engine::Ports;
 use sspr_core::memory::SystemClock;
 use sspr_core::ports::Clock;
+use sspr_core::ports::{AuditSink, ConsumeOnceSet, CounterStore, FlowStore, SecurityInfoStore};
 use sspr_core::{PortError, PortName};
 
+use crate::backend::Backend;
 use crate::error::StoreError;
 use crate::prefix::Prefix;
 use crate::purged::Purged;
@@ -142,9 +143,10 @@ impl SqliteStores {
             inner: Arc::new(inner),
         })
     }
+}
 
-    /// The schema version the database is at.
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
+impl Backend for SqliteStores {
+    fn schema_version(&self) -> Result<i64, StoreError> {
         let conn = self
             .inner
             .pool
@@ -153,55 +155,31 @@ impl SqliteStores {
         schema::version(&conn, &self.inner.prefix)
     }
 
-    /// `base` with its flow, security-info, counter and consume-once stores and its audit sink
-    /// replaced by this database's.
-    pub fn ports(&self, base: Ports) -> Ports {
-        Ports {
-            flows: Arc::new(flows::SqliteFlowStore(self.inner.clone())),
-            security_info: Arc::new(security_info::SqliteSecurityInfoStore(self.inner.clone())),
-            counters: Arc::new(counters::SqliteCounterStore(self.inner.clone())),
-            consume_once: Arc::new(consume_once::SqliteConsumeOnceSet(self.inner.clone())),
-            audit: Some(Arc::new(audit::SqliteAuditSink(self.inner.clone()))),
-            ..base
-        }
-    }
-
-    /// The flow store alone.
-    pub fn flow_store(&self) -> Arc<dyn sspr_core::ports::FlowStore> {
+    fn flow_store(&self) -> Arc<dyn FlowStore> {
         Arc::new(flows::SqliteFlowStore(self.inner.clone()))
     }
 
-    /// The security-info store alone.
-    pub fn security_info_store(&self) -> Arc<dyn sspr_core::ports::SecurityInfoStore> {
+    fn security_info_store(&self) -> Arc<dyn SecurityInfoStore> {
         Arc::new(security_info::SqliteSecurityInfoStore(self.inner.clone()))
     }
 
-    /// The counter store alone.
-    pub fn counter_store(&self) -> Arc<dyn sspr_core::ports::CounterStore> {
+    fn counter_store(&self) -> Arc<dyn CounterStore> {
         Arc::new(counters::SqliteCounterStore(self.inner.clone()))
     }
 
-    /// The consume-once set alone.
-    pub fn consume_once_set(&self) -> Arc<dyn sspr_core::ports::ConsumeOnceSet> {
+    fn consume_once_set(&self) -> Arc<dyn ConsumeOnceSet> {
         Arc::new(consume_once::SqliteConsumeOnceSet(self.inner.clone()))
     }
 
-    /// The audit sink alone.
-    pub fn audit_sink(&self) -> Arc<dyn sspr_core::ports::AuditSink> {
+    fn audit_sink(&self) -> Arc<dyn AuditSink> {
         Arc::new(audit::SqliteAuditSink(self.inner.clone()))
     }
 
-    /// The newest `limit` audit events, newest first, as the JSON the sink stored.
-    pub fn audit_events(&self, limit: u32) -> Result<Vec<String>, PortError> {
+    fn audit_events(&self, limit: u32) -> Result<Vec<String>, PortError> {
         audit::newest(&self.inner, limit)
     }
 
-    /// Deletes what has expired at the clock's now: flows past their expiry, consumed values
-    /// and counter windows more than [`PURGE_GRACE_S`] past theirs (a step that read the clock
-    /// just before may still be writing to them), counters whose block has ended too. Expired
-    /// records are invisible before this runs; purging only frees the space. Run it now and then (every
-    /// few minutes); it is safe to run from several processes at once.
-    pub fn purge(&self) -> Result<Purged, PortError> {
+    fn purge(&self) -> Result<Purged, PortError> {
         let now = self.inner.now()?;
         let conn = self.inner.conn(PortName::FlowStore)?;
         let run = |sql: String, port: PortName| -> Result<u64, PortError> {

@@ -2,9 +2,10 @@
 //! temporary directory, a free loopback port, `fsync` off; stopped (and its files removed) on
 //! drop. Never for production data.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use super::free_port;
 
 /// A running throwaway server.
 pub struct PgServer {
@@ -12,11 +13,6 @@ pub struct PgServer {
     dir: tempfile::TempDir,
     port: u16,
     as_root: bool,
-}
-
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
 fn bin_dir() -> Result<PathBuf, String> {
@@ -143,6 +139,16 @@ impl PgServer {
             "host=127.0.0.1 port={} user=sspr dbname=postgres",
             self.port
         )
+    }
+
+    /// The server's loopback port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The connection string for the server reached through another loopback port (a proxy).
+    pub fn url_via(&self, port: u16) -> String {
+        format!("host=127.0.0.1 port={port} user=sspr dbname=postgres")
     }
 
     /// The cluster's directory.
