@@ -7,15 +7,18 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-echo "== servers the tests start themselves: PostgreSQL from Debian's packages"
-if ! ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1; then
+echo "== servers the tests start themselves: PostgreSQL and Redis from Debian's packages"
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || missing+=(postgresql)
+command -v redis-server > /dev/null 2>&1 || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
   # Installed, never started as a service: the tests start throwaway servers of their own.
   stop_services=0
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     stop_services=1
   fi
-  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql > /dev/null
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" > /dev/null
   if [ "$stop_services" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
@@ -32,6 +35,8 @@ if [ -d ../shared/conformance ]; then
   SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --test sqlite_conformance
   echo "== conformance: ../shared/conformance with the stores on PostgreSQL"
   SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --features postgres,test-servers --test postgres
+  echo "== conformance: ../shared/conformance with the stores on Redis"
+  SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --features redis,test-servers --test redis
 fi
 
 echo "== walkthrough (the README's run command)"

@@ -2,6 +2,7 @@
 //!
 //! Thin types over [`sspr_core`]: the [`Engine`](engine::Engine) as an object, the ports as
 //! foreign traits the host implements in Kotlin or Swift (or the built-in in-memory ones),
+//! the database-backed stores (SQLite, PostgreSQL, Redis) as [`Stores`](stores::Stores),
 //! policy parsing, password evaluation and the TOTP helpers. Errors are one flat type,
 //! [`SsprError`](error::SsprError), carrying no personal data; user-facing refusals are reason
 //! ids on results, as in the core.
@@ -16,5 +17,6 @@ pub mod error;
 pub mod memory;
 pub mod policy;
 pub mod ports;
+pub mod stores;
 pub mod testing;
 pub mod types;

@@ -4,6 +4,7 @@
 //! per case).
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
+mod expiry;
 mod faults;
 #[path = "../../sspr-core/tests/conformance/flow.rs"]
 mod flow;
@@ -103,6 +104,12 @@ fn main() -> ExitCode {
     let mut failed = 0;
     for (name, result) in [
         ("store conformance at 8 threads", store_conformance()),
+        ("expiry and purge", {
+            let mem = fixtures::memory_ports(9);
+            connect("expiry_", &mem, 2).and_then(|s| {
+                expiry::expired_records_are_invisible_at_once_and_purged_later(&s, &mem.clock, true)
+            })
+        }),
         (
             "the server stopped mid-flow and started again",
             faults::server_restart_mid_flow(

@@ -1,7 +1,10 @@
 //! Several processes, one truth: four OS processes, each with its own `Engine`, share one
-//! database (a SQLite file, then a throwaway PostgreSQL server when the `postgres` feature is
-//! on) and attack one account at once. Failures compared stay within the code's limit, sends
-//! within the send limit, and exactly one process completes a shared flow.
+//! database (a SQLite file, then throwaway PostgreSQL and Redis servers when those features are
+//! on) and attack one account at once. Failures compared never exceed the code's limit, sends
+//! never exceed the send limit, both limits are then in force for every process, and exactly
+//! one process completes a shared flow. (Under contention fewer than the limit may be
+//! compared or sent: an attempt refused uncompared still counts against the user's window, as
+//! the throttling rules say, and may block the one that would have been compared.)
 //!
 //! The test binary is its own child: with `SSPR_CHILD` set it plays one attacker and prints
 //! what it saw; without it, it sets the stage, starts the children and checks their reports.
@@ -19,11 +22,14 @@ use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 const CHILDREN: usize = 4;
 const POLICY: &str = r#"{"limits": {"resend_cooldown_s": 0}}"#;
 
-/// An engine on the database `db` names: a SQLite path, or `postgres:<connection string>`.
+/// An engine on the database `db` names: a SQLite path, `postgres:<connection string>` or
+/// `redis:<URL>`.
 fn engine(db: &str, seed: u64) -> (Engine, MemoryPorts) {
     let mem = fixtures::memory_ports(seed);
     let ports = if let Some(url) = db.strip_prefix("postgres:") {
         postgres_ports(url, &mem)
+    } else if let Some(url) = db.strip_prefix("redis:") {
+        redis_ports(url, &mem)
     } else {
         let mut o = SqliteOptions::new(Prefix::default());
         o.clock = mem.clock.clone();
@@ -47,6 +53,21 @@ fn postgres_ports(url: &str, mem: &MemoryPorts) -> sspr_core::engine::Ports {
 #[cfg(not(all(feature = "postgres", feature = "test-servers")))]
 fn postgres_ports(_url: &str, _mem: &MemoryPorts) -> sspr_core::engine::Ports {
     panic!("built without the postgres feature")
+}
+
+#[cfg(all(feature = "redis", feature = "test-servers"))]
+fn redis_ports(url: &str, mem: &MemoryPorts) -> sspr_core::engine::Ports {
+    let mut o = sspr_stores::RedisOptions::new(Prefix::new("procs_").unwrap());
+    o.clock = mem.clock.clone();
+    o.pool_size = 2;
+    sspr_stores::RedisStores::connect_with(url, o)
+        .unwrap()
+        .ports(mem.ports())
+}
+
+#[cfg(not(all(feature = "redis", feature = "test-servers")))]
+fn redis_ports(_url: &str, _mem: &MemoryPorts) -> sspr_core::engine::Ports {
+    panic!("built without the redis feature")
 }
 
 fn child(role: &str, db: &str, flow: &str, n: u64) {
@@ -96,8 +117,9 @@ fn child(role: &str, db: &str, flow: &str, n: u64) {
     }
 }
 
-/// Runs CHILDREN processes in `role` at once; returns the sum of `key` over their reports.
-fn attack(role: &str, db: &str, flow: &str, key: &str) -> u64 {
+/// Runs CHILDREN processes in `role` at once; returns the sum of each figure over their
+/// reports.
+fn attack(role: &str, db: &str, flow: &str) -> std::collections::BTreeMap<String, u64> {
     let exe = std::env::current_exe().unwrap();
     let kids: Vec<_> = (0..CHILDREN)
         .map(|n| {
@@ -109,7 +131,7 @@ fn attack(role: &str, db: &str, flow: &str, key: &str) -> u64 {
                 .output_async()
         })
         .collect();
-    let mut total = 0;
+    let mut total = std::collections::BTreeMap::new();
     for k in kids {
         let out = k.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -126,8 +148,10 @@ fn attack(role: &str, db: &str, flow: &str, key: &str) -> u64 {
             println!("{role}: {line}");
         }
         for part in line.split_whitespace().skip(1) {
-            if let Some(v) = part.strip_prefix(&format!("{key}=")) {
-                total += v.parse::<u64>().unwrap();
+            if let Some((k, v)) = part.split_once('=')
+                && let Ok(v) = v.parse::<u64>()
+            {
+                *total.entry(k.to_owned()).or_insert(0) += v;
             }
         }
     }
@@ -160,10 +184,7 @@ fn main() -> ExitCode {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("shared.db").to_string_lossy().to_string();
     println!("== four processes on one SQLite file");
-    #[cfg_attr(
-        not(all(feature = "postgres", feature = "test-servers")),
-        allow(unused_mut)
-    )]
+    #[cfg_attr(not(feature = "test-servers"), allow(unused_mut))]
     let (mut passed, mut failed) = scenario(&sqlite);
     #[cfg(all(feature = "postgres", feature = "test-servers"))]
     {
@@ -176,6 +197,21 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 println!("FAIL cannot start PostgreSQL: {e}");
+                failed += 1;
+            }
+        }
+    }
+    #[cfg(all(feature = "redis", feature = "test-servers"))]
+    {
+        println!("== four processes on one Redis server");
+        match sspr_stores::testing::RedisServer::start() {
+            Ok(server) => {
+                let (p, f) = scenario(&format!("redis:{}", server.url()));
+                passed += p;
+                failed += f;
+            }
+            Err(e) => {
+                println!("FAIL cannot start Redis: {e}");
                 failed += 1;
             }
         }
@@ -230,13 +266,23 @@ fn scenario(db: &str) -> (u32, u32) {
         }
     };
 
-    // 1. Four processes guess at one code: at most max_attempts (3) are compared.
+    // 1. Four processes guess at one code: at most max_attempts (3) are compared, every other
+    // guess is refused uncompared, and then the parent's guess is refused too.
     let flow = start_for(BEN.username);
-    let compared = attack("guess", &db, &flow, "compared");
+    let guesses = attack("guess", &db, &flow);
+    let (compared, refused) = (guesses["compared"], guesses["refused"]);
     check(
-        "guesses from 4 processes are compared at most 3 times",
-        (1..=3).contains(&compared),
-        format!("{compared} compared of 24"),
+        "guesses from 4 processes are compared at most 3 times, the rest refused",
+        (1..=3).contains(&compared) && refused == 24 - compared,
+        format!("{compared} compared, {refused} refused of 24"),
+    );
+    let after = engine
+        .reset_step(&flow, ResetInput::EnterCode(SecretString::new("00000000")))
+        .unwrap();
+    check(
+        "after the guesses, the code's limit refuses every process",
+        !matches!(after.rejection, None | Some(Reason::CodeMismatch)),
+        format!("{:?}", after.rejection),
     );
 
     // 2. Four processes submit a password for one flow: exactly one completes.
@@ -251,7 +297,7 @@ fn scenario(db: &str) -> (u32, u32) {
     engine
         .reset_step(&flow, ResetInput::EnterCode(code))
         .unwrap();
-    let completed = attack("complete", &db, &flow, "completed");
+    let completed = attack("complete", &db, &flow)["completed"];
     check(
         "exactly one process completes a shared flow",
         completed == 1,
@@ -264,7 +310,7 @@ fn scenario(db: &str) -> (u32, u32) {
     mem.notifier.take();
     let flow = start();
     let parent_sends = 2; // one per flow of Alice's started above, all to her address
-    let sent = attack("send", &db, &flow, "sent");
+    let sent = attack("send", &db, &flow)["sent"];
     check(
         "sends from 4 processes stay within email_sends (10 in 10 minutes)",
         sent >= 1 && sent + parent_sends <= 10,

@@ -5,6 +5,7 @@
 //! prefix per case).
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
+mod expiry;
 mod faults;
 #[path = "../../sspr-core/tests/conformance/flow.rs"]
 mod flow;
@@ -290,6 +291,16 @@ fn main() -> ExitCode {
         (
             "TTLs follow the engine's clock",
             Box::new(ttls_follow_the_clock),
+        ),
+        (
+            "expiry by the clock, deletion by the TTLs",
+            Box::new(|| {
+                let mem = fixtures::memory_ports(9);
+                let s = connect("expiry_", &mem, 2)?;
+                expiry::expired_records_are_invisible_at_once_and_purged_later(
+                    &s, &mem.clock, false,
+                )
+            }),
         ),
         (
             "hostile values are contract errors",

@@ -2,18 +2,17 @@
 //! purging, secrets sealed at rest, and what bad input and a broken database get.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod expiry;
+
 use std::sync::Arc;
 
 use r2d2_sqlite::rusqlite::Connection;
 use sspr_core::memory::ManualClock;
-use sspr_core::ports::Clock as _;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA, T0};
 use sspr_core::testing::store_conformance::{StoreSet, run};
 use sspr_core::{Policy, PortErrorKind, ResetOption, SecretString};
-use sspr_stores::{
-    Backend as _, PURGE_GRACE_S, Prefix, Purged, SqliteOptions, SqliteStores, StoreError,
-};
+use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores, StoreError};
 
 fn open(path: &std::path::Path, prefix: &str, clock: Arc<ManualClock>) -> SqliteStores {
     let mut o = SqliteOptions::new(Prefix::new(prefix).unwrap());
@@ -92,58 +91,7 @@ fn expired_records_are_invisible_at_once_and_purged_later() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(T0));
     let s = open(&dir.path().join("e.db"), "sspr_", clock.clone());
-    let (flows, once, counters) = (s.flow_store(), s.consume_once_set(), s.counter_store());
-    flows.save("f".into(), "x".into(), 0, T0 + 10).unwrap();
-    assert!(once.consume("ns".into(), "v".into(), T0 + 10).unwrap());
-    assert!(!once.consume("ns".into(), "v".into(), T0 + 10).unwrap());
-    counters.increment("c".into(), T0, 10).unwrap();
-    counters.block("locked".into(), u64::MAX).unwrap();
-    clock.advance(10);
-    assert!(
-        flows.load("f".into()).unwrap().is_none(),
-        "invisible at its expiry"
-    );
-    let err = flows.save("f".into(), "y".into(), 1, T0 + 99).unwrap_err();
-    assert_eq!(
-        err.kind,
-        PortErrorKind::Conflict,
-        "an expired flow cannot be saved on"
-    );
-    assert!(
-        !once.consume("ns".into(), "v".into(), T0 + 99).unwrap(),
-        "a consumed value stays consumed past its expiry"
-    );
-    let kept = Purged {
-        flows: 1,
-        consumed: 0,
-        counters: 0,
-    };
-    assert_eq!(
-        s.purge().unwrap(),
-        kept,
-        "values and windows are kept an hour"
-    );
-    clock.advance(PURGE_GRACE_S);
-    let gone = Purged {
-        flows: 0,
-        consumed: 1,
-        counters: 1,
-    };
-    assert_eq!(s.purge().unwrap(), gone, "the lock (for ever) is kept");
-    assert!(
-        once.consume("ns".into(), "v".into(), T0 + 99_999).unwrap(),
-        "purged, it is free"
-    );
-    let t = clock.now().unwrap();
-    assert_eq!(
-        counters.get("locked".into(), t).unwrap().blocked_until,
-        Some(u64::MAX)
-    );
-    // A new flow may take an expired key.
-    flows.save("g".into(), "x".into(), 0, t + 1).unwrap();
-    clock.advance(5);
-    flows.save("g".into(), "fresh".into(), 0, t + 99).unwrap();
-    assert_eq!(flows.load("g".into()).unwrap().unwrap().version, 1);
+    expiry::expired_records_are_invisible_at_once_and_purged_later(&s, &clock, true).unwrap();
 }
 
 #[test]

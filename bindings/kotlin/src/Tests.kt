@@ -1,5 +1,6 @@
 // Kotlin tests: every port implemented in Kotlin, the store conformance suite run against the
-// Kotlin stores, failing and conflicting ports, bad input. Prints `N passed, N failed`.
+// Kotlin stores, failing and conflicting ports, bad input, and the database stores (SQLite in
+// a file, PostgreSQL and Redis on throwaway servers). Prints `N passed, N failed`.
 package dev.sspr.tests
 
 import dev.sspr.*
@@ -365,6 +366,59 @@ fun main() {
         val open = evaluatePassword(policy, "Granite-Orchid-Velvet-8", "Granite-Orchid-Velvet-8", facts, emptyList(), down, false)
         check(open.accepted && open.breach == "unavailable") { "fail open $open" }
         throws<SsprException.Port> { evaluatePassword(policy, "Granite-Orchid-Velvet-8", "Granite-Orchid-Velvet-8", facts, emptyList(), down, true) }
+    }
+
+    /** A reset started on one engine and carried on by another on the same database. */
+    fun resetAcrossInstances(open: (MemoryPorts) -> Stores) {
+        val mem = MemoryPorts(T0.toULong(), 11uL, "pass")
+        mem.addUser(user("u3", "cy@contoso.example"), "Old-Password-1")
+        val policy = Policy.fromToml("[reset]\nmethods = [\"email\", \"mobile_phone\"]\n")
+        val stores = open(mem)
+        check(stores.schemaVersion() == 1L) { "schema ${stores.schemaVersion()}" }
+        val first = Engine(policy, stores.ports(mem.ports()), settings())
+        first.importSecurityInfo("u3", importOf(email = "cy.home@fabrikam.example"))
+        val flow = first.startReset("cy@contoso.example", "pass", null).view!!.flowId
+        first.resetStep(flow, ResetInput.Choose(ResetOption.EMAIL))
+        val second = Engine(policy, open(mem).ports(mem.ports()), settings())
+        val code = mem.takeMessages().single().code!!
+        check(second.resetStep(flow, ResetInput.EnterCode(code)).view!!.state == "new_password") { "the code" }
+        val done = second.resetStep(flow, ResetInput.NewPassword("Granite-Orchid-Velvet-8", "Granite-Orchid-Velvet-8"))
+        check(done.view!!.state == "completed") { "not completed: $done" }
+        val events = stores.auditEvents(50u)
+        check("\"password_changed\"" in events.first()) { "audit ${events.first()}" }
+        check(events.none { flow in it || "cy.home@fabrikam.example" in it }) { "a secret in the audit" }
+        val checks = stores.check("kt", 8u)
+        check(checks.size >= 13 && checks.all { it.failure == null }) { "store checks ${checks.filter { it.failure != null }}" }
+    }
+
+    val defaults = StoreSettings("sspr_", 2u, 2000uL, 100000uL)
+
+    test("SQLite stores in a file: a reset across two engines, the store checks, typed errors") {
+        val dir = java.nio.file.Files.createTempDirectory("sspr-kt-").toFile()
+        try {
+            val path = java.io.File(dir, "sspr.db").path
+            resetAcrossInstances { mem -> Stores.sqlite(path, defaults, mem.ports()) }
+            throws<SsprException.Misuse> { Stores.sqlite(path, defaults.copy(prefix = "Bad-Prefix"), null) }
+            throws<SsprException.Misuse> { Stores.sqlite(path, defaults.copy(timeoutMs = 0uL), null) }
+            throws<SsprException.Port> { Stores.sqlite(java.io.File(dir, "no/such/dir/x.db").path, defaults, null) }
+        } finally {
+            dir.deleteRecursively()
+        }
+    }
+
+    test("PostgreSQL stores on a throwaway server: a reset across two engines, the store checks") {
+        postgresServer().use { server ->
+            resetAcrossInstances { mem -> Stores.postgres(server.url, defaults, mem.ports()) }
+            val absent = throws<SsprException.Port> { Stores.postgres("host=127.0.0.1 port=1 user=sspr", defaults, null) }
+            check(absent.kind == "unavailable") { "kind ${absent.kind}" }
+        }
+    }
+
+    test("Redis stores on a throwaway server: a reset across two engines, the store checks") {
+        redisServer().use { server ->
+            resetAcrossInstances { mem -> Stores.redis(server.url, defaults, mem.ports()) }
+            throws<SsprException.Port> { Stores.redis("redis://127.0.0.1:1/0", defaults, null) }
+        }
     }
 
     println("$passed passed, $failed failed")

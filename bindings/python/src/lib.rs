@@ -436,7 +436,9 @@ mod _sspr {
     #[pymodule_export]
     use super::ports::{PyDirectoryUser, PyMessage, PyPasswordChange, PyRecord};
     #[pymodule_export]
-    use super::stores::{PySqliteStores, PyStore, check_stores};
+    use super::stores::{
+        PyPostgresStores, PyRedisStores, PySqliteStores, PyStore, PyStores, check_stores,
+    };
     #[pymodule_export]
     use super::{
         PyPolicy, PyTotp, PyTotpResult, PyVerdict, evaluate_password, hash_secret, hotp, totp_code,

@@ -358,14 +358,14 @@ pub(crate) fn purge(inner: &Inner) -> Result<Purged, PortError> {
         )?,
         consumed: run(
             format!(
-                "DELETE FROM {} WHERE expires_at <= $1 - {grace}",
+                "DELETE FROM {} WHERE expires_at <= $1::BIGINT - {grace}",
                 inner.t("consumed")
             ),
             PortName::ConsumeOnce,
         )?,
         counters: run(
             format!(
-                "DELETE FROM {} WHERE window_end <= $1 - {grace} AND \
+                "DELETE FROM {} WHERE window_end <= $1::BIGINT - {grace} AND \
                  (blocked_until IS NULL OR blocked_until <= $1)",
                 inner.t("counters")
             ),

@@ -3,7 +3,8 @@
 The :class:`Engine` runs the "get back into your account" reset and the "keep your account
 secure" registration over ports: plain Python objects following the protocols in
 :mod:`sspr.protocols`, the built-in in-memory ones (:class:`MemoryPorts`), or stores in a
-database (:class:`SqliteStores`); :func:`check_stores` checks any store against the contract. The package also
+database (:class:`SqliteStores` embedded, :class:`PostgresStores` and :class:`RedisStores`
+shared); :func:`check_stores` checks any store against the contract. The package also
 exposes the policy document, the password rules (length, classes, Entra banned-password scoring,
 bounded-time guessability, history, breaches), one-time passwords and argon2id hashing. Errors
 are subclasses of :class:`SsprError`; refusals the user sees are reason ids on results.
@@ -41,10 +42,13 @@ from ._sspr import (
     ResetResult,
     ResetView,
     SignInCheck,
+    PostgresStores,
+    RedisStores,
     SqliteStores,
     SsprError,
     StaticCaptcha,
     Store,
+    Stores,
     SystemClock,
     Totp,
     TotpResult,
@@ -89,10 +93,13 @@ __all__ = [
     "ResetResult",
     "ResetView",
     "SignInCheck",
+    "PostgresStores",
+    "RedisStores",
     "SqliteStores",
     "SsprError",
     "StaticCaptcha",
     "Store",
+    "Stores",
     "SystemClock",
     "Totp",
     "TotpResult",

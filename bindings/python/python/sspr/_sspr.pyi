@@ -1,6 +1,8 @@
 import os
 from typing import Any, Mapping, Optional, Sequence, Union, final
 
+from typing_extensions import disjoint_base
+
 from sspr.protocols import BreachChecker
 
 __all__ = [
@@ -27,9 +29,12 @@ __all__ = [
     "ResetResult",
     "ResetView",
     "SignInCheck",
+    "PostgresStores",
+    "RedisStores",
     "SqliteStores",
     "StaticCaptcha",
     "Store",
+    "Stores",
     "SystemClock",
     "InputError",
     "MisuseError",
@@ -263,9 +268,8 @@ class MemoryStore: ...
 @final
 class Store: ...
 
-@final
-class SqliteStores:
-    def __new__(cls, path: Union[str, "os.PathLike[str]"], *, prefix: str = "sspr_", clock: Any = None, pool_size: int = 8) -> SqliteStores: ...
+@disjoint_base
+class Stores:
     @property
     def flows(self) -> Store: ...
     @property
@@ -281,6 +285,18 @@ class SqliteStores:
     def schema_version(self) -> int: ...
     def audit_events(self, limit: int = 100) -> list[str]: ...
     def purge(self) -> dict[str, int]: ...
+
+@final
+class SqliteStores(Stores):
+    def __new__(cls, path: Union[str, "os.PathLike[str]"], *, prefix: str = "sspr_", clock: Any = None, pool_size: int = 8) -> SqliteStores: ...
+
+@final
+class PostgresStores(Stores):
+    def __new__(cls, url: str, *, prefix: str = "sspr_", clock: Any = None, pool_size: int = 8, timeout_s: float = 5.0) -> PostgresStores: ...
+
+@final
+class RedisStores(Stores):
+    def __new__(cls, url: str, *, prefix: str = "sspr_", clock: Any = None, pool_size: int = 8, timeout_s: float = 5.0, audit_cap: int = 100000) -> RedisStores: ...
 
 def check_stores(
     *,

@@ -1,0 +1,76 @@
+"""Throwaway PostgreSQL and Redis servers for the tests: Debian's binaries, files in a temporary
+directory, a free loopback port, stopped (and removed) afterwards. Never for production data."""
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(port, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
+@contextlib.contextmanager
+def redis_server():
+    """Yields a `redis://` URL."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="sspr-redis-") as d:
+        proc = subprocess.Popen(
+            [exe, "--bind", "127.0.0.1", "--port", str(port), "--dir", d, "--save", "",
+             "--appendonly", "no", "--maxmemory-policy", "noeviction"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_for(port)
+            time.sleep(0.1)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def postgres_server():
+    """Yields a libpq connection string."""
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not bins:
+        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql)")
+    bindir = os.path.dirname(bins[-1])
+    port = _free_port()
+    as_root = os.geteuid() == 0
+    with tempfile.TemporaryDirectory(prefix="sspr-pg-") as d:
+        data = os.path.join(d, "data")
+
+        def run(tool, *args):
+            cmd = [os.path.join(bindir, tool), *args]
+            if as_root:  # initdb refuses root: the cluster belongs to Debian's postgres user
+                cmd = ["runuser", "-u", "postgres", "--", *cmd]
+            subprocess.run(cmd, check=True, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        if as_root:
+            os.chmod(d, 0o755)
+            shutil.chown(d, "postgres", "postgres")
+        run("initdb", "-D", data, "-A", "trust", "-U", "sspr", "-E", "UTF8", "--no-sync")
+        opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {d} -c fsync=off"
+        run("pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(d, "server.log"), "-w", "start")
+        try:
+            yield f"host=127.0.0.1 port={port} user=sspr dbname=postgres"
+        finally:
+            run("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
