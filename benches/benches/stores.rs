@@ -1,5 +1,5 @@
 //! A whole reset on each store backend, side by side in one run: the in-memory ports, SQLite
-//! in a file, and PostgreSQL on a throwaway loopback server (when Debian's PostgreSQL is
+//! in a file, PostgreSQL and Redis on throwaway loopback servers (when Debian's packages are
 //! installed). Per backend: flows per second, p50 and p99 step latency, and store round trips
 //! per step (every call to the flow, security-info, counter and consume-once stores and the
 //! audit sink, counted by a wrapper).
@@ -10,8 +10,9 @@
 //! Run: `cargo bench -p sspr-benches --bench stores`
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sspr_core::audit::AuditEvent;
@@ -25,83 +26,100 @@ use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA};
 use sspr_core::{Policy, PortError, ResetOption, SecretString, UserId};
 use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 
+/// Calls to the stores, by port method.
+#[derive(Default)]
+struct Tally(Mutex<BTreeMap<&'static str, u64>>);
+
+impl Tally {
+    fn total(&self) -> u64 {
+        self.0.lock().map_or(0, |m| m.values().sum())
+    }
+    fn clear(&self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+}
+
 /// Counts every call to the stores it wraps.
 struct Counted<T: ?Sized> {
     inner: Arc<T>,
-    calls: Arc<AtomicU64>,
+    calls: Arc<Tally>,
 }
 
 impl<T: ?Sized> Counted<T> {
-    fn hit(&self) {
-        self.calls.fetch_add(1, Ordering::Relaxed);
+    fn hit(&self, method: &'static str) {
+        if let Ok(mut m) = self.calls.0.lock() {
+            *m.entry(method).or_insert(0) += 1;
+        }
     }
 }
 
 impl FlowStore for Counted<dyn FlowStore> {
     fn load(&self, id: String) -> Result<Option<Record>, PortError> {
-        self.hit();
+        self.hit("flows.load");
         self.inner.load(id)
     }
     fn save(&self, id: String, data: String, v: u64, exp: u64) -> Result<(), PortError> {
-        self.hit();
+        self.hit("flows.save");
         self.inner.save(id, data, v, exp)
     }
     fn delete(&self, id: String) -> Result<(), PortError> {
-        self.hit();
+        self.hit("flows.delete");
         self.inner.delete(id)
     }
 }
 
 impl SecurityInfoStore for Counted<dyn SecurityInfoStore> {
     fn load(&self, u: UserId) -> Result<Option<Record>, PortError> {
-        self.hit();
+        self.hit("security_info.load");
         self.inner.load(u)
     }
     fn save(&self, u: UserId, data: String, v: u64) -> Result<(), PortError> {
-        self.hit();
+        self.hit("security_info.save");
         self.inner.save(u, data, v)
     }
 }
 
 impl CounterStore for Counted<dyn CounterStore> {
     fn increment(&self, k: String, now: u64, w: u64) -> Result<CounterState, PortError> {
-        self.hit();
+        self.hit("counters.increment");
         self.inner.increment(k, now, w)
     }
     fn get(&self, k: String, now: u64) -> Result<CounterState, PortError> {
-        self.hit();
+        self.hit("counters.get");
         self.inner.get(k, now)
     }
     fn release(&self, k: String, now: u64) -> Result<(), PortError> {
-        self.hit();
+        self.hit("counters.release");
         self.inner.release(k, now)
     }
     fn block(&self, k: String, until: u64) -> Result<u64, PortError> {
-        self.hit();
+        self.hit("counters.block");
         self.inner.block(k, until)
     }
     fn clear(&self, k: String) -> Result<(), PortError> {
-        self.hit();
+        self.hit("counters.clear");
         self.inner.clear(k)
     }
 }
 
 impl ConsumeOnceSet for Counted<dyn ConsumeOnceSet> {
     fn consume(&self, ns: String, k: String, exp: u64) -> Result<bool, PortError> {
-        self.hit();
+        self.hit("consume_once.consume");
         self.inner.consume(ns, k, exp)
     }
 }
 
 impl AuditSink for Counted<dyn AuditSink> {
     fn record(&self, e: AuditEvent) -> Result<(), PortError> {
-        self.hit();
+        self.hit("audit.record");
         self.inner.record(e)
     }
 }
 
-fn counted(p: Ports, calls: &Arc<AtomicU64>) -> Ports {
-    let c = |calls: &Arc<AtomicU64>| calls.clone();
+fn counted(p: Ports, calls: &Arc<Tally>) -> Ports {
+    let c = |calls: &Arc<Tally>| calls.clone();
     Ports {
         flows: Arc::new(Counted {
             inner: p.flows,
@@ -134,11 +152,13 @@ struct Figures {
     p50: Duration,
     p99: Duration,
     trips_per_step: f64,
+    /// Calls a flow, by port method.
+    per_flow: BTreeMap<&'static str, f64>,
 }
 
 fn run(name: &str, flows: usize, make: &dyn Fn(&MemoryPorts) -> Ports) -> Figures {
     let mem = fixtures::memory_ports(7);
-    let calls = Arc::new(AtomicU64::new(0));
+    let calls = Arc::new(Tally::default());
     let engine = fixtures::engine(Policy::default(), counted(make(&mem), &calls));
     let import = SecurityInfoImport {
         email: Some("alice.smith@fabrikam.example".into()),
@@ -148,7 +168,7 @@ fn run(name: &str, flows: usize, make: &dyn Fn(&MemoryPorts) -> Ports) -> Figure
         .import_security_info(&ALICE.user_id(), &import)
         .unwrap();
     let mut steps = Vec::with_capacity(flows * 4);
-    calls.store(0, Ordering::Relaxed);
+    calls.clear();
     let start = Instant::now();
     for i in 0..flows {
         let t = Instant::now();
@@ -196,7 +216,16 @@ fn run(name: &str, flows: usize, make: &dyn Fn(&MemoryPorts) -> Ports) -> Figure
         flows_per_s: flows as f64 / total.as_secs_f64(),
         p50: pick(0.50),
         p99: pick(0.99),
-        trips_per_step: calls.load(Ordering::Relaxed) as f64 / steps.len() as f64,
+        trips_per_step: calls.total() as f64 / steps.len() as f64,
+        per_flow: calls
+            .0
+            .lock()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (*k, *v as f64 / flows as f64))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -242,5 +271,25 @@ fn main() {
             show("PostgreSQL (loopback)", &pg, Some(&memory));
         }
         Err(e) => println!("| PostgreSQL | skipped: {e} | | | | |"),
+    }
+    match sspr_stores::testing::RedisServer::start() {
+        Ok(server) => {
+            let url = server.url();
+            let redis = run("redis", 300, &|mem| {
+                let mut o = sspr_stores::RedisOptions::new(Prefix::default());
+                o.clock = mem.clock.clone();
+                sspr_stores::RedisStores::connect_with(&url, o)
+                    .unwrap()
+                    .ports(mem.ports())
+            });
+            show("Redis (loopback)", &redis, Some(&memory));
+        }
+        Err(e) => println!("| Redis | skipped: {e} | | | | |"),
+    }
+    println!("\n### Store calls a flow, by port method (the same on every backend)\n");
+    println!("| call | a flow |");
+    println!("|---|---|");
+    for (k, v) in &memory.per_flow {
+        println!("| `{k}` | {v:.1} |");
     }
 }

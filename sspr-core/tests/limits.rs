@@ -451,6 +451,43 @@ fn a_successful_sign_in_ends_the_lock() {
     assert_eq!(o.rejection, None);
 }
 
+/// The failed attempt that locks can also land the windowed failure block: that block refuses
+/// sign-in and self-service (each refused try in the window blocks again); once the window is
+/// over a sign-in ends the lock, and self-service works again (the mirror of the subject's
+/// blocks is rebuilt without the lock).
+#[test]
+fn a_lock_with_a_failure_block_ends_with_the_block_and_a_sign_in() {
+    let w = world(
+        r#"{"limits": {"verify_failures": {"max": 2, "window_s": 3600, "block_s": 600}, "consecutive_failures": 2}}"#,
+    );
+    let id = w.alice_at_code();
+    w.step(&id, World::code("00000000"));
+    let o = w.step(&id, World::code("00000001"));
+    assert_eq!(o.rejection, Some(Reason::UserLocked));
+    let sign_in = || {
+        w.engine
+            .sign_in_check(ALICE.username, ALICE.password)
+            .unwrap()
+    };
+    assert_eq!(sign_in().rejection, Some(Reason::UserBlocked));
+    w.mem.clock.advance(3_601);
+    let start = || {
+        w.engine
+            .start_reset(ALICE.username, sspr_core::testing::fixtures::CAPTCHA, None)
+            .unwrap()
+    };
+    assert_eq!(
+        start().rejection,
+        Some(Reason::UserLocked),
+        "the lock outlives the block"
+    );
+    assert_eq!(sign_in().rejection, None);
+    assert_eq!(start().rejection, None, "the sign-in ended the lock");
+    let id = w.alice_at_code();
+    let o = w.step(&id, World::code(&w.last_code()));
+    assert_eq!(o.rejection, None);
+}
+
 /// Right answers give their reservation back: a user who succeeds at every gate never
 /// approaches the budget.
 #[test]

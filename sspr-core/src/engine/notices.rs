@@ -105,8 +105,15 @@ impl Engine {
     }
 
     /// After a completed reset: sign the user out everywhere, clear their counters, tell them
-    /// (and, for an administrator, the other administrators).
-    pub(crate) fn after_reset(&self, user_id: &UserId, now: u64, warnings: &mut Vec<PortError>) {
+    /// at their account and at `alternate` (the alternate email on file when the step began)
+    /// and, for an administrator, tell the other administrators.
+    pub(crate) fn after_reset(
+        &self,
+        user_id: &UserId,
+        alternate: Option<EmailAddress>,
+        now: u64,
+        warnings: &mut Vec<PortError>,
+    ) {
         let mut run = |r: Result<(), PortError>| {
             if let Err(e) = r {
                 warnings.push(e);
@@ -131,8 +138,7 @@ impl Engine {
                     to: e.as_str().to_owned(),
                 });
             }
-            if let Ok((info, _)) = self.load_info(user_id)
-                && let Some(e) = info.email
+            if let Some(e) = alternate
                 && !to.iter().any(|n| n.to.eq_ignore_ascii_case(e.as_str()))
             {
                 to.push(Notice {

@@ -448,7 +448,8 @@ impl Engine {
             match a {
                 After::ResetCompleted => {
                     if let Some(user) = flow.user().cloned() {
-                        self.after_reset(&user, now, &mut warnings);
+                        let alternate = start.info.and_then(|i| i.email.clone());
+                        self.after_reset(&user, alternate, now, &mut warnings);
                     }
                 }
                 After::Audit(ev) => self.audit(ev, &mut warnings),

@@ -1,5 +1,5 @@
 // Tests of the Swift bindings: a reset through ports implemented in Swift, failing ports,
-// registration on the built-in ports, bad input. Run with `swift test` (see README.md).
+// registration on the built-in ports, a reset on the SQLite stores, bad input. Run with `swift test` (see README.md).
 import Foundation
 import XCTest
 @testable import Sspr
@@ -154,6 +154,34 @@ final class SsprTests: XCTestCase {
         let checks = checkStores(flows: SwiftRecords(), securityInfo: SwiftRecords(), counters: Counters(), consumeOnce: Once(), namespace: "swift", threads: 8)
         XCTAssertFalse(checks.isEmpty)
         XCTAssertEqual(checks.filter { $0.failure != nil }.map { $0.name }, [])
+    }
+
+    func testAResetOnSQLiteIsCarriedOnBySecondEngine() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("sspr.db").path
+        let mem = MemoryPorts(now: t0, seed: 4, captchaToken: "pass")
+        mem.addUser(user: user("u3", "cy@contoso.example"), password: "Old-Password-1")
+        let store = StoreSettings(prefix: "sspr_", poolSize: 2, timeoutMs: 2000, auditCap: 100000)
+        let policy = try Policy.fromToml(text: "[reset]\nmethods = [\"email\", \"mobile_phone\"]\n")
+        let stores = try Stores.sqlite(path: path, settings: store, clockOf: mem.ports())
+        XCTAssertEqual(try stores.schemaVersion(), 1)
+        let first = try Engine(policy: policy, ports: stores.ports(base: mem.ports()), settings: settings())
+        try first.importSecurityInfo(userId: "u3", import: SecurityInfoImport(
+            email: "cy.home@fabrikam.example", mobile: nil, office: nil, questions: [:], app: nil, confirmedAt: nil))
+        let flow = try XCTUnwrap(try first.startReset(identifier: "cy@contoso.example", captcha: "pass", client: nil).view).flowId
+        _ = try first.resetStep(flowId: flow, input: .choose(option: .email))
+        let other = try Stores.sqlite(path: path, settings: store, clockOf: mem.ports())
+        let second = try Engine(policy: policy, ports: other.ports(base: mem.ports()), settings: settings())
+        let code = try XCTUnwrap(mem.takeMessages().first?.code)
+        XCTAssertEqual(try second.resetStep(flowId: flow, input: .enterCode(code: code)).view?.state, "new_password")
+        XCTAssertEqual(stores.check(namespace: "swift", threads: 8).filter { $0.failure != nil }.map { $0.name }, [])
+        var bad = store
+        bad.prefix = "Bad-Prefix"
+        XCTAssertThrowsError(try Stores.sqlite(path: path, settings: bad, clockOf: nil)) { error in
+            guard case SsprError.Misuse = error else { return XCTFail("\(error)") }
+        }
     }
 
     func testBadInputGetsTypedErrors() throws {
