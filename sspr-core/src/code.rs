@@ -118,11 +118,6 @@ pub fn compare(
     }
 }
 
-/// The consume-once namespace of a purpose's codes.
-pub fn namespace(purpose: crate::keyring::Purpose) -> String {
-    format!("sspr/{}", purpose.id())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

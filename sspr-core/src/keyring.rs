@@ -16,8 +16,7 @@ use zeroize::Zeroizing;
 
 use crate::error::MisuseError;
 
-/// What a code is for. Part of every MAC and of every consume-once namespace, so a value can
-/// never be replayed across purposes.
+/// What a code is for. Part of every MAC, so a value can never be replayed across purposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {

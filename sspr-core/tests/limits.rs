@@ -453,8 +453,7 @@ fn a_successful_sign_in_ends_the_lock() {
 
 /// The failed attempt that locks can also land the windowed failure block: that block refuses
 /// sign-in and self-service (each refused try in the window blocks again); once the window is
-/// over a sign-in ends the lock, and self-service works again (the mirror of the subject's
-/// blocks is rebuilt without the lock).
+/// over a sign-in ends the lock, and self-service works again.
 #[test]
 fn a_lock_with_a_failure_block_ends_with_the_block_and_a_sign_in() {
     let w = world(

@@ -26,7 +26,7 @@ fn memory_stores_pass_under_concurrency() {
     for (round, threads) in [2usize, 8, 32].into_iter().enumerate() {
         let report = run(&stores, &format!("round{round}"), threads);
         assert!(report.all_passed(), "{threads} threads:\n{report}");
-        assert_eq!(report.checks.len(), 13);
+        assert_eq!(report.checks.len(), 14);
     }
 }
 
@@ -150,7 +150,7 @@ fn the_suite_catches_broken_stores() {
     );
     assert!(report.to_string().ends_with(&format!(
         "{} passed, {} failed",
-        13 - failed.len(),
+        14 - failed.len(),
         failed.len()
     )));
 }

@@ -119,7 +119,7 @@ impl From<core::CounterState> for CounterState {
     }
 }
 
-/// Consume-once markers (used codes, push answers).
+/// Consume-once markers (redeemed "this wasn't me" tokens; values not bound to one flow).
 #[uniffi::export(with_foreign)]
 pub trait ConsumeOnceSet: Send + Sync {
     /// **Consume-once**: true for exactly one caller per `(namespace, key)`, even under races.

@@ -65,7 +65,7 @@ fn store_conformance() -> Result<(), String> {
         consume_once: o.as_ref(),
     };
     let report = run(&set, "conformance", 8);
-    if report.all_passed() && report.checks.len() >= 13 {
+    if report.all_passed() && report.checks.len() >= 14 {
         Ok(())
     } else {
         Err(report.to_string())

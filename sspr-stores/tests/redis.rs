@@ -84,7 +84,7 @@ fn store_conformance() -> Result<(), String> {
         consume_once: o.as_ref(),
     };
     let report = run(&set, "conformance", 8);
-    if report.all_passed() && report.checks.len() >= 13 {
+    if report.all_passed() && report.checks.len() >= 14 {
         Ok(())
     } else {
         Err(report.to_string())
@@ -146,6 +146,24 @@ fn ttls_follow_the_clock() -> Result<(), String> {
     {
         return Err("an expired flow is visible".into());
     }
+    // Redis itself deletes a key at its TTL's end: a flow due a second from now is gone in two.
+    let now = sspr_core::ports::Clock::now(mem.clock.as_ref()).map_err(|e| e.to_string())?;
+    s.flow_store()
+        .save("f2".into(), "{}".into(), 0, now + 1)
+        .map_err(|e| e.to_string())?;
+    let exists = || -> i64 {
+        redis::cmd("EXISTS")
+            .arg("ttl_flow:f2")
+            .query(&mut raw())
+            .unwrap()
+    };
+    if exists() != 1 {
+        return Err("the flow was not stored".into());
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    if exists() != 0 {
+        return Err("Redis kept a flow past its TTL".into());
+    }
     Ok(())
 }
 
@@ -183,6 +201,39 @@ fn hostile_values_are_contract_errors() -> Result<(), String> {
     contract(
         "a count read back",
         s.counter_store().get("c".into(), 1).map(|_| ()),
+    )?;
+    for odd in ["inf", "1e3", "0x10", " 7", "7.0", "99999999999999999"] {
+        let _: () = redis::cmd("HSET")
+            .arg("bad_ctr:odd")
+            .arg(&["c", odd, "e", "99999999999"])
+            .query(&mut r)
+            .unwrap();
+        contract(
+            &format!("a count of {odd:?}"),
+            s.counter_store().increment("odd".into(), 1, 60).map(|_| ()),
+        )?;
+        let c: String = redis::cmd("HGET")
+            .arg("bad_ctr:odd")
+            .arg("c")
+            .query(&mut r)
+            .unwrap();
+        if c != odd {
+            return Err(format!("a refused increment changed {odd:?} to {c:?}"));
+        }
+    }
+    let _: () = redis::cmd("HSET")
+        .arg("bad_flow:noexp")
+        .arg(&["d", "x", "v", "1"])
+        .query(&mut r)
+        .unwrap();
+    contract(
+        "a flow without its expiry, loaded",
+        s.flow_store().load("noexp".into()).map(|_| ()),
+    )?;
+    contract(
+        "a flow without its expiry, saved over",
+        s.flow_store()
+            .save("noexp".into(), "{}".into(), 0, u64::MAX),
     )?;
     let _: () = redis::cmd("HSET")
         .arg("bad_info:u")
@@ -293,7 +344,7 @@ fn main() -> ExitCode {
             Box::new(ttls_follow_the_clock),
         ),
         (
-            "expiry by the clock, deletion by the TTLs",
+            "expiry by the clock (Redis's own deletion: the TTL check)",
             Box::new(|| {
                 let mem = fixtures::memory_ports(9);
                 let s = connect("expiry_", &mem, 2)?;

@@ -42,7 +42,7 @@ fn the_store_conformance_suite_passes_at_8_threads() {
     };
     let report = run(&set, "conformance", 8);
     assert!(report.all_passed(), "{report}");
-    assert!(report.checks.len() >= 13);
+    assert!(report.checks.len() >= 14);
 }
 
 #[test]

@@ -388,7 +388,7 @@ fun main() {
         check("\"password_changed\"" in events.first()) { "audit ${events.first()}" }
         check(events.none { flow in it || "cy.home@fabrikam.example" in it }) { "a secret in the audit" }
         val checks = stores.check("kt", 8u)
-        check(checks.size >= 13 && checks.all { it.failure == null }) { "store checks ${checks.filter { it.failure != null }}" }
+        check(checks.size >= 14 && checks.all { it.failure == null }) { "store checks ${checks.filter { it.failure != null }}" }
     }
 
     val defaults = StoreSettings("sspr_", 2u, 2000uL, 100000uL)

@@ -57,7 +57,7 @@ def test_the_built_in_stores_pass_the_store_conformance_suite(backend):
     stores = cls(url, prefix="conf_", pool_size=10)
     results = sspr.check_stores(flows=stores.flows, security_info=stores.security_info,
                                 counters=stores.counters, consume_once=stores.consume_once, threads=8)
-    assert len(results) >= 13
+    assert len(results) >= 14
     assert [r for r in results if r[1] is not None] == []
 
 

@@ -60,7 +60,7 @@ def test_check_stores_passes_built_in_and_python_stores(tmp_path):
     stores = sspr.SqliteStores(tmp_path / "c.db")
     report = sspr.check_stores(flows=stores.flows, security_info=stores.security_info,
                                counters=stores.counters, consume_once=stores.consume_once, threads=8)
-    assert len(report) >= 13 and all(failure is None for _, failure in report), report
+    assert len(report) >= 14 and all(failure is None for _, failure in report), report
     host = HostPorts(now=T0)
     report = sspr.check_stores(flows=host.flows, security_info=host.security_info,
                                counters=host.counters, consume_once=host.consume_once, threads=4)

@@ -677,7 +677,7 @@ impl Engine {
                 });
             }
         };
-        self.clear_row(&user_subject(&self.options.identity, &user.id), now)?;
+        self.clear_row(&user_subject(&self.options.identity, &user.id))?;
         let mut ev = AuditEvent::new(now, AuditKind::SignInChecked);
         ev.user = Some(user.id.clone());
         self.audit(ev, &mut Vec::new());

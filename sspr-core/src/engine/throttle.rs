@@ -20,18 +20,12 @@
 //! A "this wasn't me" report blocks self-service on a key of its own (`report/<subject>`), which
 //! a completed reset does not clear.
 //!
-//! Every block that settling or a send lands on the subject's failures, failures in a row or
-//! sends is mirrored, first, on `blocked/<subject>`, so that a step learns whether self-service
-//! is blocked from two reads (that key and the report's) instead of five. Clearing clears the
-//! mirror last; a successful sign-in, which ends only the lock, rebuilds it from the blocks
-//! that stay.
-//!
 //! Every key part that names someone is a keyed reference ([`IdentityKey`]): the subject is the
 //! user once an identifier resolves to one (so every spelling of an account shares one
 //! budget), else the normalised identifier.
 
 use crate::effect::{Admission, AttemptSpec, Refusal, SendCount};
-use crate::error::PortError;
+use crate::error::{PortError, PortErrorKind, PortName};
 use crate::keyring::IdentityKey;
 use crate::ports::{Channel, CounterState};
 use crate::user::UserId;
@@ -65,10 +59,6 @@ pub(crate) enum CounterKind {
     Country,
     /// Self-service blocked by a "this wasn't me" report.
     Reported,
-    /// Every block on the subject's failures, failures in a row and sends, in one key: what a
-    /// step reads to know whether self-service is blocked (one round trip instead of four).
-    /// Written before the block it mirrors, cleared after it, so it never shows less.
-    Blocked,
 }
 
 impl CounterKind {
@@ -84,7 +74,6 @@ impl CounterKind {
             Self::ToPhone => "to-phone",
             Self::Country => "country",
             Self::Reported => "report",
-            Self::Blocked => "blocked",
         }
     }
 
@@ -139,8 +128,6 @@ struct Held {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Reservation {
     held: Vec<Held>,
-    /// The subject's [`CounterKind::Blocked`] key, which mirrors every block settling lands.
-    blocked_key: String,
     /// The challenge reserved, if any (a re-run of the step on the same challenge reuses the
     /// reservation instead of taking another place).
     pub challenge: Option<String>,
@@ -201,7 +188,8 @@ fn in_force(state: CounterState, now: u64) -> Option<Refusal> {
 
 impl Engine {
     /// A block or lock in force on the subject or the client for a step of `scope`, without
-    /// counting anything.
+    /// counting anything: one [`get_many`](crate::ports::CounterStore::get_many) of every key
+    /// that may hold one.
     pub(crate) fn block_in_force(
         &self,
         subject: &str,
@@ -210,7 +198,13 @@ impl Engine {
         now: u64,
     ) -> Result<Option<Refusal>, PortError> {
         let kinds: &[CounterKind] = match scope {
-            Scope::SelfService => &[CounterKind::Blocked, CounterKind::Reported],
+            Scope::SelfService => &[
+                CounterKind::Failures,
+                CounterKind::InARow,
+                CounterKind::Reported,
+                CounterKind::EmailSends,
+                CounterKind::PhoneSends,
+            ],
             Scope::SignIn => &[CounterKind::Failures],
         };
         let mut keys: Vec<String> = kinds.iter().map(|k| k.key(subject)).collect();
@@ -219,9 +213,18 @@ impl Engine {
         {
             keys.push(CounterKind::Client.key(&self.client_ref(c)));
         }
+        let n = keys.len();
+        let states = self.ports.counters.get_many(keys, now)?;
+        if states.len() != n {
+            return Err(PortError::new(
+                PortName::CounterStore,
+                PortErrorKind::Contract,
+                format!("asked for {n} counters, got {}", states.len()),
+            ));
+        }
         let mut found = None;
-        for key in keys {
-            if let Some(r) = in_force(self.ports.counters.get(key, now)?, now) {
+        for state in states {
+            if let Some(r) = in_force(state, now) {
                 found = worst(found, r);
             }
         }
@@ -319,7 +322,6 @@ impl Engine {
             challenge_spent: spent,
             reservation: Reservation {
                 held,
-                blocked_key: CounterKind::Blocked.key(subject),
                 challenge: spec.challenge.as_ref().map(|c| c.reference.clone()),
             },
         })
@@ -423,18 +425,16 @@ impl Engine {
         for h in &r.held {
             match h.kind {
                 CounterKind::Failures | CounterKind::Client if h.count >= h.max => {
-                    let until = now.saturating_add(h.block_s);
-                    if h.kind == CounterKind::Failures {
-                        self.ports.counters.block(r.blocked_key.clone(), until)?;
-                    }
-                    let until = self.ports.counters.block(h.key.clone(), until)?;
+                    let until = self
+                        .ports
+                        .counters
+                        .block(h.key.clone(), now.saturating_add(h.block_s))?;
                     found = worst(found, Refusal::Blocked(until));
                 }
                 CounterKind::InARow if !failed => {
                     self.ports.counters.release(h.key.clone(), now)?;
                 }
                 CounterKind::InARow if h.count >= h.max => {
-                    self.ports.counters.block(r.blocked_key.clone(), u64::MAX)?;
                     self.ports.counters.block(h.key.clone(), u64::MAX)?;
                     found = worst(found, Refusal::Locked);
                 }
@@ -488,9 +488,6 @@ impl Engine {
             .max();
         if over {
             let end = now.saturating_add(l.block_s);
-            self.ports
-                .counters
-                .block(CounterKind::Blocked.key(subject), end)?;
             let x = self.ports.counters.block(user_key, end)?;
             let y = if b.count > l.max {
                 self.ports.counters.block(dest_key, end)?
@@ -532,10 +529,6 @@ impl Engine {
         for kind in CounterKind::CLEARED_BY_RESET {
             self.ports.counters.clear(kind.key(subject))?;
         }
-        // Last: until it is cleared, the blocks it mirrors still show.
-        self.ports
-            .counters
-            .clear(CounterKind::Blocked.key(subject))?;
         if report {
             self.ports
                 .counters
@@ -553,35 +546,7 @@ impl Engine {
     }
 
     /// Clears the failures-in-a-row counter and its lock: the user succeeded on another path.
-    /// The subject's [`CounterKind::Blocked`] mirror is rebuilt from the blocks that stay (the
-    /// windowed failure and send blocks).
-    pub(crate) fn clear_row(&self, subject: &str, now: u64) -> Result<(), PortError> {
-        self.ports
-            .counters
-            .clear(CounterKind::InARow.key(subject))?;
-        let mirror = CounterKind::Blocked.key(subject);
-        if self
-            .ports
-            .counters
-            .get(mirror.clone(), now)?
-            .blocked_until
-            .is_none()
-        {
-            return Ok(());
-        }
-        self.ports.counters.clear(mirror.clone())?;
-        let mut until = None;
-        for kind in [
-            CounterKind::Failures,
-            CounterKind::EmailSends,
-            CounterKind::PhoneSends,
-        ] {
-            let s = self.ports.counters.get(kind.key(subject), now)?;
-            until = until.max(s.blocked_until.filter(|&u| u > now));
-        }
-        if let Some(until) = until {
-            self.ports.counters.block(mirror, until)?;
-        }
-        Ok(())
+    pub(crate) fn clear_row(&self, subject: &str) -> Result<(), PortError> {
+        self.ports.counters.clear(CounterKind::InARow.key(subject))
     }
 }

@@ -30,6 +30,14 @@ pub trait CounterStore: Send + Sync {
     /// none) and any block in force at `now`.
     fn get(&self, key: String, now: u64) -> Result<CounterState, PortError>;
 
+    /// The states of several counters at `now`, read-only, in the order of `keys`: what
+    /// [`get`](CounterStore::get) returns for each. Not atomic across keys (no caller needs
+    /// that); a store answers in one round trip where it can (the shipped database stores
+    /// do). The default asks [`get`](CounterStore::get) once per key.
+    fn get_many(&self, keys: Vec<String>, now: u64) -> Result<Vec<CounterState>, PortError> {
+        keys.into_iter().map(|k| self.get(k, now)).collect()
+    }
+
     /// **Atomic decrement**: takes back one earlier increment made at `now` (an attempt that
     /// turned out right, a send that was not made), if the window that increment went into is
     /// still the open one: the window must contain `now` (opened at or before it, ending after

@@ -284,6 +284,42 @@ fn counter_sequence(c: &dyn CounterStore, key: &str) -> Check {
     })
 }
 
+fn counter_get_many(c: &dyn CounterStore, key: &str) -> Check {
+    let now = 1_200_000;
+    let (a, b, none) = (
+        format!("{key}-a"),
+        format!("{key}-b"),
+        format!("{key}-none"),
+    );
+    for _ in 0..2 {
+        port(c.increment(a.clone(), now, 60), "increment")?;
+    }
+    port(c.increment(b.clone(), now, 60), "increment")?;
+    port(c.block(b.clone(), now + 600), "block")?;
+    // Asked in an order unlike any storage order, with a key twice and one never written.
+    let keys = vec![b.clone(), none.clone(), a.clone(), b.clone()];
+    let many = port(c.get_many(keys.clone(), now + 1), "get_many")?;
+    let one: Vec<_> = keys
+        .into_iter()
+        .map(|k| port(c.get(k, now + 1), "get"))
+        .collect::<Result<_, _>>()?;
+    ensure(many == one, || {
+        format!("get_many returned {many:?}, get one by one {one:?}")
+    })?;
+    ensure(
+        many.len() == 4 && many[2].count == 2 && many[0].blocked_until == Some(now + 600),
+        || format!("get_many returned {many:?}"),
+    )?;
+    ensure(
+        port(c.get_many(Vec::new(), now), "get_many of nothing")?.is_empty(),
+        || "get_many of no keys returned states".into(),
+    )?;
+    for k in [a, b, none] {
+        port(c.clear(k), "clear")?;
+    }
+    Ok(())
+}
+
 fn counter_release(c: &dyn CounterStore, key: &str) -> Check {
     let now = 1_500_000;
     let count = |t: u64| port(c.get(key.into(), t), "get").map(|s| s.count);
@@ -467,6 +503,10 @@ pub fn run(stores: &StoreSet<'_>, namespace: &str, threads: usize) -> Conformanc
         (
             "counter store: windowed increments",
             Box::new(|| counter_sequence(stores.counters, &format!("{ns}-ctr-seq"))),
+        ),
+        (
+            "counter store: get_many reads as get does, in order",
+            Box::new(|| counter_get_many(stores.counters, &format!("{ns}-ctr-many"))),
         ),
         (
             "counter store: release takes back one increment",

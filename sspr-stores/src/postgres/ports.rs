@@ -1,5 +1,7 @@
 //! The five ports on PostgreSQL, each call one statement. The SQL is the SQLite backend's, in
-//! PostgreSQL's dialect (`$n` parameters, `LEAST`/`GREATEST`).
+//! PostgreSQL's dialect (`$n` parameters, `LEAST`/`GREATEST`). Every statement goes with its
+//! parameters' types (`query_typed`), so it is parsed, bound and run in one round trip instead
+//! of a prepare, an execute and a close.
 
 use std::sync::Arc;
 
@@ -8,6 +10,8 @@ use sspr_core::ports::{
     AuditSink, ConsumeOnceSet, CounterState, CounterStore, FlowStore, Record, SecurityInfoStore,
 };
 use sspr_core::{PortError, PortErrorKind, PortName, UserId};
+
+use r2d2_postgres::postgres::types::Type;
 
 use super::{Inner, port_error};
 use crate::purged::{PURGE_GRACE_S, Purged};
@@ -55,12 +59,12 @@ impl FlowStore for PgFlowStore {
         let now = self.0.now()?;
         let mut c = self.0.conn(P)?;
         let rows = c
-            .query(
+            .query_typed(
                 &format!(
                     "SELECT data, version FROM {} WHERE key = $1 AND expires_at > $2",
                     self.0.t("flows")
                 ),
-                &[&flow_id, &now],
+                &[(&flow_id, Type::TEXT), (&now, Type::INT8)],
             )
             .map_err(|e| port_error(P, &e))?;
         rows.first()
@@ -83,23 +87,34 @@ impl FlowStore for PgFlowStore {
         let table = self.0.t("flows");
         let expires = to_db(expires_at);
         let changed = if expected_version == 0 {
-            c.execute(
+            c.execute_typed(
                 &format!(
                     "INSERT INTO {table} (key, data, version, expires_at) VALUES ($1, $2, 1, $3)
                      ON CONFLICT (key) DO UPDATE SET data = excluded.data, version = 1,
                          expires_at = excluded.expires_at
                      WHERE {table}.expires_at <= $4"
                 ),
-                &[&flow_id, &data, &expires, &now],
+                &[
+                    (&flow_id, Type::TEXT),
+                    (&data, Type::TEXT),
+                    (&expires, Type::INT8),
+                    (&now, Type::INT8),
+                ],
             )
         } else {
             let expected = i64::try_from(expected_version).map_err(|_| conflict(P))?;
-            c.execute(
+            c.execute_typed(
                 &format!(
                     "UPDATE {table} SET data = $2, version = version + 1, expires_at = $3
                      WHERE key = $1 AND version = $4 AND expires_at > $5"
                 ),
-                &[&flow_id, &data, &expires, &expected, &now],
+                &[
+                    (&flow_id, Type::TEXT),
+                    (&data, Type::TEXT),
+                    (&expires, Type::INT8),
+                    (&expected, Type::INT8),
+                    (&now, Type::INT8),
+                ],
             )
         }
         .map_err(|e| port_error(P, &e))?;
@@ -114,9 +129,9 @@ impl FlowStore for PgFlowStore {
     fn delete(&self, flow_id: String) -> Result<(), PortError> {
         const P: PortName = PortName::FlowStore;
         let mut c = self.0.conn(P)?;
-        c.execute(
+        c.execute_typed(
             &format!("DELETE FROM {} WHERE key = $1", self.0.t("flows")),
-            &[&flow_id],
+            &[(&flow_id, Type::TEXT)],
         )
         .map_err(|e| port_error(P, &e))?;
         Ok(())
@@ -129,12 +144,12 @@ impl SecurityInfoStore for PgSecurityInfoStore {
         const P: PortName = PortName::SecurityInfoStore;
         let mut c = self.0.conn(P)?;
         let rows = c
-            .query(
+            .query_typed(
                 &format!(
                     "SELECT data, version FROM {} WHERE user_id = $1",
                     self.0.t("security_info")
                 ),
-                &[&user.as_str()],
+                &[(&user.as_str(), Type::TEXT)],
             )
             .map_err(|e| port_error(P, &e))?;
         rows.first()
@@ -149,21 +164,25 @@ impl SecurityInfoStore for PgSecurityInfoStore {
         let mut c = self.0.conn(P)?;
         let table = self.0.t("security_info");
         let changed = if expected_version == 0 {
-            c.execute(
+            c.execute_typed(
                 &format!(
                     "INSERT INTO {table} (user_id, data, version) VALUES ($1, $2, 1)
                      ON CONFLICT (user_id) DO NOTHING"
                 ),
-                &[&user.as_str(), &data],
+                &[(&user.as_str(), Type::TEXT), (&data, Type::TEXT)],
             )
         } else {
             let expected = i64::try_from(expected_version).map_err(|_| conflict(P))?;
-            c.execute(
+            c.execute_typed(
                 &format!(
                     "UPDATE {table} SET data = $2, version = version + 1
                      WHERE user_id = $1 AND version = $3"
                 ),
-                &[&user.as_str(), &data, &expected],
+                &[
+                    (&user.as_str(), Type::TEXT),
+                    (&data, Type::TEXT),
+                    (&expected, Type::INT8),
+                ],
             )
         }
         .map_err(|e| port_error(P, &e))?;
@@ -201,7 +220,7 @@ impl CounterStore for PgCounterStore {
         let table = self.0.t("counters");
         let (t, end) = (to_db(now), to_db(now.saturating_add(window_s)));
         let row = c
-            .query_one(
+            .query_typed_one(
                 &format!(
                     "INSERT INTO {table} AS c (key, count, window_start, window_end, blocked_until)
                      VALUES ($1, 1, $2, $3, NULL)
@@ -213,7 +232,7 @@ impl CounterStore for PgCounterStore {
                          window_end = CASE WHEN $2 >= c.window_end THEN $3 ELSE c.window_end END
                      RETURNING count, window_end, blocked_until"
                 ),
-                &[&key, &t, &end],
+                &[(&key, Type::TEXT), (&t, Type::INT8), (&end, Type::INT8)],
             )
             .map_err(|e| port_error(P, &e))?;
         state(col(&row, 0, P)?, col(&row, 1, P)?, col(&row, 2, P)?, now)
@@ -223,12 +242,12 @@ impl CounterStore for PgCounterStore {
         const P: PortName = PortName::CounterStore;
         let mut c = self.0.conn(P)?;
         let rows = c
-            .query(
+            .query_typed(
                 &format!(
                     "SELECT count, window_end, blocked_until FROM {} WHERE key = $1",
                     self.0.t("counters")
                 ),
-                &[&key],
+                &[(&key, Type::TEXT)],
             )
             .map_err(|e| port_error(P, &e))?;
         match rows.first() {
@@ -237,16 +256,43 @@ impl CounterStore for PgCounterStore {
         }
     }
 
+    /// One `SELECT … WHERE key = ANY($1)`.
+    fn get_many(&self, keys: Vec<String>, now: u64) -> Result<Vec<CounterState>, PortError> {
+        const P: PortName = PortName::CounterStore;
+        let mut c = self.0.conn(P)?;
+        let rows = c
+            .query_typed(
+                &format!(
+                    "SELECT key, count, window_end, blocked_until FROM {} WHERE key = ANY($1)",
+                    self.0.t("counters")
+                ),
+                &[(&keys, Type::TEXT_ARRAY)],
+            )
+            .map_err(|e| port_error(P, &e))?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let key: String = col(r, 0, P)?;
+            found.insert(
+                key,
+                state(col(r, 1, P)?, col(r, 2, P)?, col(r, 3, P)?, now)?,
+            );
+        }
+        Ok(keys
+            .iter()
+            .map(|k| found.get(k).copied().unwrap_or_default())
+            .collect())
+    }
+
     fn release(&self, key: String, now: u64) -> Result<(), PortError> {
         const P: PortName = PortName::CounterStore;
         let mut c = self.0.conn(P)?;
-        c.execute(
+        c.execute_typed(
             &format!(
                 "UPDATE {} SET count = count - 1
                  WHERE key = $1 AND count > 0 AND window_start <= $2 AND $2 < window_end",
                 self.0.t("counters")
             ),
-            &[&key, &to_db(now)],
+            &[(&key, Type::TEXT), (&to_db(now), Type::INT8)],
         )
         .map_err(|e| port_error(P, &e))?;
         Ok(())
@@ -257,7 +303,7 @@ impl CounterStore for PgCounterStore {
         let mut c = self.0.conn(P)?;
         let table = self.0.t("counters");
         let row = c
-            .query_one(
+            .query_typed_one(
                 &format!(
                     "INSERT INTO {table} AS c (key, count, window_start, window_end, blocked_until)
                      VALUES ($1, 0, 0, 0, $2)
@@ -265,7 +311,7 @@ impl CounterStore for PgCounterStore {
                          blocked_until = GREATEST(COALESCE(c.blocked_until, 0), $2)
                      RETURNING blocked_until"
                 ),
-                &[&key, &to_db(until)],
+                &[(&key, Type::TEXT), (&to_db(until), Type::INT8)],
             )
             .map_err(|e| port_error(P, &e))?;
         from_db(col(&row, 0, P)?, P)
@@ -274,9 +320,9 @@ impl CounterStore for PgCounterStore {
     fn clear(&self, key: String) -> Result<(), PortError> {
         const P: PortName = PortName::CounterStore;
         let mut c = self.0.conn(P)?;
-        c.execute(
+        c.execute_typed(
             &format!("DELETE FROM {} WHERE key = $1", self.0.t("counters")),
-            &[&key],
+            &[(&key, Type::TEXT)],
         )
         .map_err(|e| port_error(P, &e))?;
         Ok(())
@@ -291,12 +337,16 @@ impl ConsumeOnceSet for PgConsumeOnceSet {
         let mut c = self.0.conn(P)?;
         let table = self.0.t("consumed");
         let changed = c
-            .execute(
+            .execute_typed(
                 &format!(
                     "INSERT INTO {table} (namespace, key, expires_at) VALUES ($1, $2, $3)
                      ON CONFLICT (namespace, key) DO NOTHING"
                 ),
-                &[&namespace, &key, &to_db(expires_at)],
+                &[
+                    (&namespace, Type::TEXT),
+                    (&key, Type::TEXT),
+                    (&to_db(expires_at), Type::INT8),
+                ],
             )
             .map_err(|e| port_error(P, &e))?;
         Ok(changed == 1)
@@ -314,12 +364,16 @@ impl AuditSink for PgAuditSink {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         let mut c = self.0.conn(P)?;
-        c.execute(
+        c.execute_typed(
             &format!(
                 "INSERT INTO {} (at, kind, event) VALUES ($1, $2, $3)",
                 self.0.t("audit")
             ),
-            &[&to_db(event.at), &kind, &json],
+            &[
+                (&to_db(event.at), Type::INT8),
+                (&kind, Type::TEXT),
+                (&json, Type::TEXT),
+            ],
         )
         .map_err(|e| port_error(P, &e))?;
         Ok(())
@@ -331,12 +385,12 @@ pub(crate) fn newest_events(inner: &Inner, limit: u32) -> Result<Vec<String>, Po
     const P: PortName = PortName::Audit;
     let mut c = inner.conn(P)?;
     let rows = c
-        .query(
+        .query_typed(
             &format!(
                 "SELECT event FROM {} ORDER BY id DESC LIMIT $1",
                 inner.t("audit")
             ),
-            &[&i64::from(limit)],
+            &[(&i64::from(limit), Type::INT8)],
         )
         .map_err(|e| port_error(P, &e))?;
     rows.iter().map(|r| col(r, 0, P)).collect()
@@ -349,7 +403,8 @@ pub(crate) fn purge(inner: &Inner) -> Result<Purged, PortError> {
     let grace = to_db(PURGE_GRACE_S);
     let mut c = inner.conn(PortName::FlowStore)?;
     let mut run = |sql: String, port: PortName| -> Result<u64, PortError> {
-        c.execute(&sql, &[&now]).map_err(|e| port_error(port, &e))
+        c.execute_typed(&sql, &[(&now, Type::INT8)])
+            .map_err(|e| port_error(port, &e))
     };
     Ok(Purged {
         flows: run(

@@ -1,5 +1,7 @@
-//! The five ports on Redis, each call one round trip: a script for every read-modify-write,
-//! `HMGET` for reads, `SET NX` for consume-once, `XADD` for audit events.
+//! The five ports on Redis, each call one command: a script for every read-modify-write,
+//! `HMGET` for reads (a pipeline of them for several counters), `SET NX` for consume-once,
+//! `XADD` for audit events. One round trip, after the pool's `PING` that checks the connection
+//! on checkout.
 
 use std::sync::Arc;
 
@@ -220,6 +222,37 @@ impl CounterStore for RedisCounterStore {
             number(P, blocked)?.unwrap_or(0),
             now,
         )
+    }
+
+    /// One pipeline of `HMGET`s: one round trip.
+    fn get_many(&self, keys: Vec<String>, now: u64) -> Result<Vec<CounterState>, PortError> {
+        const P: PortName = PortName::CounterStore;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = ::redis::pipe();
+        for key in &keys {
+            pipe.cmd("HMGET")
+                .arg(self.0.key("ctr", key))
+                .arg(&["c", "e", "b"]);
+        }
+        let mut c = self.0.conn(P)?;
+        let replies: Vec<(Option<String>, Option<String>, Option<String>)> =
+            pipe.query(&mut *c).map_err(|e| port_error(P, &e))?;
+        if replies.len() != keys.len() {
+            return Err(contract(P, "a reply of the wrong shape"));
+        }
+        replies
+            .into_iter()
+            .map(|(count, end, blocked)| {
+                state(
+                    number(P, count)?.unwrap_or(0),
+                    number(P, end)?.unwrap_or(0),
+                    number(P, blocked)?.unwrap_or(0),
+                    now,
+                )
+            })
+            .collect()
     }
 
     /// One script.

@@ -1,9 +1,10 @@
 //! The Lua scripts that make each read-modify-write one atomic call on the server.
 //!
 //! Times arrive as decimal strings from Rust (never formatted by Lua, whose numbers are
-//! doubles); every stored value read back is checked to be a whole, non-negative number, or the
-//! script fails with [`DATA_ERROR`](super::error::DATA_ERROR). Numbers are exact up to 2^53,
-//! the store's "for ever".
+//! doubles); every stored value read back must be decimal digits only, at most 16 of them (so
+//! below 2^53, where doubles are exact), or the script fails with
+//! [`DATA_ERROR`](super::error::DATA_ERROR) and changes nothing. 2^53 − 1 is the store's "for
+//! ever".
 
 use std::sync::LazyLock;
 
@@ -13,11 +14,10 @@ use ::redis::Script;
 const PRELUDE: &str = r"
 local function num(x)
   if not x then return nil end
-  local v = tonumber(x)
-  if v == nil or v < 0 or v ~= math.floor(v) then
+  if not string.match(x, '^%d+$') or string.len(x) > 16 then
     error({err = 'SSPRDATA a stored value is not a whole number'})
   end
-  return v
+  return tonumber(x)
 end
 local function keep(key, window_end, blocked, now, grace, forever)
   local last = math.max(window_end, blocked)
@@ -40,8 +40,11 @@ fn script(body: &str) -> Script {
 pub(crate) static FLOW_SAVE: LazyLock<Script> = LazyLock::new(|| {
     script(
         r"
-local cur = redis.call('HMGET', KEYS[1], 'v', 'e')
+local cur = redis.call('HMGET', KEYS[1], 'v', 'e', 'd')
 local v, e = num(cur[1]), num(cur[2])
+if (cur[1] or cur[3]) and not (cur[1] and cur[2] and cur[3]) then
+  error({err = 'SSPRDATA a flow without its data, version or expiry'})
+end
 local expected, now = tonumber(ARGV[2]), tonumber(ARGV[4])
 local live = v ~= nil and e ~= nil and e > now
 local nextv

@@ -17,6 +17,9 @@ const PORT: PortName = PortName::CounterStore;
 
 pub(crate) struct SqliteCounterStore(pub(crate) Arc<Inner>);
 
+/// The most keys one `get_many` statement binds (SQLite allows 32,766 parameters).
+const MAX_KEYS_A_READ: usize = 500;
+
 /// The state from a stored count, window end and block, at `now`.
 fn state(
     count: i64,
@@ -78,6 +81,34 @@ impl CounterStore for SqliteCounterStore {
             Some((count, end, blocked)) => state(count, end, blocked, now),
             None => Ok(CounterState::default()),
         }
+    }
+
+    /// One `SELECT … WHERE key IN (…)` (at most [`MAX_KEYS_A_READ`] keys a statement).
+    fn get_many(&self, keys: Vec<String>, now: u64) -> Result<Vec<CounterState>, PortError> {
+        let conn = self.0.conn(PORT)?;
+        let mut found = std::collections::HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(MAX_KEYS_A_READ) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT key, count, window_end, blocked_until FROM {} WHERE key IN ({marks})",
+                    self.0.t("counters")
+                ))
+                .map_err(|e| port_error(PORT, &e))?;
+            let rows = stmt
+                .query_map(r2d2_sqlite::rusqlite::params_from_iter(chunk), |r| {
+                    Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .map_err(|e| port_error(PORT, &e))?;
+            for row in rows {
+                let (key, count, end, blocked) = row.map_err(|e| port_error(PORT, &e))?;
+                found.insert(key, state(count, end, blocked, now)?);
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|k| found.get(k).copied().unwrap_or_default())
+            .collect())
     }
 
     fn release(&self, key: String, now: u64) -> Result<(), PortError> {

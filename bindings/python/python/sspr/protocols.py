@@ -114,7 +114,7 @@ class CounterStore(Protocol):
 
 
 class ConsumeOnceSet(Protocol):
-    """Consume-once markers (used codes, push answers, TOTP steps)."""
+    """Consume-once markers (redeemed "this wasn't me" tokens; values not bound to one flow)."""
 
     def consume(self, namespace: str, key: str, expires_at: int) -> bool:
         """True for exactly one caller per (namespace, key), even under races."""
