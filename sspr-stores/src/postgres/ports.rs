@@ -23,14 +23,6 @@ pub(crate) struct PgCounterStore(pub(crate) Arc<Inner>);
 pub(crate) struct PgConsumeOnceSet(pub(crate) Arc<Inner>);
 pub(crate) struct PgAuditSink(pub(crate) Arc<Inner>);
 
-fn conflict(port: PortName) -> PortError {
-    PortError::new(
-        port,
-        PortErrorKind::Conflict,
-        "the record changed since it was read",
-    )
-}
-
 fn record(port: PortName, data: String, version: i64) -> Result<Record, PortError> {
     let version = u64::try_from(version)
         .map_err(|_| PortError::new(port, PortErrorKind::Contract, "a negative version"))?;
@@ -102,7 +94,7 @@ impl FlowStore for PgFlowStore {
                 ],
             )
         } else {
-            let expected = i64::try_from(expected_version).map_err(|_| conflict(P))?;
+            let expected = i64::try_from(expected_version).map_err(|_| PortError::conflict(P))?;
             c.execute_typed(
                 &format!(
                     "UPDATE {table} SET data = $2, version = version + 1, expires_at = $3
@@ -121,7 +113,7 @@ impl FlowStore for PgFlowStore {
         if changed == 1 {
             Ok(())
         } else {
-            Err(conflict(P))
+            Err(PortError::conflict(P))
         }
     }
 
@@ -172,7 +164,7 @@ impl SecurityInfoStore for PgSecurityInfoStore {
                 &[(&user.as_str(), Type::TEXT), (&data, Type::TEXT)],
             )
         } else {
-            let expected = i64::try_from(expected_version).map_err(|_| conflict(P))?;
+            let expected = i64::try_from(expected_version).map_err(|_| PortError::conflict(P))?;
             c.execute_typed(
                 &format!(
                     "UPDATE {table} SET data = $2, version = version + 1
@@ -189,7 +181,7 @@ impl SecurityInfoStore for PgSecurityInfoStore {
         if changed == 1 {
             Ok(())
         } else {
-            Err(conflict(P))
+            Err(PortError::conflict(P))
         }
     }
 }

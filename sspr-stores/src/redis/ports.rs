@@ -38,14 +38,6 @@ fn contract(port: PortName, what: &str) -> PortError {
     PortError::new(port, PortErrorKind::Contract, format!("Redis: {what}"))
 }
 
-fn conflict(port: PortName) -> PortError {
-    PortError::new(
-        port,
-        PortErrorKind::Conflict,
-        "the record changed since it was read",
-    )
-}
-
 /// A stored whole number, `None` if the field is absent.
 fn number(port: PortName, v: Option<String>) -> Result<Option<u64>, PortError> {
     v.map(|s| {
@@ -104,7 +96,7 @@ impl FlowStore for RedisFlowStore {
     ) -> Result<(), PortError> {
         const P: PortName = PortName::FlowStore;
         if expected_version >= FOREVER {
-            return Err(conflict(P));
+            return Err(PortError::conflict(P));
         }
         let now = self.0.now()?;
         let expires = to_lua(expires_at);
@@ -125,7 +117,7 @@ impl FlowStore for RedisFlowStore {
             .map_err(|e| port_error(P, &e))?;
         match whole(P, &stored)? {
             1 => Ok(()),
-            _ => Err(conflict(P)),
+            _ => Err(PortError::conflict(P)),
         }
     }
 
@@ -158,7 +150,7 @@ impl SecurityInfoStore for RedisSecurityInfoStore {
     fn save(&self, user: UserId, data: String, expected_version: u64) -> Result<(), PortError> {
         const P: PortName = PortName::SecurityInfoStore;
         if expected_version >= FOREVER {
-            return Err(conflict(P));
+            return Err(PortError::conflict(P));
         }
         let mut c = self.0.conn(P)?;
         let stored: Value = INFO_SAVE
@@ -169,7 +161,7 @@ impl SecurityInfoStore for RedisSecurityInfoStore {
             .map_err(|e| port_error(P, &e))?;
         match whole(P, &stored)? {
             1 => Ok(()),
-            _ => Err(conflict(P)),
+            _ => Err(PortError::conflict(P)),
         }
     }
 }

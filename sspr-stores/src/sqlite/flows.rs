@@ -14,14 +14,6 @@ const PORT: PortName = PortName::FlowStore;
 
 pub(crate) struct SqliteFlowStore(pub(crate) Arc<Inner>);
 
-fn conflict() -> PortError {
-    PortError::new(
-        PORT,
-        PortErrorKind::Conflict,
-        "the flow changed since it was read",
-    )
-}
-
 impl FlowStore for SqliteFlowStore {
     /// One `SELECT` of an unexpired row.
     fn load(&self, flow_id: String) -> Result<Option<Record>, PortError> {
@@ -69,7 +61,8 @@ impl FlowStore for SqliteFlowStore {
                 params![flow_id, data, to_db(expires_at), now],
             )
         } else {
-            let expected = i64::try_from(expected_version).map_err(|_| conflict())?;
+            let expected =
+                i64::try_from(expected_version).map_err(|_| PortError::conflict(PORT))?;
             conn.execute(
                 &format!(
                     "UPDATE {table} SET data = ?2, version = version + 1, expires_at = ?3
@@ -82,7 +75,7 @@ impl FlowStore for SqliteFlowStore {
         if changed == 1 {
             Ok(())
         } else {
-            Err(conflict())
+            Err(PortError::conflict(PORT))
         }
     }
 

@@ -13,14 +13,6 @@ const PORT: PortName = PortName::SecurityInfoStore;
 
 pub(crate) struct SqliteSecurityInfoStore(pub(crate) Arc<Inner>);
 
-fn conflict() -> PortError {
-    PortError::new(
-        PORT,
-        PortErrorKind::Conflict,
-        "the record changed since it was read",
-    )
-}
-
 impl SecurityInfoStore for SqliteSecurityInfoStore {
     /// One `SELECT`.
     fn load(&self, user: UserId) -> Result<Option<Record>, PortError> {
@@ -58,7 +50,8 @@ impl SecurityInfoStore for SqliteSecurityInfoStore {
                 params![user.as_str(), data],
             )
         } else {
-            let expected = i64::try_from(expected_version).map_err(|_| conflict())?;
+            let expected =
+                i64::try_from(expected_version).map_err(|_| PortError::conflict(PORT))?;
             conn.execute(
                 &format!(
                     "UPDATE {table} SET data = ?2, version = version + 1
@@ -71,7 +64,7 @@ impl SecurityInfoStore for SqliteSecurityInfoStore {
         if changed == 1 {
             Ok(())
         } else {
-            Err(conflict())
+            Err(PortError::conflict(PORT))
         }
     }
 }
