@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use libtest_mimic::{Arguments, Trial};
 use serde_json::Value;
 
 /// A case's outcome: `Err` holds why it failed.
@@ -31,8 +32,34 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// One vector file read and checked: its path as shown, its runner and its cases, or why it
+/// cannot run.
+type Suite = Result<(fn(&Value) -> Outcome, Vec<Value>), String>;
+
+fn suite(path: &Path) -> Suite {
+    let doc: Value = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        .map_err(|e| format!("unreadable: {e}"))?;
+    if doc["format"] != 1 {
+        return Err(format!("format {} is not 1", doc["format"]));
+    }
+    let run: fn(&Value) -> Outcome = match doc["suite"].as_str().unwrap_or("") {
+        "policy" => crate::policy::run,
+        "hotp" => crate::otp::hotp,
+        "totp" => crate::otp::totp,
+        "password" => crate::password::run,
+        "flow" => crate::flow::run,
+        other => return Err(format!("unknown suite `{other}`")),
+    };
+    let cases = doc["cases"].as_array().ok_or("no `cases` list")?.clone();
+    Ok((run, cases))
+}
+
 /// Runs every vector file under `SSPR_CONFORMANCE_DIR` (default: the project's `conformance/`),
-/// flows on the ports `backend` makes of the reference in-memory ones.
+/// flows on the ports `backend` makes of the reference in-memory ones: one test per case,
+/// named `<file> / <case>` (filter them as any test: `-- flow/reset`), closing with
+/// `N passed, N failed`.
 pub fn main_with(backend: crate::Backend) -> ExitCode {
     crate::flow::set_backend(backend);
     // cargo runs tests from the package directory: a relative SSPR_CONFORMANCE_DIR is taken
@@ -44,68 +71,42 @@ pub fn main_with(backend: crate::Backend) -> ExitCode {
         None => root.join("conformance"),
     };
     let mut paths = Vec::new();
+    let mut trials = Vec::new();
     if let Err(e) = files(&dir, &mut paths) {
-        println!("cannot read {}: {e}", dir.display());
-        println!("0 passed, 1 failed");
-        return ExitCode::FAILURE;
+        let why = format!("cannot read {}: {e}", dir.display());
+        trials.push(Trial::test("the vector directory", move || Err(why.into())));
     }
-    let (mut passed, mut failed) = (0usize, 0usize);
     for path in &paths {
         let shown = path
             .strip_prefix(&dir)
             .unwrap_or(path)
             .display()
             .to_string();
-        let doc: Value = match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-        {
-            Ok(v) => v,
-            Err(e) => {
-                println!("FAIL {shown}: unreadable: {e}");
-                failed += 1;
-                continue;
-            }
-        };
-        if doc["format"] != 1 {
-            println!("FAIL {shown}: format {} is not 1", doc["format"]);
-            failed += 1;
-            continue;
-        }
-        let suite = doc["suite"].as_str().unwrap_or("");
-        let run: fn(&Value) -> Outcome = match suite {
-            "policy" => crate::policy::run,
-            "hotp" => crate::otp::hotp,
-            "totp" => crate::otp::totp,
-            "password" => crate::password::run,
-            "flow" => crate::flow::run,
-            other => {
-                println!("FAIL {shown}: unknown suite `{other}`");
-                failed += 1;
-                continue;
-            }
-        };
-        let Some(cases) = doc["cases"].as_array() else {
-            println!("FAIL {shown}: no `cases` list");
-            failed += 1;
-            continue;
-        };
-        for case in cases {
-            let name = case["name"].as_str().unwrap_or("<unnamed>");
-            match std::panic::catch_unwind(|| run(case)).unwrap_or_else(|_| Err("panicked".into()))
-            {
-                Ok(()) => passed += 1,
-                Err(why) => {
-                    println!("FAIL {shown} / {name}: {why}");
-                    failed += 1;
+        match suite(path) {
+            Ok((run, cases)) => {
+                for case in cases {
+                    let name = case["name"].as_str().unwrap_or("<unnamed>").to_owned();
+                    trials.push(Trial::test(format!("{shown} / {name}"), move || {
+                        run(&case).map_err(Into::into)
+                    }));
                 }
             }
+            Err(why) => trials.push(Trial::test(shown, move || Err(why.into()))),
         }
     }
-    println!("{passed} passed, {failed} failed");
-    if failed == 0 && passed > 0 {
-        ExitCode::SUCCESS
-    } else {
+    if trials.is_empty() {
+        trials.push(Trial::test("at least one vector", || {
+            Err("no vector found".into())
+        }));
+    }
+    let conclusion = libtest_mimic::run(&Arguments::from_args(), trials);
+    println!(
+        "{} passed, {} failed",
+        conclusion.num_passed, conclusion.num_failed
+    );
+    if conclusion.has_failed() || conclusion.num_passed == 0 && conclusion.num_filtered_out == 0 {
         ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
