@@ -56,7 +56,7 @@ pub(crate) enum Refusal {
 
 impl Refusal {
     /// The reason id the user sees.
-    pub fn reason(self) -> Reason {
+    pub(crate) fn reason(self) -> Reason {
         match self {
             Self::ChallengeSpent => Reason::CodeExhausted,
             Self::Blocked(_) => Reason::UserBlocked,
@@ -176,7 +176,7 @@ pub(crate) struct Transition<F> {
 
 impl<F> Transition<F> {
     /// A step that changed the flow without refusal.
-    pub fn ok(flow: F) -> Self {
+    pub(crate) fn ok(flow: F) -> Self {
         Self {
             flow,
             verdict: None,
@@ -190,26 +190,26 @@ impl<F> Transition<F> {
     }
 
     /// A refused step.
-    pub fn refuse(flow: F, reason: Reason) -> Self {
+    pub(crate) fn refuse(flow: F, reason: Reason) -> Self {
         let mut t = Self::ok(flow);
         t.rejection = Some(reason);
         t
     }
 
     /// Adds an audit event.
-    pub fn audit(mut self, event: AuditEvent) -> Self {
+    pub(crate) fn audit(mut self, event: AuditEvent) -> Self {
         self.after.push(After::Audit(event));
         self
     }
 
     /// Sets the attempt's verdict.
-    pub fn verdict(mut self, v: Verdict) -> Self {
+    pub(crate) fn verdict(mut self, v: Verdict) -> Self {
         self.verdict = Some(v);
         self
     }
 
     /// Adds a guard.
-    pub fn guard(mut self, g: Guard) -> Self {
+    pub(crate) fn guard(mut self, g: Guard) -> Self {
         self.guards.push(g);
         self
     }

@@ -53,6 +53,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
 pub mod answers;
 pub mod approval;
@@ -81,6 +82,7 @@ pub mod reset;
 pub mod sealing;
 pub mod secret;
 pub mod security_info;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod totp;
 pub mod user;

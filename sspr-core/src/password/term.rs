@@ -3,13 +3,13 @@
 // two always agree.
 
 /// Fewest characters in a banned term.
-pub const MIN_TERM_CHARS: usize = 4;
+pub(super) const MIN_TERM_CHARS: usize = 4;
 /// Most characters in a banned term.
-pub const MAX_TERM_CHARS: usize = 16;
+pub(super) const MAX_TERM_CHARS: usize = 16;
 
 /// Microsoft Entra Password Protection normalisation of one character sequence: lower case,
 /// then the substitutions `0→o`, `1→l`, `$→s`, `@→a`. Returns code points.
-pub fn normalize_term(s: &str) -> Vec<u32> {
+pub(super) fn normalize_term(s: &str) -> Vec<u32> {
     s.chars()
         .flat_map(char::to_lowercase)
         .map(|c| match c {
@@ -24,7 +24,7 @@ pub fn normalize_term(s: &str) -> Vec<u32> {
 
 /// A 64-bit key of a code-point sequence (FNV-1a over its length and code points). Equal
 /// sequences have equal keys; a collision only costs an extra comparison.
-pub fn term_key(chars: &[u32]) -> u64 {
+pub(super) fn term_key(chars: &[u32]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for x in std::iter::once(chars.len() as u32).chain(chars.iter().copied()) {
         for b in x.to_le_bytes() {
@@ -37,24 +37,26 @@ pub fn term_key(chars: &[u32]) -> u64 {
 
 /// Where a term is split for indexing: the first half has `len / 2` characters, the second
 /// the rest. One edit can damage only one half, so every match shows one half intact.
-pub fn term_split(len: usize) -> usize {
+pub(super) fn term_split(len: usize) -> usize {
     len / 2
 }
 
 /// A candidate in a half-key table: the term id and two characters of the term's *other* half
 /// next to the split (folded to 16 bits), so most wrong candidates are rejected without reading
 /// the term.
-pub type Candidate = (u32, u16, u16);
+pub(super) type Candidate = (u32, u16, u16);
 
 /// Folds a code point to the 16 bits a [`Candidate`] signature keeps.
-pub fn fold16(c: u32) -> u16 {
+pub(super) fn fold16(c: u32) -> u16 {
     (c ^ (c >> 16)) as u16
 }
 
 /// An open-addressing hash table from half-term keys to runs of candidates: `slots` holds
 /// `(key, start, len)` (`len == 0`: empty) and `cands[start..start + len]` are the terms with
 /// that key. Built the same way at build time (global list) and at run time (other lists).
-pub fn build_table(mut entries: Vec<(u64, Candidate)>) -> (Vec<(u64, u32, u32)>, Vec<Candidate>) {
+pub(super) fn build_table(
+    mut entries: Vec<(u64, Candidate)>,
+) -> (Vec<(u64, u32, u32)>, Vec<Candidate>) {
     entries.sort_unstable();
     let mut cands = Vec::with_capacity(entries.len());
     let mut runs: Vec<(u64, u32, u32)> = Vec::new();
@@ -78,7 +80,7 @@ pub fn build_table(mut entries: Vec<(u64, Candidate)>) -> (Vec<(u64, u32, u32)>,
 }
 
 /// The candidates stored under `key` in a table made by [`build_table`].
-pub fn table_get<'a>(
+pub(super) fn table_get<'a>(
     slots: &[(u64, u32, u32)],
     cands: &'a [Candidate],
     key: u64,
@@ -99,7 +101,7 @@ pub fn table_get<'a>(
 
 /// Index entries of one term with id `id`: its first half keyed with the start of the second
 /// half, and its second half keyed with the end of the first half (nearest character first).
-pub fn term_entries(t: &[u32], id: u32) -> [(u64, Candidate); 2] {
+pub(super) fn term_entries(t: &[u32], id: u32) -> [(u64, Candidate); 2] {
     let h = term_split(t.len());
     let (a, b) = (&t[..h], &t[h..]);
     [
