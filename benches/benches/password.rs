@@ -158,12 +158,7 @@ fn main() {
 
     let policy = Policy::default();
     let rules = PasswordRules::new(policy.password());
-    let user = UserFacts {
-        username: "alice@contoso.example".into(),
-        first_name: "Alice".into(),
-        last_name: "Smith".into(),
-        org_name: "Contoso".into(),
-    };
+    let user = sspr_core::testing::fixtures::ALICE.facts();
     let all = measure(21, 5, || {
         TYPICAL
             .iter()

@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use sspr_core::Policy;
 use sspr_core::password::banned::BannedIndex;
-use sspr_core::password::{PasswordRules, UserFacts};
+use sspr_core::password::PasswordRules;
+use sspr_core::testing::fixtures;
 
 fn rules() -> &'static PasswordRules {
     static R: OnceLock<PasswordRules> = OnceLock::new();
@@ -20,7 +21,7 @@ fn rules() -> &'static PasswordRules {
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let (password, confirm) = text.split_once('\u{0}').unwrap_or((text, text));
-    let user = UserFacts { username: "alice@contoso.example".into(), first_name: "Alice".into(), last_name: "Smith".into(), org_name: "Contoso".into() };
+    let user = fixtures::ALICE.facts();
     let v = rules().evaluate(password, confirm, &user);
     assert_eq!(v.accepted(), v.reasons.is_empty());
     if let Some(score) = v.banned_score {

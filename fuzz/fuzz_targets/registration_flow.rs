@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use sspr_core::memory::*;
 use sspr_core::testing::fixtures;
 use sspr_core::registration::{RegistrationInput, Via};
-use sspr_core::{DirectoryUser, Method, Policy, SecretString, UserId};
+use sspr_core::{Method, Policy, SecretString};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
@@ -28,12 +28,13 @@ enum Op {
 
 fuzz_target!(|ops: Vec<Op>| {
     let mem = MemoryPorts::new(1_750_000_000, 3, "ok");
-    mem.directory.add_user(DirectoryUser { id: UserId::new("u1"), username: "bea@contoso.example".into(), first_name: "Bea".into(), last_name: "Ng".into(), org_name: "Contoso".into(), groups: vec![], admin: false }, "Orchid-Falcon-12");
+    // Alice, with nothing registered yet.
+    mem.directory.add_user(fixtures::ALICE.directory_user(), fixtures::ALICE.password);
     let notifier = mem.notifier.clone();
     let ports = mem.ports();
     let policy = Policy::parse(r#"{"reset": {"methods": ["email", "mobile_phone", "security_questions"], "methods_required": 2}}"#).expect("policy");
     let engine = fixtures::engine(policy, ports);
-    let start = engine.start_registration("bea@contoso.example", &SecretString::new("Orchid-Falcon-12")).expect("start");
+    let start = engine.start_registration(fixtures::ALICE.username, &SecretString::new(fixtures::ALICE.password)).expect("start");
     let id = start.view.expect("view").flow_id;
     let questions = sspr_core::questions::PREDEFINED;
     for op in ops.into_iter().take(48) {

@@ -7,11 +7,9 @@ use std::collections::BTreeMap;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sspr_core::memory::*;
 use sspr_core::testing::fixtures;
-use sspr_core::ports::SecurityInfoStore;
 use sspr_core::reset::ResetInput;
-use sspr_core::{DirectoryUser, EmailAddress, PhoneNumber, Policy, ResetOption, SecretString, SecurityInfo, UserId};
+use sspr_core::{Policy, ResetOption, SecretString};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
@@ -36,17 +34,14 @@ struct Input {
 }
 
 fuzz_target!(|input: Input| {
-    let mem = MemoryPorts::new(1_750_000_000, 1, "ok");
+    // Alice, with an alternate email and a mobile phone.
+    let mem = fixtures::memory_ports(1);
     let (clock, directory, notifier) = (mem.clock.clone(), mem.directory.clone(), mem.notifier.clone());
-    let user = UserId::new("u1");
-    directory.add_user(DirectoryUser { id: user.clone(), username: "alice@contoso.example".into(), first_name: "Alice".into(), last_name: "Smith".into(), org_name: "Contoso".into(), groups: vec![], admin: false }, "Winter-Lantern-58");
-    let si = SecurityInfo { email: EmailAddress::parse("a.s@fabrikam.example").ok(), mobile: PhoneNumber::parse("+14255550100").ok(), ..Default::default() };
-    mem.security_info.save(user.clone(), fixtures::sealed(&user, &si), 0).expect("seed");
     let ports = mem.ports();
     let policy = if input.two_gates { r#"{"reset": {"methods": ["email", "mobile_phone"], "methods_required": 2}}"# } else { "{}" };
     let engine = fixtures::engine(Policy::parse(policy).expect("policy"), ports);
-    let identifier = if input.decoy { input.identifier.chars().take(300).collect() } else { "alice@contoso.example".to_owned() };
-    let Ok(start) = engine.start_reset(&identifier, "ok", None) else { return };
+    let identifier = if input.decoy { input.identifier.chars().take(300).collect() } else { fixtures::ALICE.username.to_owned() };
+    let Ok(start) = engine.start_reset(&identifier, fixtures::CAPTCHA, None) else { return };
     let Some(view) = start.view else { return };
     let id = view.flow_id;
     let mut completed = false;
@@ -75,12 +70,12 @@ fuzz_target!(|input: Input| {
         let v = o.view.expect("a view");
         if v.state == "completed" {
             completed = true;
-            assert!(!input.decoy || identifier.trim().eq_ignore_ascii_case("alice@contoso.example"));
+            assert!(!input.decoy || identifier.trim().eq_ignore_ascii_case(fixtures::ALICE.username));
         }
     }
-    let changed = !directory.password_of(&user).expect("user").ct_eq("Winter-Lantern-58");
+    let changed = !directory.password_of(&fixtures::ALICE.user_id()).expect("user").ct_eq(fixtures::ALICE.password);
     assert!(!changed || completed, "password changed without completion");
-    if input.decoy && !identifier.trim().eq_ignore_ascii_case("alice@contoso.example") {
+    if input.decoy && !identifier.trim().eq_ignore_ascii_case(fixtures::ALICE.username) {
         assert!(notifier.messages().is_empty(), "a decoy delivered a message");
     }
 });

@@ -21,8 +21,9 @@ use sspr_core::memory::*;
 use sspr_core::ports::{Clock, Message};
 use sspr_core::registration::RegistrationInput;
 use sspr_core::reset::ResetInput;
+use sspr_core::testing::fixtures::ALICE;
 use sspr_core::totp::{self, OtpParams};
-use sspr_core::{DirectoryUser, Policy, ResetOption, SecretString, UserId};
+use sspr_core::{Policy, ResetOption, SecretString};
 use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 
 const POLICY: &str = r#"
@@ -181,18 +182,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         mem.directory.clone(),
         mem.notifier.clone(),
     );
-    directory.add_user(
-        DirectoryUser {
-            id: UserId::new("u-1001"),
-            username: "alice@contoso.example".into(),
-            first_name: "Alice".into(),
-            last_name: "Smith".into(),
-            org_name: "Contoso".into(),
-            groups: vec![],
-            admin: false,
-        },
-        "Winter-Lantern-58",
-    );
+    // Alice, the demo user every test, bench and example shares (`sspr_core::testing::fixtures`).
+    directory.add_user(ALICE.directory_user(), ALICE.password);
     let mut options = SqliteOptions::new(Prefix::default());
     options.clock = clock.clone();
     let stores = SqliteStores::open_with(&db, options)?;
@@ -221,7 +212,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     // ── Registration at sign-in
-    let check = engine.sign_in_check("alice@contoso.example", "Winter-Lantern-58")?;
+    let check = engine.sign_in_check(ALICE.username, ALICE.password)?;
     println!(
         "Sign-in: registration required = {}, re-confirmation due = {}",
         check.registration_required, check.reconfirm_due
@@ -280,7 +271,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         inbox(&notifier);
     }
     let now_set = directory
-        .password_of(&UserId::new("u-1001"))
+        .password_of(&ALICE.user_id())
         .ok_or("user vanished")?;
     println!(
         "\nThe directory now holds the new password: {}",
@@ -288,7 +279,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
     println!(
         "Sessions revoked: {} · audit events in the database: {} ({} from this run)",
-        directory.sessions_revoked(&UserId::new("u-1001")),
+        directory.sessions_revoked(&ALICE.user_id()),
         stores.audit_events(100_000)?.len(),
         stores.audit_events(100_000)?.len().saturating_sub(before)
     );
@@ -308,10 +299,7 @@ fn register(
     notifier: &RecordingNotifier,
     clock: &dyn Clock,
 ) -> Result<sspr_core::security_info::SecretBytes, Box<dyn Error>> {
-    let o = engine.start_registration(
-        "alice@contoso.example",
-        &SecretString::new("Winter-Lantern-58"),
-    )?;
+    let o = engine.start_registration(ALICE.username, &SecretString::new(ALICE.password))?;
     show_registration("re-enter your password", &o);
     let reg = o.view.ok_or("no registration")?.flow_id;
 
@@ -357,10 +345,7 @@ fn register(
 /// The periodic re-confirmation: prove a registered method (a code to the alternate email),
 /// then confirm the info as it stands.
 fn reconfirm(engine: &Engine, notifier: &RecordingNotifier) -> Result<(), Box<dyn Error>> {
-    let o = engine.start_registration(
-        "alice@contoso.example",
-        &SecretString::new("Winter-Lantern-58"),
-    )?;
+    let o = engine.start_registration(ALICE.username, &SecretString::new(ALICE.password))?;
     show_registration("time to re-confirm: re-enter your password", &o);
     let reg = o.view.ok_or("no registration")?.flow_id;
     let o = engine.registration_step(&reg, RegistrationInput::Prove(ResetOption::Email))?;

@@ -81,6 +81,16 @@ impl DemoUser {
             admin: self.admin,
         }
     }
+
+    /// What the password rules know of the user.
+    pub fn facts(&self) -> crate::password::UserFacts {
+        crate::password::UserFacts {
+            username: self.username.into(),
+            first_name: self.first_name.into(),
+            last_name: self.last_name.into(),
+            org_name: ORG.into(),
+        }
+    }
 }
 
 /// Alice's security info.
