@@ -104,4 +104,31 @@ impl AuditEvent {
             client: None,
         }
     }
+
+    /// The event as one line of JSON (what the bindings hand their language's audit sinks):
+    /// ids as strings, absent fields as `null`.
+    pub fn to_json(&self) -> String {
+        // Every field is a string, a number or an id enum: serialising cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_names_ids_as_strings_and_absent_fields_as_null() {
+        let mut e = AuditEvent::new(1_750_000_000, AuditKind::StepRejected);
+        e.reason = Some(Reason::CodeMismatch);
+        e.option = Some(ResetOption::Email);
+        let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(v["kind"], "step_rejected");
+        assert_eq!(v["reason"], "code.mismatch");
+        assert_eq!(v["option"], "email");
+        assert_eq!(v["at"], 1_750_000_000);
+        assert!(v["user"].is_null() && v["destination"].is_null());
+        let back: AuditEvent = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+    }
 }

@@ -172,6 +172,14 @@ pub enum TotpCheck {
 }
 
 impl TotpCheck {
+    /// The matched step when valid (record it as the credential's last step).
+    pub fn step(self) -> Option<u64> {
+        match self {
+            Self::Valid { step } => Some(step),
+            _ => None,
+        }
+    }
+
     /// The `totp.*` reason id, or `None` when valid.
     pub fn reason(self) -> Option<Reason> {
         match self {

@@ -5,15 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use sspr_core::engine::{
-    AppImport, CountryBudget, Engine as CoreEngine, EngineOptions, RegistrationOutcome,
-    ResetOutcome, ResetView as CoreView, SecurityInfoImport as CoreImport,
+    AppImport, CountryBudget, Engine as CoreEngine, EngineSettings as CoreSettings,
+    RegistrationOutcome, ResetOutcome, ResetView as CoreView, SecurityInfoImport as CoreImport,
 };
-use sspr_core::keyring::{IdentityKey, KeyRing};
-use sspr_core::password::BreachMode;
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput as CoreRegInput, Via as CoreVia};
 use sspr_core::reset::ResetInput as CoreResetInput;
-use sspr_core::sealing::SealingKeys;
 use sspr_core::{SecretString, UserId};
 
 use crate::error::SsprError;
@@ -129,6 +126,33 @@ impl std::fmt::Debug for EngineSettings {
             .field("issuer", &self.issuer)
             .field("hash_params", &self.hash_params)
             .finish_non_exhaustive()
+    }
+}
+
+impl From<EngineSettings> for CoreSettings {
+    fn from(s: EngineSettings) -> Self {
+        let keys = |v: Vec<SigningKey>| v.into_iter().map(|k| (k.id, k.key)).collect();
+        let pairs = |v: Vec<Weighted>| v.into_iter().map(|w| (w.value, w.weight)).collect();
+        Self {
+            keys: keys(s.keys),
+            identity_key: s.identity_key,
+            issuer: s.issuer,
+            sealing_keys: keys(s.sealing_keys),
+            hash_params: s.hash_params.into(),
+            breach_fail_closed: s.breach_fail_closed,
+            client_limit: s
+                .client_limit
+                .map(|l| Limit::new(l.max, l.window_s, l.block_s)),
+            country_budget: s.country_budget.map(|b| CountryBudget {
+                max: b.max,
+                window_s: b.window_s,
+            }),
+            decoys: sspr_core::DecoyProfile {
+                calling_codes: pairs(s.decoys.calling_codes),
+                email_domains: pairs(s.decoys.email_domains),
+                admin_percent: s.decoys.admin_percent,
+            },
+        }
     }
 }
 
@@ -643,36 +667,7 @@ impl Engine {
         ports: Arc<Ports>,
         settings: EngineSettings,
     ) -> Result<Arc<Self>, SsprError> {
-        let keys = KeyRing::new(settings.keys.into_iter().map(|k| (k.id, k.key)).collect())?;
-        let identity = IdentityKey::new(settings.identity_key)?;
-        let mut options = EngineOptions::new(keys, identity, settings.issuer);
-        if !settings.sealing_keys.is_empty() {
-            options.sealing = SealingKeys::new(
-                settings
-                    .sealing_keys
-                    .into_iter()
-                    .map(|k| (k.id, k.key))
-                    .collect(),
-            )?
-            .with_derived(&options.identity)?;
-        }
-        options.hash_params = settings.hash_params.into();
-        if settings.breach_fail_closed {
-            options.breach_mode = BreachMode::FailClosed;
-        }
-        options.client_limit = settings
-            .client_limit
-            .map(|l| Limit::new(l.max, l.window_s, l.block_s));
-        options.country_budget = settings.country_budget.map(|b| CountryBudget {
-            max: b.max,
-            window_s: b.window_s,
-        });
-        let pairs = |v: Vec<Weighted>| v.into_iter().map(|w| (w.value, w.weight)).collect();
-        options.decoys = sspr_core::DecoyProfile {
-            calling_codes: pairs(settings.decoys.calling_codes),
-            email_domains: pairs(settings.decoys.email_domains),
-            admin_percent: settings.decoys.admin_percent,
-        };
+        let options = CoreSettings::from(settings).into_options()?;
         Ok(Arc::new(Self {
             inner: CoreEngine::new(policy.inner.clone(), ports.0.clone(), options)?,
         }))

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use sspr_core::UserId;
+use sspr_core::audit::AuditEvent;
 use sspr_core::memory::{MemoryPorts as CoreMemoryPorts, OsRandomness, SystemClock};
 use sspr_core::ports::Clock as _;
 
@@ -116,7 +117,7 @@ impl MemoryPorts {
             .audit
             .events()
             .iter()
-            .map(|e| serde_json::to_string(e).unwrap_or_default())
+            .map(AuditEvent::to_json)
             .collect()
     }
 }

@@ -4,9 +4,8 @@ use std::sync::Arc;
 
 use sspr_core::hashing;
 use sspr_core::memory::OsRandomness;
-use sspr_core::password::{self, BreachMode, PasswordRules, UserFacts as CoreFacts};
-use sspr_core::security_info::SecretBytes;
-use sspr_core::totp::{self, OtpParams, TotpCheck};
+use sspr_core::otp::{Credential, OtpParams, SecretBytes, TotpCheck};
+use sspr_core::password::{BreachMode, PasswordRules, UserFacts as CoreFacts};
 
 use crate::error::SsprError;
 use crate::ports::{BreachChecker, breach_checker};
@@ -98,37 +97,46 @@ pub fn evaluate_password(
     breach: Option<Arc<dyn BreachChecker>>,
     fail_closed: bool,
 ) -> Result<PasswordVerdict, SsprError> {
-    let p = policy.inner.password();
     let facts = CoreFacts {
         username: user.username,
         first_name: user.first_name,
         last_name: user.last_name,
         org_name: user.org_name,
     };
-    let mut verdict = PasswordRules::new(p).evaluate(&password, &confirm, &facts);
-    password::check_history(&mut verdict, p, &password, &history)?;
-    if p.breached
-        && let Some(checker) = breach
-    {
-        let mode = if fail_closed {
-            BreachMode::FailClosed
-        } else {
-            BreachMode::FailOpen
-        };
-        password::check_breach(&mut verdict, &password, &breach_checker(checker), mode)
-            .map_err(|e| SsprError::from(sspr_core::Error::Port(e)))?;
-    }
+    let mode = if fail_closed {
+        BreachMode::FailClosed
+    } else {
+        BreachMode::FailOpen
+    };
+    let checker = breach.map(breach_checker);
+    let breach = checker
+        .as_ref()
+        .map(|c| (c as &dyn sspr_core::ports::BreachChecker, mode));
+    let verdict = PasswordRules::new(policy.inner.password()).check(
+        &password,
+        &confirm,
+        &facts,
+        |_| Ok(history),
+        breach,
+    )?;
     Ok(PasswordVerdict::from(&verdict))
 }
 
-fn params(algorithm: OtpAlgorithm, digits: u8, period: u32) -> Result<OtpParams, SsprError> {
-    let p = OtpParams {
+fn credential(
+    secret_b32: &str,
+    algorithm: OtpAlgorithm,
+    digits: u8,
+    period: u32,
+) -> Result<Credential, SsprError> {
+    let params = OtpParams {
         algorithm: algorithm.into(),
         digits,
         period,
     };
-    p.validate()?;
-    Ok(p)
+    Ok(Credential::new(
+        SecretBytes::from_base32(secret_b32)?,
+        params,
+    )?)
 }
 
 /// The HOTP code for `counter` (RFC 4226).
@@ -139,9 +147,7 @@ pub fn hotp(
     algorithm: OtpAlgorithm,
     digits: u8,
 ) -> Result<String, SsprError> {
-    let p = params(algorithm, digits, 30)?;
-    let secret = SecretBytes::from_base32(&secret_b32)?;
-    Ok(totp::hotp(secret.expose(), counter, p.algorithm, p.digits)?)
+    Ok(credential(&secret_b32, algorithm, digits, 30)?.hotp(counter)?)
 }
 
 /// The TOTP code at Unix time `t` (RFC 6238).
@@ -153,9 +159,7 @@ pub fn totp_code(
     digits: u8,
     period: u32,
 ) -> Result<String, SsprError> {
-    let p = params(algorithm, digits, period)?;
-    let secret = SecretBytes::from_base32(&secret_b32)?;
-    Ok(totp::totp(secret.expose(), t, &p)?)
+    Ok(credential(&secret_b32, algorithm, digits, period)?.at(t)?)
 }
 
 /// The outcome of checking an authenticator code.
@@ -183,15 +187,11 @@ pub fn verify_totp(
     skew: u8,
     last_step: Option<u64>,
 ) -> Result<TotpResult, SsprError> {
-    let p = params(algorithm, digits, period)?;
-    let secret = SecretBytes::from_base32(&secret_b32)?;
-    let check = totp::verify(secret.expose(), &p, &code, t, skew, last_step)?;
+    let check =
+        credential(&secret_b32, algorithm, digits, period)?.verify(&code, t, skew, last_step)?;
     Ok(TotpResult {
         valid: matches!(check, TotpCheck::Valid { .. }),
-        step: match check {
-            TotpCheck::Valid { step } => Some(step),
-            _ => None,
-        },
+        step: check.step(),
         reason: check.reason().map(|r| r.id().to_owned()),
     })
 }

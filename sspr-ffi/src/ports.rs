@@ -353,15 +353,10 @@ impl core::BreachChecker for Foreign<dyn BreachChecker> {
 
 impl core::AuditSink for Foreign<dyn AuditSink> {
     fn record(&self, event: AuditEvent) -> Result<(), PortError> {
-        let json = serde_json_string(&event);
         self.0
-            .record(json)
+            .record(event.to_json())
             .map_err(|e| e.into_core(PortName::Audit))
     }
-}
-
-fn serde_json_string(event: &AuditEvent) -> String {
-    serde_json::to_string(event).unwrap_or_default()
 }
 
 impl core::Clock for Foreign<dyn Clock> {

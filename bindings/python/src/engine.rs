@@ -7,18 +7,15 @@ use std::collections::BTreeMap;
 
 use pyo3::prelude::*;
 use sspr_core::engine::{
-    AppImport, CountryBudget, Engine, EngineOptions, RegistrationOutcome, ResetOutcome, ResetView,
+    AppImport, CountryBudget, Engine, EngineSettings, RegistrationOutcome, ResetOutcome, ResetView,
     SecurityInfoImport,
 };
 use sspr_core::error::{Error, InputError as CoreInputError};
 use sspr_core::hashing::HashParams;
-use sspr_core::keyring::{IdentityKey, KeyRing};
-use sspr_core::password::BreachMode;
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput, Via};
 use sspr_core::reset::ResetInput;
-use sspr_core::sealing::SealingKeys;
-use sspr_core::{Method, ResetOption, SecretString, UserId};
+use sspr_core::{DecoyProfile, Method, ResetOption, SecretString, UserId};
 
 use crate::memory::PyPorts;
 use crate::{PyPolicy, PyVerdict, error, ports};
@@ -374,37 +371,34 @@ impl PyEngine {
         decoy_admin_percent: Option<u8>,
         sealing_keys: Option<Vec<(String, Vec<u8>)>>,
     ) -> PyResult<Self> {
-        let keys = KeyRing::new(keys).map_err(|e| error(e.into()))?;
-        let identity = IdentityKey::new(identity_key).map_err(|e| error(e.into()))?;
-        let mut options = EngineOptions::new(keys, identity, issuer);
-        if let Some(ring) = sealing_keys.filter(|r| !r.is_empty()) {
-            options.sealing = SealingKeys::new(ring)
-                .and_then(|s| s.with_derived(&options.identity))
-                .map_err(|e| error(e.into()))?;
-        }
-        options.hash_params = HashParams {
-            memory_kib: hash_memory_kib,
-            iterations: hash_iterations,
-            parallelism: hash_parallelism,
-        };
-        if breach_fail_closed {
-            options.breach_mode = BreachMode::FailClosed;
-        }
-        options.client_limit =
-            client_limit.map(|(max, window_s, block_s)| Limit::new(max, window_s, block_s));
-        options.country_budget =
-            country_budget.map(|(max, window_s)| CountryBudget { max, window_s });
+        let mut decoys = DecoyProfile::default();
         if let Some(c) = decoy_calling_codes {
-            options.decoys.calling_codes = c;
+            decoys.calling_codes = c;
         }
         if let Some(d) = decoy_email_domains {
-            options.decoys.email_domains = d;
+            decoys.email_domains = d;
         }
         if let Some(a) = decoy_admin_percent {
-            options.decoys.admin_percent = a;
+            decoys.admin_percent = a;
         }
-        // Options out of range (argon2 cost, zero windows, a bad decoy profile) are refused
-        // now rather than at the first reset.
+        let options = EngineSettings {
+            keys,
+            identity_key,
+            issuer,
+            sealing_keys: sealing_keys.unwrap_or_default(),
+            hash_params: HashParams {
+                memory_kib: hash_memory_kib,
+                iterations: hash_iterations,
+                parallelism: hash_parallelism,
+            },
+            breach_fail_closed,
+            client_limit: client_limit
+                .map(|(max, window_s, block_s)| Limit::new(max, window_s, block_s)),
+            country_budget: country_budget.map(|(max, window_s)| CountryBudget { max, window_s }),
+            decoys,
+        }
+        .into_options()
+        .map_err(|e| error(e.into()))?;
         let inner = Engine::new(policy.inner.clone(), ports.0.clone(), options)
             .map_err(|e| error(e.into()))?;
         Ok(Self { inner })

@@ -12,10 +12,8 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use sspr_core::error::{Error, InputError as CoreInputError};
 use sspr_core::hashing::{self, HashParams};
-use sspr_core::otp::OtpAlgorithm;
+use sspr_core::otp::{Credential, TotpCheck};
 use sspr_core::password::{self, BreachMode, BreachStatus, PasswordRules, UserFacts};
-use sspr_core::security_info::SecretBytes;
-use sspr_core::totp::{self, OtpParams, TotpCheck};
 use sspr_core::{Policy, PortName};
 
 create_exception!(
@@ -240,29 +238,23 @@ fn evaluate_password(
         last_name: last_name.to_owned(),
         org_name: org_name.to_owned(),
     };
-    let p = policy.inner.password().clone();
+    let rules = PasswordRules::new(policy.inner.password());
     let confirm = confirm.unwrap_or_else(|| password.clone());
-    // The rules and argon2 history checks run without the GIL.
-    let mut verdict = py
-        .detach(|| {
-            let rules = PasswordRules::new(&p);
-            let mut v = rules.evaluate(&password, &confirm, &user);
-            password::check_history(&mut v, &p, &password, &history).map(|()| v)
-        })
-        .map_err(input)?;
-    if p.breached
-        && let Some(checker) = breach_checker
-    {
-        let mode = if fail_closed {
-            BreachMode::FailClosed
-        } else {
-            BreachMode::FailOpen
-        };
-        ports::clear_cause();
-        let checker = ports::PyPort::new(checker, PortName::BreachChecker);
-        password::check_breach(&mut verdict, &password, &checker, mode)
-            .map_err(|e| ports::chained_error(py, Error::Port(e)))?;
-    }
+    let mode = if fail_closed {
+        BreachMode::FailClosed
+    } else {
+        BreachMode::FailOpen
+    };
+    let checker = breach_checker.map(|c| ports::PyPort::new(c, PortName::BreachChecker));
+    let breach = checker
+        .as_ref()
+        .map(|c| (c as &dyn sspr_core::ports::BreachChecker, mode));
+    // The rules and argon2 history checks run without the GIL; a Python breach checker takes
+    // it back for its own call.
+    ports::clear_cause();
+    let verdict = py
+        .detach(|| rules.check(&password, &confirm, &user, |_| Ok(history), breach))
+        .map_err(|e| ports::chained_error(py, e))?;
     Ok(PyVerdict::from(&verdict))
 }
 
@@ -292,28 +284,17 @@ fn verify_secret(py: Python<'_>, secret: String, phc: String) -> PyResult<bool> 
         .map_err(input)
 }
 
-fn otp_params(algorithm: &str, digits: u8, period: u32) -> PyResult<OtpParams> {
-    let algorithm = OtpAlgorithm::parse(algorithm)
-        .ok_or_else(|| InputError::new_err("algorithm must be SHA1, SHA256 or SHA512"))?;
-    let params = OtpParams {
-        algorithm,
-        digits,
-        period,
-    };
-    params.validate().map_err(input)?;
-    Ok(params)
-}
-
-fn secret(b32: &str) -> PyResult<SecretBytes> {
-    SecretBytes::from_base32(b32).map_err(input)
+fn credential(secret_b32: &str, algorithm: &str, digits: u8, period: u32) -> PyResult<Credential> {
+    Credential::from_base32(secret_b32, algorithm, digits, period).map_err(input)
 }
 
 /// The HOTP code for `counter` (RFC 4226).
 #[pyfunction]
 #[pyo3(signature = (secret_b32, counter, *, algorithm="SHA1", digits=6))]
 fn hotp(secret_b32: &str, counter: u64, algorithm: &str, digits: u8) -> PyResult<String> {
-    let p = otp_params(algorithm, digits, 30)?;
-    totp::hotp(secret(secret_b32)?.expose(), counter, p.algorithm, p.digits).map_err(input)
+    credential(secret_b32, algorithm, digits, 30)?
+        .hotp(counter)
+        .map_err(input)
 }
 
 /// The TOTP code at Unix time `t` (RFC 6238).
@@ -326,8 +307,9 @@ fn totp_code(
     digits: u8,
     period: u32,
 ) -> PyResult<String> {
-    let p = otp_params(algorithm, digits, period)?;
-    totp::totp(secret(secret_b32)?.expose(), t, &p).map_err(input)
+    credential(secret_b32, algorithm, digits, period)?
+        .at(t)
+        .map_err(input)
 }
 
 /// The outcome of checking an authenticator code.
@@ -356,19 +338,16 @@ fn verify_totp(
     skew: u8,
     last_step: Option<u64>,
 ) -> PyResult<PyTotpResult> {
-    let p = otp_params(algorithm, digits, period)?;
-    let check =
-        totp::verify(secret(secret_b32)?.expose(), &p, code, t, skew, last_step).map_err(input)?;
-    Ok(totp_result(check))
+    credential(secret_b32, algorithm, digits, period)?
+        .verify(code, t, skew, last_step)
+        .map(totp_result)
+        .map_err(input)
 }
 
 fn totp_result(check: TotpCheck) -> PyTotpResult {
     PyTotpResult {
         valid: matches!(check, TotpCheck::Valid { .. }),
-        step: match check {
-            TotpCheck::Valid { step } => Some(step),
-            _ => None,
-        },
+        step: check.step(),
         reason: check.reason().map(|r| r.id().to_owned()),
     }
 }
@@ -376,8 +355,7 @@ fn totp_result(check: TotpCheck) -> PyTotpResult {
 /// An authenticator credential kept decoded between calls, like `pyotp.TOTP`.
 #[pyclass(frozen, name = "Totp", module = "sspr")]
 struct PyTotp {
-    secret: SecretBytes,
-    params: OtpParams,
+    inner: Credential,
 }
 
 #[pymethods]
@@ -387,14 +365,13 @@ impl PyTotp {
     #[pyo3(signature = (secret_b32, *, algorithm="SHA1", digits=6, period=30))]
     fn new(secret_b32: &str, algorithm: &str, digits: u8, period: u32) -> PyResult<Self> {
         Ok(Self {
-            secret: secret(secret_b32)?,
-            params: otp_params(algorithm, digits, period)?,
+            inner: credential(secret_b32, algorithm, digits, period)?,
         })
     }
 
     /// The code at Unix time `t`.
     fn at(&self, t: u64) -> PyResult<String> {
-        totp::totp(self.secret.expose(), t, &self.params).map_err(input)
+        self.inner.at(t).map_err(input)
     }
 
     /// Checks `code` at Unix time `t` (see `verify_totp`); a skew above 10 is refused.
@@ -406,15 +383,17 @@ impl PyTotp {
         skew: u8,
         last_step: Option<u64>,
     ) -> PyResult<PyTotpResult> {
-        totp::verify(self.secret.expose(), &self.params, code, t, skew, last_step)
+        self.inner
+            .verify(code, t, skew, last_step)
             .map(totp_result)
             .map_err(input)
     }
 
     fn __repr__(&self) -> String {
+        let p = self.inner.params();
         format!(
             "Totp(algorithm={}, digits={}, period={})",
-            self.params.algorithm, self.params.digits, self.params.period
+            p.algorithm, p.digits, p.period
         )
     }
 }

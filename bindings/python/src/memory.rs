@@ -176,10 +176,7 @@ impl PyMemoryAuditSink {
         self.0
             .events()
             .iter()
-            .map(|e| {
-                let text = serde_json::to_string(e).unwrap_or_default();
-                Ok(json.call_method1("loads", (text,))?.unbind())
-            })
+            .map(|e| Ok(json.call_method1("loads", (e.to_json(),))?.unbind()))
             .collect()
     }
 }

@@ -493,9 +493,7 @@ impl BreachChecker for PyPort {
 
 impl AuditSink for PyPort {
     fn record(&self, event: AuditEvent) -> Result<(), PortError> {
-        let json = serde_json::to_string(&event).map_err(|_| {
-            PortError::new(self.port, PortErrorKind::Contract, "unserialisable event")
-        })?;
+        let json = event.to_json();
         let event = Python::attach(|py| -> PyResult<Py<PyAny>> {
             Ok(py.import("json")?.call_method1("loads", (json,))?.unbind())
         })

@@ -23,6 +23,7 @@ mod import;
 mod info;
 mod notices;
 mod options;
+mod settings;
 mod step;
 mod stored;
 mod throttle;
@@ -32,6 +33,7 @@ pub use crate::effect::Provisioning;
 pub use import::{AppImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport};
 pub use notices::NOTICE_TOKEN_TTL_S;
 pub use options::{CountryBudget, EngineOptions, MAX_CLIENT_LIMIT, Ports};
+pub use settings::EngineSettings;
 pub use views::{
     RegistrationOutcome, RegistrationView, ReportOutcome, ResetOutcome, ResetView, SignInCheck,
 };
@@ -44,7 +46,7 @@ use crate::effect::{Admission, AttemptSpec, Refusal, Verdict};
 use crate::error::{Error, InputError, MisuseError, PortError, PortErrorKind, PortName};
 use crate::hashing;
 use crate::method::{Method, ResetOption};
-use crate::password::{self, PasswordRules, PasswordVerdict, UserFacts};
+use crate::password::{PasswordRules, PasswordVerdict, UserFacts};
 use crate::policy::Policy;
 use crate::random::Entropy;
 use crate::reason::Reason;
@@ -529,23 +531,7 @@ impl Engine {
         password: &SecretString,
         confirm: &SecretString,
     ) -> Result<PasswordVerdict, Error> {
-        let mut verdict =
-            self.rules
-                .evaluate(password.expose(), confirm.expose(), &UserFacts::from(user));
-        let p = self.rules.policy();
-        if p.history > 0
-            && verdict
-                .reasons
-                .iter()
-                .all(|r| *r != Reason::PasswordTooLong)
-        {
-            let history = self
-                .ports
-                .directory
-                .password_history(user.id.clone(), u32::from(p.history))?;
-            password::check_history(&mut verdict, p, password.expose(), &history)?;
-        }
-        if p.breached {
+        let breach = if self.rules.policy().breached {
             let checker = self
                 .ports
                 .breach
@@ -555,13 +541,23 @@ impl Engine {
                     problem: "the policy checks breached passwords but no breach checker was given"
                         .into(),
                 })?;
-            password::check_breach(
-                &mut verdict,
-                password.expose(),
-                checker.as_ref(),
-                self.options.breach_mode,
-            )?;
-        }
+            Some((checker.as_ref(), self.options.breach_mode))
+        } else {
+            None
+        };
+        let history = |n: u8| -> Result<Vec<String>, Error> {
+            Ok(self
+                .ports
+                .directory
+                .password_history(user.id.clone(), u32::from(n))?)
+        };
+        let verdict = self.rules.check(
+            password.expose(),
+            confirm.expose(),
+            &UserFacts::from(user),
+            history,
+            breach,
+        )?;
         Ok(verdict)
     }
 

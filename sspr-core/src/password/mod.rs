@@ -29,7 +29,7 @@ use serde::Serialize;
 use sha1::{Digest, Sha1};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::error::{InputError, PortError};
+use crate::error::{Error, InputError, PortError};
 use crate::hashing;
 use crate::policy::PasswordPolicy;
 use crate::ports::BreachChecker;
@@ -241,6 +241,33 @@ impl PasswordRules {
             v.fail(Reason::PasswordMismatch, None);
         }
         v
+    }
+}
+
+impl PasswordRules {
+    /// Every rule at once, as a reset's new-password step applies them: [`Self::evaluate`],
+    /// then the history (read through `history(n)`, the newest `n` hashes, only when the
+    /// policy keeps one and the password is not already too long) and, when the policy checks
+    /// breaches and `breach` is given, the breach service.
+    pub fn check(
+        &self,
+        password: &str,
+        confirm: &str,
+        user: &UserFacts,
+        history: impl FnOnce(u8) -> Result<Vec<String>, Error>,
+        breach: Option<(&dyn BreachChecker, BreachMode)>,
+    ) -> Result<PasswordVerdict, Error> {
+        let mut verdict = self.evaluate(password, confirm, user);
+        let p = self.policy();
+        if p.history > 0 && !verdict.reasons.contains(&Reason::PasswordTooLong) {
+            check_history(&mut verdict, p, password, &history(p.history)?)?;
+        }
+        if p.breached
+            && let Some((checker, mode)) = breach
+        {
+            check_breach(&mut verdict, password, checker, mode)?;
+        }
+        Ok(verdict)
     }
 }
 
