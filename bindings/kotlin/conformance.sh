@@ -5,8 +5,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-"$here/build.sh"
+classpath="$("$here/build.sh")"
 dir="${1:-${SSPR_CONFORMANCE_DIR:-$root/conformance}}"
 exec java -Djna.library.path="$root/target/debug" -Dsspr.root="$root" \
-  -cp "$root/target/kotlin/sspr-kotlin.jar:$here/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar:/usr/share/java/jna.jar" \
+  -cp "$classpath" \
   dev.sspr.conformance.ConformanceKt "$dir"

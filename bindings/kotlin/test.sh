@@ -3,7 +3,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-"$here/build.sh"
+classpath="$("$here/build.sh")"
 exec java -Djna.library.path="$root/target/debug" \
-  -cp "$root/target/kotlin/sspr-kotlin.jar:$here/node_modules/kotlin-compiler/lib/kotlin-stdlib.jar:/usr/share/java/jna.jar" \
+  -cp "$classpath" \
   dev.sspr.tests.TestsKt

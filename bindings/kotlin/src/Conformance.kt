@@ -3,9 +3,11 @@
 // project's conformance/). Prints one line per failure and `N passed, N failed`.
 package dev.sspr.conformance
 
+import com.google.gson.Gson
+import com.google.gson.GsonBuilder
+import com.google.gson.Strictness
+import com.google.gson.ToNumberPolicy
 import dev.sspr.*
-import dev.sspr.tools.Json
-import dev.sspr.tools.JsonNumber
 import java.io.File
 import java.security.MessageDigest
 
@@ -13,13 +15,29 @@ class ExpectError(message: String) : Exception(message)
 
 typealias Obj = Map<String, Any?>
 
+/**
+ * Reads vectors as plain values: objects as maps in document order, arrays as lists, numbers as
+ * [Number]s that keep their text (so a policy is written back as the document had it), plus
+ * String, Boolean and null. Strict JSON, as the Rust runner reads it.
+ */
+private val gson: Gson = GsonBuilder()
+    .setStrictness(Strictness.STRICT)
+    .setObjectToNumberStrategy(ToNumberPolicy.LAZILY_PARSED_NUMBER)
+    .serializeNulls()
+    .disableHtmlEscaping()
+    .create()
+
+fun parseJson(text: String): Any? = gson.fromJson(text, Any::class.java)
+
+fun toJson(value: Any?): String = gson.toJson(value)
+
 @Suppress("UNCHECKED_CAST")
 fun Any?.obj(): Obj = (this as? Map<String, Any?>) ?: emptyMap()
 
 @Suppress("UNCHECKED_CAST")
 fun Any?.list(): List<Any?> = (this as? List<Any?>) ?: emptyList()
 
-fun Any?.long(): Long? = (this as? JsonNumber)?.toLong()
+fun Any?.long(): Long? = (this as? Number)?.toLong()
 
 fun Obj.str(key: String): String = (this[key] as? String) ?: ""
 
@@ -36,7 +54,7 @@ fun runPolicy(case: Obj) {
     val expect = case["expect"].obj()
     checkKeys(expect, setOf("valid", "field"))
     val policy = try {
-        Policy.fromJson(Json.write(case["policy"]))
+        Policy.fromJson(toJson(case["policy"]))
     } catch (e: SsprException.Policy) {
         if (expect["valid"] == true) throw ExpectError("rejected: ${e.detail}")
         val field = expect["field"] as? String
@@ -98,7 +116,7 @@ val commonPasswords: SetBreachChecker by lazy {
 fun runPassword(case: Obj) {
     val expect = case["expect"].obj()
     checkKeys(expect, setOf("accepted", "reasons", "banned_score", "error"))
-    val policy = Policy.fromJson(Json.write(mapOf("password" to (case["policy"] ?: emptyMap<String, Any?>()))))
+    val policy = Policy.fromJson(toJson(mapOf("password" to (case["policy"] ?: emptyMap<String, Any?>()))))
     val user = case["user"].obj()
     val history = user["previous"].list().map { hashSecret(it as String, TEST_HASH) }
     val down = case["breach_service"] == "down"
@@ -164,7 +182,7 @@ class FlowWorld(case: Obj) {
 
     init {
         mem.addCommonPasswords()
-        val policy = Policy.fromJson(Json.write(case["policy"] ?: emptyMap<String, Any?>()))
+        val policy = Policy.fromJson(toJson(case["policy"] ?: emptyMap<String, Any?>()))
         val directory = case["directory"].obj()
         val org = directory.str("org_name")
         engine = Engine(
@@ -359,7 +377,7 @@ class FlowWorld(case: Obj) {
     fun approvalNumber(n: Any?, shown: Int): Int = when (n) {
         null, "\$shown" -> shown
         "\$wrong" -> if (shown >= 99) 10 else shown + 1
-        is JsonNumber -> n.toLong().toInt()
+        is Number -> n.toInt()
         else -> throw ExpectError("bad number $n")
     }
 
@@ -416,8 +434,8 @@ fun runDir(dir: File): Triple<Int, Int, List<String>> {
     val files = dir.walkTopDown().filter { it.isFile && it.name.endsWith(".json") }.sortedBy { it.path }.toList()
     for (file in files) {
         val shown = file.relativeTo(dir).path
-        val doc = try { Json.parse(file.readText()).obj() } catch (e: Exception) {
-            failures.add("FAIL $shown: not JSON: ${e.message}"); failed++; continue
+        val doc = try { parseJson(file.readText()).obj() } catch (e: Exception) {
+            failures.add("FAIL $shown: not JSON: ${e.message?.lineSequence()?.first()}"); failed++; continue
         }
         if (doc["format"].long() != 1L) { failures.add("FAIL $shown: format ${doc["format"]} is not 1"); failed++; continue }
         val run = SUITES[doc["suite"]]
