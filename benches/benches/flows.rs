@@ -13,12 +13,14 @@ use std::time::Instant;
 
 use argon2::{PasswordHasher, PasswordVerifier};
 use sspr_benches::{fmt, measure, reset_engine, row};
-use sspr_core::code;
+use sspr_core::KeyRing;
 use sspr_core::hashing::{self, HashParams};
-use sspr_core::keyring::{Binding, KeyRing, Purpose};
 use sspr_core::memory::*;
+use sspr_core::otp::OtpParams;
 use sspr_core::reset::ResetInput;
-use sspr_core::totp::{self, OtpParams};
+use sspr_core::testing::internals::code;
+use sspr_core::testing::internals::code::{Binding, Purpose};
+use sspr_core::testing::internals::totp;
 use sspr_core::{ResetOption, SecretString};
 
 fn main() {

@@ -8,8 +8,9 @@
 
 use sspr_benches::{clustered_words, common_passwords, fmt, measure, pseudo_words, rng, row};
 use sspr_core::Policy;
-use sspr_core::password::banned::{self, BannedIndex};
-use sspr_core::password::{PasswordRules, UserFacts, strength};
+use sspr_core::password::PasswordRules;
+use sspr_core::testing::internals::banned::{self, BannedIndex};
+use sspr_core::testing::internals::strength;
 
 const TYPICAL: [&str; 8] = [
     "Winter-Lantern-58",

@@ -10,7 +10,8 @@ use rand::{RngExt, SeedableRng};
 use sspr_core::engine::Engine;
 use sspr_core::memory::MemoryPorts;
 use sspr_core::ports::SecurityInfoStore;
-use sspr_core::{DirectoryUser, EmailAddress, PhoneNumber, Policy, SecurityInfo, UserId};
+use sspr_core::testing::internals::security_info::SecurityInfo;
+use sspr_core::{DirectoryUser, EmailAddress, PhoneNumber, Policy, UserId};
 
 /// Timing summary of one contender.
 #[derive(Debug, Clone, Copy)]

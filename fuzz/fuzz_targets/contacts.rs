@@ -3,12 +3,13 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sspr_core::security_info::SecretBytes;
-use sspr_core::totp::{self, OtpParams};
+use sspr_core::otp::{OtpParams, SecretBytes, otpauth_uri};
 use sspr_core::{EmailAddress, PhoneNumber};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(e) = EmailAddress::parse(text) {
         assert_eq!(EmailAddress::parse(e.as_str()).expect("re-parse"), e);
         let masked = e.masked();
@@ -18,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
         let masked_local = masked.rsplit_once('@').map_or("", |(l, _)| l);
         let n = local.chars().count();
         let keep = n.saturating_sub(1).min(2);
-        let want: String = local.chars().take(keep).chain(std::iter::repeat_n('*', n - keep)).collect();
+        let want: String = local
+            .chars()
+            .take(keep)
+            .chain(std::iter::repeat_n('*', n - keep))
+            .collect();
         assert_eq!(masked_local, want);
     }
     if let Ok(p) = PhoneNumber::parse(text) {
@@ -28,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let (issuer, account) = text.split_once('\u{0}').unwrap_or(("Contoso", text));
     let secret = SecretBytes::new(vec![1; 20]);
-    if let Ok(uri) = totp::otpauth_uri(issuer, account, &secret, &OtpParams::default()) {
+    if let Ok(uri) = otpauth_uri(issuer, account, &secret, &OtpParams::default()) {
         assert!(uri.starts_with("otpauth://totp/"));
         assert!(!uri.contains(' ') && !uri.contains('\n'));
         assert!(uri.contains("secret=AEAQCAIBAEAQCAIBAEAQCAIBAEAQCAIB"));

@@ -10,11 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
+use sspr_core::SealingKeys;
 use sspr_core::memory::*;
 use sspr_core::ports::{Clock, CounterState, CounterStore, FlowStore, SecurityInfoStore};
 use sspr_core::registration::RegistrationInput;
 use sspr_core::reset::ResetInput;
-use sspr_core::sealing::SealingKeys;
 use sspr_core::testing::fixtures::{self, ALICE, BEN, CAPTCHA};
 use sspr_core::{Policy, PortError, ResetOption, SecretString};
 
@@ -35,11 +35,21 @@ struct Liar {
 
 impl Liar {
     fn twist(&self, s: CounterState) -> CounterState {
-        match *self.lie.lock().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        match *self
+            .lie
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
             Lie::Truth => s,
             Lie::Count(c) => CounterState { count: c, ..s },
-            Lie::Blocked(b) => CounterState { blocked_until: Some(b), ..s },
-            Lie::Both(c, b) => CounterState { count: c, blocked_until: Some(b) },
+            Lie::Blocked(b) => CounterState {
+                blocked_until: Some(b),
+                ..s
+            },
+            Lie::Both(c, b) => CounterState {
+                count: c,
+                blocked_until: Some(b),
+            },
         }
     }
 }
@@ -75,11 +85,17 @@ impl Clock for Jumpy {
 enum Tamper {
     None,
     /// Sets the n-th number of the record to `value`.
-    Number { nth: u8, value: u64 },
+    Number {
+        nth: u8,
+        value: u64,
+    },
     /// Cuts the record at `at` bytes.
     Cut(u16),
     /// Replaces the first occurrence of `from` with `to`.
-    Replace { from: String, to: String },
+    Replace {
+        from: String,
+        to: String,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -153,7 +169,9 @@ fuzz_target!(|input: Input| {
     )
     .expect("policy");
     let engine = fixtures::engine(policy, ports);
-    let Ok(o) = engine.start_reset(BEN.username, CAPTCHA, Some("203.0.113.5")) else { return };
+    let Ok(o) = engine.start_reset(BEN.username, CAPTCHA, Some("203.0.113.5")) else {
+        return;
+    };
     let Some(view) = o.view else { return };
     let reset = view.flow_id;
     let reset_key = view.flow_ref;
@@ -163,11 +181,18 @@ fuzz_target!(|input: Input| {
         .and_then(|o| o.view)
         .map(|v| (v.flow_id, v.flow_ref));
     for (op, tamper, on_info, lie, now) in input.steps.into_iter().take(40) {
-        *counters.lie.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = lie;
+        *counters
+            .lie
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = lie;
         clock.0.store(now, Ordering::SeqCst);
         // Tamper with a stored record before the step.
         if on_info {
-            let user = if now % 2 == 0 { BEN.user_id() } else { ALICE.user_id() };
+            let user = if now % 2 == 0 {
+                BEN.user_id()
+            } else {
+                ALICE.user_id()
+            };
             // Half the time the plaintext is tampered with and sealed again (a writer holding
             // the sealing key), half the time the sealed text itself.
             let keys = SealingKeys::derived(&fixtures::identity_key());
@@ -208,7 +233,11 @@ fuzz_target!(|input: Input| {
             Op::Code(c) => Some(ResetInput::EnterCode(SecretString::new(c.clone()))),
             Op::RightCode => Some(ResetInput::EnterCode(code())),
             Op::Answer(a) => Some(ResetInput::Answer(
-                [(sspr_core::questions::PREDEFINED[0].to_owned(), SecretString::new(a.clone()))].into(),
+                [(
+                    sspr_core::questions::PREDEFINED[0].to_owned(),
+                    SecretString::new(a.clone()),
+                )]
+                .into(),
             )),
             Op::Approve(n, a) => Some(ResetInput::Approve {
                 request_id: "r".into(),
@@ -229,7 +258,9 @@ fuzz_target!(|input: Input| {
         }
         if let Some((flow, _)) = &registration {
             let reg_input = match op {
-                Op::Prove(i) => Some(RegistrationInput::Prove(ResetOption::ALL[usize::from(i) % 7])),
+                Op::Prove(i) => Some(RegistrationInput::Prove(
+                    ResetOption::ALL[usize::from(i) % 7],
+                )),
                 Op::Verify(c) => Some(RegistrationInput::Verify(SecretString::new(c))),
                 Op::RightCode => Some(RegistrationInput::Verify(code())),
                 Op::Register(a) => Some(RegistrationInput::Email(a)),

@@ -6,12 +6,20 @@ use libfuzzer_sys::fuzz_target;
 use sspr_core::Policy;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     for parsed in [Policy::from_json(text), Policy::from_toml(text)] {
         match parsed {
             Ok(p) => {
-                assert_eq!(Policy::from_value(&p.to_json()).expect("effective JSON parses"), p);
-                assert_eq!(Policy::from_toml(&p.to_toml()).expect("effective TOML parses"), p);
+                assert_eq!(
+                    Policy::from_value(&p.to_json()).expect("effective JSON parses"),
+                    p
+                );
+                assert_eq!(
+                    Policy::from_toml(&p.to_toml()).expect("effective TOML parses"),
+                    p
+                );
             }
             Err(e) => assert!(!e.message.is_empty()),
         }

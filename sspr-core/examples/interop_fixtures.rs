@@ -4,8 +4,8 @@
 
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::memory::SeededRandomness;
-use sspr_core::otp::OtpAlgorithm;
-use sspr_core::totp::{self, OtpParams};
+use sspr_core::otp::{Credential, OtpAlgorithm, OtpParams, SecretBytes, otpauth_uri};
+use sspr_core::ports::Randomness;
 
 fn main() {
     let rng = SeededRandomness::new(2026);
@@ -51,16 +51,17 @@ fn main() {
             30,
         ),
     ] {
-        let secret = totp::new_secret(&rng).unwrap();
+        let secret = SecretBytes::new(rng.bytes(20).unwrap());
         let params = OtpParams {
             algorithm,
             digits,
             period,
         };
-        let uri = totp::otpauth_uri(issuer, account, &secret, &params).unwrap();
+        let uri = otpauth_uri(issuer, account, &secret, &params).unwrap();
+        let app = Credential::new(secret, params).unwrap();
         uris.push(serde_json::json!({
             "uri": uri, "issuer": issuer, "account": account, "t": t,
-            "code": totp::totp(secret.expose(), t, &params).unwrap(),
+            "code": app.at(t).unwrap(),
         }));
     }
     println!("{}", serde_json::json!({"argon2": hashes, "otpauth": uris}));

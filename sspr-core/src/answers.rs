@@ -8,13 +8,13 @@ use crate::hashing::{self, HashParams};
 use crate::ports::Randomness;
 
 /// Fewest characters in an answer (after normalisation).
-pub const MIN_ANSWER_CHARS: usize = 3;
+pub(crate) const MIN_ANSWER_CHARS: usize = 3;
 /// Most characters in an answer (after normalisation).
-pub const MAX_ANSWER_CHARS: usize = 40;
+pub(crate) const MAX_ANSWER_CHARS: usize = 40;
 
 /// Normalises an answer: Unicode NFKC, lower case, runs of white space collapsed to one space,
 /// surrounding white space trimmed. "  Tin   MAN " and "tin man" are the same answer.
-pub fn normalize(answer: &str) -> String {
+pub(crate) fn normalize(answer: &str) -> String {
     let lowered: String = answer.nfkc().flat_map(char::to_lowercase).collect();
     let nfkc: String = lowered.nfkc().collect();
     nfkc.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -22,7 +22,7 @@ pub fn normalize(answer: &str) -> String {
 
 /// Checks an answer's length (3 to 40 characters after normalisation) and returns it
 /// normalised.
-pub fn validate(answer: &str) -> Result<String, InputError> {
+pub(crate) fn validate(answer: &str) -> Result<String, InputError> {
     let n = normalize(answer);
     let len = n.chars().count();
     if len < MIN_ANSWER_CHARS {
@@ -41,12 +41,16 @@ pub fn validate(answer: &str) -> Result<String, InputError> {
 }
 
 /// Hashes an answer (normalised first) into a PHC string.
-pub fn hash(answer: &str, params: &HashParams, rng: &dyn Randomness) -> Result<String, Error> {
+pub(crate) fn hash(
+    answer: &str,
+    params: &HashParams,
+    rng: &dyn Randomness,
+) -> Result<String, Error> {
     hashing::hash(normalize(answer).as_bytes(), params, rng)
 }
 
 /// Whether `answer` (normalised first) matches the stored hash.
-pub fn verify(answer: &str, phc: &str) -> Result<bool, InputError> {
+pub(crate) fn verify(answer: &str, phc: &str) -> Result<bool, InputError> {
     hashing::verify(normalize(answer).as_bytes(), phc)
 }
 

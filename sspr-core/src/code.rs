@@ -16,7 +16,6 @@ use crate::error::PortError;
 use crate::keyring::{Binding, KeyRing, Seal};
 use crate::ports::Randomness;
 use crate::random::Entropy;
-use crate::reason::Reason;
 use crate::secret::SecretString;
 
 /// The longest code input compared, in bytes (anything longer is simply wrong).
@@ -51,17 +50,6 @@ pub enum CodeCheck {
     Mismatch,
     /// The code's time is up (nothing was compared).
     Expired,
-}
-
-impl CodeCheck {
-    /// The reason id to show, or `None` when accepted.
-    pub fn reason(self) -> Option<Reason> {
-        match self {
-            Self::Accepted => None,
-            Self::Mismatch => Some(Reason::CodeMismatch),
-            Self::Expired => Some(Reason::CodeExpired),
-        }
-    }
 }
 
 /// Issues a code of `digits` decimal digits, valid for `ttl_s` seconds from `now`. Returns the
@@ -158,7 +146,6 @@ mod tests {
             compare(&issued, &keys, &B, &"1".repeat(10_000), 1010),
             CodeCheck::Mismatch
         );
-        assert_eq!(CodeCheck::Mismatch.reason(), Some(Reason::CodeMismatch));
     }
 
     #[test]

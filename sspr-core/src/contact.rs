@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::InputError;
 
 /// The longest email address accepted (RFC 5321 path limit).
-pub const MAX_EMAIL_LEN: usize = 254;
+pub(crate) const MAX_EMAIL_LEN: usize = 254;
 
 /// A validated email address. The domain is lower-cased; the local part is kept as given.
 #[derive(Clone, PartialEq, Eq, Hash)]

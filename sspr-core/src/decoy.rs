@@ -63,7 +63,7 @@ impl Default for DecoyProfile {
 impl DecoyProfile {
     /// Checks the profile: at least one calling code and one domain, positive weights, valid
     /// calling codes (1 to 3 digits) and domains, a percentage of at most 100.
-    pub fn validate(&self) -> Result<(), crate::error::MisuseError> {
+    pub(crate) fn validate(&self) -> Result<(), crate::error::MisuseError> {
         let bad = |problem: &str| crate::error::MisuseError::InvalidArgument {
             name: "decoy profile",
             problem: problem.to_owned(),

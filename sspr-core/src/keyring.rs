@@ -154,7 +154,7 @@ impl KeyRing {
     }
 
     /// Seals `code` for `binding` with the newest key.
-    pub fn seal(&self, binding: &Binding<'_>, code: &str) -> Seal {
+    pub(crate) fn seal(&self, binding: &Binding<'_>, code: &str) -> Seal {
         let key = &self.keys[0];
         Seal {
             key_id: key.id.clone(),
@@ -164,7 +164,7 @@ impl KeyRing {
 
     /// Whether `code` is the code `seal` was made from for `binding`, in constant time. A seal
     /// whose key has left the ring never verifies.
-    pub fn verify(&self, seal: &Seal, binding: &Binding<'_>, code: &str) -> bool {
+    pub(crate) fn verify(&self, seal: &Seal, binding: &Binding<'_>, code: &str) -> bool {
         let Some(key) = self.keys.iter().find(|k| k.id == seal.key_id) else {
             return false;
         };
@@ -210,7 +210,7 @@ impl IdentityKey {
     }
 
     /// HMAC-SHA256 of `value` under `label` (domain separated, length-prefixed).
-    pub fn digest(&self, label: &str, value: &str) -> [u8; 32] {
+    pub(crate) fn digest(&self, label: &str, value: &str) -> [u8; 32] {
         let mut mac = self.mac.clone();
         mac.update(b"sspr/ref/v1");
         for part in [label, value] {
@@ -222,7 +222,7 @@ impl IdentityKey {
 
     /// A stored reference to `value`: 144 bits of its keyed hash under `label`, as 24
     /// characters of unpadded base64url. Gives nothing back about `value` without the key.
-    pub fn reference(&self, label: &str, value: &str) -> String {
+    pub(crate) fn reference(&self, label: &str, value: &str) -> String {
         data_encoding::BASE64URL_NOPAD.encode(&self.digest(label, value)[..18])
     }
 }

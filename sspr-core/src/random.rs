@@ -12,7 +12,7 @@ use crate::ports::Randomness;
 const BLOCK: u32 = 64;
 
 /// A buffered reader of secure random bytes.
-pub struct Entropy<'a> {
+pub(crate) struct Entropy<'a> {
     port: &'a dyn Randomness,
     buf: Zeroizing<Vec<u8>>,
     pos: usize,
@@ -20,7 +20,7 @@ pub struct Entropy<'a> {
 
 impl<'a> Entropy<'a> {
     /// Reads from `port`.
-    pub fn new(port: &'a dyn Randomness) -> Self {
+    pub(crate) fn new(port: &'a dyn Randomness) -> Self {
         Self {
             port,
             buf: Zeroizing::new(Vec::new()),
@@ -29,7 +29,7 @@ impl<'a> Entropy<'a> {
     }
 
     /// The port this reader draws from.
-    pub fn port(&self) -> &'a dyn Randomness {
+    pub(crate) fn port(&self) -> &'a dyn Randomness {
         self.port
     }
 
@@ -48,7 +48,7 @@ impl<'a> Entropy<'a> {
     }
 
     /// One uniformly random byte.
-    pub fn byte(&mut self) -> Result<u8, PortError> {
+    pub(crate) fn byte(&mut self) -> Result<u8, PortError> {
         if self.pos >= self.buf.len() {
             self.refill()?;
         }
@@ -58,7 +58,7 @@ impl<'a> Entropy<'a> {
     }
 
     /// Fills `out` with random bytes.
-    pub fn fill(&mut self, out: &mut [u8]) -> Result<(), PortError> {
+    pub(crate) fn fill(&mut self, out: &mut [u8]) -> Result<(), PortError> {
         for b in out {
             *b = self.byte()?;
         }
@@ -66,14 +66,14 @@ impl<'a> Entropy<'a> {
     }
 
     /// `len` random bytes.
-    pub fn bytes(&mut self, len: usize) -> Result<Vec<u8>, PortError> {
+    pub(crate) fn bytes(&mut self, len: usize) -> Result<Vec<u8>, PortError> {
         let mut v = vec![0; len];
         self.fill(&mut v)?;
         Ok(v)
     }
 
     /// A uniformly random integer in `0..n` (`n` ≥ 1), by rejection sampling.
-    pub fn below(&mut self, n: u32) -> Result<u32, PortError> {
+    pub(crate) fn below(&mut self, n: u32) -> Result<u32, PortError> {
         debug_assert!(n >= 1);
         let n = n.max(1);
         if n <= 256 {
@@ -98,7 +98,7 @@ impl<'a> Entropy<'a> {
     }
 
     /// `len` characters drawn uniformly from `alphabet` (at most 256 ASCII characters).
-    pub fn string(&mut self, alphabet: &[u8], len: usize) -> Result<String, PortError> {
+    pub(crate) fn string(&mut self, alphabet: &[u8], len: usize) -> Result<String, PortError> {
         let mut s = String::with_capacity(len);
         for _ in 0..len {
             let i = self.below(alphabet.len() as u32)? as usize;
@@ -108,13 +108,13 @@ impl<'a> Entropy<'a> {
     }
 
     /// `len` uniformly random decimal digits.
-    pub fn digits(&mut self, len: usize) -> Result<String, PortError> {
+    pub(crate) fn digits(&mut self, len: usize) -> Result<String, PortError> {
         self.string(b"0123456789", len)
     }
 
     /// A URL-safe token with 256 bits of entropy (43 characters of unpadded base64url), for
     /// links, request ids and "this wasn't me" revocation.
-    pub fn token(&mut self) -> Result<String, PortError> {
+    pub(crate) fn token(&mut self) -> Result<String, PortError> {
         let raw = Zeroizing::new(self.bytes(32)?);
         Ok(data_encoding::BASE64URL_NOPAD.encode(&raw))
     }

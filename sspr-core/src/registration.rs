@@ -42,7 +42,7 @@ use crate::totp::{self, OtpParams, TotpCheck};
 use crate::user::UserId;
 
 /// Format version of a persisted registration flow.
-pub const REGISTRATION_FORMAT: u16 = 2;
+pub(crate) const REGISTRATION_FORMAT: u16 = 2;
 
 /// How a mobile phone receives its code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,7 +181,7 @@ impl RegistrationState {
 
 /// A persisted registration flow (keyed by its id's reference; it holds no bearer token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RegistrationFlow {
+pub(crate) struct RegistrationFlow {
     /// Format version ([`REGISTRATION_FORMAT`]).
     pub v: u16,
     /// The flow's reference (a keyed hash of its id).
@@ -280,7 +280,7 @@ pub(crate) struct RegistrationContext<'a> {
 }
 
 /// The methods a user may register.
-pub fn allowed_methods(policy: &Policy, admin: bool) -> Vec<Method> {
+pub(crate) fn allowed_methods(policy: &Policy, admin: bool) -> Vec<Method> {
     let mut out: Vec<Method> = policy
         .reset()
         .methods
@@ -299,12 +299,12 @@ pub fn allowed_methods(policy: &Policy, admin: bool) -> Vec<Method> {
 }
 
 /// Distinct factors a user needs registered: the policy's count, two for administrators.
-pub fn factors_required(policy: &Policy, admin: bool) -> usize {
+pub(crate) fn factors_required(policy: &Policy, admin: bool) -> usize {
     usize::from(policy.requirement_for(admin).gates)
 }
 
 /// The registered methods (policy names) among those the user may use.
-pub fn registered_methods(info: &SecurityInfo, policy: &Policy, admin: bool) -> Vec<Method> {
+pub(crate) fn registered_methods(info: &SecurityInfo, policy: &Policy, admin: bool) -> Vec<Method> {
     info.registered(
         &allowed_methods(policy, admin),
         policy.security_questions().to_register,
@@ -313,7 +313,7 @@ pub fn registered_methods(info: &SecurityInfo, policy: &Policy, admin: bool) -> 
 
 /// Distinct factors among the registered methods (one number registered as both mobile and
 /// office phone counts once).
-pub fn registered_factors(info: &SecurityInfo, policy: &Policy, admin: bool) -> usize {
+pub(crate) fn registered_factors(info: &SecurityInfo, policy: &Policy, admin: bool) -> usize {
     let options = reset::options_for(
         info,
         &allowed_methods(policy, admin),
@@ -328,7 +328,11 @@ pub fn registered_factors(info: &SecurityInfo, policy: &Policy, admin: bool) -> 
 /// The registered methods a user may prove before changing security info: every registered
 /// option but security questions (they prove no possession). Empty when the user has none,
 /// so re-authentication alone opens the wizard.
-pub fn proof_options(info: &SecurityInfo, policy: &Policy, admin: bool) -> Vec<OfferedOption> {
+pub(crate) fn proof_options(
+    info: &SecurityInfo,
+    policy: &Policy,
+    admin: bool,
+) -> Vec<OfferedOption> {
     // Every registered method proves the user, whether the policy still offers it or not;
     // security questions only when nothing else is registered (they prove no possession).
     let possession: Vec<Method> = Method::ALL
@@ -396,11 +400,6 @@ impl RegistrationFlow {
         e.user = Some(self.user.clone());
         e.method = method;
         e
-    }
-
-    /// The earliest time something happens by itself (expiry).
-    pub fn next_deadline(&self) -> Option<u64> {
-        (!self.state.is_terminal()).then_some(self.expires_at)
     }
 
     fn proving(&self) -> bool {

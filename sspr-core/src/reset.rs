@@ -1,14 +1,14 @@
 //! The reset flow, "get back into your account": who are you (and a CAPTCHA), one or two
 //! verification gates with distinct factors, then a new password.
 //!
-//! [`ResetFlow`] is plain serde data; its transition is pure. Decoy flows (unknown,
+//! `ResetFlow` is plain serde data; its transition is pure. Decoy flows (unknown,
 //! out-of-scope or unregistered users) follow the same states, make the same comparisons at the
 //! same cost and give the same answers, deliver nothing, and never verify.
 //!
 //! A verification attempt (a code, an authenticator code, a push number, security answers) is
 //! reserved in every limit by the engine *before* the transition compares it; the transition
-//! is told whether it may compare ([`Admission`]) and reports how the comparison went
-//! ([`Verdict`]).
+//! is told whether it may compare (`Admission`) and reports how the comparison went
+//! (`Verdict`).
 
 use std::collections::BTreeMap;
 
@@ -39,7 +39,7 @@ use crate::totp::{self, OtpParams, TotpCheck};
 use crate::user::UserId;
 
 /// Format version of a persisted reset flow.
-pub const RESET_FORMAT: u16 = 2;
+pub(crate) const RESET_FORMAT: u16 = 2;
 
 /// The most answers one submission may carry.
 pub const MAX_ANSWERS: usize = 5;
@@ -47,7 +47,7 @@ pub const MAX_ANSWERS: usize = 5;
 /// Who the flow is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Subject {
+pub(crate) enum Subject {
     /// A real user in scope with enough registered methods.
     Known {
         /// The user.
@@ -180,7 +180,7 @@ impl ResetState {
 /// A persisted reset flow. It holds no bearer token: the flow id is known only to the client,
 /// and the store keys the record by the id's keyed reference.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResetFlow {
+pub(crate) struct ResetFlow {
     /// Format version ([`RESET_FORMAT`]).
     pub v: u16,
     /// The flow's reference: a keyed hash of its id (what audit events and codes are bound
@@ -278,13 +278,13 @@ pub(crate) struct ResetContext<'a> {
 
 impl ResetFlow {
     /// The gate being passed (1-based).
-    pub fn gate(&self) -> u8 {
+    pub(crate) fn gate(&self) -> u8 {
         let passed = u8::try_from(self.passed.len()).unwrap_or(u8::MAX);
         passed.saturating_add(1).min(self.gates)
     }
 
     /// The options offered at the current gate: those whose factor is not yet verified.
-    pub fn current_options(&self) -> Vec<&OfferedOption> {
+    pub(crate) fn current_options(&self) -> Vec<&OfferedOption> {
         self.options
             .iter()
             .filter(|o| !self.passed.contains(&o.factor))
@@ -292,7 +292,7 @@ impl ResetFlow {
     }
 
     /// The user, for a real flow.
-    pub fn user(&self) -> Option<&UserId> {
+    pub(crate) fn user(&self) -> Option<&UserId> {
         match &self.subject {
             Subject::Known { user, .. } => Some(user),
             Subject::Decoy { .. } => None,
@@ -301,19 +301,10 @@ impl ResetFlow {
 
     /// The id whose security info is loaded at every step (the user's, or the decoy's
     /// stand-in).
-    pub fn info_owner(&self) -> &UserId {
+    pub(crate) fn info_owner(&self) -> &UserId {
         match &self.subject {
             Subject::Known { user, .. } => user,
             Subject::Decoy { lookup, .. } => lookup,
-        }
-    }
-
-    /// The earliest time something happens by itself (expiry, the end of a block).
-    pub fn next_deadline(&self) -> Option<u64> {
-        match &self.state {
-            ResetState::Blocked { until } => (*until != u64::MAX).then_some(*until),
-            s if s.is_terminal() => None,
-            _ => Some(self.expires_at),
         }
     }
 

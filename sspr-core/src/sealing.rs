@@ -26,13 +26,13 @@ use crate::security_info::MAX_RECORD_BYTES;
 /// The prefix of every sealed record.
 const PREFIX: &str = "sspr-sealed.v1.";
 /// The nonce's length in bytes (XChaCha20).
-pub const NONCE_LEN: usize = 24;
+pub(crate) const NONCE_LEN: usize = 24;
 /// The longest key id accepted.
-pub const MAX_KEY_ID_LEN: usize = 32;
+pub(crate) const MAX_KEY_ID_LEN: usize = 32;
 /// The largest sealed record read, in bytes (a 64 KiB record sealed and encoded, with room).
-pub const MAX_SEALED_BYTES: usize = 96 * 1024;
+pub(crate) const MAX_SEALED_BYTES: usize = 96 * 1024;
 /// The id of the key derived from the identity key when the host names none.
-pub const DERIVED_KEY_ID: &str = "identity";
+pub(crate) const DERIVED_KEY_ID: &str = "identity";
 
 struct SealKey {
     id: String,
@@ -101,8 +101,8 @@ fn valid_id(id: &str) -> bool {
 
 impl SealingKeys {
     /// A ring of `(id, key)` pairs, newest first. Each key has at least [`MIN_KEY_LEN`] bytes;
-    /// ids are distinct, 1 to [`MAX_KEY_ID_LEN`] characters of `A-Z a-z 0-9 - _`, and not
-    /// [`DERIVED_KEY_ID`] (the derived key's, see [`SealingKeys::with_derived`]).
+    /// ids are distinct, 1 to 32 characters of `A-Z a-z 0-9 - _`, and not
+    /// `identity` (the derived key's, see [`SealingKeys::with_derived`]).
     pub fn new(keys: Vec<(String, Vec<u8>)>) -> Result<Self, MisuseError> {
         if keys.is_empty() {
             return Err(MisuseError::EmptyKeyRing);
@@ -134,7 +134,7 @@ impl SealingKeys {
         Ok(Self { keys: out })
     }
 
-    /// One key derived from the identity key, with the id [`DERIVED_KEY_ID`]: the default
+    /// One key derived from the identity key, with the id `identity`: the default
     /// when the host names no sealing keys. To rotate, put a new key first and keep this one
     /// (built with [`SealingKeys::with_derived`]) until every record has been saved again.
     pub fn derived(identity: &IdentityKey) -> Self {
@@ -175,7 +175,7 @@ impl SealingKeys {
 
     /// Seals `plaintext`, the record of `user`, with the newest key and `nonce` (random, from
     /// the host's randomness port: never reuse one). A plaintext larger than a record may be
-    /// ([`MAX_RECORD_BYTES`]) is refused.
+    /// (64 KiB) is refused.
     pub fn seal(
         &self,
         user: &str,

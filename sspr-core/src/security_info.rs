@@ -16,15 +16,15 @@ use crate::method::Method;
 use crate::otp::OtpAlgorithm;
 
 /// Format version of the stored record.
-pub const SECURITY_INFO_FORMAT: u16 = 1;
+pub(crate) const SECURITY_INFO_FORMAT: u16 = 1;
 /// The largest stored record read back, in bytes; a longer one is refused as corrupt.
-pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
 /// The longest device id accepted, in bytes.
-pub const MAX_DEVICE_ID_BYTES: usize = 256;
+pub(crate) const MAX_DEVICE_ID_BYTES: usize = 256;
 /// The most security answers a record may hold.
-pub const MAX_STORED_ANSWERS: usize = 20;
+pub(crate) const MAX_STORED_ANSWERS: usize = 20;
 /// The longest question id or custom question text, in characters.
-pub const MAX_QUESTION_CHARS: usize = 200;
+pub(crate) const MAX_QUESTION_CHARS: usize = 200;
 
 /// Secret bytes (an authenticator key): zeroised on drop, redacted in `Debug`, stored as base32.
 #[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]

@@ -14,17 +14,15 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 
-use crate::error::{Error, InputError, PortError, PortName};
+use crate::error::{InputError, PortError};
 use crate::otp::OtpAlgorithm;
-use crate::ports::{Randomness, SecurityInfoStore};
+use crate::ports::Randomness;
 use crate::random::Entropy;
 use crate::reason::Reason;
-use crate::sealing::{NONCE_LEN, SealingKeys};
-use crate::security_info::{SecretBytes, SecurityInfo};
-use crate::user::UserId;
+use crate::security_info::SecretBytes;
 
 /// Bytes in a secret sspr creates: 160 bits, as RFC 4226 recommends.
-pub const SECRET_LEN: usize = 20;
+pub(crate) const SECRET_LEN: usize = 20;
 
 /// The parameters of an OTP credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -275,70 +273,8 @@ fn verify_checked(
     }
 }
 
-/// How many times a lost compare-and-set is retried before giving up.
-const CAS_RETRIES: usize = 16;
-
-/// Checks an authenticator code against the user's registered app and, if it is valid,
-/// records its step as the last accepted one through a compare-and-set save, so that of two
-/// concurrent submissions of one code exactly one is valid and the other is a replay.
-/// A user with no app registered gets [`TotpCheck::Invalid`]. Records are sealed and opened
-/// with `sealing` (the engine's [`EngineOptions::sealing`](crate::engine::EngineOptions)),
-/// nonces drawn from `rng`.
-pub fn verify_and_record(
-    store: &dyn SecurityInfoStore,
-    sealing: &SealingKeys,
-    rng: &dyn Randomness,
-    user: &UserId,
-    submitted: &str,
-    now: u64,
-    skew: u8,
-) -> Result<TotpCheck, Error> {
-    for _ in 0..CAS_RETRIES {
-        let Some(record) = store.load(user.clone())? else {
-            return Ok(TotpCheck::Invalid);
-        };
-        let opened = sealing.open(user.as_str(), &record.data)?;
-        let mut info = SecurityInfo::from_record(&opened.plaintext)?;
-        let Some(app) = info.app.as_mut() else {
-            return Ok(TotpCheck::Invalid);
-        };
-        let params = OtpParams {
-            algorithm: app.algorithm,
-            digits: app.digits,
-            period: app.period,
-        };
-        let outcome = verify(
-            app.secret.expose(),
-            &params,
-            submitted,
-            now,
-            skew,
-            app.last_step,
-        )?;
-        let TotpCheck::Valid { step } = outcome else {
-            return Ok(outcome);
-        };
-        app.last_step = Some(step);
-        let mut nonce = [0u8; NONCE_LEN];
-        Entropy::new(rng).fill(&mut nonce)?;
-        let plain = zeroize::Zeroizing::new(info.to_record());
-        let sealed = sealing.seal(user.as_str(), &plain, nonce)?;
-        match store.save(user.clone(), sealed, record.version) {
-            Ok(()) => return Ok(outcome),
-            Err(e) if e.is_conflict() => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(PortError::new(
-        PortName::SecurityInfoStore,
-        crate::PortErrorKind::Conflict,
-        "too much contention on one credential",
-    )
-    .into())
-}
-
 /// A new 160-bit secret from the randomness port.
-pub fn new_secret(rng: &dyn Randomness) -> Result<SecretBytes, PortError> {
+pub(crate) fn new_secret(rng: &dyn Randomness) -> Result<SecretBytes, PortError> {
     Ok(SecretBytes::new(Entropy::new(rng).bytes(SECRET_LEN)?))
 }
 
@@ -385,7 +321,7 @@ pub fn otpauth_uri(
 
 /// An SVG image of a QR code for `uri`, for the "scan the QR code" screen.
 #[cfg(feature = "qr")]
-pub fn qr_svg(uri: &str) -> Result<String, InputError> {
+pub(crate) fn qr_svg(uri: &str) -> Result<String, InputError> {
     let code = qrcode::QrCode::new(uri.as_bytes()).map_err(|_| InputError::TooLong {
         what: "otpauth URI for a QR code",
         max: 2953,

@@ -14,14 +14,15 @@ use std::sync::{Arc, Barrier, Mutex};
 use common::{World, world, wrong};
 use sspr_core::engine::{Engine, SecurityInfoImport};
 use sspr_core::memory::*;
+use sspr_core::otp::OtpParams;
 use sspr_core::ports::*;
 use sspr_core::registration::RegistrationInput;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, BEN, BEN_APP_SECRET, CAPTCHA, T0};
-use sspr_core::totp::{self, OtpParams};
+use sspr_core::testing::internals::totp;
 use sspr_core::{
     DirectoryUser, Method, Policy, PortError, PortName, Reason, ResetOption, SecretString, UserId,
-    security_info::SecretBytes,
+    otp::SecretBytes,
 };
 
 const PW: &str = "quiet lantern orchard 4417";
@@ -300,7 +301,11 @@ fn g1_a_burst_that_locks_the_user_does_not_open_unlimited_password_guessing() {
     });
     w.counters.on.store(false, Ordering::SeqCst);
     let in_burst = w.directory.password_checks.load(Ordering::SeqCst);
-    let subject = fixtures::identity_key().reference("subject", "user:u-alice");
+    let subject = sspr_core::testing::internals::reference(
+        &fixtures::identity_key(),
+        "subject",
+        "user:u-alice",
+    );
     let fail = CounterStore::get(
         &w.counters.inner,
         format!("sspr/v2/fail/{subject}"),
@@ -963,7 +968,11 @@ fn g1_refused_attempts_do_not_spend_the_in_a_row_budget() {
         }
     });
     w.counters.on.store(false, Ordering::SeqCst);
-    let subject = fixtures::identity_key().reference("subject", "user:u-alice");
+    let subject = sspr_core::testing::internals::reference(
+        &fixtures::identity_key(),
+        "subject",
+        "user:u-alice",
+    );
     let row =
         CounterStore::get(&w.counters.inner, format!("sspr/v2/row/{subject}"), w.now()).unwrap();
     let fail = CounterStore::get(
@@ -1076,7 +1085,11 @@ fn g7_questions_cannot_be_fished_for_across_flows() {
         let o = h.step(&id, ResetInput::Choose(ResetOption::SecurityQuestions));
         seen.extend(o.view.unwrap().questions);
     }
-    let subject = fixtures::identity_key().reference("subject", "user:u-alice");
+    let subject = sspr_core::testing::internals::reference(
+        &fixtures::identity_key(),
+        "subject",
+        "user:u-alice",
+    );
     let fail = h
         .mem
         .counters

@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
+use sspr_core::KeyRing;
 use sspr_core::audit::AuditEvent;
 use sspr_core::engine::{CountryBudget, Engine, EngineOptions, Ports, SecurityInfoImport};
-use sspr_core::keyring::KeyRing;
 use sspr_core::memory::MemoryPorts;
 use sspr_core::ports::*;
 use sspr_core::reset::ResetInput;

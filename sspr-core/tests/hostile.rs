@@ -104,7 +104,7 @@ fn one_number_is_one_factor() {
         "the same number twice is bad input: {err}"
     );
     // ...but a record written by an older release or another tool may still hold it.
-    let record = sspr_core::SecurityInfo {
+    let record = sspr_core::testing::internals::security_info::SecurityInfo {
         email: Some(sspr_core::EmailAddress::parse("alice.smith@fabrikam.example").unwrap()),
         mobile: Some(sspr_core::PhoneNumber::parse("+14255550100").unwrap()),
         office: Some(sspr_core::PhoneNumber::parse("+1 (425) 555-0100").unwrap()),
@@ -123,7 +123,7 @@ fn one_number_is_one_factor() {
     let o = w.step(&id, ResetInput::Choose(ResetOption::OfficeCall));
     assert_eq!(o.rejection, Some(Reason::OptionUnavailable));
     // Without the email the user has one factor: not enough for two gates (a decoy).
-    let record = sspr_core::SecurityInfo {
+    let record = sspr_core::testing::internals::security_info::SecurityInfo {
         email: None,
         ..record
     };
@@ -370,7 +370,7 @@ fn tampered_records_are_refused() {
         .reset_step(&id, ResetInput::Choose(ResetOption::AppCode))
         .unwrap();
     // A record altered in the store without the sealing key does not open.
-    let keys = sspr_core::sealing::SealingKeys::derived(&fixtures::identity_key());
+    let keys = sspr_core::SealingKeys::derived(&fixtures::identity_key());
     let rec = mem.security_info.load(BEN.user_id()).unwrap().unwrap();
     let mut altered = rec.data.clone().into_bytes();
     let last = altered.len() - 1;
@@ -424,7 +424,7 @@ fn tampered_records_are_refused() {
         "{err}"
     );
     // A flow whose numbers were pushed to the extremes.
-    let key = fixtures::identity_key().reference("flow", &id);
+    let key = sspr_core::testing::internals::reference(&fixtures::identity_key(), "flow", &id);
     for (from, to) in [
         ("\"gates\":2", "\"gates\":255"),
         (

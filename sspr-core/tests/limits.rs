@@ -10,10 +10,11 @@ use std::time::Duration;
 use common::{World, world, wrong};
 use sspr_core::audit::AuditKind;
 use sspr_core::engine::Engine;
+use sspr_core::otp::OtpParams;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, BEN, BEN_APP_SECRET, CAPTCHA};
-use sspr_core::totp::{self, OtpParams};
-use sspr_core::{Policy, Reason, ResetOption, SecretString, security_info::SecretBytes};
+use sspr_core::testing::internals::totp;
+use sspr_core::{Policy, Reason, ResetOption, SecretString, otp::SecretBytes};
 
 /// Per-user limits high enough that only the per-code limit (3) applies.
 const HIGH: &str =

@@ -2,11 +2,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use sspr_core::audit::{AuditEvent, AuditKind};
+use sspr_core::otp::SecretBytes;
 use sspr_core::ports::{Approval, Channel, Message, MessageKind, PasswordChange};
-use sspr_core::security_info::{AppCredential, RegisteredAnswer, SecretBytes};
+use sspr_core::testing::internals::security_info::{AppCredential, RegisteredAnswer, SecurityInfo};
 use sspr_core::{
-    DirectoryUser, EmailAddress, Error, InputError, PhoneNumber, Policy, SecretString,
-    SecurityInfo, UserId,
+    DirectoryUser, EmailAddress, Error, InputError, PhoneNumber, Policy, SecretString, UserId,
 };
 
 const EMAIL: &str = "alice.smith@fabrikam.example";

@@ -1,6 +1,6 @@
 //! The errors the bindings raise: one flat type, no personal data.
 
-use sspr_core::error::{Error, InputError};
+use sspr_core::{Error, InputError};
 
 /// An sspr error. Messages name what was wrong, never the value (no address, number, code or
 /// secret).

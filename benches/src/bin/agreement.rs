@@ -7,7 +7,7 @@
 
 use rand::RngExt;
 use sspr_benches::{common_passwords, pseudo_words, rng};
-use sspr_core::password::strength;
+use sspr_core::testing::internals::strength;
 
 fn main() {
     let mut r = rng(11);

@@ -10,12 +10,12 @@ use sspr_core::engine::{
     AppImport, CountryBudget, Engine, EngineSettings, RegistrationOutcome, ResetOutcome, ResetView,
     SecurityInfoImport,
 };
-use sspr_core::error::{Error, InputError as CoreInputError};
 use sspr_core::hashing::HashParams;
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput, Via};
 use sspr_core::reset::ResetInput;
 use sspr_core::{DecoyProfile, Method, ResetOption, SecretString, UserId};
+use sspr_core::{Error, InputError as CoreInputError};
 
 use crate::memory::PyPorts;
 use crate::{PyPolicy, PyVerdict, error, ports};

@@ -10,10 +10,10 @@ mod stores;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use sspr_core::error::{Error, InputError as CoreInputError};
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::otp::{Credential, TotpCheck};
 use sspr_core::password::{self, BreachMode, BreachStatus, PasswordRules, UserFacts};
+use sspr_core::{Error, InputError as CoreInputError};
 use sspr_core::{Policy, PortName};
 
 create_exception!(

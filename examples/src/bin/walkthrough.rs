@@ -16,13 +16,14 @@ use std::error::Error;
 use std::sync::Arc;
 
 use sspr_core::engine::{Engine, EngineOptions, RegistrationOutcome, ResetOutcome};
-use sspr_core::keyring::{IdentityKey, KeyRing};
 use sspr_core::memory::*;
+use sspr_core::otp::OtpParams;
 use sspr_core::ports::{Clock, Message};
 use sspr_core::registration::RegistrationInput;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::ALICE;
-use sspr_core::totp::{self, OtpParams};
+use sspr_core::testing::internals::totp;
+use sspr_core::{IdentityKey, KeyRing};
 use sspr_core::{Policy, ResetOption, SecretString};
 use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 
@@ -220,11 +221,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     let secret = match state.phone_secret.clone() {
         Some(b32) if !check.registration_required => {
             println!("Alice registered on an earlier run: her security info is in the database.");
-            sspr_core::security_info::SecretBytes::from_base32(&b32)?
+            sspr_core::otp::SecretBytes::from_base32(&b32)?
         }
         Some(b32) if check.reconfirm_due => {
             reconfirm(&engine, &notifier)?;
-            sspr_core::security_info::SecretBytes::from_base32(&b32)?
+            sspr_core::otp::SecretBytes::from_base32(&b32)?
         }
         _ => {
             let secret = register(&engine, &notifier, clock.as_ref())?;
@@ -298,7 +299,7 @@ fn register(
     engine: &Engine,
     notifier: &RecordingNotifier,
     clock: &dyn Clock,
-) -> Result<sspr_core::security_info::SecretBytes, Box<dyn Error>> {
+) -> Result<sspr_core::otp::SecretBytes, Box<dyn Error>> {
     let o = engine.start_registration(ALICE.username, &SecretString::new(ALICE.password))?;
     show_registration("re-enter your password", &o);
     let reg = o.view.ok_or("no registration")?.flow_id;
@@ -331,7 +332,7 @@ fn register(
         setup.qr_svg.as_ref().map_or(0, String::len)
     );
     // The phone's authenticator app computes its first code.
-    let secret = sspr_core::security_info::SecretBytes::from_base32(setup.secret_b32.expose())?;
+    let secret = sspr_core::otp::SecretBytes::from_base32(setup.secret_b32.expose())?;
     let app_code = totp::totp(secret.expose(), clock.now()?, &OtpParams::default())?;
     let o =
         engine.registration_step(&reg, RegistrationInput::Verify(SecretString::new(app_code)))?;

@@ -79,7 +79,7 @@ impl std::fmt::Debug for SecurityInfoImport {
 
 impl SecurityInfoImport {
     /// Validates every field and hashes the answers into a record, without storing it.
-    pub fn build(&self, engine: &Engine) -> Result<SecurityInfo, Error> {
+    pub(crate) fn build(&self, engine: &Engine) -> Result<SecurityInfo, Error> {
         let mut info = SecurityInfo {
             email: self.email.as_deref().map(EmailAddress::parse).transpose()?,
             mobile: self.mobile.as_deref().map(PhoneNumber::parse).transpose()?,
@@ -178,7 +178,7 @@ impl Engine {
         info.epoch_owner = None;
         let now = self.now()?;
         let notices = crate::registration::notices_for(&old, None, &directory_user.username);
-        let token = if notices.is_empty() || old == crate::SecurityInfo::default() {
+        let token = if notices.is_empty() || old == crate::security_info::SecurityInfo::default() {
             None
         } else {
             Some(self.prepare_notice(user, MessageKind::SecurityInfoChanged, now)?)

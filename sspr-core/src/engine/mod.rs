@@ -2,9 +2,9 @@
 //!
 //! A step, top to bottom: load the flow (by its id's keyed reference) and the user's security
 //! info → find blocks in force → if the step is a verification attempt, **reserve** its place
-//! in every limit ([`throttle`]) → run the pure transition (it compares only when the
+//! in every limit (`throttle.rs`) → run the pure transition (it compares only when the
 //! reservation admits it) → settle the reservation (a right answer gives it back, a wrong one
-//! may block) → carry out the transition ([`step`]): guards, the compare-and-set save, the
+//! may block) → carry out the transition (`step.rs`): guards, the compare-and-set save, the
 //! outbox (deliveries and directory changes, only after the save), after-commit effects.
 //!
 //! * A lost compare-and-set re-runs the whole step on fresh data (a bounded number of times),

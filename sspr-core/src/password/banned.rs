@@ -86,7 +86,7 @@ static GLOBAL: BannedIndex = BannedIndex {
 };
 
 /// A found term: `[start, end)` in the normalised password's code points.
-pub type Span = (usize, usize);
+pub(crate) type Span = (usize, usize);
 
 impl BannedIndex {
     /// The global list shipped with sspr: the 10,000 most common passwords (from the zxcvbn
@@ -279,7 +279,7 @@ fn within_one(seg: &[u32], term: &[u32]) -> bool {
 
 /// The user's own terms: names, the username's local part and the organisation name, whole
 /// and word by word, normalised, 4 or more characters.
-pub fn user_terms(values: &[&str]) -> Vec<Vec<u32>> {
+pub(crate) fn user_terms(values: &[&str]) -> Vec<Vec<u32>> {
     let mut out: Vec<Vec<u32>> = Vec::new();
     for v in values {
         let v = v.trim();
@@ -296,7 +296,7 @@ pub fn user_terms(values: &[&str]) -> Vec<Vec<u32>> {
 }
 
 /// Adds every exact occurrence of each of `terms` in `pw`.
-pub fn find_exact(terms: &[Vec<u32>], pw: &[u32], out: &mut Vec<Span>) {
+pub(crate) fn find_exact(terms: &[Vec<u32>], pw: &[u32], out: &mut Vec<Span>) {
     for t in terms {
         if t.len() <= pw.len() {
             for start in 0..=pw.len() - t.len() {
@@ -310,7 +310,7 @@ pub fn find_exact(terms: &[Vec<u32>], pw: &[u32], out: &mut Vec<Span>) {
 
 /// The banned-password score and how many terms the scoring reading of the password uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BannedScore {
+pub(crate) struct BannedScore {
     /// Points: one per term plus one per other character.
     pub score: u32,
     /// Terms counted in that reading.
@@ -319,7 +319,7 @@ pub struct BannedScore {
 
 /// The lowest score over all choices of non-overlapping `matches` in a password of `len`
 /// code points.
-pub fn score(len: usize, matches: &[Span]) -> BannedScore {
+pub(crate) fn score(len: usize, matches: &[Span]) -> BannedScore {
     let mut by_start: Vec<Vec<usize>> = vec![Vec::new(); len + 1];
     for &(s, e) in matches {
         if s < e && e <= len {

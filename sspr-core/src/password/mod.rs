@@ -9,20 +9,24 @@
 //!   (`password.too_few_classes`);
 //! * confirmation (`password.mismatch`), compared after NFKC;
 //! * banned terms, scored as Microsoft Entra Password Protection does (`password.banned`,
-//!   see [`banned`]);
-//! * guessability (`password.too_guessable`, see [`strength`]).
+//!   see `banned.rs`);
+//! * guessability (`password.too_guessable`, see `strength.rs`).
 //!
 //! Two more rules need the outside world: the history of previous passwords
-//! ([`check_history`], `password.reused`, against argon2 hashes the directory keeps) and
-//! breached passwords ([`check_breach`], `password.breached`, by k-anonymity through the
+//! ([`PasswordRules::check`], `password.reused`, against argon2 hashes the directory keeps) and
+//! breached passwords (also [`PasswordRules::check`], `password.breached`, by k-anonymity through the
 //! [`BreachChecker`] port, failing open or closed as the host chooses).
 //!
 //! A password longer than `max_chars` is refused without running the banned-term and
 //! guessability checks, so hostile input costs nothing.
 
-pub mod banned;
+// Internals: the index is `pub` for testing::internals (benches and fuzz targets measure and
+// cross-check it); its exact-scan twin serves them only.
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub, dead_code))]
+pub(crate) mod banned;
 pub mod feedback;
-pub mod strength;
+#[cfg_attr(not(feature = "testing"), allow(unreachable_pub))] // internals
+pub(crate) mod strength;
 mod term;
 
 use serde::Serialize;
@@ -36,9 +40,8 @@ use crate::ports::BreachChecker;
 use crate::reason::Reason;
 use crate::user::DirectoryUser;
 
-pub use banned::BannedIndex;
+use banned::BannedIndex;
 pub use feedback::{Feedback, MessageId};
-pub use strength::Strength;
 
 /// What the rules know about the user: the words an attacker would try first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -136,12 +139,12 @@ impl PasswordVerdict {
 }
 
 /// NFKC normalisation, as every length and class rule sees the password.
-pub fn normalize(password: &str) -> String {
+pub(crate) fn normalize(password: &str) -> String {
     password.nfkc().collect()
 }
 
 /// Counts the character classes used: lower case, upper case, digit, other.
-pub fn classes(normalized: &str) -> u8 {
+pub(crate) fn classes(normalized: &str) -> u8 {
     let (mut lower, mut upper, mut digit, mut other) = (false, false, false, false);
     for c in normalized.chars() {
         if c.is_lowercase() {
@@ -179,7 +182,7 @@ impl PasswordRules {
     }
 
     /// The banned-password score of `password` for `user`.
-    pub fn banned_score(&self, password: &str, user: &UserFacts) -> u32 {
+    pub(crate) fn banned_score(&self, password: &str, user: &UserFacts) -> u32 {
         let pw = term::normalize_term(&normalize(password));
         let mut found = Vec::new();
         if self.policy.global_banned_list {
@@ -273,7 +276,7 @@ impl PasswordRules {
 
 /// Refuses `password` if it matches one of the newest `policy.history` hashes in `history`
 /// (argon2 PHC strings, newest first). A hash sspr cannot read is a corrupt record.
-pub fn check_history(
+pub(crate) fn check_history(
     verdict: &mut PasswordVerdict,
     policy: &PasswordPolicy,
     password: &str,
@@ -290,14 +293,14 @@ pub fn check_history(
 }
 
 /// Upper-case hex SHA-1 of the password's UTF-8 bytes, as breach services index them.
-pub fn sha1_hex(password: &str) -> String {
+pub(crate) fn sha1_hex(password: &str) -> String {
     data_encoding::HEXUPPER.encode(&Sha1::digest(password.as_bytes()))
 }
 
 /// Looks `password` up in breaches: only the first five hex digits of its SHA-1 leave the
 /// process. With [`BreachMode::FailOpen`] a failing service leaves the verdict as it is and
 /// records [`BreachStatus::Unavailable`]; with [`BreachMode::FailClosed`] the error is returned.
-pub fn check_breach(
+pub(crate) fn check_breach(
     verdict: &mut PasswordVerdict,
     password: &str,
     checker: &dyn BreachChecker,

@@ -2,4 +2,5 @@
 //! benches, fuzz targets and examples share.
 
 pub mod fixtures;
+pub mod internals;
 pub mod store_conformance;

@@ -9,15 +9,16 @@ use sspr_core::engine::{
     AppImport, Engine, EngineOptions, RegistrationOutcome, ResetOutcome, SecurityInfoImport,
 };
 use sspr_core::hashing::{self, HashParams};
-use sspr_core::keyring::{IdentityKey, KeyRing};
 use sspr_core::memory::{ManualClock, MemoryDirectory, MemoryPorts, RecordingNotifier};
 use sspr_core::otp::OtpAlgorithm;
+use sspr_core::otp::OtpParams;
+use sspr_core::otp::SecretBytes;
 use sspr_core::ports::Message;
 use sspr_core::registration::{RegistrationInput, Via};
 use sspr_core::reset::ResetInput;
-use sspr_core::security_info::SecretBytes;
-use sspr_core::totp::{self, OtpParams};
+use sspr_core::testing::internals::totp;
 use sspr_core::{DirectoryUser, Method, Policy, Reason, ResetOption, SecretString, UserId};
+use sspr_core::{IdentityKey, KeyRing};
 
 use crate::{Outcome, check_expect_keys};
 

@@ -2,8 +2,9 @@
 
 use serde_json::Value;
 use sspr_core::otp::OtpAlgorithm;
-use sspr_core::security_info::SecretBytes;
-use sspr_core::totp::{self, OtpParams, TotpCheck};
+use sspr_core::otp::SecretBytes;
+use sspr_core::otp::{OtpParams, TotpCheck};
+use sspr_core::testing::internals::totp;
 
 use crate::{Outcome, check_expect_keys};
 

@@ -8,10 +8,11 @@
 use std::sync::OnceLock;
 
 use serde_json::Value;
-use sspr_core::Policy;
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::memory::{MemoryBreachChecker, SeededRandomness};
-use sspr_core::password::{self, BreachMode, PasswordRules, UserFacts};
+use sspr_core::password::{BreachMode, PasswordRules, UserFacts};
+use sspr_core::ports::BreachChecker;
+use sspr_core::{Error, Policy};
 
 use crate::{Outcome, check_expect_keys};
 
@@ -42,7 +43,6 @@ pub fn run(case: &Value) -> Outcome {
     };
     let password = case["password"].as_str().ok_or("no password")?;
     let confirm = case["confirm"].as_str().unwrap_or(password);
-    let mut verdict = rules.evaluate(password, confirm, &user);
 
     let rng = SeededRandomness::new(1);
     let history: Vec<String> = u["previous"]
@@ -58,38 +58,39 @@ pub fn run(case: &Value) -> Outcome {
         })
         .transpose()?
         .unwrap_or_default();
-    password::check_history(&mut verdict, rules.policy(), password, &history)
-        .map_err(|e| e.to_string())?;
 
-    if policy.password().breached {
-        let custom;
-        let checker: &MemoryBreachChecker = match case["breached"].as_array() {
+    let custom;
+    let broken = MemoryBreachChecker::default();
+    broken.set_down(true);
+    let checker: &MemoryBreachChecker = if case["breach_service"].as_str() == Some("down") {
+        &broken
+    } else {
+        match case["breached"].as_array() {
             Some(list) => {
                 custom = MemoryBreachChecker::with_passwords(list.iter().filter_map(Value::as_str));
                 &custom
             }
             None => common_passwords(),
-        };
-        let down = case["breach_service"].as_str() == Some("down");
-        let mode = if case["breach_mode"].as_str() == Some("fail_closed") {
-            BreachMode::FailClosed
-        } else {
-            BreachMode::FailOpen
-        };
-        let outcome = if down {
-            let broken = MemoryBreachChecker::default();
-            broken.set_down(true);
-            password::check_breach(&mut verdict, password, &broken, mode)
-        } else {
-            password::check_breach(&mut verdict, password, checker, mode)
-        };
-        match (outcome, expect["error"].as_str()) {
-            (Err(_), Some("port")) => return Ok(()),
-            (Err(e), _) => return Err(format!("breach check failed: {e}")),
-            (Ok(()), Some(want)) => return Err(format!("expected a {want} error")),
-            (Ok(()), None) => {}
         }
-    }
+    };
+    let mode = if case["breach_mode"].as_str() == Some("fail_closed") {
+        BreachMode::FailClosed
+    } else {
+        BreachMode::FailOpen
+    };
+    let outcome = rules.check(
+        password,
+        confirm,
+        &user,
+        |_| Ok(history),
+        Some((checker as &dyn BreachChecker, mode)),
+    );
+    let verdict = match (outcome, expect["error"].as_str()) {
+        (Err(Error::Port(_)), Some("port")) => return Ok(()),
+        (Err(e), _) => return Err(format!("password check failed: {e}")),
+        (Ok(_), Some(want)) => return Err(format!("expected a {want} error")),
+        (Ok(v), None) => v,
+    };
 
     let got: Vec<&str> = verdict.reasons.iter().map(|r| r.id()).collect();
     if let Some(want) = expect["accepted"].as_bool()
