@@ -695,8 +695,8 @@ fn the_store_holds_the_flow_under_its_reference_with_its_expiry() {
     assert_eq!(view.expires_at, T0 + 900);
 }
 
-/// Persisted JSON of every reset state, compared with `tests/snapshots/`. Run with
-/// `UPDATE_SNAPSHOTS=1` to rewrite them after a deliberate format change (and bump `v`).
+/// Persisted JSON of every flow state and of the security-info record, compared with the
+/// snapshots in `tests/snapshots/`: the stored format must stay readable.
 #[test]
 fn persisted_json_matches_the_snapshots() {
     let w = world(r#"{"reset": {"methods": ["email", "mobile_phone"], "methods_required": 2}}"#);
@@ -782,19 +782,10 @@ fn persisted_json_matches_the_snapshots() {
         serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&info).unwrap())
             .unwrap(),
     ));
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    // Reviewed with `cargo insta review` (or `INSTA_UPDATE=always`) after a deliberate format
+    // change, which must also bump the record's `v`.
     for (name, json) in shots {
-        let path = dir.join(format!("{name}.json"));
-        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-            std::fs::write(&path, &json).unwrap();
-        }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(
-            json,
-            want.trim_end(),
-            "{name} changed; the persisted format must stay readable (see {})",
-            path.display()
-        );
+        insta::assert_snapshot!(name, json);
     }
 }
 
