@@ -60,6 +60,7 @@
 mod answers;
 mod approval;
 pub mod audit;
+mod challenge;
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub))] // internals
 mod code;
 mod contact;

@@ -15,11 +15,12 @@ use serde::{Deserialize, Serialize};
 use crate::answers;
 use crate::approval::{ApprovalCheck, PendingApproval};
 use crate::audit::{AuditEvent, AuditKind};
+use crate::challenge;
 use crate::code::{self, CodeCheck, IssuedCode};
 use crate::contact::{EmailAddress, PhoneNumber};
 use crate::effect::{
-    Admission, AttemptSpec, ChallengeLimit, Guard, Notice, Outbox, Provisioning, Refusal,
-    SendCount, Transition, Verdict,
+    Admission, AttemptSpec, Guard, Notice, Outbox, Provisioning, Refusal, SendCount, Transition,
+    Verdict,
 };
 use crate::error::PortError;
 use crate::hashing::HashParams;
@@ -38,7 +39,7 @@ use crate::security_info::{
     AppCredential, MAX_DEVICE_ID_BYTES, MAX_QUESTION_CHARS, RegisteredAnswer, SecretBytes,
     SecurityInfo,
 };
-use crate::totp::{self, OtpParams, TotpCheck};
+use crate::totp::{self, OtpParams};
 use crate::user::UserId;
 
 /// Format version of a persisted registration flow.
@@ -418,30 +419,16 @@ impl RegistrationFlow {
         if self.state.is_terminal() || ctx.now >= self.expires_at {
             return None;
         }
-        let max = u32::from(ctx.policy.codes().max_attempts);
-        let limit = |what: &str, window_s: u64| {
-            Some(AttemptSpec {
-                challenge: Some(ChallengeLimit {
-                    reference: ctx.ids.reference("challenge", what),
-                    max,
-                    window_s: window_s.max(1),
-                }),
-            })
-        };
-        let ttl = self.expires_at.saturating_sub(ctx.now);
+        let limits = challenge::Limits::new(ctx.ids, ctx.policy, ctx.now);
         match (&self.state, input) {
             (RegistrationState::Proving { challenge, .. }, RegistrationInput::Verify(_)) => {
                 match challenge {
-                    ProofChallenge::Sent { issued, .. } => limit(
-                        &format!("code:{}", issued.seal.tag),
-                        issued.expires_at.saturating_sub(ctx.now),
-                    ),
-                    ProofChallenge::App => {
-                        let period = ctx.info.0.app.as_ref().map_or(30, |a| a.period);
-                        let span = u64::from(period)
-                            .saturating_mul(2 * u64::from(ctx.policy.totp().skew_steps) + 1);
-                        limit(&format!("app:{}", self.counter_id), span)
-                    }
+                    ProofChallenge::Sent { issued, .. } => Some(limits.sent_code(issued)),
+                    ProofChallenge::App => Some(limits.app_code(
+                        &self.counter_id,
+                        ctx.info.0.app.as_ref().map_or(30, |a| a.period),
+                        ctx.policy.totp().skew_steps,
+                    )),
                     ProofChallenge::Push { .. } | ProofChallenge::Questions { .. } => None,
                 }
             }
@@ -451,35 +438,25 @@ impl RegistrationFlow {
                     ..
                 },
                 RegistrationInput::Answer(_),
-            ) => Some(AttemptSpec {
-                challenge: Some(ChallengeLimit {
-                    reference: ctx.ids.reference(
-                        "challenge",
-                        &format!("proof-questions:{}:{draw}", self.flow_ref),
-                    ),
-                    max: 1,
-                    window_s: ttl.max(1),
-                }),
-            }),
+            ) => Some(limits.questions(
+                &format!("proof-questions:{}:{draw}", self.flow_ref),
+                self.expires_at,
+            )),
             (
                 RegistrationState::Proving {
                     challenge: ProofChallenge::Push { pending },
                     ..
                 },
                 RegistrationInput::Approve { approve: true, .. },
-            ) => limit(
-                &format!("push:{}", pending.request_id),
-                pending.expires_at.saturating_sub(ctx.now),
-            ),
+            ) => Some(limits.push(pending)),
             (RegistrationState::Verifying { pending }, RegistrationInput::Verify(_)) => {
                 match pending {
                     Pending::Email { issued, .. }
                     | Pending::Mobile { issued, .. }
-                    | Pending::Office { issued, .. } => limit(
-                        &format!("code:{}", issued.seal.tag),
-                        issued.expires_at.saturating_sub(ctx.now),
+                    | Pending::Office { issued, .. } => Some(limits.sent_code(issued)),
+                    Pending::App { .. } => Some(
+                        limits.new_app(&format!("app-pending:{}", self.flow_ref), self.expires_at),
                     ),
-                    Pending::App { .. } => limit(&format!("app-pending:{}", self.flow_ref), ttl),
                 }
             }
             _ => None,
@@ -880,12 +857,7 @@ impl RegistrationFlow {
             return Transition::refuse(self, Reason::FlowInvalidStep);
         };
         let pending = pending.clone();
-        let request_id = if request_id.len() > 128 {
-            ""
-        } else {
-            request_id
-        };
-        match pending.check(request_id, approve, number, ctx.now) {
+        match challenge::push(&pending, request_id, approve, number, ctx.now) {
             ApprovalCheck::Approved => self.proven(ctx),
             ApprovalCheck::NumberMismatch => self.failed(
                 Reason::PushNumberMismatch,
@@ -1100,16 +1072,15 @@ impl RegistrationFlow {
                         params,
                         device_id,
                     } => {
-                        let check = totp::verify(
+                        let step = challenge::app_code(
                             secret.expose(),
                             &params,
-                            submitted.expose(),
+                            submitted,
                             ctx.now,
                             ctx.policy.totp().skew_steps,
                             None,
-                        )
-                        .unwrap_or(TotpCheck::Invalid);
-                        if let TotpCheck::Valid { step } = check {
+                        );
+                        if let Some(step) = step {
                             new.app = Some(AppCredential {
                                 secret,
                                 algorithm: params.algorithm,
@@ -1150,12 +1121,15 @@ impl RegistrationFlow {
                         (Method::OfficePhone, issued, to)
                     }
                 };
-                let binding = Binding {
-                    purpose: Purpose::RegistrationCode,
-                    flow_id: &self.flow_ref,
-                    destination: &destination,
-                };
-                match code::compare(&issued, ctx.keys, &binding, submitted.expose(), ctx.now) {
+                match challenge::sent_code(
+                    &issued,
+                    ctx.keys,
+                    Purpose::RegistrationCode,
+                    &self.flow_ref,
+                    &destination,
+                    submitted,
+                    ctx.now,
+                ) {
                     CodeCheck::Accepted => {
                         self.state = RegistrationState::Registering;
                         let t =
@@ -1188,19 +1162,13 @@ impl RegistrationFlow {
             return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
         };
         let (info, _) = ctx.info;
-        let mut all_right = !asked.is_empty();
-        for q in &asked {
-            let ok = match (
-                info.questions.iter().find(|r| &r.question == q),
-                given.get(q),
-            ) {
-                (Some(reg), Some(a)) if a.expose().len() <= 4 * answers::MAX_ANSWER_CHARS => {
-                    answers::verify(a.expose(), &reg.answer_hash).unwrap_or(false)
-                }
-                _ => false,
-            };
-            all_right &= ok;
-        }
+        let stored = |q: &str| {
+            info.questions
+                .iter()
+                .find(|r| r.question == q)
+                .map(|r| r.answer_hash.as_str())
+        };
+        let all_right = challenge::answers(&asked, stored, None, given);
         if all_right {
             return Ok(self.proven(ctx));
         }
@@ -1236,33 +1204,37 @@ impl RegistrationFlow {
                     digits: app.digits,
                     period: app.period,
                 };
-                let check = totp::verify(
+                let step = challenge::app_code(
                     app.secret.expose(),
                     &params,
-                    submitted.expose(),
+                    submitted,
                     ctx.now,
                     ctx.policy.totp().skew_steps,
                     app.last_step,
-                )
-                .unwrap_or(TotpCheck::Invalid);
-                match check {
-                    TotpCheck::Valid { step } => self.proven(ctx).guard(Guard::AdvanceTotp {
+                );
+                match step {
+                    Some(step) => self.proven(ctx).guard(Guard::AdvanceTotp {
                         step,
                         info_version: version,
                     }),
-                    _ => self.failed(Reason::CodeMismatch, RegistrationState::ProveIdentity, ctx),
+                    None => {
+                        self.failed(Reason::CodeMismatch, RegistrationState::ProveIdentity, ctx)
+                    }
                 }
             }
             ProofChallenge::Sent { issued, .. } => {
                 let destination = Self::proof_destination(option, info)
                     .map(|(_, d)| d)
                     .unwrap_or_default();
-                let binding = Binding {
-                    purpose: Purpose::ProofCode,
-                    flow_id: &self.flow_ref,
-                    destination: &destination,
-                };
-                match code::compare(&issued, ctx.keys, &binding, submitted.expose(), ctx.now) {
+                match challenge::sent_code(
+                    &issued,
+                    ctx.keys,
+                    Purpose::ProofCode,
+                    &self.flow_ref,
+                    &destination,
+                    submitted,
+                    ctx.now,
+                ) {
                     CodeCheck::Accepted => self.proven(ctx),
                     CodeCheck::Expired => {
                         self.state = RegistrationState::ProveIdentity;

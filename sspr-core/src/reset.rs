@@ -14,14 +14,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::answers;
 use crate::approval::{ApprovalCheck, PendingApproval};
 use crate::audit::{AuditEvent, AuditKind};
+use crate::challenge;
 use crate::code::{self, CodeCheck, IssuedCode};
 use crate::decoy;
 use crate::effect::{
-    Admission, After, AttemptSpec, ChallengeLimit, Guard, Outbox, Refusal, SendCount, Transition,
-    Verdict,
+    Admission, After, AttemptSpec, Guard, Outbox, Refusal, SendCount, Transition, Verdict,
 };
 use crate::error::PortError;
 use crate::hashing::{self, HashParams};
@@ -35,7 +34,7 @@ use crate::random::Entropy;
 use crate::reason::Reason;
 use crate::secret::SecretString;
 use crate::security_info::SecurityInfo;
-use crate::totp::{self, OtpParams, TotpCheck};
+use crate::totp::OtpParams;
 use crate::user::UserId;
 
 /// Format version of a persisted reset flow.
@@ -343,16 +342,7 @@ impl ResetFlow {
         if self.state.is_terminal() || ctx.now >= self.expires_at {
             return None;
         }
-        let max = u32::from(ctx.policy.codes().max_attempts);
-        let limit = |what: &str, max: u32, window_s: u64| {
-            Some(AttemptSpec {
-                challenge: Some(ChallengeLimit {
-                    reference: ctx.ids.reference("challenge", what),
-                    max,
-                    window_s: window_s.max(1),
-                }),
-            })
-        };
+        let limits = challenge::Limits::new(ctx.ids, ctx.policy, ctx.now);
         match (&self.state, input) {
             (
                 ResetState::EnterCode {
@@ -360,35 +350,24 @@ impl ResetFlow {
                     ..
                 },
                 ResetInput::EnterCode(_),
-            ) => limit(
-                &format!("code:{}", issued.seal.tag),
-                max,
-                issued.expires_at.saturating_sub(ctx.now),
-            ),
+            ) => Some(limits.sent_code(issued)),
             (
                 ResetState::EnterCode {
                     challenge: Challenge::App,
                     ..
                 },
                 ResetInput::EnterCode(_),
-            ) => {
-                // One budget per user and window of accepted codes, across all their flows.
-                let period = self.app_params(ctx).period;
-                let span = u64::from(period)
-                    .saturating_mul(2 * u64::from(ctx.policy.totp().skew_steps) + 1);
-                limit(&format!("app:{}", self.counter_id), max, span)
-            }
-            (ResetState::AnswerQuestions { .. }, ResetInput::Answer(_)) => limit(
+            ) => Some(limits.app_code(
+                &self.counter_id,
+                self.app_params(ctx).period,
+                ctx.policy.totp().skew_steps,
+            )),
+            (ResetState::AnswerQuestions { .. }, ResetInput::Answer(_)) => Some(limits.questions(
                 &format!("questions:{}:{}", self.flow_ref, self.question_draws),
-                1,
-                self.expires_at.saturating_sub(ctx.now),
-            ),
+                self.expires_at,
+            )),
             (ResetState::AwaitApproval { pending }, ResetInput::Approve { approve: true, .. }) => {
-                limit(
-                    &format!("push:{}", pending.request_id),
-                    max,
-                    pending.expires_at.saturating_sub(ctx.now),
-                )
+                Some(limits.push(pending))
             }
             // Drawing questions again counts as a failed verification.
             (_, ResetInput::Choose(ResetOption::SecurityQuestions))
@@ -833,16 +812,15 @@ impl ResetFlow {
                         true,
                     ),
                 };
-                let check = totp::verify(
+                let step = challenge::app_code(
                     &secret,
                     &params,
-                    submitted.expose(),
+                    submitted,
                     ctx.now,
                     ctx.policy.totp().skew_steps,
                     last_step,
-                )
-                .unwrap_or(TotpCheck::Invalid);
-                if let TotpCheck::Valid { step } = check
+                );
+                if let Some(step) = step
                     && !decoy
                 {
                     return Ok(self.pass_gate(factor, ctx).guard(Guard::AdvanceTotp {
@@ -860,12 +838,15 @@ impl ResetFlow {
                         .map(|(_, d)| d)
                         .unwrap_or_default()
                 };
-                let binding = Binding {
-                    purpose: Purpose::ResetCode,
-                    flow_id: &self.flow_ref,
-                    destination: &destination,
-                };
-                match code::compare(&issued, ctx.keys, &binding, submitted.expose(), ctx.now) {
+                match challenge::sent_code(
+                    &issued,
+                    ctx.keys,
+                    Purpose::ResetCode,
+                    &self.flow_ref,
+                    &destination,
+                    submitted,
+                    ctx.now,
+                ) {
                     CodeCheck::Accepted => Ok(self.pass_gate(factor, ctx)),
                     CodeCheck::Expired => {
                         self.state = ResetState::ChooseMethod;
@@ -909,24 +890,15 @@ impl ResetFlow {
         };
         // Every asked question costs one argon2 verification, for real users and decoys alike,
         // whatever was submitted.
-        let mut all_right = !asked.is_empty();
         let real = match (&self.subject, ctx.info) {
             (Subject::Known { .. }, Some((info, _))) => Some(info),
             _ => None,
         };
-        for q in asked {
-            let hash = real
-                .and_then(|info| info.questions.iter().find(|r| &r.question == q))
-                .map_or(ctx.decoy_answer_hash, |r| r.answer_hash.as_str());
-            let answer = given.get(q).map_or("", |a| a.expose());
-            let bounded = if answer.len() > 4 * answers::MAX_ANSWER_CHARS {
-                ""
-            } else {
-                answer
-            };
-            let ok = answers::verify(bounded, hash).unwrap_or(false);
-            all_right &= ok && real.is_some() && !bounded.is_empty();
-        }
+        let stored = |q: &str| {
+            real.and_then(|info| info.questions.iter().find(|r| r.question == q))
+                .map(|r| r.answer_hash.as_str())
+        };
+        let all_right = challenge::answers(asked, stored, Some(ctx.decoy_answer_hash), given);
         if all_right && given.len() <= MAX_ANSWERS {
             return Ok(self.pass_gate(Factor::SecurityQuestions, ctx));
         }
@@ -956,12 +928,7 @@ impl ResetFlow {
             ResetState::AwaitApproval { pending } => pending.clone(),
             _ => return Transition::refuse(self, Reason::FlowInvalidStep),
         };
-        let request_id = if request_id.len() > 128 {
-            ""
-        } else {
-            request_id
-        };
-        let mut check = pending.check(request_id, approve, number, ctx.now);
+        let mut check = challenge::push(&pending, request_id, approve, number, ctx.now);
         if self.is_decoy() {
             // No device ever received a decoy's request: any approval is wrong.
             check = match check {

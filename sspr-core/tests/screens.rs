@@ -10,7 +10,8 @@ use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA};
 use sspr_core::{Policy, ResetOption, SecretString};
 
-const TWO_GATES: &str = r#"{"reset": {"methods": ["email", "mobile_phone"], "methods_required": 2}}"#;
+const TWO_GATES: &str =
+    r#"{"reset": {"methods": ["email", "mobile_phone"], "methods_required": 2}}"#;
 
 fn shown(o: &ResetOutcome) -> Value {
     json!({
@@ -80,7 +81,10 @@ fn a_decoys_first_screens_have_the_same_shape() {
     // An unknown identifier gets the same screens as a real user: options with masked
     // destinations drawn from the decoy profile, a code screen, a refusal of the wrong code.
     let (screens, mem) = walk("nobody@contoso.example");
-    assert!(mem.notifier.messages().is_empty(), "a decoy delivers nothing");
+    assert!(
+        mem.notifier.messages().is_empty(),
+        "a decoy delivers nothing"
+    );
     insta::assert_json_snapshot!(screens, {
         "[].view.flow_id" => "[flow id]",
         "[].view.flow_ref" => "[flow ref]",
