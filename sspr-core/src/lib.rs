@@ -68,6 +68,7 @@ mod decoy;
 mod effect;
 pub mod engine;
 mod error;
+mod flow;
 pub mod hashing;
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub))] // internals
 mod keyring;

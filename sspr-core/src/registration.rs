@@ -9,6 +9,7 @@
 //! before the change, with a "this wasn't me" token.
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,7 @@ use crate::effect::{
     Verdict,
 };
 use crate::error::PortError;
+use crate::flow::{self, Flow};
 use crate::hashing::HashParams;
 use crate::keyring::{Binding, IdentityKey, KeyRing, Purpose};
 use crate::method::{Factor, Method, ResetOption};
@@ -396,9 +398,7 @@ impl RegistrationFlow {
         kind: AuditKind,
         method: Option<Method>,
     ) -> AuditEvent {
-        let mut e = AuditEvent::new(ctx.now, kind);
-        e.flow_ref = Some(self.flow_ref.clone());
-        e.user = Some(self.user.clone());
+        let mut e = Flow::event(self, ctx.now, kind);
         e.method = method;
         e
     }
@@ -463,31 +463,25 @@ impl RegistrationFlow {
         }
     }
 
-    /// Whether a reset, another change of security info or a report ended this flow.
-    fn revoked(&self, ctx: &RegistrationContext<'_>) -> bool {
-        let (info, _) = ctx.info;
-        info.epoch != self.epoch && info.epoch_owner.as_deref() != Some(self.flow_ref.as_str())
-    }
-
     /// Applies one input.
     pub(crate) fn handle(
+        self,
+        input: RegistrationInput,
+        ctx: &mut RegistrationContext<'_>,
+    ) -> Result<Transition<Self>, PortError> {
+        let this = match flow::open_step(self, ctx.now, Some(ctx.info.0)) {
+            ControlFlow::Continue(flow) => flow,
+            ControlFlow::Break(done) => return Ok(done),
+        };
+        this.apply(input, ctx)
+    }
+
+    /// Applies one input to an open flow.
+    fn apply(
         mut self,
         input: RegistrationInput,
         ctx: &mut RegistrationContext<'_>,
     ) -> Result<Transition<Self>, PortError> {
-        if self.state.is_terminal() {
-            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
-        }
-        if ctx.now >= self.expires_at {
-            self.state = RegistrationState::Expired;
-            let ev = self.event(ctx, AuditKind::FlowExpired, None);
-            return Ok(Transition::refuse(self, Reason::FlowExpired).audit(ev));
-        }
-        if self.revoked(ctx) {
-            self.state = RegistrationState::Expired;
-            let ev = self.event(ctx, AuditKind::FlowRevoked, None);
-            return Ok(Transition::refuse(self, Reason::FlowExpired).audit(ev));
-        }
         let sends_or_verifies = matches!(
             input,
             RegistrationInput::Verify(_)
@@ -501,7 +495,7 @@ impl RegistrationFlow {
         if let Some(block) = ctx.block
             && sends_or_verifies
         {
-            return Ok(self.refuse_blocked(block, ctx));
+            return Ok(flow::refuse_blocked(self, block, ctx.now));
         }
         if let Admission::Refused(r) = ctx.admission {
             let ev = {
@@ -514,7 +508,9 @@ impl RegistrationFlow {
                 Refusal::ChallengeSpent => {
                     Transition::refuse(self, Reason::CodeExhausted).audit(ev)
                 }
-                Refusal::Blocked(_) | Refusal::Locked => self.refuse_blocked(r, ctx).audit(ev),
+                Refusal::Blocked(_) | Refusal::Locked => {
+                    flow::refuse_blocked(self, r, ctx.now).audit(ev)
+                }
             });
         }
         let allowed = allowed_methods(ctx.policy, self.admin);
@@ -689,14 +685,6 @@ impl RegistrationFlow {
                     .audit(ev))
             }
         }
-    }
-
-    fn refuse_blocked(&self, r: Refusal, ctx: &RegistrationContext<'_>) -> Transition<Self> {
-        let mut t = Transition::refuse(self.clone(), r.reason());
-        if let Refusal::Blocked(until) = r {
-            t.retry_after = Some(until.saturating_sub(ctx.now));
-        }
-        t
     }
 
     /// The registered option's real destination, for a proof.
@@ -1263,4 +1251,36 @@ fn draw_questions(
     let n = usize::from(ctx.policy.security_questions().to_reset);
     let pool: Vec<String> = info.questions.iter().map(|q| q.question.clone()).collect();
     question_draw::draw(ctx.ids, counter_id, ctx.now, draw, pool, n)
+}
+
+impl Flow for RegistrationFlow {
+    fn flow_ref(&self) -> &str {
+        &self.flow_ref
+    }
+    fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+    fn counter_id(&self) -> &str {
+        &self.counter_id
+    }
+    fn user(&self) -> Option<&UserId> {
+        Some(&self.user)
+    }
+    fn client(&self) -> Option<&str> {
+        None
+    }
+    fn epoch(&self) -> u64 {
+        self.epoch
+    }
+    fn is_terminal(&self) -> bool {
+        self.state.is_terminal()
+    }
+    fn expire(&mut self) {
+        self.state = RegistrationState::Expired;
+    }
+    fn blocked(self, _until: u64) -> Self {
+        // A registration has no blocked state: it stays where it is and refuses sends and
+        // verifications while the block lasts.
+        self
+    }
 }

@@ -11,6 +11,7 @@
 //! (`Verdict`).
 
 use std::collections::BTreeMap;
+use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,7 @@ use crate::effect::{
     Admission, After, AttemptSpec, Guard, Outbox, Refusal, SendCount, Transition, Verdict,
 };
 use crate::error::PortError;
+use crate::flow::{self, Flow};
 use crate::hashing::{self, HashParams};
 use crate::keyring::{Binding, IdentityKey, KeyRing, Purpose};
 use crate::method::{Factor, Method, ResetOption};
@@ -312,11 +314,7 @@ impl ResetFlow {
     }
 
     fn event(&self, ctx: &ResetContext<'_>, kind: AuditKind) -> AuditEvent {
-        let mut e = AuditEvent::new(ctx.now, kind);
-        e.flow_ref = Some(self.flow_ref.clone());
-        e.user = self.user().cloned();
-        e.client = self.client.clone();
-        e
+        Flow::event(self, ctx.now, kind)
     }
 
     fn refused_event(
@@ -381,7 +379,7 @@ impl ResetFlow {
 
     /// Applies one input.
     pub(crate) fn handle(
-        mut self,
+        self,
         input: ResetInput,
         ctx: &mut ResetContext<'_>,
     ) -> Result<Transition<Self>, PortError> {
@@ -396,27 +394,27 @@ impl ResetFlow {
             t.retry_after = (blocked && until != u64::MAX).then(|| until - ctx.now);
             return Ok(t);
         }
-        if self.state.is_terminal() {
-            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
-        }
-        if ctx.now >= self.expires_at {
-            self.state = ResetState::Expired;
-            let ev = self.event(ctx, AuditKind::FlowExpired);
-            return Ok(Transition::refuse(self, Reason::FlowExpired).audit(ev));
-        }
-        if self.revoked(ctx) {
-            self.state = ResetState::Expired;
-            let ev = self.event(ctx, AuditKind::FlowRevoked);
-            return Ok(Transition::refuse(self, Reason::FlowExpired).audit(ev));
-        }
+        let flow = match flow::open_step(self, ctx.now, ctx.info.map(|(info, _)| info)) {
+            ControlFlow::Continue(flow) => flow,
+            ControlFlow::Break(done) => return Ok(done),
+        };
         if let Some(block) = ctx.block
-            && !matches!(self.state, ResetState::SettingPassword { .. })
+            && !matches!(flow.state, ResetState::SettingPassword { .. })
         {
-            return Ok(self.blocked_by(block, ctx));
+            return Ok(flow::refuse_blocked(flow, block, ctx.now));
         }
         if let Admission::Refused(r) = ctx.admission {
-            return Ok(self.refuse_uncompared(r, &input, ctx));
+            return Ok(flow.refuse_uncompared(r, &input, ctx));
         }
+        flow.apply(input, ctx)
+    }
+
+    /// Applies one input to an open flow that may compare it.
+    fn apply(
+        mut self,
+        input: ResetInput,
+        ctx: &mut ResetContext<'_>,
+    ) -> Result<Transition<Self>, PortError> {
         match input {
             ResetInput::Cancel => {
                 if matches!(self.state, ResetState::SettingPassword { .. }) {
@@ -461,30 +459,6 @@ impl ResetFlow {
         }
     }
 
-    /// Whether a later reset, change of security info or report ended this flow.
-    fn revoked(&self, ctx: &ResetContext<'_>) -> bool {
-        match (self.user(), ctx.info) {
-            (Some(_), Some((info, _))) => {
-                info.epoch != self.epoch
-                    && info.epoch_owner.as_deref() != Some(self.flow_ref.as_str())
-            }
-            _ => false,
-        }
-    }
-
-    /// The flow when a block or lock is found in force (by a limit of this user or client).
-    pub(crate) fn blocked_by(mut self, r: Refusal, ctx: &ResetContext<'_>) -> Transition<Self> {
-        let (until, reason) = match r {
-            Refusal::Locked => (u64::MAX, Reason::UserLocked),
-            Refusal::Blocked(until) => (until, Reason::UserBlocked),
-            Refusal::ChallengeSpent => (ctx.now, Reason::CodeExhausted),
-        };
-        self.state = ResetState::Blocked { until };
-        let mut t = Transition::refuse(self, reason);
-        t.retry_after = (until != u64::MAX).then(|| until.saturating_sub(ctx.now));
-        t
-    }
-
     /// An attempt refused before anything was compared.
     fn refuse_uncompared(
         self,
@@ -509,7 +483,9 @@ impl ResetFlow {
                 };
                 Transition::refuse(self, reason).audit(ev)
             }
-            Refusal::Blocked(_) | Refusal::Locked => self.blocked_by(r, ctx).audit(ev),
+            Refusal::Blocked(_) | Refusal::Locked => {
+                flow::refuse_blocked(self, r, ctx.now).audit(ev)
+            }
         }
     }
 
@@ -1044,9 +1020,34 @@ impl ResetFlow {
         t.after.insert(0, After::ResetCompleted);
         t
     }
+}
 
-    /// Turns the flow into a blocked one (the engine does this when a counter hits its limit).
-    pub(crate) fn block(mut self, until: u64) -> Self {
+impl Flow for ResetFlow {
+    fn flow_ref(&self) -> &str {
+        &self.flow_ref
+    }
+    fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+    fn counter_id(&self) -> &str {
+        &self.counter_id
+    }
+    fn user(&self) -> Option<&UserId> {
+        Self::user(self)
+    }
+    fn client(&self) -> Option<&str> {
+        self.client.as_deref()
+    }
+    fn epoch(&self) -> u64 {
+        self.epoch
+    }
+    fn is_terminal(&self) -> bool {
+        self.state.is_terminal()
+    }
+    fn expire(&mut self) {
+        self.state = ResetState::Expired;
+    }
+    fn blocked(mut self, until: u64) -> Self {
         self.state = ResetState::Blocked { until };
         self
     }

@@ -20,6 +20,7 @@
 use crate::audit::{AuditEvent, AuditKind};
 use crate::effect::{Admission, After, Guard, Outbox, Refusal, Transition};
 use crate::error::{Error, PortError, PortName};
+use crate::flow::{Flow, land_block};
 use crate::ports::MessageKind;
 use crate::reason::Reason;
 use crate::registration::RegistrationFlow;
@@ -68,18 +69,9 @@ impl<E: Into<Error>> From<E> for StepError {
     }
 }
 
-/// What the engine needs to know about a flow to carry out a transition.
-pub(crate) trait FlowKind: Clone {
-    fn flow_ref(&self) -> &str;
-    fn expires_at(&self) -> u64;
-    fn counter_id(&self) -> &str;
-    fn user(&self) -> Option<&UserId>;
-    fn client(&self) -> Option<&str>;
-    /// The revocation epoch the flow goes on under.
-    fn epoch(&self) -> u64;
+/// What the engine needs beyond the flow's shape to carry out a transition.
+pub(crate) trait FlowKind: Flow {
     fn stored(&self) -> StoredFlow;
-    /// The flow blocked by the engine (a send or failure limit spent).
-    fn blocked(self, until: u64) -> Self;
     /// Goes on under the user's new revocation epoch (it raised it itself).
     fn adopt_epoch(&mut self, epoch: u64);
     /// After the directory applied a pending password (reset flows only).
@@ -87,29 +79,8 @@ pub(crate) trait FlowKind: Clone {
 }
 
 impl FlowKind for ResetFlow {
-    fn flow_ref(&self) -> &str {
-        &self.flow_ref
-    }
-    fn expires_at(&self) -> u64 {
-        self.expires_at
-    }
-    fn counter_id(&self) -> &str {
-        &self.counter_id
-    }
-    fn user(&self) -> Option<&UserId> {
-        Self::user(self)
-    }
-    fn client(&self) -> Option<&str> {
-        self.client.as_deref()
-    }
-    fn epoch(&self) -> u64 {
-        self.epoch
-    }
     fn stored(&self) -> StoredFlow {
         StoredFlow::Reset(self.clone())
-    }
-    fn blocked(self, until: u64) -> Self {
-        self.block(until)
     }
     fn adopt_epoch(&mut self, epoch: u64) {
         self.epoch = epoch;
@@ -120,31 +91,8 @@ impl FlowKind for ResetFlow {
 }
 
 impl FlowKind for RegistrationFlow {
-    fn flow_ref(&self) -> &str {
-        &self.flow_ref
-    }
-    fn expires_at(&self) -> u64 {
-        self.expires_at
-    }
-    fn counter_id(&self) -> &str {
-        &self.counter_id
-    }
-    fn user(&self) -> Option<&UserId> {
-        Some(&self.user)
-    }
-    fn client(&self) -> Option<&str> {
-        None
-    }
-    fn epoch(&self) -> u64 {
-        self.epoch
-    }
     fn stored(&self) -> StoredFlow {
         StoredFlow::Registration(self.clone())
-    }
-    fn blocked(self, _until: u64) -> Self {
-        // A registration has no blocked state: it stays where it is and refuses sends and
-        // verifications while the block lasts.
-        self
     }
     fn adopt_epoch(&mut self, epoch: u64) {
         self.epoch = epoch;
@@ -172,31 +120,6 @@ pub(crate) struct Start<'a> {
     pub now: u64,
 }
 
-fn event_of<F: FlowKind>(flow: &F, now: u64, kind: AuditKind) -> AuditEvent {
-    let mut e = AuditEvent::new(now, kind);
-    e.flow_ref = Some(flow.flow_ref().to_owned());
-    e.user = flow.user().cloned();
-    e.client = flow.client().map(str::to_owned);
-    e
-}
-
-/// The transition once a limit blocked or locked the user: nothing is sent.
-pub(crate) fn blocked_by<F: FlowKind>(mut t: Transition<F>, r: Refusal, now: u64) -> Transition<F> {
-    let (until, reason, kind) = match r {
-        Refusal::Locked => (u64::MAX, Reason::UserLocked, AuditKind::UserLocked),
-        Refusal::Blocked(u) => (u, Reason::UserBlocked, AuditKind::UserBlocked),
-        Refusal::ChallengeSpent => return t,
-    };
-    t.flow = t.flow.blocked(until);
-    t.rejection = Some(reason);
-    t.retry_after = (until != u64::MAX).then(|| until.saturating_sub(now));
-    t.outbox.clear();
-    t.guards.retain(|g| !matches!(g, Guard::CountSend(_)));
-    let ev = event_of(&t.flow, now, kind);
-    t.after.push(After::Audit(ev));
-    t
-}
-
 impl Engine {
     pub(crate) fn audit(&self, event: AuditEvent, warnings: &mut Vec<PortError>) {
         if let Some(sink) = &self.ports.audit
@@ -222,7 +145,7 @@ impl Engine {
         };
         Ok(
             match self.settle_once(memo, outcome, subject, client, Scope::SelfService, now)? {
-                Some(r) => blocked_by(t, r, now),
+                Some(r) => land_block(t, r, now),
                 None => t,
             },
         )
@@ -317,7 +240,7 @@ impl Engine {
                     if let Some(until) =
                         self.count_send(flow.counter_id(), &send, now, &mut sends)?
                     {
-                        let t = blocked_by(
+                        let t = land_block(
                             Transition {
                                 flow,
                                 verdict: None,
@@ -440,7 +363,7 @@ impl Engine {
                 .iter()
                 .any(|a| matches!(a, After::Audit(ev) if ev.reason.is_some()))
         {
-            let mut ev = event_of(&flow, now, AuditKind::StepRejected);
+            let mut ev = flow.event(now, AuditKind::StepRejected);
             ev.reason = Some(reason);
             after.push(After::Audit(ev));
         }
@@ -456,7 +379,7 @@ impl Engine {
             }
         }
         if warnings.iter().any(|w| w.port != PortName::Audit) {
-            let ev = event_of(&flow, now, AuditKind::PortFailed);
+            let ev = flow.event(now, AuditKind::PortFailed);
             self.audit(ev, &mut Vec::new());
         }
         Ok(Carried {
