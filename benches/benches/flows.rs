@@ -12,7 +12,7 @@
 use std::time::Instant;
 
 use argon2::{PasswordHasher, PasswordVerifier};
-use sspr_benches::{fmt, measure, reset_engine, row};
+use sspr_benches::{fmt, measure, measure_pair, reset_engine, row};
 use sspr_core::KeyRing;
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::memory::*;
@@ -34,17 +34,20 @@ fn main() {
         flow_id: "flow",
         destination: "alice@fabrikam.example",
     };
-    let ours = measure(31, 2000, || {
-        let (c, issued) = code::issue(&rng, &keys, &b, 8, 1000, 300).unwrap();
-        code::compare(&issued, &keys, &b, c.expose(), 1001)
-    });
     let argon = argon2::Argon2::default();
-    let theirs = measure(7, 3, || {
-        let phc = argon
-            .hash_password_with_salt(b"48151623", b"0123456789abcdef")
-            .unwrap();
-        argon.verify_password(b"48151623", &phc).is_ok()
-    });
+    let (ours, theirs) = measure_pair(
+        9,
+        (2000, || {
+            let (c, issued) = code::issue(&rng, &keys, &b, 8, 1000, 300).unwrap();
+            code::compare(&issued, &keys, &b, c.expose(), 1001)
+        }),
+        (3, || {
+            let phc = argon
+                .hash_password_with_salt(b"48151623", b"0123456789abcdef")
+                .unwrap();
+            argon.verify_password(b"48151623", &phc).is_ok()
+        }),
+    );
     row(
         "issue + verify an 8-digit code (vs argon2id-hashed code)",
         ours,
@@ -58,32 +61,39 @@ fn main() {
     let theirs_totp = totp_rs::Builder::new()
         .with_secret(secret.clone())
         .build_noncompliant();
-    let ours = measure(31, 5000, || totp::verify(&secret, &p, &good, now, 1, None));
-    let theirs = measure(31, 5000, || theirs_totp.check(&good, now));
+    let (ours, theirs) = measure_pair(
+        31,
+        (5000, || totp::verify(&secret, &p, &good, now, 1, None)),
+        (5000, || theirs_totp.check(&good, now)),
+    );
     row(
         "TOTP verify, skew 1, right code (vs totp-rs check)",
         ours,
         theirs,
     );
-    let ours = measure(31, 5000, || {
-        totp::verify(&secret, &p, "000000", now, 1, None)
-    });
-    let theirs = measure(31, 5000, || theirs_totp.check("000000", now));
+    let (ours, theirs) = measure_pair(
+        31,
+        (5000, || totp::verify(&secret, &p, "000000", now, 1, None)),
+        (5000, || theirs_totp.check("000000", now)),
+    );
     row(
         "TOTP verify, skew 1, wrong code (vs totp-rs check)",
         ours,
         theirs,
     );
 
-    let ours = measure(7, 3, || {
-        hashing::hash(b"tin man", &HashParams::default(), &rng).unwrap()
-    });
-    let theirs = measure(7, 3, || {
-        argon
-            .hash_password_with_salt(b"tin man", b"0123456789abcdef")
-            .unwrap()
-            .to_string()
-    });
+    let (ours, theirs) = measure_pair(
+        7,
+        (3, || {
+            hashing::hash(b"tin man", &HashParams::default(), &rng).unwrap()
+        }),
+        (3, || {
+            argon
+                .hash_password_with_salt(b"tin man", b"0123456789abcdef")
+                .unwrap()
+                .to_string()
+        }),
+    );
     row(
         "argon2id hash, m=19456 t=2 p=1 (vs argon2 crate directly)",
         ours,

@@ -6,7 +6,9 @@
 //! Run: `cargo bench -p sspr-benches --bench password`
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
-use sspr_benches::{clustered_words, common_passwords, fmt, measure, pseudo_words, rng, row};
+use sspr_benches::{
+    clustered_words, common_passwords, fmt, measure, measure_pair, pseudo_words, rng, row,
+};
 use sspr_core::Policy;
 use sspr_core::password::PasswordRules;
 use sspr_core::testing::internals::banned::{self, BannedIndex};
@@ -46,16 +48,19 @@ fn main() {
         let mut worst = std::time::Duration::ZERO;
         for pw in TYPICAL {
             let p = banned::normalize(pw);
-            let ours = measure(31, 200, || {
-                let mut out = Vec::new();
-                big.find(&p, &mut out);
-                out
-            });
-            let theirs = measure(5, 1, || {
-                let mut out = Vec::new();
-                big.find_by_scan(&p, &mut out);
-                out
-            });
+            let (ours, theirs) = measure_pair(
+                7,
+                (200, || {
+                    let mut out = Vec::new();
+                    big.find(&p, &mut out);
+                    out
+                }),
+                (1, || {
+                    let mut out = Vec::new();
+                    big.find_by_scan(&p, &mut out);
+                    out
+                }),
+            );
             worst = worst.max(ours.median);
             row(pw, ours, theirs);
         }
@@ -104,14 +109,15 @@ fn main() {
     let mut worst_ours = std::time::Duration::ZERO;
     for (label, input) in &hostile {
         let (ours, theirs) = if input.is_empty() {
-            (
-                measure(21, 5, || {
+            measure_pair(
+                21,
+                (5, || {
                     TYPICAL
                         .iter()
                         .map(|p| strength::estimate(p, &[]).guesses_log10)
                         .sum::<f64>()
                 }),
-                measure(21, 5, || {
+                (5, || {
                     TYPICAL
                         .iter()
                         .map(|p| zxcvbn::zxcvbn(p, &[]).guesses_log10())
@@ -119,9 +125,10 @@ fn main() {
                 }),
             )
         } else {
-            (
-                measure(11, 3, || strength::estimate(input, &[])),
-                measure(5, 1, || zxcvbn::zxcvbn(input, &[])),
+            measure_pair(
+                7,
+                (3, || strength::estimate(input, &[])),
+                (1, || zxcvbn::zxcvbn(input, &[])),
             )
         };
         if !input.is_empty() {

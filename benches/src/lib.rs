@@ -24,22 +24,52 @@ pub struct Stats {
 
 /// Times `f` for `samples` samples of `iters` calls each; returns per-call median and max.
 pub fn measure<T>(samples: usize, iters: u32, mut f: impl FnMut() -> T) -> Stats {
+    warm_up(iters, &mut f);
+    stats((0..samples).map(|_| sample(iters, &mut f)).collect())
+}
+
+/// Times `ours` and `theirs` side by side: `samples` samples of each, interleaved (ours then
+/// theirs, then theirs then ours, and so on), so that a machine that slows down or speeds up
+/// during the run slows both alike and their ratio holds. `iters` calls a sample for each.
+pub fn measure_pair<A, B>(
+    samples: usize,
+    (ours_iters, mut ours): (u32, impl FnMut() -> A),
+    (theirs_iters, mut theirs): (u32, impl FnMut() -> B),
+) -> (Stats, Stats) {
+    warm_up(ours_iters, &mut ours);
+    warm_up(theirs_iters, &mut theirs);
+    let (mut a, mut b) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
+    for i in 0..samples {
+        if i % 2 == 0 {
+            a.push(sample(ours_iters, &mut ours));
+            b.push(sample(theirs_iters, &mut theirs));
+        } else {
+            b.push(sample(theirs_iters, &mut theirs));
+            a.push(sample(ours_iters, &mut ours));
+        }
+    }
+    (stats(a), stats(b))
+}
+
+fn warm_up<T>(iters: u32, f: &mut impl FnMut() -> T) {
     for _ in 0..iters.min(3) {
         black_box(f());
     }
-    let mut times: Vec<Duration> = (0..samples)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                black_box(f());
-            }
-            start.elapsed() / iters
-        })
-        .collect();
+}
+
+fn sample<T>(iters: u32, f: &mut impl FnMut() -> T) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(f());
+    }
+    start.elapsed() / iters.max(1)
+}
+
+fn stats(mut times: Vec<Duration>) -> Stats {
     times.sort_unstable();
     Stats {
-        median: times[times.len() / 2],
-        max: times[times.len() - 1],
+        median: times.get(times.len() / 2).copied().unwrap_or_default(),
+        max: times.last().copied().unwrap_or_default(),
     }
 }
 
