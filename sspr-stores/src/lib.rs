@@ -22,7 +22,7 @@
 //! expired records invisible at once and deletes them on `purge`.
 //!
 //! Security info reaches the store already sealed by the engine
-//! ([`sspr_core::sealing`]): a store, and anyone reading its tables, sees user ids, versions
+//! ([`sspr_core::SealingKeys`]): a store, and anyone reading its tables, sees user ids, versions
 //! and ciphertext.
 //!
 //! ```
