@@ -91,7 +91,7 @@ mod sealing;
 mod secret;
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub))] // internals
 mod security_info;
-#[cfg(feature = "testing")]
+#[cfg(feature = "store-conformance")]
 pub mod testing;
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub))] // internals
 mod totp;

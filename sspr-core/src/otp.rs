@@ -69,9 +69,17 @@ pub struct Credential {
 }
 
 impl Credential {
-    /// A credential; parameters out of range (digits other than 6 to 10, a period outside 1 to
-    /// 3600 seconds) are refused.
+    /// A credential; an empty secret (whose codes anyone can compute) and parameters out of
+    /// range (digits other than 6 to 10, a period outside 1 to 3600 seconds) are refused.
+    /// RFC 4226 asks for secrets of at least 16 bytes, as the engine's imports and
+    /// registrations enforce; shorter ones are accepted here for codes computed elsewhere.
     pub fn new(secret: SecretBytes, params: OtpParams) -> Result<Self, InputError> {
+        if secret.expose().is_empty() {
+            return Err(InputError::Malformed {
+                what: "base32 secret",
+                problem: "is empty",
+            });
+        }
         params.validate()?;
         Ok(Self { secret, params })
     }

@@ -203,6 +203,10 @@ pub(crate) struct RegistrationFlow {
     pub expires_at: u64,
     /// Last proof send per destination reference (for the resend cooldown).
     pub last_sends: BTreeMap<String, u64>,
+    /// How many times security questions were drawn for a proof in this flow: each draw has
+    /// its own one-answer budget, so a draw is never asked twice.
+    #[serde(default)]
+    pub question_draws: u32,
     /// Where it stands.
     pub state: RegistrationState,
 }
@@ -726,10 +730,12 @@ impl RegistrationFlow {
             return Ok(Transition::ok(self));
         }
         if option == ResetOption::SecurityQuestions {
-            let asked = draw_questions(info, &self.counter_id, 0, ctx);
+            let draw = self.question_draws;
+            self.question_draws = draw.saturating_add(1);
+            let asked = draw_questions(info, &self.counter_id, draw, ctx);
             self.state = RegistrationState::Proving {
                 option,
-                challenge: ProofChallenge::Questions { asked, draw: 0 },
+                challenge: ProofChallenge::Questions { asked, draw },
             };
             return Ok(Transition::ok(self));
         }
@@ -1160,11 +1166,14 @@ impl RegistrationFlow {
         if all_right {
             return Ok(self.proven(ctx));
         }
+        // A wrong answer draws again, never a draw already asked.
+        let next = self.question_draws.max(draw.saturating_add(1));
+        self.question_draws = next.saturating_add(1);
         self.state = RegistrationState::Proving {
             option,
             challenge: ProofChallenge::Questions {
-                asked: draw_questions(info, &self.counter_id, draw.saturating_add(1), ctx),
-                draw: draw.saturating_add(1),
+                asked: draw_questions(info, &self.counter_id, next, ctx),
+                draw: next,
             },
         };
         let mut ev = self.event(ctx, AuditKind::StepRejected, None);

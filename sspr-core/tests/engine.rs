@@ -783,7 +783,8 @@ fn persisted_json_matches_the_snapshots() {
             .unwrap(),
     ));
     // Reviewed with `cargo insta review` (or `INSTA_UPDATE=always`) after a deliberate format
-    // change, which must also bump the record's `v`.
+    // change. A change old records cannot be read under bumps the record's `v`; a field with a
+    // default (as `question_draws`) does not.
     for (name, json) in shots {
         insta::assert_snapshot!(name, json);
     }
@@ -1027,4 +1028,32 @@ fn import_validates_every_field_and_stores_nothing_on_error() {
             ResetOption::MobileText
         ]
     );
+}
+
+#[test]
+fn a_registration_record_from_before_question_draws_still_reads() {
+    let w = world("");
+    let id = w
+        .engine
+        .start_registration(ALICE, &SecretString::new("Winter-Lantern-58"))
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    let key = sspr_core::testing::internals::reference(&fixtures::identity_key(), "flow", &id);
+    let rec = w.flows.inner.load(key).unwrap().unwrap();
+    let older = rec.data.replace(",\"question_draws\":0", "");
+    assert_ne!(older, rec.data, "the field was there to remove");
+    let old_key =
+        sspr_core::testing::internals::reference(&fixtures::identity_key(), "flow", "older");
+    w.flows.inner.save(old_key, older, 0, u64::MAX).unwrap();
+    let o = w
+        .engine
+        .registration_step(
+            "older",
+            sspr_core::registration::RegistrationInput::Prove(ResetOption::Email),
+        )
+        .unwrap();
+    assert_eq!(o.rejection, None);
+    assert_eq!(o.view.unwrap().state, "proving");
 }

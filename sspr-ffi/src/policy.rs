@@ -85,8 +85,9 @@ pub struct UserFacts {
 }
 
 /// Applies a policy's password rules to a new password: length, classes, banned-password
-/// score, guessability, `history` (argon2 PHC hashes, newest first) and, when the policy asks
-/// and a checker is given, breaches (`fail_closed`: a failing service refuses).
+/// score, guessability, `history` (argon2 PHC hashes, newest first) and, when the policy asks,
+/// breaches through `breach` (required then: a misuse error without it; `fail_closed`: a
+/// failing service refuses).
 #[uniffi::export]
 pub fn evaluate_password(
     policy: Arc<Policy>,

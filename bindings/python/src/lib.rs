@@ -215,7 +215,8 @@ impl PyVerdict {
 }
 
 /// Applies a policy's password rules. `history` holds argon2 PHC hashes of earlier passwords
-/// (newest first); `breach_checker` an object with `range(prefix) -> [(suffix, count)]`.
+/// (newest first); `breach_checker` an object with `range(prefix) -> [(suffix, count)]`,
+/// required when the policy checks breached passwords (`MisuseError` without one).
 #[pyfunction]
 #[pyo3(signature = (policy, password, confirm=None, *, username="", first_name="", last_name="", org_name="", history=Vec::new(), breach_checker=None, fail_closed=false))]
 #[allow(clippy::too_many_arguments)]

@@ -57,8 +57,15 @@ def test_history_and_a_failing_breach_checker():
     policy = sspr.Policy.from_dict({"password": {"history": 1, "breached": True, "global_banned_list": False}})
     old = sspr.hash_secret("Nebula-Quartz-72", memory_kib=8, iterations=1)
     assert sspr.verify_secret("Nebula-Quartz-72", old) and not sspr.verify_secret("x", old)
-    v = sspr.evaluate_password(policy, "Nebula-Quartz-72", history=[old])
+    class Clean:
+        def range(self, prefix):
+            return []
+
+    v = sspr.evaluate_password(policy, "Nebula-Quartz-72", history=[old], breach_checker=Clean())
     assert "password.reused" in v.reasons
+    # The policy checks breaches: without a checker that is a misuse, never a silent skip.
+    with pytest.raises(sspr.MisuseError):
+        sspr.evaluate_password(policy, "Lantern-Orchard-7731")
 
     class Down:
         def range(self, prefix):
@@ -77,7 +84,7 @@ def test_history_and_a_failing_breach_checker():
     with pytest.raises(sspr.PortError):
         sspr.evaluate_password(policy, "Lantern-Orchard-7731", breach_checker=Wrong(), fail_closed=True)
     with pytest.raises(sspr.InputError):
-        sspr.evaluate_password(policy, "x", history=["not a hash"])
+        sspr.evaluate_password(policy, "xyz", history=["not a hash"], breach_checker=Clean())
 
 
 def test_totp():

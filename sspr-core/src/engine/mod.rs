@@ -531,20 +531,11 @@ impl Engine {
         password: &SecretString,
         confirm: &SecretString,
     ) -> Result<PasswordVerdict, Error> {
-        let breach = if self.rules.policy().breached {
-            let checker = self
-                .ports
-                .breach
-                .as_ref()
-                .ok_or(MisuseError::InvalidArgument {
-                    name: "ports.breach",
-                    problem: "the policy checks breached passwords but no breach checker was given"
-                        .into(),
-                })?;
-            Some((checker.as_ref(), self.options.breach_mode))
-        } else {
-            None
-        };
+        let breach = self
+            .ports
+            .breach
+            .as_deref()
+            .map(|checker| (checker, self.options.breach_mode));
         let history = |n: u8| -> Result<Vec<String>, Error> {
             Ok(self
                 .ports
@@ -789,6 +780,7 @@ impl Engine {
             created_at: now,
             expires_at: now.saturating_add(self.policy.reset().session_ttl_s),
             last_sends: BTreeMap::new(),
+            question_draws: 0,
             state: if needs_proof {
                 RegistrationState::ProveIdentity
             } else {

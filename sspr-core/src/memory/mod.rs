@@ -2,7 +2,7 @@
 //! deterministic randomness and recording notifier that tests and examples use.
 //!
 //! They honour every atomicity contract of [`ports`](crate::ports) (checked by
-//! the store conformance suite, `testing::store_conformance` with the `testing` feature) and are fine for a
+//! the store conformance suite, `testing::store_conformance` with the `store-conformance` feature) and are fine for a
 //! single-process deployment that may lose its state on restart.
 
 mod audit;

@@ -251,7 +251,9 @@ impl PasswordRules {
     /// Every rule at once, as a reset's new-password step applies them: [`Self::evaluate`],
     /// then the history (read through `history(n)`, the newest `n` hashes, only when the
     /// policy keeps one and the password is not already too long) and, when the policy checks
-    /// breaches and `breach` is given, the breach service.
+    /// breaches, the breach service. A policy that checks breaches with no `breach` checker
+    /// given is a [`MisuseError`](crate::MisuseError), before anything is evaluated: the check
+    /// is never skipped silently.
     pub fn check(
         &self,
         password: &str,
@@ -260,8 +262,16 @@ impl PasswordRules {
         history: impl FnOnce(u8) -> Result<Vec<String>, Error>,
         breach: Option<(&dyn BreachChecker, BreachMode)>,
     ) -> Result<PasswordVerdict, Error> {
-        let mut verdict = self.evaluate(password, confirm, user);
         let p = self.policy();
+        if p.breached && breach.is_none() {
+            return Err(crate::MisuseError::InvalidArgument {
+                name: "breach",
+                problem: "the policy checks breached passwords but no breach checker was given"
+                    .into(),
+            }
+            .into());
+        }
+        let mut verdict = self.evaluate(password, confirm, user);
         if p.history > 0 && !verdict.reasons.contains(&Reason::PasswordTooLong) {
             check_history(&mut verdict, p, password, &history(p.history)?)?;
         }
