@@ -78,6 +78,10 @@ pub enum InputError {
         /// The limit.
         max: usize,
     },
+    /// No flow has this id: it never existed, or it expired and was purged. A web host answers
+    /// 404 (or starts over); it is not a fault of the store.
+    #[error("no such flow (it may have expired)")]
+    UnknownFlow,
     /// A stored record could not be read back (corrupt, or written by an unknown format).
     #[error("stored {what} is unreadable: {problem}")]
     CorruptRecord {
@@ -86,6 +90,20 @@ pub enum InputError {
         /// What is wrong.
         problem: String,
     },
+}
+
+impl InputError {
+    /// Which kind of value was at fault (`"email address"`, `"flow id"`, `"policy"`, …), for
+    /// a host that reports the field without parsing the message.
+    pub fn what(&self) -> &'static str {
+        match self {
+            Self::Policy(_) => "policy",
+            Self::Malformed { what, .. }
+            | Self::TooLong { what, .. }
+            | Self::CorruptRecord { what, .. } => what,
+            Self::UnknownFlow => "flow id",
+        }
+    }
 }
 
 /// Which port failed.
@@ -115,6 +133,25 @@ pub enum PortName {
     BreachChecker,
     /// [`AuditSink`](crate::ports::AuditSink).
     Audit,
+}
+
+impl PortName {
+    /// The port's stable id, as audit events and the bindings name it (`flow_store`, …).
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::Clock => "clock",
+            Self::Randomness => "randomness",
+            Self::Directory => "directory",
+            Self::SecurityInfoStore => "security_info_store",
+            Self::FlowStore => "flow_store",
+            Self::CounterStore => "counter_store",
+            Self::ConsumeOnce => "consume_once",
+            Self::Notifier => "notifier",
+            Self::Captcha => "captcha",
+            Self::BreachChecker => "breach_checker",
+            Self::Audit => "audit",
+        }
+    }
 }
 
 impl fmt::Display for PortName {
@@ -149,6 +186,18 @@ pub enum PortErrorKind {
     Rejected,
     /// The backend returned something that breaks the port's contract.
     Contract,
+}
+
+impl PortErrorKind {
+    /// The kind's stable id: `unavailable`, `conflict`, `rejected` or `contract`.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::Unavailable => "unavailable",
+            Self::Conflict => "conflict",
+            Self::Rejected => "rejected",
+            Self::Contract => "contract",
+        }
+    }
 }
 
 /// A port failed. `message` is written by the port implementation and must, like everything in
@@ -191,5 +240,45 @@ impl PortError {
     /// Whether this error is a lost compare-and-set.
     pub fn is_conflict(&self) -> bool {
         self.kind == PortErrorKind::Conflict
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_the_serialised_names() {
+        use PortName as P;
+        for p in [
+            P::Clock,
+            P::Randomness,
+            P::Directory,
+            P::SecurityInfoStore,
+            P::FlowStore,
+            P::CounterStore,
+            P::ConsumeOnce,
+            P::Notifier,
+            P::Captcha,
+            P::BreachChecker,
+            P::Audit,
+        ] {
+            assert_eq!(serde_json::to_value(p).unwrap(), p.id());
+        }
+        use PortErrorKind as K;
+        for k in [K::Unavailable, K::Conflict, K::Rejected, K::Contract] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.id());
+        }
+    }
+
+    #[test]
+    fn input_errors_name_what_was_at_fault_without_the_value() {
+        assert_eq!(InputError::UnknownFlow.what(), "flow id");
+        let e = InputError::TooLong {
+            what: "identifier",
+            max: 256,
+        };
+        assert_eq!(e.what(), "identifier");
+        assert!(!InputError::UnknownFlow.to_string().contains("nope"));
     }
 }

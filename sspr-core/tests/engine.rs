@@ -1057,3 +1057,36 @@ fn a_registration_record_from_before_question_draws_still_reads() {
     assert_eq!(o.rejection, None);
     assert_eq!(o.view.unwrap().state, "proving");
 }
+
+#[test]
+fn an_unknown_flow_id_is_its_own_error_and_changes_nothing() {
+    let w = world("");
+    let unknown = |r: Result<(), Error>| {
+        assert!(
+            matches!(r, Err(Error::Input(sspr_core::InputError::UnknownFlow))),
+            "{r:?}"
+        );
+    };
+    unknown(w.engine.reset_step("nope", ResetInput::Cancel).map(drop));
+    unknown(w.engine.reset_view_of("nope").map(drop));
+    unknown(
+        w.engine
+            .registration_step(
+                "nope",
+                sspr_core::registration::RegistrationInput::Prove(ResetOption::Email),
+            )
+            .map(drop),
+    );
+    // A flow that expired and was purged is unknown too; one still stored says so in its view.
+    let id = w
+        .engine
+        .start_reset(ALICE, "ok", None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    let key = sspr_core::testing::internals::reference(&fixtures::identity_key(), "flow", &id);
+    w.flows.inner.delete(key).unwrap();
+    unknown(w.engine.reset_step(&id, ResetInput::Cancel).map(drop));
+    assert!(w.notifier.messages().is_empty());
+}

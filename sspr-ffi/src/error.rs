@@ -18,6 +18,9 @@ pub enum SsprError {
         /// What was wrong.
         detail: String,
     },
+    /// No flow has this id: it never existed, or it expired (answer 404, or start over).
+    #[error("no such flow (it may have expired)")]
+    UnknownFlow,
     /// A policy document is invalid.
     #[error("invalid policy at {field}: {detail}")]
     Policy {
@@ -45,6 +48,7 @@ impl From<Error> for SsprError {
                 detail: p.to_string(),
                 field: p.field,
             },
+            Error::Input(InputError::UnknownFlow) => Self::UnknownFlow,
             Error::Input(i) => Self::Input {
                 detail: i.to_string(),
             },
@@ -53,7 +57,7 @@ impl From<Error> for SsprError {
             },
             Error::Port(p) => Self::Port {
                 port: p.port.to_string(),
-                kind: serde_kind(p.kind),
+                kind: p.kind.id().to_owned(),
                 detail: p.message,
             },
             other => Self::Misuse {
@@ -79,18 +83,6 @@ impl From<sspr_core::PolicyError> for SsprError {
     fn from(e: sspr_core::PolicyError) -> Self {
         Error::Input(InputError::Policy(e)).into()
     }
-}
-
-fn serde_kind(kind: sspr_core::PortErrorKind) -> String {
-    use sspr_core::PortErrorKind as K;
-    match kind {
-        K::Unavailable => "unavailable",
-        K::Conflict => "conflict",
-        K::Rejected => "rejected",
-        K::Contract => "contract",
-        _ => "other",
-    }
-    .to_owned()
 }
 
 /// What a port implemented in Kotlin or Swift throws. Any other exception thrown by a port

@@ -319,7 +319,7 @@ fun main() {
         val flow = engine.startReset("ann@contoso.example", "solved", null).view!!.flowId
         engine.resetStep(flow, ResetInput.Choose(ResetOption.EMAIL))
         throws<SsprException.Input> { engine.startReset("x".repeat(100_000), "solved", null) }
-        throws<SsprException.Input> { engine.resetStep("no-such-flow", ResetInput.Resend) }
+        throws<SsprException.UnknownFlow> { engine.resetStep("no-such-flow", ResetInput.Resend) }
         throws<SsprException.Input> { engine.resetStep("f".repeat(10_000), ResetInput.Resend) }
         throws<SsprException.Input> { engine.importSecurityInfo("u1", importOf(email = "not an address")) }
         throws<SsprException.Input> { engine.importSecurityInfo("ghost", importOf(email = "a@b.example")) }

@@ -34,6 +34,12 @@ create_exception!(
     SsprError,
     "Input from outside is malformed or hostile."
 );
+create_exception!(
+    sspr,
+    FlowNotFoundError,
+    InputError,
+    "No flow has this id: it never existed, or it expired (a web app answers 404)."
+);
 create_exception!(sspr, MisuseError, SsprError, "The API was used wrongly.");
 create_exception!(
     sspr,
@@ -59,12 +65,34 @@ fn policy_error(e: sspr_core::PolicyError) -> PyErr {
 }
 
 fn error(e: Error) -> PyErr {
+    // Attributes a web app reads instead of the message: `InputError.what`, and
+    // `PortError.port` / `.kind` (stable ids).
+    let with = |err: PyErr, attrs: &[(&str, &str)]| {
+        Python::attach(|py| {
+            for (name, value) in attrs {
+                if let Err(set) = err.value(py).setattr(*name, *value) {
+                    return set;
+                }
+            }
+            err
+        })
+    };
     match e {
         Error::Input(CoreInputError::Policy(p)) => policy_error(p),
-        Error::Input(i) => InputError::new_err(i.to_string()),
+        Error::Input(CoreInputError::UnknownFlow) => with(
+            FlowNotFoundError::new_err(CoreInputError::UnknownFlow.to_string()),
+            &[("what", "flow id")],
+        ),
+        Error::Input(i) => with(InputError::new_err(i.to_string()), &[("what", i.what())]),
         Error::Misuse(m) => MisuseError::new_err(m.to_string()),
-        Error::Port(p) if p.is_conflict() => ConflictError::new_err(p.to_string()),
-        Error::Port(p) => PortError::new_err(p.to_string()),
+        Error::Port(p) => {
+            let err = if p.is_conflict() {
+                ConflictError::new_err(p.to_string())
+            } else {
+                PortError::new_err(p.to_string())
+            };
+            with(err, &[("port", p.port.id()), ("kind", p.kind.id())])
+        }
         other => SsprError::new_err(other.to_string()),
     }
 }
@@ -433,6 +461,14 @@ mod _sspr {
         m.add("SsprError", py.get_type::<super::SsprError>())?;
         m.add("PolicyError", py.get_type::<super::PolicyError>())?;
         m.add("InputError", py.get_type::<super::InputError>())?;
+        m.add(
+            "FlowNotFoundError",
+            py.get_type::<super::FlowNotFoundError>(),
+        )?;
+        // Defaults on the classes, for an error a port raises itself (sspr's own set them).
+        py.get_type::<super::InputError>().setattr("what", "")?;
+        py.get_type::<super::PortError>().setattr("port", "")?;
+        py.get_type::<super::PortError>().setattr("kind", "")?;
         m.add("MisuseError", py.get_type::<super::MisuseError>())?;
         m.add("PortError", py.get_type::<super::PortError>())?;
         m.add("ConflictError", py.get_type::<super::ConflictError>())?;

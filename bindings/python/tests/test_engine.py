@@ -79,10 +79,23 @@ def test_an_exception_in_a_port_is_a_port_error_and_loses_nothing():
         engine.choose(flow, "email")
     assert isinstance(e.value.__cause__, Boom)
     assert "Boom" in str(e.value) and "fabrikam" not in str(e.value)
+    assert (e.value.port, e.value.kind) == ("notifier", "unavailable")
     assert engine.reset_view(flow).state == "choose_method"  # the flow is as it was
     host.outbox.deliver = original
     assert engine.choose(flow, "email").view.state == "enter_code"
     assert len(host.outbox.sent) == 1
+
+
+def test_errors_carry_what_a_web_app_needs_without_parsing_messages():
+    host, engine = python_host()
+    with pytest.raises(sspr.FlowNotFoundError) as e:
+        engine.reset_view("no-such-flow")
+    assert isinstance(e.value, sspr.InputError) and e.value.what == "flow id"
+    with pytest.raises(sspr.InputError) as bad:
+        engine.start_reset("x" * 100_000, "solved")
+    assert bad.value.what == "identifier" and not isinstance(bad.value, sspr.FlowNotFoundError)
+    # An error a port raises itself still has the attributes (empty until sspr sets them).
+    assert sspr.PortError("mine").port == "" and sspr.InputError("mine").what == ""
 
 
 def test_a_port_returning_the_wrong_type_is_a_port_error():
@@ -197,7 +210,7 @@ def test_python_counters_hold_the_limit():
     [
         (lambda e, f: e.start_reset("x" * 100_000, "pass"), sspr.InputError),
         (lambda e, f: e.choose(f, "carrier_pigeon"), sspr.InputError),
-        (lambda e, f: e.choose("no-such-flow", "email"), sspr.InputError),
+        (lambda e, f: e.choose("no-such-flow", "email"), sspr.FlowNotFoundError),
         (lambda e, f: e.enter_code("f" * 10_000, "1"), sspr.InputError),
         (lambda e, f: e.enter_code(f, "9" * 1_000_000), sspr.InputError),  # bounded input
         (lambda e, f: e.enter_code(f, "9" * 100), None),  # refused as a wrong code

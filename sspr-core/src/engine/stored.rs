@@ -51,11 +51,7 @@ pub(crate) struct Loaded {
 }
 
 pub(crate) fn no_such_flow() -> Error {
-    InputError::Malformed {
-        what: "flow id",
-        problem: "no such flow (it may have expired)",
-    }
-    .into()
+    InputError::UnknownFlow.into()
 }
 
 pub(crate) fn encode(stored: &StoredFlow) -> Result<String, Error> {

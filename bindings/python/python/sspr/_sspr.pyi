@@ -9,6 +9,7 @@ __all__ = [
     "ConflictError",
     "DirectoryUser",
     "Engine",
+    "FlowNotFoundError",
     "ManualClock",
     "MemoryAuditSink",
     "MemoryBreachChecker",
@@ -59,9 +60,13 @@ __version__: str
 class SsprError(Exception): ...
 class PolicyError(SsprError):
     field: str
-class InputError(SsprError): ...
+class InputError(SsprError):
+    what: str
+class FlowNotFoundError(InputError): ...
 class MisuseError(SsprError): ...
-class PortError(SsprError): ...
+class PortError(SsprError):
+    port: str
+    kind: str
 class ConflictError(PortError): ...
 
 @final
