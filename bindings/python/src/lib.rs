@@ -36,6 +36,13 @@ create_exception!(
 );
 create_exception!(
     sspr,
+    RejectedError,
+    PortError,
+    "A refusal for good (quota, invalid destination, permission): raise it from a port when \
+     retrying cannot help."
+);
+create_exception!(
+    sspr,
     FlowNotFoundError,
     InputError,
     "No flow has this id: it never existed, or it expired (a web app answers 404)."
@@ -88,6 +95,8 @@ fn error(e: Error) -> PyErr {
         Error::Port(p) => {
             let err = if p.is_conflict() {
                 ConflictError::new_err(p.to_string())
+            } else if p.kind == sspr_core::PortErrorKind::Rejected {
+                RejectedError::new_err(p.to_string())
             } else {
                 PortError::new_err(p.to_string())
             };
@@ -472,6 +481,7 @@ mod _sspr {
         m.add("MisuseError", py.get_type::<super::MisuseError>())?;
         m.add("PortError", py.get_type::<super::PortError>())?;
         m.add("ConflictError", py.get_type::<super::ConflictError>())?;
+        m.add("RejectedError", py.get_type::<super::RejectedError>())?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         Ok(())
     }

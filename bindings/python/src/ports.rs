@@ -2,9 +2,10 @@
 //! implement each core port trait by calling a plain Python object.
 //!
 //! An exception raised by a Python port never crashes and never loses a flow: it becomes a
-//! [`PortError`](sspr_core::PortError) (kind `unavailable`, or `conflict` when the port raised
-//! `sspr.ConflictError`), the engine keeps the flow as it was, and the caller gets
-//! `sspr.PortError` with the original exception as its `__cause__`.
+//! [`PortError`](sspr_core::PortError) (kind `unavailable`; `conflict` when the port raised
+//! `sspr.ConflictError`; `rejected` when it raised `sspr.RejectedError`, a refusal for good),
+//! the engine keeps the flow as it was, and the caller gets `sspr.PortError` (or the same
+//! subclass) with the original exception as its `__cause__`.
 
 use std::cell::RefCell;
 
@@ -19,7 +20,7 @@ use sspr_core::ports::{
 };
 use sspr_core::{DirectoryUser, PortError, PortErrorKind, PortName, SecretString, UserId};
 
-use crate::ConflictError;
+use crate::{ConflictError, RejectedError};
 
 thread_local! {
     /// The exception the last failing Python port raised on this thread, to chain onto the
@@ -264,6 +265,7 @@ impl PyPort {
                 Ok(a) => a,
                 Err(e) => {
                     let conflict = e.is_instance_of::<ConflictError>(py);
+                    let rejected = e.is_instance_of::<RejectedError>(py);
                     let name = e
                         .get_type(py)
                         .name()
@@ -272,6 +274,12 @@ impl PyPort {
                     CAUSE.with(|c| *c.borrow_mut() = Some(e));
                     return Err(if conflict {
                         PortError::conflict(self.port)
+                    } else if rejected {
+                        PortError::new(
+                            self.port,
+                            PortErrorKind::Rejected,
+                            format!("the Python {method}() refused ({name})"),
+                        )
                     } else {
                         PortError::unavailable(
                             self.port,

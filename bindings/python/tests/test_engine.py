@@ -86,6 +86,25 @@ def test_an_exception_in_a_port_is_a_port_error_and_loses_nothing():
     assert len(host.outbox.sent) == 1
 
 
+def test_a_port_can_refuse_for_good():
+    host, engine = python_host()
+    flow = engine.start_reset("ann@contoso.example", "solved").view.flow_id
+    original = host.outbox.deliver
+
+    def refusing(message):
+        raise sspr.RejectedError("invalid destination")
+
+    host.outbox.deliver = refusing
+    with pytest.raises(sspr.RejectedError) as e:
+        engine.choose(flow, "email")
+    assert isinstance(e.value, sspr.PortError) and not isinstance(e.value, sspr.ConflictError)
+    assert (e.value.port, e.value.kind) == ("notifier", "rejected")
+    assert isinstance(e.value.__cause__, sspr.RejectedError)
+    assert engine.reset_view(flow).state == "choose_method"  # nothing half-applied
+    host.outbox.deliver = original
+    assert engine.choose(flow, "email").view.state == "enter_code"
+
+
 def test_errors_carry_what_a_web_app_needs_without_parsing_messages():
     host, engine = python_host()
     with pytest.raises(sspr.FlowNotFoundError) as e:

@@ -24,6 +24,7 @@ __all__ = [
     "Provisioning",
     "Record",
     "RecordingNotifier",
+    "RejectedError",
     "RegistrationResult",
     "RegistrationView",
     "ReportResult",
@@ -68,6 +69,7 @@ class PortError(SsprError):
     port: str
     kind: str
 class ConflictError(PortError): ...
+class RejectedError(PortError): ...
 
 @final
 class Policy:
