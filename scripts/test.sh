@@ -28,6 +28,8 @@ echo "== clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== tests"
 cargo test --workspace --all-features
+echo "== packages: cargo publish --dry-run of every publishable crate (sspr-core, sspr-stores)"
+cargo publish --workspace --dry-run --allow-dirty --quiet
 if [ -d ../shared/conformance ]; then
   echo "== conformance: ../shared/conformance"
   SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-core --test conformance
