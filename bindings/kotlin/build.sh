@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Builds what the Kotlin runner and tests need, skipping whatever is up to date:
 # the sspr-ffi library, the generated Kotlin sources, the Kotlin compiler (npm), JNA (Debian),
-# Gson (Maven Central), and target/kotlin/sspr-kotlin.jar (bindings + src/*.kt).
+# Gson (Maven Central), and $CARGO_TARGET_DIR/kotlin/sspr-kotlin.jar (bindings + src/*.kt).
 # Prints the classpath to run it with on stdout; everything else goes to stderr.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# The cargo target directory: CARGO_TARGET_DIR if set (relative to where the script was
+# started), else target/ at the root; exported absolute so cargo and this script agree.
+export CARGO_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")"
 cd "$root"
 
 if [ ! -f /usr/share/java/jna.jar ]; then
@@ -19,7 +22,7 @@ if [ ! -x "$here/node_modules/kotlin-compiler/bin/kotlinc" ]; then
 fi
 
 cargo build -q -p sspr-ffi -p uniffi-bindgen >&2
-out="$root/target/kotlin"
+out="$CARGO_TARGET_DIR/kotlin"
 mkdir -p "$out"
 
 gson_version=2.13.2
@@ -30,7 +33,7 @@ if [ ! -f "$gson" ]; then
     -DoutputDirectory="$out/lib" 2>&1)" || { echo "$log" >&2; exit 1; }
 fi
 
-target/debug/uniffi-bindgen generate target/debug/libsspr_ffi.so --language kotlin \
+"$CARGO_TARGET_DIR/debug/uniffi-bindgen" generate "$CARGO_TARGET_DIR/debug/libsspr_ffi.so" --language kotlin \
   --out-dir "$out/generated" --no-format >/dev/null
 
 stamp="$( (cat "$out/generated/dev/sspr/sspr_ffi.kt" "$here"/src/*.kt; echo "$gson") | sha256sum | cut -c1-16)"

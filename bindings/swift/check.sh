@@ -9,14 +9,17 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# The cargo target directory: CARGO_TARGET_DIR if set (relative to where the script was
+# started), else target/ at the root; exported absolute so cargo and this script agree.
+export CARGO_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")"
 cd "$root"
 py="${PYTHON:-$root/.venv/bin/python}"
 
 cargo build -q -p sspr-ffi -p uniffi-bindgen
-gen="$root/target/swift"
+gen="$CARGO_TARGET_DIR/swift"
 rm -rf "$gen" && mkdir -p "$gen"
-target/debug/uniffi-bindgen-swift --swift-sources --headers --modulemap --module-name SsprFFI \
-  --modulemap-filename module.modulemap target/debug/libsspr_ffi.so "$gen" >/dev/null
+"$CARGO_TARGET_DIR/debug/uniffi-bindgen-swift" --swift-sources --headers --modulemap --module-name SsprFFI \
+  --modulemap-filename module.modulemap "$CARGO_TARGET_DIR/debug/libsspr_ffi.so" "$gen" >/dev/null
 mkdir -p "$here/Sources/Sspr" "$here/Sources/SsprFFI"
 cp "$gen/Sspr.swift" "$here/Sources/Sspr/"
 cp "$gen/SsprFFI.h" "$gen/module.modulemap" "$here/Sources/SsprFFI/"
@@ -36,8 +39,8 @@ int main(void) {
 }
 C
 gcc -D_Nonnull= -D_Nullable= -Wall -Werror -I"$here/Sources/SsprFFI" "$gen/link.c" \
-  -L"$root/target/debug" -lsspr_ffi -o "$gen/link"
-version="$(LD_LIBRARY_PATH="$root/target/debug" "$gen/link")"
+  -L"$CARGO_TARGET_DIR/debug" -lsspr_ffi -o "$gen/link"
+version="$(LD_LIBRARY_PATH="$CARGO_TARGET_DIR/debug" "$gen/link")"
 [ "$version" -gt 0 ] || { echo "the library reported no contract version"; exit 1; }
 echo "C header: compiled, linked and ran against libsspr_ffi (UniFFI contract version $version)"
 

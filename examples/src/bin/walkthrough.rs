@@ -4,10 +4,11 @@
 //! account") through two verification gates, and chooses a new password. Every screen and every
 //! message is printed.
 //!
-//! The database (`target/sspr-walkthrough/sspr.db`, or the path given) and a state file beside
-//! it (the example's keys, the phone's authenticator secret, the example's clock) outlive the
-//! run: a second run finds Alice registered, shows what the first one left, re-confirms her
-//! security info when it falls due, and resets again. The directory stays in memory.
+//! The database (`sspr-walkthrough/sspr.db` in the cargo target directory, `CARGO_TARGET_DIR`
+//! or `target/`, or the path given) and a state file beside it (the example's keys, the
+//! phone's authenticator secret, the example's clock) outlive the run: a second run finds
+//! Alice registered, shows what the first one left, re-confirms her security info when it
+//! falls due, and resets again. The directory stays in memory.
 //!
 //! Run: `cargo run -p sspr-examples --bin walkthrough [DATABASE]`
 #![allow(clippy::print_stdout)]
@@ -165,8 +166,14 @@ impl State {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
+    // The cargo target directory (CARGO_TARGET_DIR, as `cargo run` was given it) keeps the
+    // walkthrough's state unless a path is given.
     let db = std::env::args_os().nth(1).map_or_else(
-        || std::path::PathBuf::from("target/sspr-walkthrough/sspr.db"),
+        || {
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| "target".into(), std::path::PathBuf::from)
+                .join("sspr-walkthrough/sspr.db")
+        },
         std::path::PathBuf::from,
     );
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
