@@ -218,7 +218,7 @@ impl<F> Transition<F> {
 /// What the "scan the QR code" screen shows: the new authenticator secret, its `otpauth://`
 /// URI and (with the `qr` feature) an SVG QR code of it. Shown once; never stored in clear
 /// outside the pending flow.
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize)]
 pub struct Provisioning {
     /// The secret in base32, for "can't scan the QR image?".
     pub secret_b32: SecretString,

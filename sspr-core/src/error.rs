@@ -202,7 +202,7 @@ impl PortErrorKind {
 
 /// A port failed. `message` is written by the port implementation and must, like everything in
 /// sspr's errors, carry no personal data or secret.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{port} failed ({kind:?}): {message}")]
 pub struct PortError {
     /// Which port.

@@ -110,3 +110,40 @@ fn the_effective_default_policy() {
     // Every default, as the policy document spells it (see docs/defaults.md for the sources).
     insta::assert_json_snapshot!(Policy::default().to_json());
 }
+
+#[test]
+fn outcomes_serialise_as_a_json_api_returns_them() {
+    let mem = fixtures::memory_ports(7);
+    let engine = fixtures::engine(Policy::parse(TWO_GATES).unwrap(), mem.ports());
+    let start = engine.start_reset(ALICE.username, CAPTCHA, None).unwrap();
+    let id = start.view.clone().unwrap().flow_id;
+    let wrong = engine
+        .reset_step(&id, ResetInput::Choose(ResetOption::Email))
+        .and_then(|_| engine.reset_step(&id, ResetInput::EnterCode(SecretString::new("1"))))
+        .unwrap();
+    let v = serde_json::to_value(&wrong).unwrap();
+    assert_eq!(v["rejection"], "code.mismatch");
+    assert_eq!(v["view"]["state"], "enter_code");
+    assert_eq!(v["view"]["flow_id"], id.as_str());
+    assert_eq!(v["warnings"], json!([]));
+    // A warning names the port and kind; its message is the port's own, never an address.
+    let mut with_warning = wrong.clone();
+    with_warning
+        .warnings
+        .push(sspr_core::PortError::unavailable(
+            sspr_core::PortName::Audit,
+            "sink down",
+        ));
+    let w = serde_json::to_value(&with_warning).unwrap();
+    assert_eq!(
+        w["warnings"][0],
+        json!({"port": "audit", "kind": "unavailable", "message": "sink down"})
+    );
+    let check = engine
+        .sign_in_check(ALICE.username, ALICE.password)
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(check).unwrap()["registration_required"],
+        false
+    );
+}

@@ -33,6 +33,10 @@ pub(crate) struct PyOfferedOption {
 
 #[pymethods]
 impl PyOfferedOption {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
     fn __repr__(&self) -> String {
         format!(
             "OfferedOption({:?}, masked={})",
@@ -73,6 +77,10 @@ pub(crate) struct PyResetView {
 
 #[pymethods]
 impl PyResetView {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
     fn __repr__(&self) -> String {
         format!(
             "ResetView(flow_ref={:?}, state={:?}, gate={}/{}, options={:?})",
@@ -134,6 +142,10 @@ pub(crate) struct PyResetResult {
 
 #[pymethods]
 impl PyResetResult {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
     fn __repr__(&self) -> String {
         format!(
             "ResetResult(state={}, rejection={})",
@@ -191,6 +203,10 @@ pub(crate) struct PyRegistrationView {
 
 #[pymethods]
 impl PyRegistrationView {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
     fn __repr__(&self) -> String {
         format!(
             "RegistrationView(flow_ref={:?}, state={:?}, registered={:?})",
@@ -213,6 +229,10 @@ pub(crate) struct PyProvisioning {
 
 #[pymethods]
 impl PyProvisioning {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
     fn __repr__(&self) -> &'static str {
         "Provisioning(<secret redacted>)"
     }
@@ -235,6 +255,10 @@ pub(crate) struct PyRegistrationResult {
 
 #[pymethods]
 impl PyRegistrationResult {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
     fn __repr__(&self) -> String {
         format!(
             "RegistrationResult(state={}, rejection={})",
@@ -284,6 +308,14 @@ pub(crate) struct PySignInCheck {
     retry_after: Option<u64>,
 }
 
+#[pymethods]
+impl PySignInCheck {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
+}
+
 /// The result of a "this wasn't me" report.
 #[pyclass(frozen, name = "ReportResult", module = "sspr", get_all)]
 pub(crate) struct PyReportResult {
@@ -293,6 +325,14 @@ pub(crate) struct PyReportResult {
     blocked_until: Option<u64>,
     /// Failures after the report was taken, as log lines.
     warnings: Vec<String>,
+}
+
+#[pymethods]
+impl PyReportResult {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
 }
 
 fn option(name: &str) -> PyResult<ResetOption> {

@@ -2,6 +2,7 @@
 //! built in, the policy document, password rules, one-time passwords and argon2id hashing, with
 //! typed exceptions. Built by maturin as `sspr._sspr` and re-exported by the `sspr` package.
 
+mod dict;
 mod engine;
 mod memory;
 mod ports;
@@ -243,6 +244,10 @@ impl From<&password::PasswordVerdict> for PyVerdict {
 
 #[pymethods]
 impl PyVerdict {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
     fn __repr__(&self) -> String {
         format!(
             "PasswordVerdict(accepted={}, reasons={:?}, banned_score={:?})",
@@ -359,6 +364,14 @@ struct PyTotpResult {
     step: Option<u64>,
     /// `totp.malformed`, `totp.invalid` or `totp.replay` when refused.
     reason: Option<String>,
+}
+
+#[pymethods]
+impl PyTotpResult {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
 }
 
 /// Checks an authenticator code at Unix time `t`, within `skew` steps, refusing steps not newer

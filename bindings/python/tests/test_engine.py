@@ -318,3 +318,21 @@ def test_security_info_is_sealed_at_rest_and_sealing_keys_rotate():
     with pytest.raises(sspr.MisuseError):
         sspr.Engine(POLICY, host.ports(), keys=KEYS, identity_key=IDENTITY, issuer="Contoso",
                     sealing_keys=[("bad.id", bytes(32))], **CHEAP)
+
+
+def test_results_become_plain_dicts_for_json():
+    import json
+
+    host, engine = python_host()
+    started = engine.start_reset("ann@contoso.example", "solved")
+    flow = started.view.flow_id
+    chosen = engine.choose(flow, "email")
+    wrong = engine.enter_code(flow, "00000000")
+    d = wrong.to_dict()
+    assert d["rejection"] == "code.mismatch" and d["retry_after"] is None
+    assert d["view"]["state"] == "enter_code" and d["view"]["flow_id"] == flow
+    assert d["view"]["options"][0]["option"] == chosen.view.option
+    assert set(d["view"]) >= {"gate", "gates", "expires_at", "questions", "approval_number"}
+    assert json.loads(json.dumps(d)) == d  # nothing but JSON values
+    verdict = sspr.evaluate_password(sspr.Policy(), "short").to_dict()
+    assert verdict["accepted"] is False and "password.too_short" in verdict["reasons"]

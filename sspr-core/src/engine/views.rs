@@ -57,8 +57,9 @@ impl fmt::Debug for ResetView {
     }
 }
 
-/// The result of a reset step.
-#[derive(Debug, Clone)]
+/// The result of a reset step. It serialises as a JSON API would return it (ids as strings,
+/// the view with its flow id, warnings as port, kind and message).
+#[derive(Debug, Clone, Serialize)]
 pub struct ResetOutcome {
     /// The screen after the step (`None` when no flow was started: wrong CAPTCHA, disclosed
     /// account state).
@@ -118,8 +119,9 @@ impl fmt::Debug for RegistrationView {
     }
 }
 
-/// The result of a registration step.
-#[derive(Debug, Clone)]
+/// The result of a registration step. It serialises as a JSON API would return it; the
+/// provisioning data in it is the authenticator secret, shown once.
+#[derive(Debug, Clone, Serialize)]
 pub struct RegistrationOutcome {
     /// The wizard after the step (`None` when re-authentication failed).
     pub view: Option<RegistrationView>,
@@ -134,7 +136,7 @@ pub struct RegistrationOutcome {
 }
 
 /// The check made at every sign-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SignInCheck {
     /// The user must register security info before going on.
     pub registration_required: bool,
@@ -148,7 +150,7 @@ pub struct SignInCheck {
 }
 
 /// The result of redeeming a "this wasn't me" token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportOutcome {
     /// `notice.invalid` when the token is unknown, used or expired.
     pub rejection: Option<Reason>,
