@@ -271,6 +271,9 @@ fuzz_target!(|input: Input| {
                 let _ = engine.registration_step(flow, i);
             }
         }
-        let _ = engine.sign_in_check(ALICE.username, ALICE.password);
+        let _ = engine.sign_in_check(
+            ALICE.username,
+            &sspr_core::SecretString::new(ALICE.password),
+        );
     }
 });

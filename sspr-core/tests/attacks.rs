@@ -261,20 +261,29 @@ fn g1_a_locked_user_still_has_a_per_user_limit_on_password_guesses() {
     for i in 0..3 {
         let c = h
             .engine
-            .sign_in_check(ALICE.username, &format!("wrong-{i}"))
+            .sign_in_check(
+                ALICE.username,
+                &sspr_core::SecretString::new(format!("wrong-{i}")),
+            )
             .unwrap();
         assert!(c.rejection.is_some());
     }
     let before = h.dir.checks.load(Ordering::SeqCst);
     for i in 0..30 {
         h.engine
-            .sign_in_check(ALICE.username, &format!("guess-{i}"))
+            .sign_in_check(
+                ALICE.username,
+                &sspr_core::SecretString::new(format!("guess-{i}")),
+            )
             .unwrap();
     }
     let compared = h.dir.checks.load(Ordering::SeqCst) - before;
     let right = h
         .engine
-        .sign_in_check(ALICE.username, ALICE.password)
+        .sign_in_check(
+            ALICE.username,
+            &sspr_core::SecretString::new(ALICE.password),
+        )
         .unwrap();
     assert!(
         compared <= 5,
@@ -295,7 +304,10 @@ fn g1_a_burst_that_locks_the_user_does_not_open_unlimited_password_guessing() {
         for i in 0..110 {
             let w = &w;
             s.spawn(move || {
-                let _ = w.engine.sign_in_check(ALICE.username, &format!("b-{i}"));
+                let _ = w.engine.sign_in_check(
+                    ALICE.username,
+                    &sspr_core::SecretString::new(format!("b-{i}")),
+                );
             });
         }
     });
@@ -317,7 +329,10 @@ fn g1_a_burst_that_locks_the_user_does_not_open_unlimited_password_guessing() {
     let before = w.directory.password_checks.load(Ordering::SeqCst);
     for i in 0..30 {
         w.engine
-            .sign_in_check(ALICE.username, &format!("guess-{i}"))
+            .sign_in_check(
+                ALICE.username,
+                &sspr_core::SecretString::new(format!("guess-{i}")),
+            )
             .unwrap();
     }
     let compared = w.directory.password_checks.load(Ordering::SeqCst) - before;
@@ -888,7 +903,9 @@ fn g12_tampered_records_do_not_panic() {
             .reset_step(id, ResetInput::Choose(ResetOption::Email));
     }
     let _ = w.engine.start_reset(ALICE.username, CAPTCHA, None);
-    let _ = w.engine.sign_in_check(ALICE.username, "x");
+    let _ = w
+        .engine
+        .sign_in_check(ALICE.username, &sspr_core::SecretString::new("x"));
 }
 
 /// A tiny "regex": `\d+`, `[^\]]*` and `\{\}` only, enough for the tampering above.
@@ -929,7 +946,9 @@ fn g3_g11_no_plain_identifier_or_flow_id_is_stored_or_logged() {
     let h = hooked("");
     let id = h.alice_at_new_password();
     h.step(&id, new_password(PW));
-    let _ = h.engine.sign_in_check("CONTOSO\\alice", "nope");
+    let _ = h
+        .engine
+        .sign_in_check("CONTOSO\\alice", &sspr_core::SecretString::new("nope"));
     for k in h.mem.counters.keys() {
         for bad in ["alice", "u-alice", "4255550100", "fabrikam", "contoso"] {
             assert!(!k.to_lowercase().contains(bad), "{k}");

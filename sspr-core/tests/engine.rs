@@ -824,7 +824,9 @@ fn every_step_is_audited_with_masked_data_only() {
             },
         )
         .unwrap();
-    w.engine.sign_in_check(ALICE, "wrong").unwrap();
+    w.engine
+        .sign_in_check(ALICE, &sspr_core::SecretString::new("wrong"))
+        .unwrap();
     let events = w.audit.inner.events();
     let reasons: Vec<Option<Reason>> = events
         .iter()

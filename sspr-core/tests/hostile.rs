@@ -329,7 +329,10 @@ fn extreme_port_values_never_panic() {
                 );
                 let _ = engine.reset_view_of(&id);
             }
-            let _ = engine.sign_in_check(ALICE.username, ALICE.password);
+            let _ = engine.sign_in_check(
+                ALICE.username,
+                &sspr_core::SecretString::new(ALICE.password),
+            );
             if let Ok(o) = engine.start_registration(BEN.username, &SecretString::new(BEN.password))
                 && let Some(v) = o.view
             {
@@ -520,7 +523,9 @@ fn oversized_inputs_get_typed_errors_and_change_nothing() {
         w.engine.reset_view_of(&"f".repeat(200)).map(|_| ())
     ));
     assert!(too_long(
-        w.engine.sign_in_check(ALICE.username, &big).map(|_| ())
+        w.engine
+            .sign_in_check(ALICE.username, &sspr_core::SecretString::new(big.as_str()))
+            .map(|_| ())
     ));
     assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "choose_method");
     let reg = w

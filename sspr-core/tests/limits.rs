@@ -272,7 +272,10 @@ fn numbers_answers_and_passwords_are_counted_before_they_are_compared() {
     );
     let check = w
         .engine
-        .sign_in_check(ALICE.username, ALICE.password)
+        .sign_in_check(
+            ALICE.username,
+            &sspr_core::SecretString::new(ALICE.password),
+        )
         .unwrap();
     assert_eq!(check.rejection, Some(Reason::UserBlocked));
     assert!(check.retry_after.is_some());
@@ -444,7 +447,10 @@ fn a_successful_sign_in_ends_the_lock() {
     assert_eq!(o.rejection, Some(Reason::UserLocked));
     let check = w
         .engine
-        .sign_in_check(ALICE.username, ALICE.password)
+        .sign_in_check(
+            ALICE.username,
+            &sspr_core::SecretString::new(ALICE.password),
+        )
         .unwrap();
     assert_eq!(check.rejection, None, "a locked user may still sign in");
     let id = w.alice_at_code();
@@ -466,7 +472,10 @@ fn a_lock_with_a_failure_block_ends_with_the_block_and_a_sign_in() {
     assert_eq!(o.rejection, Some(Reason::UserLocked));
     let sign_in = || {
         w.engine
-            .sign_in_check(ALICE.username, ALICE.password)
+            .sign_in_check(
+                ALICE.username,
+                &sspr_core::SecretString::new(ALICE.password),
+            )
             .unwrap()
     };
     assert_eq!(sign_in().rejection, Some(Reason::UserBlocked));

@@ -140,7 +140,10 @@ fn outcomes_serialise_as_a_json_api_returns_them() {
         json!({"port": "audit", "kind": "unavailable", "message": "sink down"})
     );
     let check = engine
-        .sign_in_check(ALICE.username, ALICE.password)
+        .sign_in_check(
+            ALICE.username,
+            &sspr_core::SecretString::new(ALICE.password),
+        )
         .unwrap();
     assert_eq!(
         serde_json::to_value(check).unwrap()["registration_required"],

@@ -707,7 +707,9 @@ impl Engine {
         username: String,
         password: String,
     ) -> Result<SignInCheck, SsprError> {
-        let c = self.inner.sign_in_check(&username, &password)?;
+        let c = self
+            .inner
+            .sign_in_check(&username, &SecretString::new(password))?;
         Ok(SignInCheck {
             registration_required: c.registration_required,
             reconfirm_due: c.reconfirm_due,

@@ -550,7 +550,10 @@ impl PyEngine {
         username: String,
         password: String,
     ) -> PyResult<PySignInCheck> {
-        let c = run(py, || self.inner.sign_in_check(&username, &password))?;
+        let c = run(py, || {
+            self.inner
+                .sign_in_check(&username, &SecretString::new(password))
+        })?;
         Ok(PySignInCheck {
             registration_required: c.registration_required,
             reconfirm_due: c.reconfirm_due,

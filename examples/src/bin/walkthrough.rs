@@ -220,7 +220,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     // ── Registration at sign-in
-    let check = engine.sign_in_check(ALICE.username, ALICE.password)?;
+    let check = engine.sign_in_check(
+        ALICE.username,
+        &sspr_core::SecretString::new(ALICE.password),
+    )?;
     println!(
         "Sign-in: registration required = {}, re-confirmation due = {}",
         check.registration_required, check.reconfirm_due

@@ -641,9 +641,13 @@ impl Engine {
     /// The check made at every sign-in: must the user register, or re-confirm? A right
     /// password here is a success on another path: it ends a lock after too many failed
     /// verifications in a row.
-    pub fn sign_in_check(&self, username: &str, password: &str) -> Result<SignInCheck, Error> {
+    pub fn sign_in_check(
+        &self,
+        username: &str,
+        password: &SecretString,
+    ) -> Result<SignInCheck, Error> {
         let now = self.now()?;
-        let user = match self.reauthenticate(username, password, Scope::SignIn, now)? {
+        let user = match self.reauthenticate(username, password.expose(), Scope::SignIn, now)? {
             Reauth::Passed(u) => u,
             Reauth::Failed => {
                 let (reason, retry) = self.reauth_refused(now, None);

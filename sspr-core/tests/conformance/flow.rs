@@ -503,7 +503,10 @@ impl World {
             ),
             "sign_in" => {
                 let c = e
-                    .sign_in_check(&s(step, "user"), &s(step, "password"))
+                    .sign_in_check(
+                        &s(step, "user"),
+                        &sspr_core::SecretString::new(s(step, "password")),
+                    )
                     .map_err(err)?;
                 Seen {
                     registration_required: Some(c.registration_required),
