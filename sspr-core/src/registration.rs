@@ -134,6 +134,59 @@ pub enum ProofChallenge {
     },
 }
 
+/// What the registration wizard shows: its state without the data behind it (the `state` of a view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationScreen {
+    /// `prove_identity`.
+    ProveIdentity,
+    /// `proving`.
+    Proving,
+    /// `registering`.
+    Registering,
+    /// `verifying`.
+    Verifying,
+    /// `done`.
+    Done,
+    /// `expired`.
+    Expired,
+    /// `cancelled`.
+    Cancelled,
+}
+
+impl RegistrationScreen {
+    /// The stable id (`prove_identity`, …), as views serialise it.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::ProveIdentity => "prove_identity",
+            Self::Proving => "proving",
+            Self::Registering => "registering",
+            Self::Verifying => "verifying",
+            Self::Done => "done",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for RegistrationScreen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl PartialEq<str> for RegistrationScreen {
+    fn eq(&self, other: &str) -> bool {
+        self.id() == other
+    }
+}
+
+impl PartialEq<&str> for RegistrationScreen {
+    fn eq(&self, other: &&str) -> bool {
+        self.id() == *other
+    }
+}
+
 /// Where a registration stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -163,17 +216,22 @@ pub enum RegistrationState {
 }
 
 impl RegistrationState {
+    /// The screen this state shows.
+    pub fn screen(&self) -> RegistrationScreen {
+        match self {
+            Self::ProveIdentity => RegistrationScreen::ProveIdentity,
+            Self::Proving { .. } => RegistrationScreen::Proving,
+            Self::Registering => RegistrationScreen::Registering,
+            Self::Verifying { .. } => RegistrationScreen::Verifying,
+            Self::Done => RegistrationScreen::Done,
+            Self::Expired => RegistrationScreen::Expired,
+            Self::Cancelled => RegistrationScreen::Cancelled,
+        }
+    }
+
     /// The state's stable name.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::ProveIdentity => "prove_identity",
-            Self::Proving { .. } => "proving",
-            Self::Registering => "registering",
-            Self::Verifying { .. } => "verifying",
-            Self::Done => "done",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-        }
+        self.screen().id()
     }
 
     /// Whether no further step can change the flow.

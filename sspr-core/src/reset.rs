@@ -95,6 +95,71 @@ pub enum Challenge {
     App,
 }
 
+/// What a reset shows: its state without the data behind it (the `state` of a view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetScreen {
+    /// `choose_method`.
+    ChooseMethod,
+    /// `enter_code`.
+    EnterCode,
+    /// `answer_questions`.
+    AnswerQuestions,
+    /// `await_approval`.
+    AwaitApproval,
+    /// `new_password`.
+    NewPassword,
+    /// `setting_password`.
+    SettingPassword,
+    /// `completed`.
+    Completed,
+    /// `unlocked`.
+    Unlocked,
+    /// `blocked`.
+    Blocked,
+    /// `expired`.
+    Expired,
+    /// `cancelled`.
+    Cancelled,
+}
+
+impl ResetScreen {
+    /// The stable id (`choose_method`, …), as views serialise it.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::ChooseMethod => "choose_method",
+            Self::EnterCode => "enter_code",
+            Self::AnswerQuestions => "answer_questions",
+            Self::AwaitApproval => "await_approval",
+            Self::NewPassword => "new_password",
+            Self::SettingPassword => "setting_password",
+            Self::Completed => "completed",
+            Self::Unlocked => "unlocked",
+            Self::Blocked => "blocked",
+            Self::Expired => "expired",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for ResetScreen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+impl PartialEq<str> for ResetScreen {
+    fn eq(&self, other: &str) -> bool {
+        self.id() == other
+    }
+}
+
+impl PartialEq<&str> for ResetScreen {
+    fn eq(&self, other: &&str) -> bool {
+        self.id() == *other
+    }
+}
+
 /// Where a reset flow stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -148,21 +213,26 @@ pub enum ResetState {
 }
 
 impl ResetState {
+    /// The screen this state shows.
+    pub fn screen(&self) -> ResetScreen {
+        match self {
+            Self::ChooseMethod => ResetScreen::ChooseMethod,
+            Self::EnterCode { .. } => ResetScreen::EnterCode,
+            Self::AnswerQuestions { .. } => ResetScreen::AnswerQuestions,
+            Self::AwaitApproval { .. } => ResetScreen::AwaitApproval,
+            Self::NewPassword => ResetScreen::NewPassword,
+            Self::SettingPassword { .. } => ResetScreen::SettingPassword,
+            Self::Completed => ResetScreen::Completed,
+            Self::Unlocked => ResetScreen::Unlocked,
+            Self::Blocked { .. } => ResetScreen::Blocked,
+            Self::Expired => ResetScreen::Expired,
+            Self::Cancelled => ResetScreen::Cancelled,
+        }
+    }
+
     /// The state's stable name (`choose_method`, `enter_code`, …).
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::ChooseMethod => "choose_method",
-            Self::EnterCode { .. } => "enter_code",
-            Self::AnswerQuestions { .. } => "answer_questions",
-            Self::AwaitApproval { .. } => "await_approval",
-            Self::NewPassword => "new_password",
-            Self::SettingPassword { .. } => "setting_password",
-            Self::Completed => "completed",
-            Self::Unlocked => "unlocked",
-            Self::Blocked { .. } => "blocked",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-        }
+        self.screen().id()
     }
 
     /// Whether no further step can change the flow.

@@ -229,8 +229,8 @@ fn to_code_entry(w: &World) -> String {
     id
 }
 
-fn state(o: &ResetOutcome) -> &str {
-    &o.view.as_ref().unwrap().state
+fn state(o: &ResetOutcome) -> &'static str {
+    o.view.as_ref().unwrap().state.id()
 }
 
 #[test]

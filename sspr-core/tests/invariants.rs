@@ -156,7 +156,7 @@ fn run(w: &World, identifier: &str, ops: &[Op]) -> (Vec<Observed>, String) {
             .map(|e| format!("{:?}", e.kind))
             .collect();
         seen.push((
-            v.state.clone(),
+            v.state.id().to_owned(),
             o.rejection.map(|r| r.id()),
             v.gate,
             v.options.iter().map(|x| x.option.id()).collect(),

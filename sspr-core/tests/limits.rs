@@ -427,7 +427,7 @@ fn failures_in_a_row_lock_self_service_until_unblocked() {
     assert_eq!(o.rejection, Some(Reason::UserLocked));
     assert_eq!(o.retry_after, None);
     let v = o.view.unwrap();
-    assert_eq!((v.state.as_str(), v.retry_after), ("blocked", None));
+    assert_eq!((v.state.id(), v.retry_after), ("blocked", None));
     // A help desk unblocks.
     w.engine.unblock(ALICE.username).unwrap();
     let o = w.engine.start_reset(ALICE.username, CAPTCHA, None).unwrap();

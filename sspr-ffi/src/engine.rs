@@ -222,7 +222,7 @@ impl From<&CoreView> for ResetView {
         Self {
             flow_id: v.flow_id.clone(),
             flow_ref: v.flow_ref.clone(),
-            state: v.state.clone(),
+            state: v.state.id().to_owned(),
             gate: v.gate,
             gates: v.gates,
             options: offered(&v.options),
@@ -570,7 +570,7 @@ impl From<RegistrationOutcome> for RegistrationResult {
             view: o.view.map(|v| RegistrationView {
                 flow_id: v.flow_id,
                 flow_ref: v.flow_ref,
-                state: v.state,
+                state: v.state.id().to_owned(),
                 registered: v.registered.into_iter().map(Into::into).collect(),
                 still_needed: u32::try_from(v.still_needed).unwrap_or(u32::MAX),
                 pending: v.pending.map(Into::into),

@@ -99,7 +99,7 @@ fn child(role: &str, db: &str, flow: &str, n: u64) {
                     },
                 )
                 .unwrap();
-            let state = o.view.map(|v| v.state).unwrap_or_default();
+            let state = o.view.map(|v| v.state.id()).unwrap_or_default();
             let won = o.rejection.is_none() && state == "completed";
             println!(
                 "RESULT completed={} state={state} rejection={:?}",

@@ -112,7 +112,7 @@ fn view(v: &ResetView) -> PyResetView {
     PyResetView {
         flow_id: v.flow_id.clone(),
         flow_ref: v.flow_ref.clone(),
-        state: v.state.clone(),
+        state: v.state.id().to_owned(),
         gate: v.gate,
         gates: v.gates,
         options: offered(&v.options),
@@ -273,7 +273,7 @@ fn registration_result(o: RegistrationOutcome) -> PyRegistrationResult {
         view: o.view.map(|v| PyRegistrationView {
             flow_id: v.flow_id,
             flow_ref: v.flow_ref,
-            state: v.state,
+            state: v.state.id().to_owned(),
             registered: v.registered.iter().map(|m| m.id().to_owned()).collect(),
             still_needed: v.still_needed,
             pending: v.pending.map(|m| m.id().to_owned()),

@@ -497,7 +497,7 @@ impl Engine {
         ResetView {
             flow_id: flow_id.to_owned(),
             flow_ref: flow.flow_ref.clone(),
-            state: flow.state.name().to_owned(),
+            state: flow.state.screen(),
             gate: flow.gate(),
             gates: flow.gates,
             options: flow.current_options().into_iter().cloned().collect(),
@@ -708,7 +708,7 @@ impl Engine {
         RegistrationView {
             flow_id: flow_id.to_owned(),
             flow_ref: flow.flow_ref.clone(),
-            state: flow.state.name().to_owned(),
+            state: flow.state.screen(),
             registered: registration::registered_methods(info, &self.policy, flow.admin),
             still_needed: registration::factors_required(&self.policy, flow.admin)
                 .saturating_sub(have),

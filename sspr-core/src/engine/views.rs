@@ -12,7 +12,8 @@ use crate::error::PortError;
 use crate::method::{Method, ResetOption};
 use crate::password::PasswordVerdict;
 use crate::reason::Reason;
-use crate::reset::OfferedOption;
+use crate::registration::RegistrationScreen;
+use crate::reset::{OfferedOption, ResetScreen};
 
 /// What the reset screen shows.
 #[derive(Clone, PartialEq, Eq, Serialize)]
@@ -21,8 +22,8 @@ pub struct ResetView {
     pub flow_id: String,
     /// The flow's reference, as audit events name it (safe to log).
     pub flow_ref: String,
-    /// The state's name (`choose_method`, `enter_code`, …).
-    pub state: String,
+    /// The screen (`choose_method`, `enter_code`, …; compares with its id as a string).
+    pub state: ResetScreen,
     /// The gate being passed (1-based).
     pub gate: u8,
     /// Gates in all.
@@ -81,9 +82,9 @@ pub struct RegistrationView {
     pub flow_id: String,
     /// The flow's reference (safe to log).
     pub flow_ref: String,
-    /// `prove_identity`, `proving`, `registering`, `verifying`, `done`, `expired` or
-    /// `cancelled`.
-    pub state: String,
+    /// The screen: `prove_identity`, `proving`, `registering`, `verifying`, `done`, `expired`
+    /// or `cancelled` (compares with its id as a string).
+    pub state: RegistrationScreen,
     /// Registered methods (policy names) the user may use.
     pub registered: Vec<Method>,
     /// Distinct factors still needed before finishing.

@@ -229,7 +229,7 @@ struct Seen {
 
 fn from_reset(o: &ResetOutcome) -> Seen {
     Seen {
-        state: o.view.as_ref().map(|v| v.state.clone()),
+        state: o.view.as_ref().map(|v| v.state.id().to_owned()),
         options: o
             .view
             .as_ref()
@@ -246,7 +246,7 @@ fn from_reset(o: &ResetOutcome) -> Seen {
 
 fn from_registration(o: &RegistrationOutcome) -> Seen {
     Seen {
-        state: o.view.as_ref().map(|v| v.state.clone()),
+        state: o.view.as_ref().map(|v| v.state.id().to_owned()),
         rejection: o.rejection,
         retry_after: o.retry_after,
         registered: o

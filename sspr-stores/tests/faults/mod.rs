@@ -146,7 +146,7 @@ pub fn cut_during_compare_and_set(
         let o = engine
             .reset_step(&id, ResetInput::EnterCode(code))
             .map_err(|e| format!("{cut:?}: the retry failed: {e}"))?;
-        let state = o.view.as_ref().map(|v| v.state.clone()).unwrap_or_default();
+        let state = o.view.as_ref().map(|v| v.state.id()).unwrap_or_default();
         let expected = match cut {
             // Not saved: the retry is the first time the code is accepted.
             Cut::BeforeRequest => None,
