@@ -87,6 +87,7 @@ mod reason;
 mod recovery;
 pub mod registration;
 pub mod reset;
+mod screen_ids;
 mod sealing;
 mod secret;
 #[cfg_attr(not(feature = "testing"), allow(unreachable_pub))] // internals

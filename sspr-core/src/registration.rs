@@ -134,56 +134,16 @@ pub enum ProofChallenge {
     },
 }
 
-/// What the registration wizard shows: its state without the data behind it (the `state` of a view).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RegistrationScreen {
-    /// `prove_identity`.
-    ProveIdentity,
-    /// `proving`.
-    Proving,
-    /// `registering`.
-    Registering,
-    /// `verifying`.
-    Verifying,
-    /// `done`.
-    Done,
-    /// `expired`.
-    Expired,
-    /// `cancelled`.
-    Cancelled,
-}
-
-impl RegistrationScreen {
-    /// The stable id (`prove_identity`, …), as views serialise it.
-    pub const fn id(self) -> &'static str {
-        match self {
-            Self::ProveIdentity => "prove_identity",
-            Self::Proving => "proving",
-            Self::Registering => "registering",
-            Self::Verifying => "verifying",
-            Self::Done => "done",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl std::fmt::Display for RegistrationScreen {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
-impl PartialEq<str> for RegistrationScreen {
-    fn eq(&self, other: &str) -> bool {
-        self.id() == other
-    }
-}
-
-impl PartialEq<&str> for RegistrationScreen {
-    fn eq(&self, other: &&str) -> bool {
-        self.id() == *other
+crate::screen_ids::screens! {
+    /// What the registration wizard shows: its state without the data behind it (the `state` of a view).
+    RegistrationScreen {
+        ProveIdentity => "prove_identity",
+        Proving => "proving",
+        Registering => "registering",
+        Verifying => "verifying",
+        Done => "done",
+        Expired => "expired",
+        Cancelled => "cancelled",
     }
 }
 

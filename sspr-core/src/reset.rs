@@ -95,68 +95,20 @@ pub enum Challenge {
     App,
 }
 
-/// What a reset shows: its state without the data behind it (the `state` of a view).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResetScreen {
-    /// `choose_method`.
-    ChooseMethod,
-    /// `enter_code`.
-    EnterCode,
-    /// `answer_questions`.
-    AnswerQuestions,
-    /// `await_approval`.
-    AwaitApproval,
-    /// `new_password`.
-    NewPassword,
-    /// `setting_password`.
-    SettingPassword,
-    /// `completed`.
-    Completed,
-    /// `unlocked`.
-    Unlocked,
-    /// `blocked`.
-    Blocked,
-    /// `expired`.
-    Expired,
-    /// `cancelled`.
-    Cancelled,
-}
-
-impl ResetScreen {
-    /// The stable id (`choose_method`, …), as views serialise it.
-    pub const fn id(self) -> &'static str {
-        match self {
-            Self::ChooseMethod => "choose_method",
-            Self::EnterCode => "enter_code",
-            Self::AnswerQuestions => "answer_questions",
-            Self::AwaitApproval => "await_approval",
-            Self::NewPassword => "new_password",
-            Self::SettingPassword => "setting_password",
-            Self::Completed => "completed",
-            Self::Unlocked => "unlocked",
-            Self::Blocked => "blocked",
-            Self::Expired => "expired",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl std::fmt::Display for ResetScreen {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.id())
-    }
-}
-
-impl PartialEq<str> for ResetScreen {
-    fn eq(&self, other: &str) -> bool {
-        self.id() == other
-    }
-}
-
-impl PartialEq<&str> for ResetScreen {
-    fn eq(&self, other: &&str) -> bool {
-        self.id() == *other
+crate::screen_ids::screens! {
+    /// What a reset shows: its state without the data behind it (the `state` of a view).
+    ResetScreen {
+        ChooseMethod => "choose_method",
+        EnterCode => "enter_code",
+        AnswerQuestions => "answer_questions",
+        AwaitApproval => "await_approval",
+        NewPassword => "new_password",
+        SettingPassword => "setting_password",
+        Completed => "completed",
+        Unlocked => "unlocked",
+        Blocked => "blocked",
+        Expired => "expired",
+        Cancelled => "cancelled",
     }
 }
 
