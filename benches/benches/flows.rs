@@ -27,7 +27,7 @@ fn main() {
     println!(
         "## Codes and one-time passwords\n\n| operation | sspr | peer | ratio |\n|---|---|---|---|"
     );
-    let rng = SeededRandomness::new(3);
+    let rng = TestRandomness::new(3);
     let keys = KeyRing::single("k", vec![9; 32]).unwrap();
     let b = Binding {
         purpose: Purpose::ResetCode,

@@ -155,7 +155,7 @@ pub fn clustered_words(rng: &mut ChaCha20Rng, count: usize) -> Vec<String> {
 /// An engine over the in-memory ports with `users` users (`user{i}@contoso.example`, each with
 /// an alternate email and a mobile phone), the default policy and cheap test hashing.
 pub fn reset_engine(users: usize) -> (Engine, MemoryPorts) {
-    let mem = MemoryPorts::new(1_750_000_000, 1, "ok");
+    let mem = MemoryPorts::for_tests(1_750_000_000, 1, "ok");
     for i in 0..users {
         let id = UserId::new(format!("u{i}"));
         mem.directory.add_user(

@@ -6,7 +6,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use sspr_core::KeyRing;
-use sspr_core::memory::SeededRandomness;
+use sspr_core::memory::TestRandomness;
 use sspr_core::otp::OtpAlgorithm;
 use sspr_core::otp::{OtpParams, TotpCheck};
 use sspr_core::testing::internals::code::{self, CodeCheck};
@@ -28,7 +28,7 @@ struct Input {
 }
 
 fuzz_target!(|i: Input| {
-    let rng = SeededRandomness::new(i.seed);
+    let rng = TestRandomness::new(i.seed);
     let keys = KeyRing::single("k", vec![7; 32]).expect("key");
     let b = Binding {
         purpose: Purpose::ResetCode,

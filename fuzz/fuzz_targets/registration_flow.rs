@@ -27,7 +27,7 @@ enum Op {
 }
 
 fuzz_target!(|ops: Vec<Op>| {
-    let mem = MemoryPorts::new(1_750_000_000, 3, "ok");
+    let mem = MemoryPorts::for_tests(1_750_000_000, 3, "ok");
     // Alice, with nothing registered yet.
     mem.directory
         .add_user(fixtures::ALICE.directory_user(), fixtures::ALICE.password);

@@ -3,12 +3,12 @@
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 use sspr_core::hashing::{self, HashParams};
-use sspr_core::memory::SeededRandomness;
+use sspr_core::memory::TestRandomness;
 use sspr_core::otp::{Credential, OtpAlgorithm, OtpParams, SecretBytes, otpauth_uri};
 use sspr_core::ports::Randomness;
 
 fn main() {
-    let rng = SeededRandomness::new(2026);
+    let rng = TestRandomness::new(2026);
     let mut hashes = Vec::new();
     for (secret, params) in [
         ("tin man", HashParams::default()),

@@ -57,7 +57,7 @@ pub(crate) fn verify(answer: &str, phc: &str) -> Result<bool, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::SeededRandomness;
+    use crate::memory::TestRandomness;
 
     #[test]
     fn normalisation_ignores_case_width_and_spacing() {
@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn answers_verify_after_normalisation() {
-        let rng = SeededRandomness::new(1);
+        let rng = TestRandomness::new(1);
         let phc = hash("Elm Road", &HashParams::insecure_for_tests(), &rng).unwrap();
         assert!(verify("  elm   ROAD", &phc).unwrap());
         assert!(!verify("elm street", &phc).unwrap());

@@ -104,11 +104,11 @@ impl ApprovalCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::SeededRandomness;
+    use crate::memory::TestRandomness;
 
     #[test]
     fn number_matching() {
-        let rng = SeededRandomness::new(11);
+        let rng = TestRandomness::new(11);
         let p = PendingApproval::new(&rng, 100, 120).unwrap();
         assert!((10..=99).contains(&p.number));
         let id = p.request_id.clone();
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn numbers_cover_10_to_99_uniformly() {
-        let rng = SeededRandomness::new(12);
+        let rng = TestRandomness::new(12);
         let mut counts = [0u32; 90];
         for _ in 0..45_000 {
             counts[usize::from(PendingApproval::new(&rng, 0, 60).unwrap().number - 10)] += 1;

@@ -170,7 +170,7 @@ pub(crate) fn answers<'h>(
 mod tests {
     use super::*;
     use crate::hashing::HashParams;
-    use crate::memory::SeededRandomness;
+    use crate::memory::TestRandomness;
 
     fn given(pairs: &[(&str, &str)]) -> BTreeMap<String, SecretString> {
         pairs
@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn answers_pass_only_when_every_asked_question_is_right() {
-        let rng = SeededRandomness::new(1);
+        let rng = TestRandomness::new(1);
         let p = HashParams::insecure_for_tests();
         let pet = answers::hash("tin man", &p, &rng).unwrap();
         let town = answers::hash("springfield", &p, &rng).unwrap();

@@ -110,7 +110,7 @@ pub fn compare(
 mod tests {
     use super::*;
     use crate::keyring::Purpose;
-    use crate::memory::SeededRandomness;
+    use crate::memory::TestRandomness;
 
     fn keys() -> KeyRing {
         KeyRing::single("k1", vec![7; 32]).unwrap()
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn right_code_is_accepted_with_spaces_and_hyphens() {
-        let (rng, keys) = (SeededRandomness::new(3), keys());
+        let (rng, keys) = (TestRandomness::new(3), keys());
         let (code, issued) = issue(&rng, &keys, &B, 8, 1000, 300).unwrap();
         assert_eq!(code.expose().len(), 8);
         assert!(code.expose().bytes().all(|c| c.is_ascii_digit()));
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn codes_expire_and_do_not_travel() {
-        let (rng, keys) = (SeededRandomness::new(6), keys());
+        let (rng, keys) = (TestRandomness::new(6), keys());
         let (code, issued) = issue(&rng, &keys, &B, 8, 100, 300).unwrap();
         let other_flow = Binding { flow_id: "f2", ..B };
         assert_eq!(
@@ -177,7 +177,7 @@ mod tests {
 
     #[test]
     fn issued_codes_serialize_without_the_code() {
-        let (rng, keys) = (SeededRandomness::new(9), keys());
+        let (rng, keys) = (TestRandomness::new(9), keys());
         let (code, issued) = issue(&rng, &keys, &B, 8, 0, 300).unwrap();
         let json = serde_json::to_string(&issued).unwrap();
         assert!(!json.contains(code.expose()));

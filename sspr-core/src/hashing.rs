@@ -111,11 +111,11 @@ pub fn verify(secret: &[u8], phc: &str) -> Result<bool, InputError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::SeededRandomness;
+    use crate::memory::TestRandomness;
 
     #[test]
     fn hashes_verify_and_record_their_parameters() {
-        let rng = SeededRandomness::new(1);
+        let rng = TestRandomness::new(1);
         let p = HashParams::insecure_for_tests();
         let phc = hash(b"tin man", &p, &rng).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{phc}");
@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn owasp_defaults_are_the_default() {
-        let rng = SeededRandomness::new(2);
+        let rng = TestRandomness::new(2);
         let phc = hash(b"x", &HashParams::default(), &rng).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(verify(b"x", &phc).unwrap());
@@ -149,7 +149,7 @@ mod tests {
             parallelism: 0,
         };
         assert!(matches!(
-            hash(b"x", &bad, &SeededRandomness::new(3)),
+            hash(b"x", &bad, &TestRandomness::new(3)),
             Err(Error::Misuse(_))
         ));
     }

@@ -23,7 +23,7 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // The in-memory ports, a user with an alternate email, and the default policy.
-//! let mem = MemoryPorts::new(1_750_000_000, 7, "captcha-ok");
+//! let mem = MemoryPorts::for_tests(1_750_000_000, 7, "captcha-ok");
 //! let alice = UserId::new("u-1");
 //! mem.directory.add_user(DirectoryUser {
 //!     id: alice.clone(), username: "alice@contoso.example".into(), first_name: "Alice".into(),

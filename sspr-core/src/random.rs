@@ -123,7 +123,7 @@ impl<'a> Entropy<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::SeededRandomness;
+    use crate::memory::TestRandomness;
     use std::sync::Mutex;
 
     /// Cycles through every byte value in order: one full cycle must give a perfectly uniform
@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn digits_and_numbers_pass_a_chi_square_test() {
-        let port = SeededRandomness::new(20_261_122);
+        let port = TestRandomness::new(20_261_122);
         let mut e = Entropy::new(&port);
         let mut digits = [0u64; 10];
         for c in e.digits(200_000).unwrap().bytes() {
@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn tokens_are_long_url_safe_and_distinct() {
-        let port = SeededRandomness::new(1);
+        let port = TestRandomness::new(1);
         let mut e = Entropy::new(&port);
         let a = e.token().unwrap();
         let b = e.token().unwrap();

@@ -105,12 +105,12 @@ pub fn redeem(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{MemoryConsumeOnceSet, SeededRandomness};
+    use crate::memory::{MemoryConsumeOnceSet, TestRandomness};
 
     #[test]
     fn a_batch_redeems_each_code_once() {
         let keys = KeyRing::single("k", vec![1; 32]).unwrap();
-        let (rng, used) = (SeededRandomness::new(5), MemoryConsumeOnceSet::new());
+        let (rng, used) = (TestRandomness::new(5), MemoryConsumeOnceSet::new());
         let batch = generate(&rng, &keys, "user-1", 10).unwrap();
         assert_eq!(batch.codes.len(), 10);
         let mut seals = batch.seals.clone();

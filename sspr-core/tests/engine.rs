@@ -138,7 +138,7 @@ impl AuditSink for FlakyAudit {
 
 struct World {
     engine: Engine,
-    clock: Arc<ManualClock>,
+    clock: Arc<TestClock>,
     flows: Arc<FlakyFlows>,
     directory: Arc<FlakyDirectory>,
     counters: Arc<FlakyCounters>,
@@ -154,7 +154,7 @@ fn world(policy: &str) -> World {
 }
 
 fn world_with(policy: &str, tune: impl FnOnce(&mut EngineOptions)) -> World {
-    let clock = Arc::new(ManualClock::new(T0));
+    let clock = Arc::new(TestClock::new(T0));
     let directory = Arc::new(FlakyDirectory::default());
     let info = Arc::new(MemorySecurityInfoStore::new());
     let alice = UserId::new("u-alice");
@@ -188,11 +188,11 @@ fn world_with(policy: &str, tune: impl FnOnce(&mut EngineOptions)) -> World {
         counters: counters.clone(),
         consume_once: Arc::new(MemoryConsumeOnceSet::new()),
         notifier: notifier.clone(),
-        captcha: Arc::new(StaticCaptcha::reusable(["ok".to_owned()])),
+        captcha: Arc::new(TestCaptcha::reusable(["ok".to_owned()])),
         breach: None,
         audit: Some(audit.clone()),
         clock: clock.clone(),
-        randomness: Arc::new(SeededRandomness::new(5)),
+        randomness: Arc::new(TestRandomness::new(5)),
     };
     let mut options = fixtures::options();
     tune(&mut options);
@@ -923,7 +923,7 @@ fn a_resend_replaces_the_earlier_code() {
 #[test]
 fn import_validates_every_field_and_stores_nothing_on_error() {
     use sspr_core::engine::{AppImport, SecurityInfoImport};
-    let mem = MemoryPorts::new(T0, 7, "pass");
+    let mem = MemoryPorts::for_tests(T0, 7, "pass");
     let id = UserId::new("ann@contoso.example");
     mem.directory.add_user(
         DirectoryUser {

@@ -57,7 +57,7 @@ fn op(attacker: bool) -> impl Strategy<Value = Op> {
 
 struct World {
     engine: Engine,
-    clock: Arc<ManualClock>,
+    clock: Arc<TestClock>,
     flows: Arc<MemoryFlowStore>,
     counters: Arc<MemoryCounterStore>,
     notifier: Arc<RecordingNotifier>,
@@ -65,7 +65,7 @@ struct World {
 }
 
 fn world(policy: &str) -> World {
-    let mem = MemoryPorts::new(T0, 9, "ok");
+    let mem = MemoryPorts::for_tests(T0, 9, "ok");
     mem.directory.add_user(
         DirectoryUser {
             id: UserId::new("u1"),

@@ -11,8 +11,9 @@ use sspr_core::ports::Clock as _;
 use crate::ports::Ports;
 use crate::types::{DirectoryUser, Message};
 
-/// Every in-memory port: thread-safe, honouring every atomicity contract, losing its state with
-/// the process. Fine for tests, demos and single-process deployments.
+/// Every in-memory port on test doubles: thread-safe, honouring every atomicity contract, losing
+/// its state with the process, with a manual clock and a CAPTCHA that accepts a known token.
+/// For tests and demos only; a deployment starts from `Ports.production`.
 #[derive(uniffi::Object)]
 pub struct MemoryPorts {
     inner: CoreMemoryPorts,
@@ -20,12 +21,12 @@ pub struct MemoryPorts {
 
 #[uniffi::export]
 impl MemoryPorts {
-    /// Empty stores, a manual clock at `now`, a CAPTCHA accepting `captcha_token`, and
-    /// randomness seeded with `seed` (reproducible: tests only) or, without a seed, the
-    /// operating system's CSPRNG.
+    /// Test doubles: empty stores, a manual clock at `now`, a CAPTCHA accepting
+    /// `captcha_token`, and randomness seeded with `seed` (reproducible) or, without a seed,
+    /// the operating system's CSPRNG.
     #[uniffi::constructor]
-    pub fn new(now: u64, seed: Option<u64>, captcha_token: String) -> Arc<Self> {
-        let mut inner = CoreMemoryPorts::new(now, seed.unwrap_or_default(), &captcha_token);
+    pub fn for_tests(now: u64, seed: Option<u64>, captcha_token: String) -> Arc<Self> {
+        let mut inner = CoreMemoryPorts::for_tests(now, seed.unwrap_or_default(), &captcha_token);
         if seed.is_none() {
             inner.randomness = Arc::new(OsRandomness);
         }

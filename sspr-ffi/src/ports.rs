@@ -419,6 +419,23 @@ impl Ports {
         }))
     }
 
+    /// The ports of a deployment: the host's directory, message delivery and CAPTCHA, the
+    /// operating system's clock and CSPRNG, and in-memory stores (one process). Put a
+    /// database's stores in with `Stores.ports(base)`, other ports with `with_*`. Nothing here
+    /// is for tests (`MemoryPorts.for_tests` is).
+    #[uniffi::constructor]
+    pub fn production(
+        directory: Arc<dyn Directory>,
+        notifier: Arc<dyn Notifier>,
+        captcha: Arc<dyn CaptchaVerifier>,
+    ) -> Arc<Self> {
+        Arc::new(Self(CorePorts::new(
+            Arc::new(Foreign(directory)),
+            Arc::new(Foreign(notifier)),
+            Arc::new(Foreign(captcha)),
+        )))
+    }
+
     /// These ports with the directory replaced.
     pub fn with_directory(&self, directory: Arc<dyn Directory>) -> Arc<Self> {
         self.replaced(|p| p.directory = Arc::new(Foreign(directory)))

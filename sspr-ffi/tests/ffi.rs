@@ -65,7 +65,7 @@ fn policy_errors_name_the_field() {
 
 #[test]
 fn a_short_key_is_misuse() {
-    let mem = MemoryPorts::new(1_750_000_000, Some(1), "pass".into());
+    let mem = MemoryPorts::for_tests(1_750_000_000, Some(1), "pass".into());
     let err = Engine::new(Policy::new(), mem.ports(), settings(vec![1; 4]))
         .err()
         .unwrap();
@@ -74,7 +74,7 @@ fn a_short_key_is_misuse() {
 
 #[test]
 fn a_failing_foreign_notifier_keeps_the_flow_and_the_kind() {
-    let mem = MemoryPorts::new(1_750_000_000, Some(1), "pass".into());
+    let mem = MemoryPorts::for_tests(1_750_000_000, Some(1), "pass".into());
     mem.add_user(
         DirectoryUser {
             id: "u1".into(),

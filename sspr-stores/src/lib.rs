@@ -30,7 +30,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let stores = SqliteStores::open(dir.path().join("sspr.db"), Prefix::new("sspr_")?)?;
-//! let mem = sspr_core::memory::MemoryPorts::new(1_750_000_000, 7, "captcha-ok");
+//! let mem = sspr_core::memory::MemoryPorts::for_tests(1_750_000_000, 7, "captcha-ok");
 //! let ports = stores.ports(mem.ports());
 //! # let _ = ports;
 //! # Ok(())

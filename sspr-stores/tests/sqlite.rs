@@ -7,14 +7,14 @@ mod expiry;
 use std::sync::Arc;
 
 use r2d2_sqlite::rusqlite::Connection;
-use sspr_core::memory::ManualClock;
+use sspr_core::memory::TestClock;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, CAPTCHA, T0};
 use sspr_core::testing::store_conformance::{StoreSet, run};
 use sspr_core::{Policy, PortErrorKind, ResetOption, SecretString};
 use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores, StoreError};
 
-fn open(path: &std::path::Path, prefix: &str, clock: Arc<ManualClock>) -> SqliteStores {
+fn open(path: &std::path::Path, prefix: &str, clock: Arc<TestClock>) -> SqliteStores {
     let mut o = SqliteOptions::new(Prefix::new(prefix).unwrap());
     o.clock = clock;
     SqliteStores::open_with(path, o).unwrap()
@@ -26,7 +26,7 @@ fn the_store_conformance_suite_passes_at_8_threads() {
     let stores = open(
         &dir.path().join("s.db"),
         "sspr_",
-        Arc::new(ManualClock::new(T0)),
+        Arc::new(TestClock::new(T0)),
     );
     let (f, i, c, o) = (
         stores.flow_store(),
@@ -49,7 +49,7 @@ fn the_store_conformance_suite_passes_at_8_threads() {
 fn migrations_apply_once_and_prefixes_keep_tenants_apart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.db");
-    let clock = Arc::new(ManualClock::new(T0));
+    let clock = Arc::new(TestClock::new(T0));
     let a = open(&path, "tenant_a_", clock.clone());
     let b = open(&path, "tenant_b_", clock.clone());
     assert_eq!(a.schema_version().unwrap(), 1);
@@ -89,7 +89,7 @@ fn migrations_apply_once_and_prefixes_keep_tenants_apart() {
 #[test]
 fn expired_records_are_invisible_at_once_and_purged_later() {
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(T0));
+    let clock = Arc::new(TestClock::new(T0));
     let s = open(&dir.path().join("e.db"), "sspr_", clock.clone());
     expiry::expired_records_are_invisible_at_once_and_purged_later(&s, &clock, true).unwrap();
 }
@@ -167,7 +167,7 @@ fn security_info_is_sealed_in_the_table_and_a_whole_reset_runs() {
 fn a_broken_database_gets_typed_errors_and_a_retry_works() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("b.db");
-    let clock = Arc::new(ManualClock::new(T0));
+    let clock = Arc::new(TestClock::new(T0));
     let s = open(&path, "sspr_", clock.clone());
     let flows = s.flow_store();
     flows.save("f".into(), "x".into(), 0, T0 + 60).unwrap();

@@ -4,10 +4,10 @@
 
 use sspr_benches::measure;
 use sspr_core::hashing::{self, HashParams};
-use sspr_core::memory::SeededRandomness;
+use sspr_core::memory::TestRandomness;
 
 fn main() {
-    let rng = SeededRandomness::new(1);
+    let rng = TestRandomness::new(1);
     let phc = hashing::hash(b"tin man", &HashParams::default(), &rng).unwrap();
     let h = measure(15, 1, || {
         hashing::hash(b"tin man", &HashParams::default(), &rng).unwrap()

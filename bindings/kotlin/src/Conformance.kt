@@ -165,7 +165,7 @@ class Seen {
 
 class FlowWorld(case: Obj) {
     val epoch: Long = case["epoch"].long() ?: 1750000000L
-    val mem = MemoryPorts(epoch.toULong(), 42uL, "pass")
+    val mem = MemoryPorts.forTests(epoch.toULong(), 42uL, "pass")
     val engine: Engine
     val answers = HashMap<String, Map<String, String>>()
     val appSecrets = HashMap<String, String>()

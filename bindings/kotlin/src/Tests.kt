@@ -284,7 +284,7 @@ fun main() {
     }
 
     test("built-in memory ports mix with a Kotlin notifier; registration with an app") {
-        val mem = MemoryPorts(T0.toULong(), 7uL, "pass")
+        val mem = MemoryPorts.forTests(T0.toULong(), 7uL, "pass")
         mem.addUser(user("u2", "bo@contoso.example"), "Old-Password-1")
         val notifier = KotlinNotifier()
         val policy = Policy.fromJson("{\"reset\": {\"methods\": [\"app_code\", \"email\"]}}")
@@ -370,7 +370,7 @@ fun main() {
 
     /** A reset started on one engine and carried on by another on the same database. */
     fun resetAcrossInstances(open: (MemoryPorts) -> Stores) {
-        val mem = MemoryPorts(T0.toULong(), 11uL, "pass")
+        val mem = MemoryPorts.forTests(T0.toULong(), 11uL, "pass")
         mem.addUser(user("u3", "cy@contoso.example"), "Old-Password-1")
         val policy = Policy.fromToml("[reset]\nmethods = [\"email\", \"mobile_phone\"]\n")
         val stores = open(mem)

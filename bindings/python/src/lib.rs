@@ -459,9 +459,8 @@ mod _sspr {
     };
     #[pymodule_export]
     use super::memory::{
-        PyManualClock, PyMemoryAuditSink, PyMemoryBreachChecker, PyMemoryDirectory, PyMemoryPorts,
-        PyMemoryStore, PyOsRandomness, PyPorts, PyRecordingNotifier, PyStaticCaptcha,
-        PySystemClock,
+        PyMemoryAuditSink, PyMemoryBreachChecker, PyMemoryDirectory, PyMemoryPorts, PyMemoryStore,
+        PyOsRandomness, PyPorts, PyRecordingNotifier, PySystemClock, PyTestCaptcha, PyTestClock,
     };
     #[pymodule_export]
     use super::ports::{PyDirectoryUser, PyMessage, PyPasswordChange, PyRecord};

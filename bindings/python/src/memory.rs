@@ -6,8 +6,8 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use sspr_core::engine::Ports;
 use sspr_core::memory::{
-    ManualClock, MemoryAuditSink, MemoryBreachChecker, MemoryDirectory, MemoryPorts, OsRandomness,
-    RecordingNotifier, StaticCaptcha, SystemClock,
+    MemoryAuditSink, MemoryBreachChecker, MemoryDirectory, MemoryPorts, OsRandomness,
+    RecordingNotifier, SystemClock, TestCaptcha, TestClock,
 };
 use sspr_core::ports::{self, Clock as _};
 use sspr_core::{PortName, UserId};
@@ -76,15 +76,15 @@ impl PyRecordingNotifier {
 }
 
 /// A clock the caller moves.
-#[pyclass(frozen, name = "ManualClock", module = "sspr")]
-pub(crate) struct PyManualClock(Arc<ManualClock>);
+#[pyclass(frozen, name = "TestClock", module = "sspr")]
+pub(crate) struct PyTestClock(Arc<TestClock>);
 
 #[pymethods]
-impl PyManualClock {
+impl PyTestClock {
     /// A clock showing `now` (Unix seconds).
     #[new]
     fn new(now: u64) -> Self {
-        Self(Arc::new(ManualClock::new(now)))
+        Self(Arc::new(TestClock::new(now)))
     }
 
     /// Now (Unix seconds).
@@ -153,11 +153,11 @@ impl PyMemoryBreachChecker {
 }
 
 /// The in-memory CAPTCHA verifier: accepts the tokens it was given.
-#[pyclass(frozen, name = "StaticCaptcha", module = "sspr")]
-pub(crate) struct PyStaticCaptcha(Arc<StaticCaptcha>);
+#[pyclass(frozen, name = "TestCaptcha", module = "sspr")]
+pub(crate) struct PyTestCaptcha(Arc<TestCaptcha>);
 
 #[pymethods]
-impl PyStaticCaptcha {
+impl PyTestCaptcha {
     /// Accepts `token` from now on.
     fn add(&self, token: String) {
         self.0.add(token);
@@ -233,11 +233,11 @@ pub(crate) struct PyMemoryPorts {
     #[pyo3(get)]
     notifier: Py<PyRecordingNotifier>,
     #[pyo3(get)]
-    clock: Py<PyManualClock>,
+    clock: Py<PyTestClock>,
     #[pyo3(get)]
     breach: Py<PyMemoryBreachChecker>,
     #[pyo3(get)]
-    captcha: Py<PyStaticCaptcha>,
+    captcha: Py<PyTestCaptcha>,
     #[pyo3(get)]
     audit: Py<PyMemoryAuditSink>,
 }
@@ -247,16 +247,16 @@ impl PyMemoryPorts {
     #[new]
     #[pyo3(signature = (now, *, seed=None, captcha_token="pass"))]
     fn new(py: Python<'_>, now: u64, seed: Option<u64>, captcha_token: &str) -> PyResult<Self> {
-        let mut inner = MemoryPorts::new(now, seed.unwrap_or_default(), captcha_token);
+        let mut inner = MemoryPorts::for_tests(now, seed.unwrap_or_default(), captcha_token);
         if seed.is_none() {
             inner.randomness = Arc::new(OsRandomness);
         }
         Ok(Self {
             directory: Py::new(py, PyMemoryDirectory(inner.directory.clone()))?,
             notifier: Py::new(py, PyRecordingNotifier(inner.notifier.clone()))?,
-            clock: Py::new(py, PyManualClock(inner.clock.clone()))?,
+            clock: Py::new(py, PyTestClock(inner.clock.clone()))?,
             breach: Py::new(py, PyMemoryBreachChecker(inner.breach.clone()))?,
-            captcha: Py::new(py, PyStaticCaptcha(inner.captcha.clone()))?,
+            captcha: Py::new(py, PyTestCaptcha(inner.captcha.clone()))?,
             audit: Py::new(py, PyMemoryAuditSink(inner.audit.clone()))?,
             inner,
         })
@@ -329,7 +329,7 @@ impl PyPorts {
         audit: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         // Start from in-memory ports and replace every one.
-        let mut ports = MemoryPorts::new(0, 0, "").ports();
+        let mut ports = MemoryPorts::for_tests(0, 0, "").ports();
         for (name, obj) in [
             ("directory", directory),
             ("security_info", security_info),
@@ -372,7 +372,7 @@ fn wrong_store(name: &str) -> PyErr {
 
 /// The clock `obj` is: a built-in clock as is, any other object with `now()` wrapped.
 pub(crate) fn clock_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ports::Clock>> {
-    Ok(if let Ok(c) = obj.cast::<PyManualClock>() {
+    Ok(if let Ok(c) = obj.cast::<PyTestClock>() {
         c.get().0.clone()
     } else if obj.cast::<PySystemClock>().is_ok() {
         Arc::new(SystemClock)
@@ -383,7 +383,7 @@ pub(crate) fn clock_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ports::Clock>
 
 /// A store slot filled from a built-in store or a Python object, for `check_stores`.
 pub(crate) fn store_of(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Store> {
-    let mut ports = MemoryPorts::new(0, 0, "").ports();
+    let mut ports = MemoryPorts::for_tests(0, 0, "").ports();
     set_port(&mut ports, name, obj)?;
     Ok(match name {
         "flows" => Store::Flows(ports.flows),
@@ -455,7 +455,7 @@ fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<(
             }
         }
         "captcha" => {
-            ports.captcha = match obj.cast::<PyStaticCaptcha>() {
+            ports.captcha = match obj.cast::<PyTestCaptcha>() {
                 Ok(c) => c.get().0.clone(),
                 Err(_) => wrap(obj, PortName::Captcha, &["verify"])?,
             }

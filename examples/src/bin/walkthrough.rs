@@ -183,7 +183,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let policy = Policy::from_toml(POLICY)?;
     // The example's clock goes on from where the last run left it (it skips weeks ahead).
     let start = SystemClock.now()?.max(state.clock.saturating_add(60));
-    let mut mem = MemoryPorts::new(start, 0, "captcha-ok");
+    let mut mem = MemoryPorts::for_tests(start, 0, "captcha-ok");
     mem.randomness = Arc::new(OsRandomness);
     let (clock, directory, notifier) = (
         mem.clock.clone(),

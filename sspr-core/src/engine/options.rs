@@ -41,6 +41,40 @@ pub struct Ports {
     pub randomness: Arc<dyn Randomness>,
 }
 
+#[cfg(feature = "os")]
+impl Ports {
+    /// The ports of a deployment: the host's directory, message delivery and CAPTCHA, the
+    /// operating system's clock and CSPRNG, and in-memory stores (one process; they lose their
+    /// state with it). Put a database's stores in with `sspr_stores::Backend::ports`, and a
+    /// breached-password checker or an audit sink in their fields.
+    ///
+    /// Nothing here is for tests: [`MemoryPorts::for_tests`](crate::memory::MemoryPorts::for_tests)
+    /// gives a manual clock, seeded randomness and a CAPTCHA that accepts a known token.
+    pub fn new(
+        directory: Arc<dyn Directory>,
+        notifier: Arc<dyn Notifier>,
+        captcha: Arc<dyn CaptchaVerifier>,
+    ) -> Self {
+        use crate::memory::{
+            MemoryConsumeOnceSet, MemoryCounterStore, MemoryFlowStore, MemorySecurityInfoStore,
+            OsRandomness, SystemClock,
+        };
+        Self {
+            directory,
+            security_info: Arc::new(MemorySecurityInfoStore::new()),
+            flows: Arc::new(MemoryFlowStore::new()),
+            counters: Arc::new(MemoryCounterStore::new()),
+            consume_once: Arc::new(MemoryConsumeOnceSet::new()),
+            notifier,
+            captcha,
+            breach: None,
+            audit: None,
+            clock: Arc::new(SystemClock),
+            randomness: Arc::new(OsRandomness),
+        }
+    }
+}
+
 /// A global budget of texts and calls per country calling code, against toll fraud.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CountryBudget {

@@ -5,14 +5,15 @@ use super::lock;
 use crate::error::PortError;
 use crate::ports::CaptchaVerifier;
 
-/// A CAPTCHA verifier that accepts a fixed set of tokens, each once.
+/// A CAPTCHA verifier for tests: it accepts a fixed set of known tokens (each once, or any
+/// number of times). Never in a deployment: anyone who knows a token passes.
 #[derive(Debug, Default)]
-pub struct StaticCaptcha {
+pub struct TestCaptcha {
     valid: Mutex<HashSet<String>>,
     reusable: bool,
 }
 
-impl StaticCaptcha {
+impl TestCaptcha {
     /// Accepts each of `tokens` once.
     pub fn single_use(tokens: impl IntoIterator<Item = String>) -> Self {
         Self {
@@ -35,7 +36,7 @@ impl StaticCaptcha {
     }
 }
 
-impl CaptchaVerifier for StaticCaptcha {
+impl CaptchaVerifier for TestCaptcha {
     fn verify(&self, response: String, _client: Option<String>) -> Result<bool, PortError> {
         let mut valid = lock(&self.valid);
         Ok(if self.reusable {

@@ -3,11 +3,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::PortError;
 use crate::ports::Clock;
 
-/// A clock that moves only when told to.
+/// A clock for tests: it moves only when told to. A deployment uses [`SystemClock`].
 #[derive(Debug, Default)]
-pub struct ManualClock(AtomicU64);
+pub struct TestClock(AtomicU64);
 
-impl ManualClock {
+impl TestClock {
     /// A clock showing `now` (Unix seconds).
     pub fn new(now: u64) -> Self {
         Self(AtomicU64::new(now))
@@ -24,7 +24,7 @@ impl ManualClock {
     }
 }
 
-impl Clock for ManualClock {
+impl Clock for TestClock {
     fn now(&self) -> Result<u64, PortError> {
         Ok(self.0.load(Ordering::SeqCst))
     }

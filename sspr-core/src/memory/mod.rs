@@ -1,5 +1,9 @@
-//! In-memory, thread-safe reference implementations of every port, plus the controllable clock,
-//! deterministic randomness and recording notifier that tests and examples use.
+//! In-memory, thread-safe reference implementations of every port, the operating system's clock
+//! and randomness ([`SystemClock`], [`OsRandomness`]), and the test doubles tests and examples
+//! use: [`TestClock`] (moves only when told), [`TestRandomness`] (seeded, reproducible),
+//! [`TestCaptcha`] (accepts known tokens) and [`MemoryPorts::for_tests`], which puts them
+//! together. The test doubles are named as such: none of them belongs in a deployment, where
+//! [`Ports::new`](crate::engine::Ports::new) starts from the system clock and OS randomness.
 //!
 //! They honour every atomicity contract of [`ports`](crate::ports) (checked by
 //! the store conformance suite, `testing::store_conformance` with the `store-conformance` feature) and are fine for a
@@ -17,16 +21,16 @@ mod records;
 
 pub use audit::MemoryAuditSink;
 pub use breach::MemoryBreachChecker;
-pub use captcha::StaticCaptcha;
-pub use clock::ManualClock;
+pub use captcha::TestCaptcha;
 #[cfg(feature = "os")]
 pub use clock::SystemClock;
+pub use clock::TestClock;
 pub use consume_once::MemoryConsumeOnceSet;
 pub use counter::MemoryCounterStore;
 pub use directory::MemoryDirectory;
 #[cfg(feature = "os")]
 pub use randomness::OsRandomness;
-pub use randomness::SeededRandomness;
+pub use randomness::TestRandomness;
 pub use records::{MemoryFlowStore, MemorySecurityInfoStore, RecordingNotifier};
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -34,9 +38,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::engine::Ports;
 use crate::ports::Randomness;
 
-/// Every in-memory port together: the quickest way to a working [`Engine`](crate::engine::Engine)
-/// for tests, examples and single-process deployments. Keep the handles to seed the directory,
-/// move the clock, read delivered messages and audit events.
+/// Every in-memory port together, on test doubles: the quickest way to a working
+/// [`Engine`](crate::engine::Engine) in tests and examples. Keep the handles to seed the
+/// directory, move the clock, read delivered messages and audit events. **For tests only**: the
+/// clock is manual, the randomness seeded and the CAPTCHA accepts a known token. A deployment
+/// starts from [`Ports::new`](crate::engine::Ports::new).
 pub struct MemoryPorts {
     /// The directory.
     pub directory: Arc<MemoryDirectory>,
@@ -51,21 +57,21 @@ pub struct MemoryPorts {
     /// Delivered messages.
     pub notifier: Arc<RecordingNotifier>,
     /// CAPTCHA tokens accepted.
-    pub captcha: Arc<StaticCaptcha>,
+    pub captcha: Arc<TestCaptcha>,
     /// Breached passwords.
     pub breach: Arc<MemoryBreachChecker>,
     /// Audit events.
     pub audit: Arc<MemoryAuditSink>,
     /// The clock.
-    pub clock: Arc<ManualClock>,
-    /// Randomness: seeded by default; replace it with `OsRandomness` outside tests.
+    pub clock: Arc<TestClock>,
+    /// Randomness: seeded (reproducible codes and secrets, for tests).
     pub randomness: Arc<dyn Randomness>,
 }
 
 impl MemoryPorts {
-    /// Empty stores, a clock at `now`, randomness seeded with `seed`, and a CAPTCHA that
-    /// accepts `captcha_token` any number of times.
-    pub fn new(now: u64, seed: u64, captcha_token: &str) -> Self {
+    /// Test doubles: empty stores, a [`TestClock`] at `now`, [`TestRandomness`] seeded with
+    /// `seed`, and a [`TestCaptcha`] that accepts `captcha_token` any number of times.
+    pub fn for_tests(now: u64, seed: u64, captcha_token: &str) -> Self {
         Self {
             directory: Arc::new(MemoryDirectory::new()),
             security_info: Arc::new(MemorySecurityInfoStore::new()),
@@ -73,11 +79,11 @@ impl MemoryPorts {
             counters: Arc::new(MemoryCounterStore::new()),
             consume_once: Arc::new(MemoryConsumeOnceSet::new()),
             notifier: Arc::new(RecordingNotifier::new()),
-            captcha: Arc::new(StaticCaptcha::reusable([captcha_token.to_owned()])),
+            captcha: Arc::new(TestCaptcha::reusable([captcha_token.to_owned()])),
             breach: Arc::new(MemoryBreachChecker::default()),
             audit: Arc::new(MemoryAuditSink::new()),
-            clock: Arc::new(ManualClock::new(now)),
-            randomness: Arc::new(SeededRandomness::new(seed)),
+            clock: Arc::new(TestClock::new(now)),
+            randomness: Arc::new(TestRandomness::new(seed)),
         }
     }
 

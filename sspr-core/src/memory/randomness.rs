@@ -9,18 +9,18 @@ use crate::error::PortError;
 use crate::ports::Randomness;
 
 /// Deterministic randomness from a seed (ChaCha20): the same seed gives the same codes and
-/// secrets. For tests and reproducible examples only.
+/// secrets. For tests and reproducible examples only; a deployment uses [`OsRandomness`].
 #[derive(Debug)]
-pub struct SeededRandomness(Mutex<ChaCha20Rng>);
+pub struct TestRandomness(Mutex<ChaCha20Rng>);
 
-impl SeededRandomness {
+impl TestRandomness {
     /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Self(Mutex::new(ChaCha20Rng::seed_from_u64(seed)))
     }
 }
 
-impl Randomness for SeededRandomness {
+impl Randomness for TestRandomness {
     fn bytes(&self, len: u32) -> Result<Vec<u8>, PortError> {
         let mut buf = vec![0u8; len as usize];
         lock(&self.0).fill_bytes(&mut buf);

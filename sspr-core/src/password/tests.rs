@@ -1,7 +1,7 @@
 use super::*;
 use crate::Policy;
 use crate::hashing::HashParams;
-use crate::memory::{MemoryBreachChecker, SeededRandomness};
+use crate::memory::{MemoryBreachChecker, TestRandomness};
 
 fn rules(doc: serde_json::Value) -> PasswordRules {
     PasswordRules::new(
@@ -117,7 +117,7 @@ fn user_info_can_be_switched_off() {
 
 #[test]
 fn history_blocks_the_newest_n() {
-    let rng = SeededRandomness::new(1);
+    let rng = TestRandomness::new(1);
     let p = HashParams::insecure_for_tests();
     let history: Vec<String> = ["newest-Pass-1", "older-Pass-2", "oldest-Pass-3"]
         .iter()

@@ -175,7 +175,7 @@ pub fn options() -> EngineOptions {
 /// In-memory ports at [`T0`], seeded randomness, the [`CAPTCHA`] token, and Alice and Ben with
 /// their security info.
 pub fn memory_ports(seed: u64) -> MemoryPorts {
-    let mem = MemoryPorts::new(T0, seed, CAPTCHA);
+    let mem = MemoryPorts::for_tests(T0, seed, CAPTCHA);
     for (user, info) in [(ALICE, alice_info()), (BEN, ben_info())] {
         mem.directory.add_user(user.directory_user(), user.password);
         // A fresh in-memory store accepts the first save of each user.

@@ -9,7 +9,7 @@ use sspr_core::engine::{
     AppImport, Engine, EngineOptions, RegistrationOutcome, ResetOutcome, SecurityInfoImport,
 };
 use sspr_core::hashing::{self, HashParams};
-use sspr_core::memory::{ManualClock, MemoryDirectory, MemoryPorts, RecordingNotifier};
+use sspr_core::memory::{MemoryDirectory, MemoryPorts, RecordingNotifier, TestClock};
 use sspr_core::otp::OtpAlgorithm;
 use sspr_core::otp::OtpParams;
 use sspr_core::otp::SecretBytes;
@@ -46,7 +46,7 @@ const EXPECT_KEYS: &[&str] = &[
 
 struct World {
     engine: Engine,
-    clock: Arc<ManualClock>,
+    clock: Arc<TestClock>,
     directory: Arc<MemoryDirectory>,
     notifier: Arc<RecordingNotifier>,
     epoch: u64,
@@ -94,7 +94,7 @@ fn build(case: &Value) -> Result<World, String> {
     )
     .map_err(|e| format!("policy: {e}"))?;
     let epoch = case["epoch"].as_u64().unwrap_or(1_750_000_000);
-    let mem = MemoryPorts::new(epoch, 42, "pass");
+    let mem = MemoryPorts::for_tests(epoch, 42, "pass");
     let (clock, directory, notifier) = (
         mem.clock.clone(),
         mem.directory.clone(),

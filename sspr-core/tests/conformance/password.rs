@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 use sspr_core::hashing::{self, HashParams};
-use sspr_core::memory::{MemoryBreachChecker, SeededRandomness};
+use sspr_core::memory::{MemoryBreachChecker, TestRandomness};
 use sspr_core::password::{BreachMode, PasswordRules, UserFacts};
 use sspr_core::ports::BreachChecker;
 use sspr_core::{Error, Policy};
@@ -44,7 +44,7 @@ pub fn run(case: &Value) -> Outcome {
     let password = case["password"].as_str().ok_or("no password")?;
     let confirm = case["confirm"].as_str().unwrap_or(password);
 
-    let rng = SeededRandomness::new(1);
+    let rng = TestRandomness::new(1);
     let history: Vec<String> = u["previous"]
         .as_array()
         .map(|a| {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use sspr_core::PortErrorKind;
-use sspr_core::memory::ManualClock;
+use sspr_core::memory::TestClock;
 use sspr_core::ports::Clock;
 use sspr_stores::{Backend, PURGE_GRACE_S, Purged};
 
@@ -21,7 +21,7 @@ fn check(ok: bool, what: &str) -> Result<(), String> {
 /// SQL backends) or Redis's TTLs do.
 pub fn expired_records_are_invisible_at_once_and_purged_later(
     s: &dyn Backend,
-    clock: &Arc<ManualClock>,
+    clock: &Arc<TestClock>,
     purges: bool,
 ) -> Result<(), String> {
     let t0 = ok(clock.now())?;

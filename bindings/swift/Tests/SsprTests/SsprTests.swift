@@ -69,7 +69,7 @@ final class SsprTests: XCTestCase {
     }
 
     func testResetThroughSwiftStoresAndNotifier() throws {
-        let mem = MemoryPorts(now: t0, seed: 1, captchaToken: "pass")
+        let mem = MemoryPorts.forTests(now: t0, seed: 1, captchaToken: "pass")
         mem.addUser(user: user("u1", "ann@contoso.example"), password: "Old-Password-1")
         let notifier = SwiftNotifier()
         let records = SwiftRecords()
@@ -92,7 +92,7 @@ final class SsprTests: XCTestCase {
     }
 
     func testAFailingSwiftPortIsATypedErrorAndTheFlowStays() throws {
-        let mem = MemoryPorts(now: t0, seed: 2, captchaToken: "pass")
+        let mem = MemoryPorts.forTests(now: t0, seed: 2, captchaToken: "pass")
         mem.addUser(user: user("u1", "ann@contoso.example"), password: "Old-Password-1")
         let notifier = SwiftNotifier()
         let engine = try Engine(policy: Policy(), ports: mem.ports().withNotifier(notifier: notifier), settings: settings())
@@ -161,7 +161,7 @@ final class SsprTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("sspr.db").path
-        let mem = MemoryPorts(now: t0, seed: 4, captchaToken: "pass")
+        let mem = MemoryPorts.forTests(now: t0, seed: 4, captchaToken: "pass")
         mem.addUser(user: user("u3", "cy@contoso.example"), password: "Old-Password-1")
         let store = StoreSettings(prefix: "sspr_", poolSize: 2, timeoutMs: 2000, auditCap: 100000)
         let policy = try Policy.fromToml(text: "[reset]\nmethods = [\"email\", \"mobile_phone\"]\n")
@@ -185,7 +185,7 @@ final class SsprTests: XCTestCase {
     }
 
     func testBadInputGetsTypedErrors() throws {
-        let mem = MemoryPorts(now: t0, seed: 3, captchaToken: "pass")
+        let mem = MemoryPorts.forTests(now: t0, seed: 3, captchaToken: "pass")
         let engine = try Engine(policy: Policy(), ports: mem.ports(), settings: settings())
         XCTAssertThrowsError(try engine.startReset(identifier: String(repeating: "x", count: 100_000), captcha: "pass", client: nil)) { error in
             guard case SsprError.Input = error else { return XCTFail("\(error)") }
