@@ -88,3 +88,55 @@ fn the_diagrams_match_the_state_machines() {
         assert_eq!(state.name(), name);
     }
 }
+
+/// `docs/vocabulary.md` is the one table of methods, options, factors and channels: each row
+/// must say what `Method` says.
+#[test]
+fn the_vocabulary_table_matches_the_methods() {
+    use sspr_core::{Method, ResetOption};
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/vocabulary.md"
+    ))
+    .unwrap();
+    let ids = |cell: &str| -> Vec<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_owned)
+            .collect()
+    };
+    let rows: Vec<Vec<String>> = doc
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), Method::ALL.len(), "one row a method");
+    for method in Method::ALL {
+        let row = rows
+            .iter()
+            .find(|r| ids(&r[0]) == [method.id()])
+            .unwrap_or_else(|| panic!("no row for {method}"));
+        let options: Vec<String> = method.options().iter().map(|o| o.id().to_owned()).collect();
+        assert_eq!(ids(&row[2]), options, "options of {method}");
+        for option in method.options() {
+            assert_eq!(option.method(), method);
+            assert_eq!(
+                option.id().parse::<ResetOption>().ok(),
+                Some(*option),
+                "{option} parses back"
+            );
+        }
+        let factor = serde_json::to_value(method.factor()).unwrap();
+        assert_eq!(
+            ids(&row[3]),
+            [factor.as_str().unwrap()],
+            "factor of {method}"
+        );
+    }
+}

@@ -165,37 +165,40 @@ impl Engine {
         user: &UserId,
         import: &SecurityInfoImport,
     ) -> Result<(), Error> {
-        let Some(directory_user) = self.ports.directory.user(user.clone())? else {
-            return Err(InputError::Malformed {
-                what: "user",
-                problem: "is not in the directory",
+        super::trace::call("import_security_info", "security_info", None).run(|| {
+            let Some(directory_user) = self.ports.directory.user(user.clone())? else {
+                return Err(InputError::Malformed {
+                    what: "user",
+                    problem: "is not in the directory",
+                }
+                .into());
+            };
+            let mut info = import.build(self)?;
+            let (old, version) = self.load_info(user)?;
+            info.epoch = old.epoch.saturating_add(1);
+            info.epoch_owner = None;
+            let now = self.now()?;
+            let notices = crate::registration::notices_for(&old, None, &directory_user.username);
+            let token =
+                if notices.is_empty() || old == crate::security_info::SecurityInfo::default() {
+                    None
+                } else {
+                    Some(self.prepare_notice(user, MessageKind::SecurityInfoChanged, now)?)
+                };
+            self.save_info(user, &info, version)?;
+            if let Some(token) = token {
+                let mut warnings = Vec::new();
+                self.send_notices(
+                    user,
+                    MessageKind::SecurityInfoChanged,
+                    &notices,
+                    &token,
+                    None,
+                    now,
+                    &mut warnings,
+                );
             }
-            .into());
-        };
-        let mut info = import.build(self)?;
-        let (old, version) = self.load_info(user)?;
-        info.epoch = old.epoch.saturating_add(1);
-        info.epoch_owner = None;
-        let now = self.now()?;
-        let notices = crate::registration::notices_for(&old, None, &directory_user.username);
-        let token = if notices.is_empty() || old == crate::security_info::SecurityInfo::default() {
-            None
-        } else {
-            Some(self.prepare_notice(user, MessageKind::SecurityInfoChanged, now)?)
-        };
-        self.save_info(user, &info, version)?;
-        if let Some(token) = token {
-            let mut warnings = Vec::new();
-            self.send_notices(
-                user,
-                MessageKind::SecurityInfoChanged,
-                &notices,
-                &token,
-                None,
-                now,
-                &mut warnings,
-            );
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }

@@ -27,6 +27,7 @@ mod settings;
 mod step;
 mod stored;
 mod throttle;
+mod trace;
 mod views;
 
 pub use crate::effect::Provisioning;
@@ -208,6 +209,15 @@ impl Engine {
         &self.rules
     }
 
+    /// The keyed reference of a flow id for a trace span (computed only with `tracing`).
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables, clippy::unused_self))]
+    fn traced_ref(&self, flow_id: &str) -> Option<String> {
+        #[cfg(feature = "tracing")]
+        return Some(self.flow_ref(flow_id));
+        #[cfg(not(feature = "tracing"))]
+        None
+    }
+
     fn now(&self) -> Result<u64, PortError> {
         self.ports.clock.now()
     }
@@ -225,143 +235,145 @@ impl Engine {
         captcha_response: &str,
         client: Option<&str>,
     ) -> Result<ResetOutcome, Error> {
-        if identifier.chars().count() > MAX_IDENTIFIER_CHARS {
-            return Err(too_long("identifier", MAX_IDENTIFIER_CHARS));
-        }
-        bounded("CAPTCHA response", captcha_response, 8 * 1024)?;
-        if let Some(c) = client {
-            bounded("client", c, MAX_CLIENT_BYTES)?;
-        }
-        let now = self.now()?;
-        let mut warnings = Vec::new();
-        if !self
-            .ports
-            .captcha
-            .verify(captcha_response.to_owned(), client.map(str::to_owned))?
-        {
-            return Ok(ResetOutcome {
-                view: None,
-                rejection: Some(Reason::CaptchaFailed),
-                retry_after: None,
-                password: None,
-                warnings,
-            });
-        }
-        let ids = &self.options.identity;
-        let found = self
-            .ports
-            .directory
-            .find_user(identifier.trim().to_owned())?;
-        let (subject_ref, lookup) = match &found {
-            Some(u) => (user_subject(ids, &u.id), u.id.clone()),
-            None => {
-                let s = name_subject(ids, identifier);
-                let lookup = UserId::new(format!("sspr-decoy:{s}"));
-                (s, lookup)
+        trace::call("start_reset", "identifier", None).run(|| {
+            if identifier.chars().count() > MAX_IDENTIFIER_CHARS {
+                return Err(too_long("identifier", MAX_IDENTIFIER_CHARS));
             }
-        };
-        // A decoy's screen is drawn whoever it is for (it costs what a real user's options do).
-        let screen = decoy::screen(ids, &subject_ref, &self.policy, &self.options.decoys);
-        // Real or not, one security-info load.
-        let shape = found.is_none().then(|| decoy::shape(&screen.options));
-        let (info, _) = self.load_info_for(&lookup, shape)?;
-        let disclose = self.policy.reset().disclose_account_state;
-        let mut known = None;
-        let mut why_decoy = Reason::UserUnknown;
-        // The options are worked out for everyone (a decoy on its representative record), so
-        // that a decoy costs what a real user does.
-        let admin = found.as_ref().is_some_and(|u| u.admin);
-        let req = self.policy.requirement_for(admin);
-        let options = reset::options_for(
-            &info,
-            &req.methods,
-            self.policy.security_questions().to_reset,
-        );
-        let enough = reset::factor_count(&options) >= usize::from(req.gates);
-        if let Some(user) = &found {
-            if !self.policy.applies_to(user) {
-                why_decoy = Reason::UserNotEnabled;
-            } else if enough {
-                known = Some((user.clone(), options, req.gates));
-            } else {
-                why_decoy = Reason::UserNotRegistered;
+            bounded("CAPTCHA response", captcha_response, 8 * 1024)?;
+            if let Some(c) = client {
+                bounded("client", c, MAX_CLIENT_BYTES)?;
             }
-        }
-        if known.is_none() && disclose {
-            return Ok(ResetOutcome {
-                view: None,
-                rejection: Some(why_decoy),
-                retry_after: None,
-                password: None,
-                warnings,
-            });
-        }
-        let (subject, options, gates, epoch) = match known {
-            Some((user, options, gates)) => (
-                Subject::Known {
-                    user: user.id.clone(),
-                    admin: user.admin,
-                },
-                options,
+            let now = self.now()?;
+            let mut warnings = Vec::new();
+            if !self
+                .ports
+                .captcha
+                .verify(captcha_response.to_owned(), client.map(str::to_owned))?
+            {
+                return Ok(ResetOutcome {
+                    view: None,
+                    rejection: Some(Reason::CaptchaFailed),
+                    retry_after: None,
+                    password: None,
+                    warnings,
+                });
+            }
+            let ids = &self.options.identity;
+            let found = self
+                .ports
+                .directory
+                .find_user(identifier.trim().to_owned())?;
+            let (subject_ref, lookup) = match &found {
+                Some(u) => (user_subject(ids, &u.id), u.id.clone()),
+                None => {
+                    let s = name_subject(ids, identifier);
+                    let lookup = UserId::new(format!("sspr-decoy:{s}"));
+                    (s, lookup)
+                }
+            };
+            // A decoy's screen is drawn whoever it is for (it costs what a real user's options do).
+            let screen = decoy::screen(ids, &subject_ref, &self.policy, &self.options.decoys);
+            // Real or not, one security-info load.
+            let shape = found.is_none().then(|| decoy::shape(&screen.options));
+            let (info, _) = self.load_info_for(&lookup, shape)?;
+            let disclose = self.policy.reset().disclose_account_state;
+            let mut known = None;
+            let mut why_decoy = Reason::UserUnknown;
+            // The options are worked out for everyone (a decoy on its representative record), so
+            // that a decoy costs what a real user does.
+            let admin = found.as_ref().is_some_and(|u| u.admin);
+            let req = self.policy.requirement_for(admin);
+            let options = reset::options_for(
+                &info,
+                &req.methods,
+                self.policy.security_questions().to_reset,
+            );
+            let enough = reset::factor_count(&options) >= usize::from(req.gates);
+            if let Some(user) = &found {
+                if !self.policy.applies_to(user) {
+                    why_decoy = Reason::UserNotEnabled;
+                } else if enough {
+                    known = Some((user.clone(), options, req.gates));
+                } else {
+                    why_decoy = Reason::UserNotRegistered;
+                }
+            }
+            if known.is_none() && disclose {
+                return Ok(ResetOutcome {
+                    view: None,
+                    rejection: Some(why_decoy),
+                    retry_after: None,
+                    password: None,
+                    warnings,
+                });
+            }
+            let (subject, options, gates, epoch) = match known {
+                Some((user, options, gates)) => (
+                    Subject::Known {
+                        user: user.id.clone(),
+                        admin: user.admin,
+                    },
+                    options,
+                    gates,
+                    info.epoch,
+                ),
+                None => (
+                    Subject::Decoy {
+                        lookup,
+                        questions: screen.questions,
+                    },
+                    screen.options,
+                    screen.gates,
+                    0,
+                ),
+            };
+            let block = self.block_in_force(&subject_ref, client, Scope::SelfService, now)?;
+            let id = Entropy::new(self.ports.randomness.as_ref()).token()?;
+            let flow = ResetFlow {
+                v: reset::RESET_FORMAT,
+                flow_ref: self.flow_ref(&id),
+                created_at: now,
+                expires_at: now.saturating_add(self.policy.reset().session_ttl_s),
+                subject,
+                counter_id: subject_ref,
+                epoch,
+                client: client.map(str::to_owned),
                 gates,
-                info.epoch,
-            ),
-            None => (
-                Subject::Decoy {
-                    lookup,
-                    questions: screen.questions,
+                options,
+                passed: Vec::new(),
+                last_sends: BTreeMap::new(),
+                question_draws: 0,
+                state: match block {
+                    Some(Refusal::Locked) => ResetState::Blocked { until: u64::MAX },
+                    Some(Refusal::Blocked(until)) => ResetState::Blocked { until },
+                    _ => ResetState::ChooseMethod,
                 },
-                screen.options,
-                screen.gates,
+            };
+            self.save_record(
+                &flow.flow_ref,
+                encode(&StoredFlow::Reset(flow.clone()))?,
                 0,
-            ),
-        };
-        let block = self.block_in_force(&subject_ref, client, Scope::SelfService, now)?;
-        let id = Entropy::new(self.ports.randomness.as_ref()).token()?;
-        let flow = ResetFlow {
-            v: reset::RESET_FORMAT,
-            flow_ref: self.flow_ref(&id),
-            created_at: now,
-            expires_at: now.saturating_add(self.policy.reset().session_ttl_s),
-            subject,
-            counter_id: subject_ref,
-            epoch,
-            client: client.map(str::to_owned),
-            gates,
-            options,
-            passed: Vec::new(),
-            last_sends: BTreeMap::new(),
-            question_draws: 0,
-            state: match block {
-                Some(Refusal::Locked) => ResetState::Blocked { until: u64::MAX },
-                Some(Refusal::Blocked(until)) => ResetState::Blocked { until },
-                _ => ResetState::ChooseMethod,
-            },
-        };
-        self.save_record(
-            &flow.flow_ref,
-            encode(&StoredFlow::Reset(flow.clone()))?,
-            0,
-            flow.expires_at,
-        )?;
-        let mut ev = AuditEvent::new(now, AuditKind::ResetStarted);
-        ev.flow_ref = Some(flow.flow_ref.clone());
-        ev.user = flow.user().cloned();
-        ev.client = flow.client.clone();
-        self.audit(ev, &mut warnings);
-        let (rejection, retry_after) = match block {
-            Some(Refusal::Locked) => (Some(Reason::UserLocked), None),
-            Some(Refusal::Blocked(until)) => {
-                (Some(Reason::UserBlocked), Some(until.saturating_sub(now)))
-            }
-            _ => (None, None),
-        };
-        Ok(ResetOutcome {
-            view: Some(self.reset_view(&id, &flow, now)),
-            rejection,
-            retry_after,
-            password: None,
-            warnings,
+                flow.expires_at,
+            )?;
+            let mut ev = AuditEvent::new(now, AuditKind::ResetStarted);
+            ev.flow_ref = Some(flow.flow_ref.clone());
+            ev.user = flow.user().cloned();
+            ev.client = flow.client.clone();
+            self.audit(ev, &mut warnings);
+            let (rejection, retry_after) = match block {
+                Some(Refusal::Locked) => (Some(Reason::UserLocked), None),
+                Some(Refusal::Blocked(until)) => {
+                    (Some(Reason::UserBlocked), Some(until.saturating_sub(now)))
+                }
+                _ => (None, None),
+            };
+            Ok(ResetOutcome {
+                view: Some(self.reset_view(&id, &flow, now)),
+                rejection,
+                retry_after,
+                password: None,
+                warnings,
+            })
         })
     }
 
@@ -385,87 +397,97 @@ impl Engine {
 
     /// Applies one step to a reset flow.
     pub fn reset_step(&self, flow_id: &str, input: ResetInput) -> Result<ResetOutcome, Error> {
-        Self::check_reset_input(&input)?;
-        let mut memo = Memo::default();
-        for _ in 0..MAX_RETRIES {
-            let now = self.now()?;
-            let (key, loaded) = self.load_flow(flow_id)?;
-            let StoredFlow::Reset(flow) = &loaded.stored else {
-                return Err(not_a("not a reset flow"));
-            };
-            let flow = flow.clone();
-            let shape = flow.user().is_none().then(|| decoy::shape(&flow.options));
-            let (mut info, info_version) = self.load_info_for(flow.info_owner(), shape)?;
-            memo.unrecord_own_step(&mut info);
-            let real = flow.user().is_some();
-            let client = flow.client.as_deref();
-            let block = if flow.state.is_terminal() {
-                None
-            } else {
-                self.block_in_force(&flow.counter_id, client, Scope::SelfService, now)?
-            };
-            let verdict = match (&input, flow.user()) {
-                (ResetInput::NewPassword { password, confirm }, Some(u))
-                    if matches!(
-                        flow.state,
-                        ResetState::NewPassword | ResetState::SettingPassword { .. }
-                    ) && block.is_none()
-                        && now < flow.expires_at =>
-                {
-                    let user =
-                        self.ports
-                            .directory
-                            .user(u.clone())?
-                            .ok_or(InputError::Malformed {
-                                what: "flow id",
-                                problem: "the flow's user no longer exists",
-                            })?;
-                    Some(self.evaluate_password(&user, password, confirm)?)
-                }
-                _ => None,
-            };
-            let mut ctx = ResetContext {
-                now,
-                policy: &self.policy,
-                keys: &self.options.keys,
-                ids: &self.options.identity,
-                entropy: Entropy::new(self.ports.randomness.as_ref()),
-                info: real.then_some((&info, info_version)),
-                verdict: verdict.clone(),
-                admission: Admission::NotAnAttempt,
-                block,
-                hash_params: self.options.hash_params,
-                decoy_answer_hash: &self.decoy_answer_hash,
-                challenge_spent: false,
-            };
-            if block.is_none() {
-                let spec = flow.attempt(&input, &ctx);
-                let (admission, spent) = self.admit(
-                    &mut memo,
-                    spec,
-                    &flow.counter_id,
-                    client,
-                    Scope::SelfService,
+        trace::call(
+            "reset_step",
+            trace::reset_input(&input),
+            self.traced_ref(flow_id).as_deref(),
+        )
+        .run(|| {
+            Self::check_reset_input(&input)?;
+            let mut memo = Memo::default();
+            for _ in 0..MAX_RETRIES {
+                let now = self.now()?;
+                let (key, loaded) = self.load_flow(flow_id)?;
+                let StoredFlow::Reset(flow) = &loaded.stored else {
+                    return Err(not_a("not a reset flow"));
+                };
+                let flow = flow.clone();
+                let shape = flow.user().is_none().then(|| decoy::shape(&flow.options));
+                let (mut info, info_version) = self.load_info_for(flow.info_owner(), shape)?;
+                memo.unrecord_own_step(&mut info);
+                let real = flow.user().is_some();
+                let client = flow.client.as_deref();
+                let block = if flow.state.is_terminal() {
+                    None
+                } else {
+                    self.block_in_force(&flow.counter_id, client, Scope::SelfService, now)?
+                };
+                let verdict =
+                    match (&input, flow.user()) {
+                        (ResetInput::NewPassword { password, confirm }, Some(u))
+                            if matches!(
+                                flow.state,
+                                ResetState::NewPassword | ResetState::SettingPassword { .. }
+                            ) && block.is_none()
+                                && now < flow.expires_at =>
+                        {
+                            let user = self.ports.directory.user(u.clone())?.ok_or(
+                                InputError::Malformed {
+                                    what: "flow id",
+                                    problem: "the flow's user no longer exists",
+                                },
+                            )?;
+                            Some(self.evaluate_password(&user, password, confirm)?)
+                        }
+                        _ => None,
+                    };
+                let mut ctx = ResetContext {
                     now,
-                )?;
-                ctx.admission = admission;
-                ctx.challenge_spent = spent;
+                    policy: &self.policy,
+                    keys: &self.options.keys,
+                    ids: &self.options.identity,
+                    entropy: Entropy::new(self.ports.randomness.as_ref()),
+                    info: real.then_some((&info, info_version)),
+                    verdict: verdict.clone(),
+                    admission: Admission::NotAnAttempt,
+                    block,
+                    hash_params: self.options.hash_params,
+                    decoy_answer_hash: &self.decoy_answer_hash,
+                    challenge_spent: false,
+                };
+                if block.is_none() {
+                    let spec = flow.attempt(&input, &ctx);
+                    let (admission, spent) = self.admit(
+                        &mut memo,
+                        spec,
+                        &flow.counter_id,
+                        client,
+                        Scope::SelfService,
+                        now,
+                    )?;
+                    ctx.admission = admission;
+                    ctx.challenge_spent = spent;
+                }
+                let t = flow.clone().handle(input.clone(), &mut ctx)?;
+                let t =
+                    self.settle_step(&mut memo, t, ctx.admission, &flow.counter_id, client, now)?;
+                let start = Start {
+                    key: &key,
+                    loaded: &loaded,
+                    info: real.then_some(&info),
+                    now,
+                };
+                match self.carry_out(t, &start, &mut memo) {
+                    Ok(c) => return Ok(self.reset_outcome(flow_id, c, verdict, now)),
+                    Err(StepError::Retry) => {
+                        trace::lost_race();
+                        continue;
+                    }
+                    Err(StepError::Fail(e)) => return Err(e),
+                }
             }
-            let t = flow.clone().handle(input.clone(), &mut ctx)?;
-            let t = self.settle_step(&mut memo, t, ctx.admission, &flow.counter_id, client, now)?;
-            let start = Start {
-                key: &key,
-                loaded: &loaded,
-                info: real.then_some(&info),
-                now,
-            };
-            match self.carry_out(t, &start, &mut memo) {
-                Ok(c) => return Ok(self.reset_outcome(flow_id, c, verdict, now)),
-                Err(StepError::Retry) => continue,
-                Err(StepError::Fail(e)) => return Err(e),
-            }
-        }
-        Err(conflict())
+            Err(conflict())
+        })
     }
 
     fn reset_outcome(
@@ -486,11 +508,13 @@ impl Engine {
 
     /// The current screen of a reset flow, without changing it.
     pub fn reset_view_of(&self, flow_id: &str) -> Result<ResetView, Error> {
-        let now = self.now()?;
-        match self.load_flow(flow_id)?.1.stored {
-            StoredFlow::Reset(f) => Ok(self.reset_view(flow_id, &f, now)),
-            _ => Err(not_a("not a reset flow")),
-        }
+        trace::call("reset_view_of", "", self.traced_ref(flow_id).as_deref()).run(|| {
+            let now = self.now()?;
+            match self.load_flow(flow_id)?.1.stored {
+                StoredFlow::Reset(f) => Ok(self.reset_view(flow_id, &f, now)),
+                _ => Err(not_a("not a reset flow")),
+            }
+        })
     }
 
     fn reset_view(&self, flow_id: &str, flow: &ResetFlow, now: u64) -> ResetView {
@@ -556,22 +580,24 @@ impl Engine {
     /// the lock after too many failures in a row (a help-desk action), and says so in the audit
     /// log.
     pub fn unblock(&self, identifier: &str) -> Result<(), Error> {
-        if identifier.chars().count() > MAX_IDENTIFIER_CHARS {
-            return Err(too_long("identifier", MAX_IDENTIFIER_CHARS));
-        }
-        let ids = &self.options.identity;
-        self.clear_subject(&name_subject(ids, identifier), true)?;
-        let user = self
-            .ports
-            .directory
-            .find_user(identifier.trim().to_owned())?;
-        if let Some(u) = &user {
-            self.clear_subject(&user_subject(ids, &u.id), true)?;
-        }
-        let mut ev = AuditEvent::new(self.now()?, AuditKind::AccountUnblocked);
-        ev.user = user.map(|u| u.id);
-        self.audit(ev, &mut Vec::new());
-        Ok(())
+        trace::call("unblock", "identifier", None).run(|| {
+            if identifier.chars().count() > MAX_IDENTIFIER_CHARS {
+                return Err(too_long("identifier", MAX_IDENTIFIER_CHARS));
+            }
+            let ids = &self.options.identity;
+            self.clear_subject(&name_subject(ids, identifier), true)?;
+            let user = self
+                .ports
+                .directory
+                .find_user(identifier.trim().to_owned())?;
+            if let Some(u) = &user {
+                self.clear_subject(&user_subject(ids, &u.id), true)?;
+            }
+            let mut ev = AuditEvent::new(self.now()?, AuditKind::AccountUnblocked);
+            ev.user = user.map(|u| u.id);
+            self.audit(ev, &mut Vec::new());
+            Ok(())
+        })
     }
 
     // ----- registration -----
@@ -646,55 +672,57 @@ impl Engine {
         username: &str,
         password: &SecretString,
     ) -> Result<SignInCheck, Error> {
-        let now = self.now()?;
-        let user = match self.reauthenticate(username, password.expose(), Scope::SignIn, now)? {
-            Reauth::Passed(u) => u,
-            Reauth::Failed => {
-                let (reason, retry) = self.reauth_refused(now, None);
+        trace::call("sign_in_check", "password", None).run(|| {
+            let now = self.now()?;
+            let user = match self.reauthenticate(username, password.expose(), Scope::SignIn, now)? {
+                Reauth::Passed(u) => u,
+                Reauth::Failed => {
+                    let (reason, retry) = self.reauth_refused(now, None);
+                    return Ok(SignInCheck {
+                        registration_required: false,
+                        reconfirm_due: false,
+                        rejection: Some(reason),
+                        retry_after: retry,
+                    });
+                }
+                Reauth::Refused(r) => {
+                    let (reason, retry) = self.reauth_refused(now, Some(r));
+                    return Ok(SignInCheck {
+                        registration_required: false,
+                        reconfirm_due: false,
+                        rejection: Some(reason),
+                        retry_after: retry,
+                    });
+                }
+            };
+            self.clear_row(&user_subject(&self.options.identity, &user.id))?;
+            let mut ev = AuditEvent::new(now, AuditKind::SignInChecked);
+            ev.user = Some(user.id.clone());
+            self.audit(ev, &mut Vec::new());
+            if !self.policy.applies_to(&user) {
                 return Ok(SignInCheck {
                     registration_required: false,
                     reconfirm_due: false,
-                    rejection: Some(reason),
-                    retry_after: retry,
+                    rejection: None,
+                    retry_after: None,
                 });
             }
-            Reauth::Refused(r) => {
-                let (reason, retry) = self.reauth_refused(now, Some(r));
-                return Ok(SignInCheck {
-                    registration_required: false,
-                    reconfirm_due: false,
-                    rejection: Some(reason),
-                    retry_after: retry,
-                });
-            }
-        };
-        self.clear_row(&user_subject(&self.options.identity, &user.id))?;
-        let mut ev = AuditEvent::new(now, AuditKind::SignInChecked);
-        ev.user = Some(user.id.clone());
-        self.audit(ev, &mut Vec::new());
-        if !self.policy.applies_to(&user) {
-            return Ok(SignInCheck {
-                registration_required: false,
-                reconfirm_due: false,
+            let (info, _) = self.load_info(&user.id)?;
+            let enough = registration::registered_factors(&info, &self.policy, user.admin)
+                >= registration::factors_required(&self.policy, user.admin);
+            let days = u64::from(self.policy.registration().reconfirm_days);
+            let reconfirm_due = enough
+                && days > 0
+                && info
+                    .confirmed_at
+                    .is_some_and(|c| now >= c.saturating_add(days.saturating_mul(86_400)));
+            Ok(SignInCheck {
+                registration_required: self.policy.registration().require_on_sign_in
+                    && (!enough || reconfirm_due),
+                reconfirm_due,
                 rejection: None,
                 retry_after: None,
-            });
-        }
-        let (info, _) = self.load_info(&user.id)?;
-        let enough = registration::registered_factors(&info, &self.policy, user.admin)
-            >= registration::factors_required(&self.policy, user.admin);
-        let days = u64::from(self.policy.registration().reconfirm_days);
-        let reconfirm_due = enough
-            && days > 0
-            && info
-                .confirmed_at
-                .is_some_and(|c| now >= c.saturating_add(days.saturating_mul(86_400)));
-        Ok(SignInCheck {
-            registration_required: self.policy.registration().require_on_sign_in
-                && (!enough || reconfirm_due),
-            reconfirm_due,
-            rejection: None,
-            retry_after: None,
+            })
         })
     }
 
@@ -752,62 +780,65 @@ impl Engine {
         username: &str,
         password: &SecretString,
     ) -> Result<RegistrationOutcome, Error> {
-        let now = self.now()?;
-        let user =
-            match self.reauthenticate(username, password.expose(), Scope::SelfService, now)? {
-                Reauth::Passed(u) => u,
-                other => {
-                    let r = match other {
-                        Reauth::Refused(r) => Some(r),
-                        _ => None,
-                    };
-                    let (reason, retry) = self.reauth_refused(now, r);
-                    return Ok(RegistrationOutcome {
-                        view: None,
-                        rejection: Some(reason),
-                        retry_after: retry,
-                        provisioning: None,
-                        warnings: Vec::new(),
-                    });
-                }
+        trace::call("start_registration", "password", None).run(|| {
+            let now = self.now()?;
+            let user =
+                match self.reauthenticate(username, password.expose(), Scope::SelfService, now)? {
+                    Reauth::Passed(u) => u,
+                    other => {
+                        let r = match other {
+                            Reauth::Refused(r) => Some(r),
+                            _ => None,
+                        };
+                        let (reason, retry) = self.reauth_refused(now, r);
+                        return Ok(RegistrationOutcome {
+                            view: None,
+                            rejection: Some(reason),
+                            retry_after: retry,
+                            provisioning: None,
+                            warnings: Vec::new(),
+                        });
+                    }
+                };
+            let (info, _) = self.load_info(&user.id)?;
+            let id = Entropy::new(self.ports.randomness.as_ref()).token()?;
+            let needs_proof =
+                !registration::proof_options(&info, &self.policy, user.admin).is_empty();
+            let flow = RegistrationFlow {
+                v: registration::REGISTRATION_FORMAT,
+                flow_ref: self.flow_ref(&id),
+                user: user.id.clone(),
+                admin: user.admin,
+                counter_id: user_subject(&self.options.identity, &user.id),
+                epoch: info.epoch,
+                created_at: now,
+                expires_at: now.saturating_add(self.policy.reset().session_ttl_s),
+                last_sends: BTreeMap::new(),
+                question_draws: 0,
+                state: if needs_proof {
+                    RegistrationState::ProveIdentity
+                } else {
+                    RegistrationState::Registering
+                },
             };
-        let (info, _) = self.load_info(&user.id)?;
-        let id = Entropy::new(self.ports.randomness.as_ref()).token()?;
-        let needs_proof = !registration::proof_options(&info, &self.policy, user.admin).is_empty();
-        let flow = RegistrationFlow {
-            v: registration::REGISTRATION_FORMAT,
-            flow_ref: self.flow_ref(&id),
-            user: user.id.clone(),
-            admin: user.admin,
-            counter_id: user_subject(&self.options.identity, &user.id),
-            epoch: info.epoch,
-            created_at: now,
-            expires_at: now.saturating_add(self.policy.reset().session_ttl_s),
-            last_sends: BTreeMap::new(),
-            question_draws: 0,
-            state: if needs_proof {
-                RegistrationState::ProveIdentity
-            } else {
-                RegistrationState::Registering
-            },
-        };
-        self.save_record(
-            &flow.flow_ref,
-            encode(&StoredFlow::Registration(flow.clone()))?,
-            0,
-            flow.expires_at,
-        )?;
-        let mut warnings = Vec::new();
-        let mut ev = AuditEvent::new(now, AuditKind::RegistrationStarted);
-        ev.flow_ref = Some(flow.flow_ref.clone());
-        ev.user = Some(user.id.clone());
-        self.audit(ev, &mut warnings);
-        Ok(RegistrationOutcome {
-            view: Some(self.registration_view(&id, &flow, &info)),
-            rejection: None,
-            retry_after: None,
-            provisioning: None,
-            warnings,
+            self.save_record(
+                &flow.flow_ref,
+                encode(&StoredFlow::Registration(flow.clone()))?,
+                0,
+                flow.expires_at,
+            )?;
+            let mut warnings = Vec::new();
+            let mut ev = AuditEvent::new(now, AuditKind::RegistrationStarted);
+            ev.flow_ref = Some(flow.flow_ref.clone());
+            ev.user = Some(user.id.clone());
+            self.audit(ev, &mut warnings);
+            Ok(RegistrationOutcome {
+                view: Some(self.registration_view(&id, &flow, &info)),
+                rejection: None,
+                retry_after: None,
+                provisioning: None,
+                warnings,
+            })
         })
     }
 
@@ -839,81 +870,92 @@ impl Engine {
         flow_id: &str,
         input: RegistrationInput,
     ) -> Result<RegistrationOutcome, Error> {
-        Self::check_registration_input(&input)?;
-        let mut memo = Memo::default();
-        for _ in 0..MAX_RETRIES {
-            let now = self.now()?;
-            let (key, loaded) = self.load_flow(flow_id)?;
-            let StoredFlow::Registration(flow) = &loaded.stored else {
-                return Err(not_a("not a registration flow"));
-            };
-            let flow = flow.clone();
-            let user =
-                self.ports
-                    .directory
-                    .user(flow.user.clone())?
-                    .ok_or(InputError::Malformed {
-                        what: "flow id",
-                        problem: "the flow's user no longer exists",
-                    })?;
-            let (mut info, info_version) = self.load_info(&flow.user)?;
-            memo.unrecord_own_step(&mut info);
-            let block = if flow.state.is_terminal() {
-                None
-            } else {
-                self.block_in_force(&flow.counter_id, None, Scope::SelfService, now)?
-            };
-            let mut ctx = RegistrationContext {
-                now,
-                policy: &self.policy,
-                keys: &self.options.keys,
-                ids: &self.options.identity,
-                entropy: Entropy::new(self.ports.randomness.as_ref()),
-                info: (&info, info_version),
-                hash_params: self.options.hash_params,
-                issuer: &self.options.issuer,
-                account: &user.username,
-                admission: Admission::NotAnAttempt,
-                challenge_spent: false,
-                block,
-            };
-            if block.is_none() {
-                let spec = flow.attempt(&input, &ctx);
-                let (admission, spent) = self.admit(
-                    &mut memo,
-                    spec,
-                    &flow.counter_id,
-                    None,
-                    Scope::SelfService,
+        trace::call(
+            "registration_step",
+            trace::registration_input(&input),
+            self.traced_ref(flow_id).as_deref(),
+        )
+        .run(|| {
+            Self::check_registration_input(&input)?;
+            let mut memo = Memo::default();
+            for _ in 0..MAX_RETRIES {
+                let now = self.now()?;
+                let (key, loaded) = self.load_flow(flow_id)?;
+                let StoredFlow::Registration(flow) = &loaded.stored else {
+                    return Err(not_a("not a registration flow"));
+                };
+                let flow = flow.clone();
+                let user =
+                    self.ports
+                        .directory
+                        .user(flow.user.clone())?
+                        .ok_or(InputError::Malformed {
+                            what: "flow id",
+                            problem: "the flow's user no longer exists",
+                        })?;
+                let (mut info, info_version) = self.load_info(&flow.user)?;
+                memo.unrecord_own_step(&mut info);
+                let block = if flow.state.is_terminal() {
+                    None
+                } else {
+                    self.block_in_force(&flow.counter_id, None, Scope::SelfService, now)?
+                };
+                let mut ctx = RegistrationContext {
                     now,
-                )?;
-                ctx.admission = admission;
-                ctx.challenge_spent = spent;
-            }
-            let t = flow.clone().handle(input.clone(), &mut ctx)?;
-            let t = self.settle_step(&mut memo, t, ctx.admission, &flow.counter_id, None, now)?;
-            let start = Start {
-                key: &key,
-                loaded: &loaded,
-                info: Some(&info),
-                now,
-            };
-            match self.carry_out(t, &start, &mut memo) {
-                Ok(c) => {
-                    let (info, _) = self.load_info(&c.flow.user)?;
-                    return Ok(RegistrationOutcome {
-                        view: Some(self.registration_view(flow_id, &c.flow, &info)),
-                        rejection: c.rejection,
-                        retry_after: c.retry_after,
-                        provisioning: c.provisioning,
-                        warnings: c.warnings,
-                    });
+                    policy: &self.policy,
+                    keys: &self.options.keys,
+                    ids: &self.options.identity,
+                    entropy: Entropy::new(self.ports.randomness.as_ref()),
+                    info: (&info, info_version),
+                    hash_params: self.options.hash_params,
+                    issuer: &self.options.issuer,
+                    account: &user.username,
+                    admission: Admission::NotAnAttempt,
+                    challenge_spent: false,
+                    block,
+                };
+                if block.is_none() {
+                    let spec = flow.attempt(&input, &ctx);
+                    let (admission, spent) = self.admit(
+                        &mut memo,
+                        spec,
+                        &flow.counter_id,
+                        None,
+                        Scope::SelfService,
+                        now,
+                    )?;
+                    ctx.admission = admission;
+                    ctx.challenge_spent = spent;
                 }
-                Err(StepError::Retry) => continue,
-                Err(StepError::Fail(e)) => return Err(e),
+                let t = flow.clone().handle(input.clone(), &mut ctx)?;
+                let t =
+                    self.settle_step(&mut memo, t, ctx.admission, &flow.counter_id, None, now)?;
+                let start = Start {
+                    key: &key,
+                    loaded: &loaded,
+                    info: Some(&info),
+                    now,
+                };
+                match self.carry_out(t, &start, &mut memo) {
+                    Ok(c) => {
+                        let (info, _) = self.load_info(&c.flow.user)?;
+                        return Ok(RegistrationOutcome {
+                            view: Some(self.registration_view(flow_id, &c.flow, &info)),
+                            rejection: c.rejection,
+                            retry_after: c.retry_after,
+                            provisioning: c.provisioning,
+                            warnings: c.warnings,
+                        });
+                    }
+                    Err(StepError::Retry) => {
+                        trace::lost_race();
+                        continue;
+                    }
+                    Err(StepError::Fail(e)) => return Err(e),
+                }
             }
-        }
-        Err(conflict())
+            Err(conflict())
+        })
     }
 
     /// The methods a user may register under the policy (for the wizard's menu).

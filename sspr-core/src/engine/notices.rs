@@ -195,61 +195,63 @@ impl Engine {
     /// period, and the report is audited. A token works once and for
     /// [`NOTICE_TOKEN_TTL_S`]; an unknown, used or expired one is `notice.invalid`.
     pub fn report_not_me(&self, token: &str) -> Result<ReportOutcome, Error> {
-        if token.len() > MAX_ID_BYTES {
-            return Err(InputError::TooLong {
-                what: "notice token",
-                max: MAX_ID_BYTES,
+        super::trace::call("report_not_me", "token", None).run(|| {
+            if token.len() > MAX_ID_BYTES {
+                return Err(InputError::TooLong {
+                    what: "notice token",
+                    max: MAX_ID_BYTES,
+                }
+                .into());
             }
-            .into());
-        }
-        let now = self.now()?;
-        let mut warnings = Vec::new();
-        let key = self.store_key("notice", token);
-        let invalid = |engine: &Self, warnings: Vec<PortError>| {
-            let mut ev = AuditEvent::new(now, AuditKind::StepRejected);
-            ev.reason = Some(Reason::NoticeInvalid);
-            engine.audit(ev, &mut Vec::new());
+            let now = self.now()?;
+            let mut warnings = Vec::new();
+            let key = self.store_key("notice", token);
+            let invalid = |engine: &Self, warnings: Vec<PortError>| {
+                let mut ev = AuditEvent::new(now, AuditKind::StepRejected);
+                ev.reason = Some(Reason::NoticeInvalid);
+                engine.audit(ev, &mut Vec::new());
+                Ok(ReportOutcome {
+                    rejection: Some(Reason::NoticeInvalid),
+                    blocked_until: None,
+                    warnings,
+                })
+            };
+            let record = match self.load_record(&key)? {
+                Some(l) => match l.stored {
+                    StoredFlow::Notice(n) => n,
+                    _ => return invalid(self, warnings),
+                },
+                None => return invalid(self, warnings),
+            };
+            if now >= record.expires_at {
+                return invalid(self, warnings);
+            }
+            // The effects first (each may safely run twice), then the token is spent: a report
+            // that fails half-way can be retried with the same token.
+            let user = record.user;
+            self.bump_epoch(&user, None)?;
+            self.ports.directory.revoke_sessions(user.clone())?;
+            let until = now.saturating_add(self.policy.limits().verify_failures.block_s);
+            self.block_reported(&user_subject(&self.options.identity, &user), until)?;
+            if !self.ports.consume_once.consume(
+                "sspr/notice".to_owned(),
+                key.clone(),
+                record.expires_at,
+            )? {
+                // A concurrent report of the same notice was taken first.
+                return invalid(self, warnings);
+            }
+            if let Err(e) = self.ports.flows.delete(key) {
+                warnings.push(e);
+            }
+            let mut ev = AuditEvent::new(now, AuditKind::NoticeReported);
+            ev.user = Some(user);
+            self.audit(ev, &mut warnings);
             Ok(ReportOutcome {
-                rejection: Some(Reason::NoticeInvalid),
-                blocked_until: None,
+                rejection: None,
+                blocked_until: Some(until),
                 warnings,
             })
-        };
-        let record = match self.load_record(&key)? {
-            Some(l) => match l.stored {
-                StoredFlow::Notice(n) => n,
-                _ => return invalid(self, warnings),
-            },
-            None => return invalid(self, warnings),
-        };
-        if now >= record.expires_at {
-            return invalid(self, warnings);
-        }
-        // The effects first (each may safely run twice), then the token is spent: a report
-        // that fails half-way can be retried with the same token.
-        let user = record.user;
-        self.bump_epoch(&user, None)?;
-        self.ports.directory.revoke_sessions(user.clone())?;
-        let until = now.saturating_add(self.policy.limits().verify_failures.block_s);
-        self.block_reported(&user_subject(&self.options.identity, &user), until)?;
-        if !self.ports.consume_once.consume(
-            "sspr/notice".to_owned(),
-            key.clone(),
-            record.expires_at,
-        )? {
-            // A concurrent report of the same notice was taken first.
-            return invalid(self, warnings);
-        }
-        if let Err(e) = self.ports.flows.delete(key) {
-            warnings.push(e);
-        }
-        let mut ev = AuditEvent::new(now, AuditKind::NoticeReported);
-        ev.user = Some(user);
-        self.audit(ev, &mut warnings);
-        Ok(ReportOutcome {
-            rejection: None,
-            blocked_until: Some(until),
-            warnings,
         })
     }
 }

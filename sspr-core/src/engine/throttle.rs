@@ -317,6 +317,13 @@ impl Engine {
                 refusal = worst(refusal, Refusal::Blocked(now.saturating_add(l.block_s)));
             }
         }
+        if let Some(r) = refusal {
+            super::trace::refused(match r {
+                Refusal::ChallengeSpent => "challenge_spent",
+                Refusal::Blocked(_) => "blocked",
+                Refusal::Locked => "locked",
+            });
+        }
         Ok(Reserved {
             admission: refusal.map_or(Admission::Admitted, Admission::Refused),
             challenge_spent: spent,
