@@ -495,6 +495,41 @@ mod _sspr {
         m.add("ConflictError", py.get_type::<super::ConflictError>())?;
         m.add("RejectedError", py.get_type::<super::RejectedError>())?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-        Ok(())
+        super::add_ids(m)
     }
+}
+
+/// The stable ids the core lists, as tuples of strings (what `sspr.ids` types as literals):
+/// every reason id, reset and registration screen, method, reset option and password feedback
+/// message.
+fn add_ids(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    use pyo3::types::PyTuple;
+    use sspr_core::password::MessageId;
+    use sspr_core::registration::RegistrationScreen;
+    use sspr_core::reset::ResetScreen;
+    use sspr_core::{Method, Reason, ResetOption};
+
+    let py = m.py();
+    let add = |name: &str, ids: Vec<&'static str>| -> PyResult<()> {
+        m.add(name, PyTuple::new(py, ids)?)
+    };
+    add("REASONS", Reason::ALL.iter().map(|r| r.id()).collect())?;
+    add(
+        "RESET_STATES",
+        ResetScreen::ALL.iter().map(|s| s.id()).collect(),
+    )?;
+    add(
+        "REGISTRATION_STATES",
+        RegistrationScreen::ALL.iter().map(|s| s.id()).collect(),
+    )?;
+    add("METHODS", Method::ALL.iter().map(|m| m.id()).collect())?;
+    add(
+        "RESET_OPTIONS",
+        ResetOption::ALL.iter().map(|o| o.id()).collect(),
+    )?;
+    add(
+        "FEEDBACK_IDS",
+        MessageId::ALL.iter().map(|f| f.id()).collect(),
+    )?;
+    Ok(())
 }

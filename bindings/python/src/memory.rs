@@ -75,7 +75,7 @@ impl PyRecordingNotifier {
     }
 }
 
-/// A clock the caller moves.
+/// A clock for tests: it shows the time it was set to and moves only when told.
 #[pyclass(frozen, name = "TestClock", module = "sspr")]
 pub(crate) struct PyTestClock(Arc<TestClock>);
 
@@ -152,7 +152,8 @@ impl PyMemoryBreachChecker {
     }
 }
 
-/// The in-memory CAPTCHA verifier: accepts the tokens it was given.
+/// A CAPTCHA verifier for tests: it accepts the tokens it was given, and nothing else. Never
+/// in a deployment: anyone who knows a token passes.
 #[pyclass(frozen, name = "TestCaptcha", module = "sspr")]
 pub(crate) struct PyTestCaptcha(Arc<TestCaptcha>);
 
@@ -223,8 +224,9 @@ impl PyMemoryStore {
     }
 }
 
-/// Every in-memory port together. `seed` makes randomness reproducible (tests only); without
-/// it the operating system's CSPRNG is used.
+/// Every in-memory port together, on test doubles: a manual clock, a CAPTCHA that accepts the
+/// token it was given, and (with a seed) reproducible randomness. **For tests and demos only**;
+/// a deployment builds `Ports(...)`, which starts from the system clock and OS randomness.
 #[pyclass(frozen, name = "MemoryPorts", module = "sspr")]
 pub(crate) struct PyMemoryPorts {
     inner: MemoryPorts,
@@ -244,9 +246,18 @@ pub(crate) struct PyMemoryPorts {
 
 #[pymethods]
 impl PyMemoryPorts {
-    #[new]
-    #[pyo3(signature = (now, *, seed=None, captcha_token="pass"))]
-    fn new(py: Python<'_>, now: u64, seed: Option<u64>, captcha_token: &str) -> PyResult<Self> {
+    /// Test doubles, for tests and demos only: empty stores, a `TestClock` at `now` (Unix
+    /// seconds), a `TestCaptcha` accepting `captcha_token` (required: there is no default
+    /// token), and randomness seeded with `seed` (reproducible codes and secrets) or, without a
+    /// seed, the operating system's CSPRNG. A deployment builds `Ports(...)` instead.
+    #[staticmethod]
+    #[pyo3(signature = (now, *, captcha_token, seed=None))]
+    fn for_tests(
+        py: Python<'_>,
+        now: u64,
+        captcha_token: &str,
+        seed: Option<u64>,
+    ) -> PyResult<Self> {
         let mut inner = MemoryPorts::for_tests(now, seed.unwrap_or_default(), captcha_token);
         if seed.is_none() {
             inner.randomness = Arc::new(OsRandomness);
@@ -311,9 +322,10 @@ const PORT_NAMES: &str = "directory, security_info, flows, counters, consume_onc
 #[pymethods]
 impl PyPorts {
     /// Ports from objects: each implements the protocol of its name (see `sspr.protocols`) or
-    /// is a built-in port. `breach` and `audit` are optional.
+    /// is a built-in port. `clock` defaults to the system clock and `randomness` to the
+    /// operating system's CSPRNG; `breach` and `audit` are optional.
     #[new]
-    #[pyo3(signature = (*, directory, security_info, flows, counters, consume_once, notifier, captcha, clock, randomness, breach=None, audit=None))]
+    #[pyo3(signature = (*, directory, security_info, flows, counters, consume_once, notifier, captcha, clock=None, randomness=None, breach=None, audit=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         directory: &Bound<'_, PyAny>,
@@ -323,33 +335,30 @@ impl PyPorts {
         consume_once: &Bound<'_, PyAny>,
         notifier: &Bound<'_, PyAny>,
         captcha: &Bound<'_, PyAny>,
-        clock: &Bound<'_, PyAny>,
-        randomness: &Bound<'_, PyAny>,
+        clock: Option<&Bound<'_, PyAny>>,
+        randomness: Option<&Bound<'_, PyAny>>,
         breach: Option<&Bound<'_, PyAny>>,
         audit: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        // Start from in-memory ports and replace every one.
-        let mut ports = MemoryPorts::for_tests(0, 0, "").ports();
+        // The production constructor: the system clock and OS randomness unless replaced.
+        let mut ports = Ports::new(
+            directory_of(directory)?,
+            notifier_of(notifier)?,
+            captcha_of(captcha)?,
+        );
         for (name, obj) in [
-            ("directory", directory),
-            ("security_info", security_info),
-            ("flows", flows),
-            ("counters", counters),
-            ("consume_once", consume_once),
-            ("notifier", notifier),
-            ("captcha", captcha),
+            ("security_info", Some(security_info)),
+            ("flows", Some(flows)),
+            ("counters", Some(counters)),
+            ("consume_once", Some(consume_once)),
             ("clock", clock),
             ("randomness", randomness),
+            ("breach", breach),
+            ("audit", audit),
         ] {
-            set_port(&mut ports, name, obj)?;
-        }
-        ports.breach = None;
-        ports.audit = None;
-        if let Some(b) = breach {
-            set_port(&mut ports, "breach", b)?;
-        }
-        if let Some(a) = audit {
-            set_port(&mut ports, "audit", a)?;
+            if let Some(obj) = obj {
+                set_port(&mut ports, name, obj)?;
+            }
         }
         Ok(Self(ports))
     }
@@ -381,9 +390,55 @@ pub(crate) fn clock_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ports::Clock>
     })
 }
 
+/// The directory `obj` is: the built-in one as is, any other object wrapped.
+fn directory_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ports::Directory>> {
+    let port: Arc<dyn ports::Directory> = match obj.cast::<PyMemoryDirectory>() {
+        Ok(d) => d.get().0.clone(),
+        Err(_) => wrap(
+            obj,
+            PortName::Directory,
+            &[
+                "find_user",
+                "user",
+                "administrators",
+                "check_password",
+                "set_password",
+                "password_history",
+                "unlock",
+                "revoke_sessions",
+            ],
+        )?,
+    };
+    Ok(port)
+}
+
+/// The notifier `obj` is: the built-in recording one as is, any other object wrapped.
+fn notifier_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ports::Notifier>> {
+    let port: Arc<dyn ports::Notifier> = match obj.cast::<PyRecordingNotifier>() {
+        Ok(n) => n.get().0.clone(),
+        Err(_) => wrap(obj, PortName::Notifier, &["deliver"])?,
+    };
+    Ok(port)
+}
+
+/// The CAPTCHA verifier `obj` is: the test one as is, any other object wrapped.
+fn captcha_of(obj: &Bound<'_, PyAny>) -> PyResult<Arc<dyn ports::CaptchaVerifier>> {
+    let port: Arc<dyn ports::CaptchaVerifier> = match obj.cast::<PyTestCaptcha>() {
+        Ok(c) => c.get().0.clone(),
+        Err(_) => wrap(obj, PortName::Captcha, &["verify"])?,
+    };
+    Ok(port)
+}
+
 /// A store slot filled from a built-in store or a Python object, for `check_stores`.
 pub(crate) fn store_of(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Store> {
-    let mut ports = MemoryPorts::for_tests(0, 0, "").ports();
+    // Ports only to fill one slot from: no engine ever runs on them (the CAPTCHA accepts
+    // nothing).
+    let mut ports = Ports::new(
+        Arc::new(MemoryDirectory::new()),
+        Arc::new(RecordingNotifier::new()),
+        Arc::new(TestCaptcha::default()),
+    );
     set_port(&mut ports, name, obj)?;
     Ok(match name {
         "flows" => Store::Flows(ports.flows),
@@ -397,25 +452,7 @@ pub(crate) fn store_of(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Store> {
 fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<()> {
     let store = builtin_store(obj);
     match name {
-        "directory" => {
-            ports.directory = match obj.cast::<PyMemoryDirectory>() {
-                Ok(d) => d.get().0.clone(),
-                Err(_) => wrap(
-                    obj,
-                    PortName::Directory,
-                    &[
-                        "find_user",
-                        "user",
-                        "administrators",
-                        "check_password",
-                        "set_password",
-                        "password_history",
-                        "unlock",
-                        "revoke_sessions",
-                    ],
-                )?,
-            }
-        }
+        "directory" => ports.directory = directory_of(obj)?,
         "security_info" => {
             ports.security_info = match store {
                 Some(Store::SecurityInfo(s)) => s.clone(),
@@ -448,18 +485,8 @@ fn set_port(ports: &mut Ports, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<(
                 None => wrap(obj, PortName::ConsumeOnce, &["consume"])?,
             }
         }
-        "notifier" => {
-            ports.notifier = match obj.cast::<PyRecordingNotifier>() {
-                Ok(n) => n.get().0.clone(),
-                Err(_) => wrap(obj, PortName::Notifier, &["deliver"])?,
-            }
-        }
-        "captcha" => {
-            ports.captcha = match obj.cast::<PyTestCaptcha>() {
-                Ok(c) => c.get().0.clone(),
-                Err(_) => wrap(obj, PortName::Captcha, &["verify"])?,
-            }
-        }
+        "notifier" => ports.notifier = notifier_of(obj)?,
+        "captcha" => ports.captcha = captcha_of(obj)?,
         "clock" => ports.clock = clock_of(obj)?,
         "randomness" => {
             ports.randomness = if obj.cast::<PyOsRandomness>().is_ok() {

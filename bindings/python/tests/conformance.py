@@ -141,7 +141,7 @@ class FlowWorld:
     def __init__(self, case):
         policy = sspr.Policy.from_dict(case.get("policy") or {})
         self.epoch = case.get("epoch", 1750000000)
-        self.mem = sspr.MemoryPorts(self.epoch, seed=42, captcha_token="pass")
+        self.mem = sspr.MemoryPorts.for_tests(self.epoch, seed=42, captcha_token="pass")
         self.mem.breach.add_common_passwords()
         directory = case.get("directory", {})
         org = directory.get("org_name", "")

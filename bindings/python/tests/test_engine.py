@@ -147,7 +147,7 @@ def test_a_lost_compare_and_set_is_retried():
 
 
 def test_builtin_ports_mix_with_python_ones():
-    mem = sspr.MemoryPorts(T0, seed=3)
+    mem = sspr.MemoryPorts.for_tests(T0, seed=3, captcha_token="pass")
     mem.directory.add_user(sspr.DirectoryUser("u2", "bo@contoso.example"), "Old-Password-1")
     outbox = HostPorts().outbox
     policy = sspr.Policy.from_dict(
@@ -169,7 +169,7 @@ def test_builtin_ports_mix_with_python_ones():
 
 
 def test_registration_with_an_authenticator_app():
-    mem = sspr.MemoryPorts(T0, seed=5)
+    mem = sspr.MemoryPorts.for_tests(T0, seed=5, captcha_token="pass")
     mem.directory.add_user(sspr.DirectoryUser("u3", "cy@contoso.example"), "Old-Password-1")
     policy = sspr.Policy.from_dict({"reset": {"methods": ["app_code", "email"], "methods_required": 1}})
     engine = sspr.Engine(policy, mem.ports(), keys=KEYS, identity_key=IDENTITY, issuer="Contoso", **CHEAP)
@@ -257,7 +257,7 @@ def test_bad_input_gets_a_typed_error_and_keeps_the_flow(call, error):
 
 
 def test_misconfiguration_is_misuse():
-    mem = sspr.MemoryPorts(T0)
+    mem = sspr.MemoryPorts.for_tests(T0, captcha_token="pass")
     with pytest.raises(sspr.MisuseError):
         mem.ports(mailer=object())
     with pytest.raises(sspr.MisuseError):
@@ -273,7 +273,7 @@ def test_misconfiguration_is_misuse():
 def test_engine_calls_release_the_gil():
     """Another thread runs while one engine call hashes three answers with argon2 (64 MiB, t=3:
     hundreds of milliseconds). Were the GIL held, the ticker could not tick during the call."""
-    mem = sspr.MemoryPorts(T0, seed=9)
+    mem = sspr.MemoryPorts.for_tests(T0, seed=9, captcha_token="pass")
     engine = sspr.Engine(POLICY, mem.ports(), keys=KEYS, identity_key=IDENTITY, issuer="x", hash_memory_kib=65536, hash_iterations=3)
     mem.directory.add_user(sspr.DirectoryUser("u0", "u0@contoso.example"), "Old-Password-1")
     answers = {

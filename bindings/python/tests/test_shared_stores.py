@@ -28,7 +28,7 @@ def backend(request):
 
 def test_a_reset_is_carried_on_by_another_instance(backend):
     cls, url = backend
-    mem = sspr.MemoryPorts(T0, seed=1)
+    mem = sspr.MemoryPorts.for_tests(T0, seed=1, captcha_token="pass")
     mem.directory.add_user(sspr.DirectoryUser("u1", "ann@contoso.example", first_name="Ann"), "Old-Password-1")
 
     def instance():
@@ -63,7 +63,7 @@ def test_the_built_in_stores_pass_the_store_conformance_suite(backend):
 
 def test_prefixes_keep_tenants_apart(backend):
     cls, url = backend
-    mem = sspr.MemoryPorts(T0, seed=2)
+    mem = sspr.MemoryPorts.for_tests(T0, seed=2, captcha_token="pass")
     mem.directory.add_user(sspr.DirectoryUser("u2", "bo@contoso.example"), "Old-Password-1")
     a = sspr.Engine(POLICY, mem.ports(**cls(url, prefix="tenant_a_", clock=mem.clock).stores()),
                     keys=KEYS, identity_key=IDENTITY, issuer="Contoso", **CHEAP)

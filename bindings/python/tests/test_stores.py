@@ -27,7 +27,7 @@ def engine_on(path, mem):
 
 
 def test_a_reset_on_sqlite_survives_a_restart(tmp_path):
-    mem = sspr.MemoryPorts(T0, seed=1)
+    mem = sspr.MemoryPorts.for_tests(T0, seed=1, captcha_token="pass")
     mem.directory.add_user(sspr.DirectoryUser("u1", "ann@contoso.example", first_name="Ann"), "Old-Password-1")
     stores, engine = engine_on(tmp_path / "sspr.db", mem)
     assert stores.schema_version == 1
@@ -50,7 +50,7 @@ def test_bad_prefixes_and_mismatched_slots_are_refused(tmp_path):
     with pytest.raises(sspr.MisuseError):
         sspr.SqliteStores(tmp_path / "x.db", prefix="x; DROP TABLE y")
     stores = sspr.SqliteStores(tmp_path / "x.db")
-    mem = sspr.MemoryPorts(T0)
+    mem = sspr.MemoryPorts.for_tests(T0, captcha_token="pass")
     with pytest.raises(sspr.MisuseError):
         mem.ports(flows=stores.counters)
     assert repr(stores.flows) == "Store(flow store)"

@@ -1,24 +1,31 @@
 """sspr: self-service password reset as Microsoft Entra ID does it.
 
 The :class:`Engine` runs the "get back into your account" reset and the "keep your account
-secure" registration over ports: plain Python objects following the protocols in
-:mod:`sspr.protocols`, the built-in in-memory ones (:class:`MemoryPorts`), or stores in a
+secure" registration over :class:`Ports`: plain Python objects following the protocols in
+:mod:`sspr.protocols` or built-in ports (the system clock and OS randomness unless given others;
+:meth:`MemoryPorts.for_tests` puts test doubles together), and stores in memory or in a
 database (:class:`SqliteStores` embedded, :class:`PostgresStores` and :class:`RedisStores`
 shared); :func:`check_stores` checks any store against the contract. The package also
 exposes the policy document, the password rules (length, classes, Entra banned-password scoring,
 bounded-time guessability, history, breaches), one-time passwords and argon2id hashing. Errors
-are subclasses of :class:`SsprError`; refusals the user sees are reason ids on results.
+are subclasses of :class:`SsprError`; refusals the user sees are reason ids on results, typed
+as literals in :mod:`sspr.ids`.
 """
 
-from . import protocols
+from . import ids, protocols
 from .protocols import BreachChecker
 from ._sspr import (
     ConflictError,
+    FEEDBACK_IDS,
+    METHODS,
+    REASONS,
+    REGISTRATION_STATES,
+    RESET_OPTIONS,
+    RESET_STATES,
     DirectoryUser,
     Engine,
     FlowNotFoundError,
     InputError,
-    ManualClock,
     MemoryAuditSink,
     MemoryBreachChecker,
     MemoryDirectory,
@@ -48,10 +55,11 @@ from ._sspr import (
     RedisStores,
     SqliteStores,
     SsprError,
-    StaticCaptcha,
     Store,
     Stores,
     SystemClock,
+    TestCaptcha,
+    TestClock,
     Totp,
     TotpResult,
     __version__,
@@ -69,9 +77,10 @@ __all__ = [
     "ConflictError",
     "DirectoryUser",
     "Engine",
+    "FEEDBACK_IDS",
     "FlowNotFoundError",
     "InputError",
-    "ManualClock",
+    "METHODS",
     "MemoryAuditSink",
     "MemoryBreachChecker",
     "MemoryDirectory",
@@ -89,6 +98,10 @@ __all__ = [
     "Ports",
     "Provisioning",
     "Record",
+    "REASONS",
+    "REGISTRATION_STATES",
+    "RESET_OPTIONS",
+    "RESET_STATES",
     "RecordingNotifier",
     "RejectedError",
     "RegistrationResult",
@@ -101,10 +114,11 @@ __all__ = [
     "RedisStores",
     "SqliteStores",
     "SsprError",
-    "StaticCaptcha",
     "Store",
     "Stores",
     "SystemClock",
+    "TestCaptcha",
+    "TestClock",
     "Totp",
     "TotpResult",
     "__version__",
@@ -112,6 +126,7 @@ __all__ = [
     "evaluate_password",
     "hash_secret",
     "hotp",
+    "ids",
     "protocols",
     "totp_code",
     "verify_secret",
