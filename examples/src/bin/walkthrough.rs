@@ -21,11 +21,13 @@ use sspr_core::memory::*;
 use sspr_core::otp::OtpParams;
 use sspr_core::ports::{Clock, Message};
 use sspr_core::registration::RegistrationInput;
+use sspr_core::registration::RegistrationScreen;
 use sspr_core::reset::ResetInput;
+use sspr_core::reset::ResetScreen;
 use sspr_core::testing::fixtures::ALICE;
 use sspr_core::testing::internals::totp;
 use sspr_core::{IdentityKey, KeyRing};
-use sspr_core::{Policy, ResetOption, SecretString};
+use sspr_core::{Method, Policy, Reason, ResetOption, SecretString};
 use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 
 const POLICY: &str = r#"
@@ -38,63 +40,131 @@ banned = ["contoso", "fabrikam"]
 min_guesses_log10 = 8
 "#;
 
-fn show_reset(title: &str, o: &ResetOutcome) {
-    println!("\n── get back into your account · {title}");
-    if let Some(v) = &o.view {
-        println!(
-            "   verification step {} of {} · screen: {}",
-            v.gate, v.gates, v.state
-        );
-        for opt in &v.options {
-            println!(
-                "   ( ) {:<17} {}",
-                opt.option.id(),
-                opt.masked.as_deref().unwrap_or("")
-            );
-        }
+/// What a reset option's line says on the "choose a contact method" screen.
+fn option_label(option: ResetOption) -> &'static str {
+    match option {
+        ResetOption::Email => "Email my alternate email",
+        ResetOption::MobileText => "Text my mobile phone",
+        ResetOption::MobileCall => "Call my mobile phone",
+        ResetOption::OfficeCall => "Call my office phone",
+        ResetOption::AppCode => "Enter a code from my authenticator app",
+        ResetOption::AppNotification => "Approve a notification on my authenticator app",
+        ResetOption::SecurityQuestions => "Answer my security questions",
     }
+}
+
+/// What a registered method is called on the "keep your account secure" screens.
+fn method_label(method: Method) -> &'static str {
+    match method {
+        Method::Email => "Authentication email",
+        Method::MobilePhone => "Authentication phone",
+        Method::OfficePhone => "Office phone",
+        Method::AppCode => "Authenticator app (code)",
+        Method::AppNotification => "Authenticator app (notification)",
+        Method::SecurityQuestions => "Security questions",
+    }
+}
+
+/// The sentence the user reads for a refusal (a host takes these from its message catalog).
+fn say(reason: Reason) -> String {
+    match reason.id() {
+        "code.mismatch" => "That code didn't work. Check the code and try again.".to_owned(),
+        "password.mismatch" => "The passwords don't match.".to_owned(),
+        "password.banned" => "Choose a password that is harder for people to guess: it contains \
+            a word or name that is easy to guess."
+            .to_owned(),
+        "password.too_guessable" => {
+            "Your password isn't strong enough. Try a longer one.".to_owned()
+        }
+        id => format!("We couldn't go on ({id})."),
+    }
+}
+
+fn show_reset(title: &str, o: &ResetOutcome) {
+    println!("\n── Get back into your account · {title}");
     if let Some(r) = o.rejection {
-        println!("   ✗ {r}");
+        println!("   ✗ {}", say(r));
+    }
+    let Some(v) = &o.view else {
+        return;
+    };
+    match v.state {
+        ResetScreen::ChooseMethod => {
+            println!(
+                "   verification step {} of {} › choose the contact method we should use",
+                v.gate, v.gates
+            );
+            for opt in &v.options {
+                println!(
+                    "   ( ) {:<48} {}",
+                    option_label(opt.option),
+                    opt.masked.as_deref().unwrap_or("")
+                );
+            }
+        }
+        ResetScreen::EnterCode => println!(
+            "   verification step {} of {} › enter your verification code",
+            v.gate, v.gates
+        ),
+        ResetScreen::NewPassword => println!("   choose a new password › enter it twice"),
+        ResetScreen::Completed => println!("   ✓ Your password has been reset."),
+        other => println!("   {}", other.id().replace('_', " ")),
     }
     if let Some(p) = &o.password {
+        let strength = ["very weak", "weak", "fair", "strong", "very strong"];
         println!(
-            "   strength meter {}/4, banned-term score {:?}",
-            p.meter, p.banned_score
+            "   strength: {}",
+            strength.get(usize::from(p.meter)).unwrap_or(&"very strong")
         );
         for s in &p.feedback.suggestions {
-            println!("   hint: {}", sspr_core::password::feedback::english(*s));
+            println!("   tip: {}", sspr_core::password::feedback::english(*s));
         }
     }
 }
 
 fn show_registration(title: &str, o: &RegistrationOutcome) {
-    println!("\n── keep your account secure · {title}");
-    if let Some(v) = &o.view {
-        let names: Vec<&str> = v.registered.iter().map(|m| m.id()).collect();
-        println!(
-            "   screen: {} · registered: {names:?} · still needed: {}",
-            v.state, v.still_needed
-        );
-    }
+    println!("\n── Keep your account secure · {title}");
     if let Some(r) = o.rejection {
-        println!("   ✗ {r}");
+        println!("   ✗ {}", say(r));
+    }
+    if let Some(v) = &o.view {
+        if v.state == RegistrationScreen::Done {
+            println!("   ✓ Success! You have set up your security info.");
+        }
+        for m in &v.registered {
+            println!("   ✓ {}", method_label(*m));
+        }
+        if v.still_needed > 0 {
+            println!(
+                "   {} more method{} to set up",
+                v.still_needed,
+                if v.still_needed == 1 { "" } else { "s" }
+            );
+        }
     }
 }
 
 fn inbox(notifier: &RecordingNotifier) -> Vec<Message> {
     let messages = notifier.take();
     for m in &messages {
+        let what = match m.kind.id() {
+            "code" => "your verification code",
+            "password_changed" => "your password was changed",
+            "admin_password_changed" => "an administrator's password was changed",
+            "security_info_changed" => "your security info was changed",
+            other => other,
+        };
         let code = m
             .code
             .as_ref()
-            .map(|c| format!(" · code {}", c.expose()))
+            .map(|c| format!(": {}", c.expose()))
             .unwrap_or_default();
-        println!(
-            "   ✉ {} to {} · {}{code}",
-            m.channel.id(),
-            m.to,
-            m.kind.id()
-        );
+        let how = match m.channel.id() {
+            "sms" => "text",
+            "voice" => "call",
+            other => other,
+        };
+        println!("   ✉ {how} to {} · {what}{code}", m.to);
     }
     messages
 }
@@ -206,17 +276,22 @@ fn main() -> Result<(), Box<dyn Error>> {
             "Contoso",
         ),
     )?;
-    println!("Effective policy:\n{}", engine.policy().to_toml());
     let before = stores.audit_events(100_000)?.len();
     println!(
-        "Database: {} (schema version {}) · {}",
-        db.display(),
-        stores.schema_version()?,
-        if earlier {
-            format!("from an earlier run: {before} audit events")
-        } else {
-            "new".to_owned()
-        }
+        "Contoso self-service password reset, on SQLite at {}",
+        db.display()
+    );
+    if earlier {
+        println!("   from an earlier run: {before} audit events");
+    } else {
+        println!(
+            "   a new database (schema version {})",
+            stores.schema_version()?
+        );
+    }
+    println!(
+        "   resets take {} verification steps; `policy-check` shows the whole policy",
+        engine.policy().reset().methods_required
     );
 
     // ── Registration at sign-in
@@ -225,8 +300,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         &sspr_core::SecretString::new(ALICE.password),
     )?;
     println!(
-        "Sign-in: registration required = {}, re-confirmation due = {}",
-        check.registration_required, check.reconfirm_due
+        "\nAlice signs in. {}",
+        if check.registration_required {
+            "More information is required: she is asked to keep her account secure."
+        } else if check.reconfirm_due {
+            "It's time to confirm that her security info is still correct."
+        } else {
+            "Her security info is up to date."
+        }
     );
     let secret = match state.phone_secret.clone() {
         Some(b32) if !check.registration_required => {
@@ -278,7 +359,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 confirm: SecretString::new(confirm),
             },
         )?;
-        show_reset(&format!("choose a new password: {password:?}"), &o);
+        show_reset(&format!("new password \"{password}\""), &o);
         inbox(&notifier);
     }
     let now_set = directory
