@@ -19,8 +19,8 @@ class Directory:
         self.users: Dict[str, sspr.DirectoryUser] = {}
         self.password_hash: Dict[str, str] = {}
         self.history: Dict[str, List[str]] = {}
-        self.applied_changes: set = set()
-        self.locked: set = set()
+        self.applied_changes: set[str] = set()
+        self.locked: set[str] = set()
         self.revoked: Dict[str, int] = {}
 
     def add(self, user: sspr.DirectoryUser, password: str) -> None:
@@ -131,7 +131,7 @@ class Counters:
 class ConsumeOnce:
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.used: set = set()
+        self.used: set[tuple[str, str]] = set()
 
     def consume(self, namespace: str, key: str, expires_at: int) -> bool:
         with self.lock:

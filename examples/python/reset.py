@@ -22,6 +22,13 @@ to_reset = 3
 """
 
 
+def shown(r: sspr.ResetResult) -> sspr.ResetView:
+    """The screen a step leads to (every step of a started flow has one)."""
+    if r.view is None:
+        raise RuntimeError(f"no screen: {r.rejection}")
+    return r.view
+
+
 def main() -> None:
     host = HostPorts()
     host.directory.add(
@@ -45,26 +52,28 @@ def main() -> None:
     engine.import_security_info("u-1", email="alex.home@fabrikam.example", mobile="+14255550123", questions=answers)
 
     print("Get back into your account. Who are you?")
-    r = engine.start_reset("Alex@Contoso.example ", "solved")
-    flow = r.view.flow_id
-    print(f"  verification step {r.view.gate} of {r.view.gates}; options:",
-          ", ".join(f"{o.option} ({o.masked})" if o.masked else o.option for o in r.view.options))
+    view = shown(engine.start_reset("Alex@Contoso.example ", "solved"))
+    flow = view.flow_id
+    print(f"  verification step {view.gate} of {view.gates}; options:",
+          ", ".join(f"{o.option} ({o.masked})" if o.masked else o.option for o in view.options))
 
-    r = engine.choose(flow, "email")
+    view = shown(engine.choose(flow, "email"))
     code = host.outbox.sent[-1].code
-    print(f"  we emailed a code to {r.view.options[0].masked}: the user types {code}")
-    r = engine.enter_code(flow, code)
-    print(f"  verification step {r.view.gate} of {r.view.gates}")
+    assert code is not None
+    print(f"  we emailed a code to {view.options[0].masked}: the user types {code}")
+    view = shown(engine.enter_code(flow, code))
+    print(f"  verification step {view.gate} of {view.gates}")
 
-    r = engine.choose(flow, "security_questions")
-    print(f"  answer {len(r.view.questions)} questions:", " / ".join(r.view.questions))
-    r = engine.answer(flow, {q: answers[q] for q in r.view.questions})
-    print(f"  state: {r.view.state}")
+    view = shown(engine.choose(flow, "security_questions"))
+    print(f"  answer {len(view.questions)} questions:", " / ".join(view.questions))
+    view = shown(engine.answer(flow, {q: answers[q] for q in view.questions}))
+    print(f"  state: {view.state}")
 
     r = engine.new_password(flow, "password123")
+    assert r.password is not None
     print(f"  'password123' refused: {', '.join(r.password.reasons)}")
-    r = engine.new_password(flow, "Quiet-Lantern-Meadow-42")
-    print(f"  new password accepted: {r.view.state}")
+    view = shown(engine.new_password(flow, "Quiet-Lantern-Meadow-42"))
+    print(f"  new password accepted: {view.state}")
     assert host.directory.check_password("u-1", "Quiet-Lantern-Meadow-42")
     print("  notifications:", ", ".join(f"{m.kind} by {m.channel}" for m in host.outbox.sent if m.kind != "code"))
     print("  audit:", ", ".join(e["kind"] for e in host.audit.events))

@@ -1,5 +1,5 @@
 import os
-from typing import Any, Literal, Mapping, Optional, Sequence, Union, final
+from typing import Any, Literal, Mapping, Optional, Sequence, TypedDict, Union, final
 
 from typing_extensions import disjoint_base
 
@@ -304,6 +304,13 @@ class MemoryStore: ...
 @final
 class Store: ...
 
+class _StoreSlots(TypedDict):
+    flows: Store
+    security_info: Store
+    counters: Store
+    consume_once: Store
+    audit: Store
+
 @disjoint_base
 class Stores:
     @property
@@ -316,7 +323,7 @@ class Stores:
     def consume_once(self) -> Store: ...
     @property
     def audit(self) -> Store: ...
-    def stores(self) -> dict[str, Store]: ...
+    def stores(self) -> _StoreSlots: ...
     @property
     def schema_version(self) -> int: ...
     def audit_events(self, limit: int = 100) -> list[str]: ...
