@@ -93,8 +93,40 @@ pub struct PhoneNumber {
 
 impl PhoneNumber {
     /// Parses a number written in international form: a leading `+`, digits, and optionally
-    /// spaces, dots, hyphens and parentheses between them (`+1 (425) 555-0100`).
+    /// spaces, dots, hyphens and parentheses between them (`+1 (425) 555-0100`). With the
+    /// `phone-metadata` feature (on by default) the number must also be one in use in its
+    /// country by libphonenumber's metadata: `+1 425 555 0100` passes, `+44 12345` does not.
     pub fn parse(input: &str) -> Result<Self, InputError> {
+        let number = Self::parse_form(input)?;
+        #[cfg(feature = "phone-metadata")]
+        number.check_metadata()?;
+        Ok(number)
+    }
+
+    /// Loads libphonenumber's metadata now rather than at the first number (about 80 ms, once
+    /// a process). The engine calls it when it is built. Without `phone-metadata`, nothing.
+    pub fn load_metadata() {
+        #[cfg(feature = "phone-metadata")]
+        let _ = phonenumber::parse(None, "+14255550100");
+    }
+
+    #[cfg(feature = "phone-metadata")]
+    fn check_metadata(&self) -> Result<(), InputError> {
+        // Only the normalised `+digits` form reaches the parser (at most 16 characters).
+        let valid = phonenumber::parse(None, self.e164()).is_ok_and(|n| phonenumber::is_valid(&n));
+        if valid {
+            Ok(())
+        } else {
+            Err(InputError::Malformed {
+                what: "phone number",
+                problem: "is not a number in use in its country",
+            })
+        }
+    }
+
+    /// A number read back from a stored record: its form is checked, not the metadata, so that
+    /// a number registered before the metadata changed still loads.
+    pub(crate) fn parse_form(input: &str) -> Result<Self, InputError> {
         const WHAT: &str = "phone number";
         let s = input.trim();
         if s.len() > 40 {
@@ -180,7 +212,7 @@ fn country_code_len(digits: &str) -> u8 {
 }
 
 macro_rules! string_serde {
-    ($t:ty, $to:expr) => {
+    ($t:ty, $to:expr, $from:expr) => {
         impl Serialize for $t {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(&$to(self))
@@ -189,13 +221,17 @@ macro_rules! string_serde {
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let s = String::deserialize(d)?;
-                Self::parse(&s).map_err(serde::de::Error::custom)
+                $from(&s).map_err(serde::de::Error::custom)
             }
         }
     };
 }
-string_serde!(EmailAddress, |e: &EmailAddress| e.0.clone());
-string_serde!(PhoneNumber, PhoneNumber::e164);
+string_serde!(
+    EmailAddress,
+    |e: &EmailAddress| e.0.clone(),
+    EmailAddress::parse
+);
+string_serde!(PhoneNumber, PhoneNumber::e164, PhoneNumber::parse_form);
 
 #[cfg(test)]
 mod tests {
@@ -278,5 +314,45 @@ mod tests {
         let p: PhoneNumber = serde_json::from_str("\"+14255550100\"").unwrap();
         assert_eq!(serde_json::to_string(&p).unwrap(), "\"+14255550100\"");
         assert!(serde_json::from_str::<EmailAddress>("\"nope\"").is_err());
+    }
+
+    #[cfg(feature = "phone-metadata")]
+    #[test]
+    fn numbers_not_in_use_in_their_country_are_refused() {
+        for good in [
+            "+1 (425) 555-0100",
+            "+44 20 7946 0958",
+            "+358 40 1234567",
+            "+7 912 345 67 89",
+            "+49 30 901820",
+        ] {
+            assert!(PhoneNumber::parse(good).is_ok(), "{good}");
+        }
+        // The right form, but no such number: too short for the UK, no such area code in
+        // the NANP, too long for France, a country code nobody has.
+        for bad in [
+            "+44 12345678",
+            "+1 011 555 0100",
+            "+33 1234567890123",
+            "+999 1234 5678",
+        ] {
+            assert!(PhoneNumber::parse_form(bad).is_ok(), "{bad} has the form");
+            assert_eq!(
+                PhoneNumber::parse(bad),
+                Err(InputError::Malformed {
+                    what: "phone number",
+                    problem: "is not a number in use in its country",
+                }),
+                "{bad}"
+            );
+        }
+    }
+
+    #[cfg(feature = "phone-metadata")]
+    #[test]
+    fn a_stored_number_loads_whatever_the_metadata_says() {
+        // Registered before the metadata changed: it still reads back.
+        let p: PhoneNumber = serde_json::from_str("\"+44 12345678\"").unwrap();
+        assert_eq!(p.e164(), "+4412345678");
     }
 }

@@ -772,7 +772,7 @@ impl RegistrationFlow {
         self.last_sends.insert(dest_ref.clone(), ctx.now);
         let country = matches!(channel, Channel::Sms | Channel::Voice)
             .then(|| {
-                PhoneNumber::parse(&to)
+                PhoneNumber::parse_form(&to)
                     .ok()
                     .map(|p| p.country_code().to_owned())
             })
@@ -972,7 +972,7 @@ impl RegistrationFlow {
         };
         let country = matches!(channel, Channel::Sms | Channel::Voice)
             .then(|| {
-                PhoneNumber::parse(&to)
+                PhoneNumber::parse_form(&to)
                     .ok()
                     .map(|p| p.country_code().to_owned())
             })

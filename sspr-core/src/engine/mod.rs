@@ -157,6 +157,7 @@ impl Engine {
     /// An engine applying `policy` through `ports`. Options out of range are API misuse.
     pub fn new(policy: Policy, ports: Ports, options: EngineOptions) -> Result<Self, MisuseError> {
         options.validate()?;
+        crate::PhoneNumber::load_metadata();
         let rules = PasswordRules::new(policy.password());
         let salt = options.identity.digest("decoy-answer-salt", "");
         let decoy_answer_hash =

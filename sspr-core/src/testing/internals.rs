@@ -38,3 +38,9 @@ pub mod strength {
 pub fn reference(key: &crate::IdentityKey, label: &str, value: &str) -> String {
     key.reference(label, value)
 }
+
+/// A phone number checked for its form only, as stored records are read back (the public
+/// `PhoneNumber::parse` also checks libphonenumber's metadata with `phone-metadata`).
+pub fn phone_number_form(input: &str) -> Result<crate::PhoneNumber, crate::InputError> {
+    crate::PhoneNumber::parse_form(input)
+}
