@@ -87,7 +87,8 @@ echo "   $(basename "$wheel")"
 
 echo "== python package: the wheel installed into .venv, then pytest, stubtest, vectors, example"
 .venv/bin/pip install -q --disable-pip-version-check --no-index --no-deps --force-reinstall "$wheel"
-.venv/bin/python -m pytest bindings/python/tests -q
+SSPR_ASYNC_REPORT="$out/async.txt" .venv/bin/python -m pytest bindings/python/tests -q
+sed 's/^/   /' "$out/async.txt"  # /health latency while 200 resets run (tests/test_async.py)
 .venv/bin/python -m mypy.stubtest sspr
 .venv/bin/python bindings/python/tests/conformance.py | tail -1
 if [ -d ../shared/conformance ]; then
