@@ -64,6 +64,10 @@ cargo run -q -p sspr-examples --bin policy-check -- examples/policies/contoso.to
 grep -q "^| a year | 100 | 1.00e-6" "$out/odds.txt"
 cargo run -q -p sspr-examples --bin async-delivery > "$out/async.txt"
 grep -q "Neither step waited for the 150 ms delivery: true" "$out/async.txt"
+echo "== async host: tokio and axum, 200 resets at once, /health stays responsive"
+cargo run -q -p sspr-examples --bin async-host > "$out/async-host.txt"
+cat "$out/async-host.txt"
+grep -q "responsive while 200 resets run: true" "$out/async-host.txt"
 
 echo "== interop: argon2-cffi and pyotp"
 [ -x .venv/bin/python ] || python3 -m venv .venv
