@@ -1,12 +1,30 @@
 #!/usr/bin/env bash
-# The Kotlin tests (ports implemented in Kotlin). Builds whatever it needs first (see build.sh).
+# The Kotlin artifact and its tests: `mvn install` of dev.sspr:sspr (a release build of sspr-ffi,
+# the Kotlin generated from it, the JUnit tests under Surefire, the jar with the native library,
+# installed into the local Maven repository), then the example consumer in example/, which
+# depends on nothing but that artifact, runs a whole reset. Prints Surefire's counts and the
+# example's output; on a failure, Maven's whole log.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-# The cargo target directory: CARGO_TARGET_DIR if set (relative to where the script was
-# started), else target/ at the root; exported absolute so cargo and this script agree.
-export CARGO_TARGET_DIR="$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")"
-classpath="$("$here/build.sh")"
-exec java -Djna.library.path="$CARGO_TARGET_DIR/debug" \
-  -cp "$classpath" \
-  dev.sspr.tests.TestsKt
+source "$here/maven.sh"
+
+log="$CARGO_TARGET_DIR/kotlin/install.log"
+if ! (cd "$here" && mvn -B -ntp install) > "$log" 2>&1; then
+  plain < "$log"
+  echo "mvn install failed (log: $log)"
+  exit 1
+fi
+plain < "$log" | grep -E '^\[(INFO|WARNING|ERROR)\] Tests run:'
+jar="$CARGO_TARGET_DIR/kotlin/sspr/sspr-0.1.0.jar"
+echo "installed dev.sspr:sspr:0.1.0 into the local Maven repository: $(jar tf "$jar" | grep -vc '/$') files, $(du -h "$jar" | cut -f1)"
+
+echo "example: a Kotlin program that depends on dev.sspr:sspr alone"
+out="$CARGO_TARGET_DIR/kotlin/example.txt"
+if ! (cd "$here/example" && mvn -q -B -DbuildDir="$CARGO_TARGET_DIR/kotlin/example" compile exec:exec) > "$out" 2>&1; then
+  plain < "$out"
+  exit 1
+fi
+plain < "$out"
+grep -q "^new password accepted: true, reset completed$" "$out"
+grep -q "^the notifier recorded a code for alex.home@fabrikam.example$" "$out"
+grep -q "^the directory now holds the new password: true$" "$out"

@@ -454,7 +454,7 @@ fun runDir(dir: File): Triple<Int, Int, List<String>> {
 }
 
 fun main(args: Array<String>) {
-    val dir = File(args.firstOrNull() ?: System.getenv("SSPR_CONFORMANCE_DIR")?.ifEmpty { null } ?: "conformance")
+    val dir = File(args.firstOrNull()?.ifEmpty { null } ?: System.getenv("SSPR_CONFORMANCE_DIR")?.ifEmpty { null } ?: "conformance")
     if (!dir.isDirectory) {
         println("no vector directory at $dir")
         kotlin.system.exitProcess(2)
