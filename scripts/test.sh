@@ -128,11 +128,11 @@ done
 [ "$tried" -ge 1 ]
 
 echo "== kotlin: conformance runner and tests over the UniFFI bindings"
+bindings/kotlin/test.sh
 bindings/kotlin/conformance.sh
 if [ -d ../shared/conformance ]; then
   bindings/kotlin/conformance.sh ../shared/conformance
 fi
-bindings/kotlin/test.sh
 
 echo "== swift: generation, syntax, C header, names (no Swift compiler here)"
 bindings/swift/check.sh
