@@ -111,17 +111,18 @@ for py in $(compgen -c python3. | sort -u) "${PYENV_ROOT:-$HOME/.pyenv}"/version
 done
 tried=0
 smoke="$PWD/bindings/python/tests/wheel_smoke.py"
+install=(.venv/bin/pip -q --disable-pip-version-check)  # pip --python installs into another venv
 for minor in "${!seen[@]}"; do
   venv="$out/venv-3.$minor"
-  if [ "$minor" -lt 10 ] || ! "${seen[$minor]}" -m venv "$venv" 2> /dev/null; then continue; fi
+  if [ "$minor" -lt 10 ] || ! "${seen[$minor]}" -m venv --without-pip "$venv" 2> /dev/null; then continue; fi
   if [ "$minor" -lt 11 ]; then
-    if "$venv/bin/pip" install -q --disable-pip-version-check --no-index --no-deps "$wheel" 2> /dev/null; then
+    if "${install[@]}" --python "$venv/bin/python" install --no-index --no-deps "$wheel" 2> /dev/null; then
       echo "CPython 3.$minor installed a wheel that needs 3.11"; exit 1
     fi
     echo "   CPython 3.$minor refuses the wheel, as it should"
     continue
   fi
-  "$venv/bin/pip" install -q --disable-pip-version-check --no-index --no-deps "$wheel"
+  "${install[@]}" --python "$venv/bin/python" install --no-index --no-deps "$wheel"
   (cd "$out" && "$venv/bin/python" "$smoke")
   tried=$((tried + 1))
 done

@@ -1,7 +1,9 @@
 """The objects sspr calls back into, as `typing.Protocol` classes.
 
-Every method is called synchronously from the thread that called the engine, with the GIL
-held. Raising any exception means "this port failed": the engine keeps the flow as it was and
+Every method is called synchronously from the thread that called the engine (a worker thread
+when an asyncio host calls the engine through ``asyncio.to_thread``), with the GIL held only
+for that call: implementations must be thread-safe and must not wait on the event loop's own
+thread. Raising any exception means "this port failed": the engine keeps the flow as it was and
 raises :class:`sspr.PortError` with your exception as ``__cause__``. A store's ``save`` raises
 :class:`sspr.ConflictError` when the compare-and-set loses; the engine then reloads and retries.
 """
