@@ -103,12 +103,32 @@ reasons! {
     /// Another new password for this flow is being applied; enter the same password again to
     /// finish, or wait and try another.
     PasswordChangePending => "password.change_pending",
+    /// The directory refused the new password (a policy or history of its own, on premises for
+    /// example); choose another.
+    PasswordRefused => "password.refused",
     /// A one-time password is not made of the expected number of digits.
     TotpMalformed => "totp.malformed",
     /// No step in the accepted window matches the one-time password.
     TotpInvalid => "totp.invalid",
     /// The one-time password's step was already used.
     TotpReplay => "totp.replay",
+}
+
+impl Reason {
+    /// Whether this refusal leaves the user needing help: nothing they can retry now mends it
+    /// (views then carry the policy's help-desk contact).
+    pub const fn needs_help(self) -> bool {
+        matches!(
+            self,
+            Self::UserBlocked
+                | Self::UserLocked
+                | Self::FlowExpired
+                | Self::PasswordRefused
+                | Self::UserNotEnabled
+                | Self::UserNotRegistered
+                | Self::ReauthFailed
+        )
+    }
 }
 
 impl fmt::Display for Reason {
@@ -150,7 +170,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", r.id()));
             assert_eq!(serde_json::from_str::<Reason>(&json).unwrap(), *r);
         }
-        assert_eq!(Reason::ALL.len(), 33);
+        assert_eq!(Reason::ALL.len(), 34);
         assert_eq!("code.nope".parse::<Reason>(), Err(UnknownReason));
     }
 }

@@ -16,7 +16,10 @@ fn production_ports_use_the_system_clock_and_os_randomness() {
         Arc::new(RecordingNotifier::new()),
         Arc::new(TestCaptcha::default()),
     );
-    let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     assert!(ports.clock.now().unwrap().abs_diff(wall) <= 2);
     // Not reproducible: two ports give different bytes, and neither gives what the seeded
     // test randomness gives for any small seed.

@@ -219,3 +219,27 @@ fn a_failed_delivery_loses_nothing() {
     );
     assert_eq!(w.mem.notifier.messages().len(), 1);
 }
+
+/// The directory refuses the new password for good (its own policy or history): the user is
+/// told `password.refused` and stays at the new-password screen of a flow that still works;
+/// another password then goes through.
+#[test]
+fn a_password_the_directory_refuses_is_an_outcome() {
+    let w = world("");
+    let id = at_new_password(&w);
+    w.directory.inner.refuse_password(FIRST);
+    let o = w.step(&id, pw(FIRST));
+    assert_eq!(o.rejection, Some(Reason::PasswordRefused));
+    assert_eq!(o.view.unwrap().state, "new_password");
+    assert!(password_is(&w, ALICE.password));
+    assert_eq!(history_len(&w), 0);
+    assert!(
+        w.audit()
+            .iter()
+            .any(|e| e.reason == Some(Reason::PasswordRefused)),
+        "the refusal is audited"
+    );
+    let o = w.step(&id, pw(SECOND));
+    assert_eq!(o.view.unwrap().state, "completed", "{:?}", o.rejection);
+    assert!(password_is(&w, SECOND));
+}

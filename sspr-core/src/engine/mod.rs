@@ -498,8 +498,12 @@ impl Engine {
         verdict: Option<PasswordVerdict>,
         now: u64,
     ) -> ResetOutcome {
+        let mut view = self.reset_view(flow_id, &c.flow, now);
+        if c.rejection.is_some_and(Reason::needs_help) {
+            view.help_desk = self.help_desk();
+        }
         ResetOutcome {
-            view: Some(self.reset_view(flow_id, &c.flow, now)),
+            view: Some(view),
             rejection: c.rejection,
             retry_after: c.retry_after,
             password: verdict,
@@ -547,7 +551,16 @@ impl Engine {
                 _ => None,
             },
             expires_at: flow.expires_at,
+            help_desk: matches!(flow.state, ResetState::Blocked { .. } | ResetState::Expired)
+                .then(|| self.help_desk())
+                .flatten(),
         }
+    }
+
+    /// The policy's help-desk contact, if it names one.
+    fn help_desk(&self) -> Option<String> {
+        let c = &self.policy.help_desk().contact;
+        (!c.is_empty()).then(|| c.clone())
     }
 
     fn evaluate_password(
@@ -771,6 +784,9 @@ impl Engine {
                 _ => None,
             },
             expires_at: flow.expires_at,
+            help_desk: matches!(flow.state, RegistrationState::Expired)
+                .then(|| self.help_desk())
+                .flatten(),
         }
     }
 
@@ -940,8 +956,12 @@ impl Engine {
                 match self.carry_out(t, &start, &mut memo) {
                     Ok(c) => {
                         let (info, _) = self.load_info(&c.flow.user)?;
+                        let mut view = self.registration_view(flow_id, &c.flow, &info);
+                        if c.rejection.is_some_and(Reason::needs_help) {
+                            view.help_desk = self.help_desk();
+                        }
                         return Ok(RegistrationOutcome {
-                            view: Some(self.registration_view(flow_id, &c.flow, &info)),
+                            view: Some(view),
                             rejection: c.rejection,
                             retry_after: c.retry_after,
                             provisioning: c.provisioning,

@@ -120,6 +120,9 @@ impl Engine {
             }
         };
         run(self.ports.directory.revoke_sessions(user_id.clone()));
+        if self.policy.reset().unlock_on_reset {
+            run(self.ports.directory.unlock(user_id.clone()));
+        }
         run(self.clear_subject(&user_subject(&self.options.identity, user_id), false));
         let user = match self.ports.directory.user(user_id.clone()) {
             Ok(Some(u)) => u,

@@ -76,6 +76,8 @@ pub(crate) trait FlowKind: Flow {
     fn adopt_epoch(&mut self, epoch: u64);
     /// After the directory applied a pending password (reset flows only).
     fn password_applied(self, now: u64) -> Transition<Self>;
+    /// The flow of this kind in a stored envelope.
+    fn of(stored: &StoredFlow) -> Option<&Self>;
 }
 
 impl FlowKind for ResetFlow {
@@ -88,6 +90,12 @@ impl FlowKind for ResetFlow {
     fn password_applied(self, now: u64) -> Transition<Self> {
         Self::password_applied(self, now)
     }
+    fn of(stored: &StoredFlow) -> Option<&Self> {
+        match stored {
+            StoredFlow::Reset(f) => Some(f),
+            _ => None,
+        }
+    }
 }
 
 impl FlowKind for RegistrationFlow {
@@ -99,6 +107,12 @@ impl FlowKind for RegistrationFlow {
     }
     fn password_applied(self, _now: u64) -> Transition<Self> {
         Transition::ok(self)
+    }
+    fn of(stored: &StoredFlow) -> Option<&Self> {
+        match stored {
+            StoredFlow::Registration(f) => Some(f),
+            _ => None,
+        }
     }
 }
 
@@ -319,23 +333,54 @@ impl Engine {
                             Err(e) => Err(e),
                         }
                         .and_then(|epoch| {
-                            self.ports
-                                .directory
-                                .set_password(user.clone(), change)
-                                .map(|()| epoch)
-                                .map_err(Error::from)
+                            match self.ports.directory.set_password(user.clone(), change) {
+                                Ok(()) => Ok(Ok(epoch)),
+                                // Refused for good (a policy or history of the directory's own).
+                                Err(e) if e.kind == crate::error::PortErrorKind::Rejected => {
+                                    Ok(Err(epoch))
+                                }
+                                Err(e) => Err(Error::from(e)),
+                            }
                         });
                     match applied {
                         // An ambiguous failure (a timeout, a store down) may have applied the
                         // password: the flow stays `setting_password` with the change's id, so
                         // a retry with the same password finishes that change, and
-                        // a different one is refused as pending. Only a definite refusal puts
-                        // the flow back.
+                        // a different one is refused as pending.
                         Err(Error::Port(e)) if e.kind != crate::error::PortErrorKind::Rejected => {
                             self.release_sends(&sends, now);
                             return Err(StepError::Fail(e.into()));
                         }
-                        Ok(epoch) => {
+                        // The directory refused this password: the user's outcome, not an
+                        // error. The flow goes back to where the step found it, under the epoch
+                        // it raised (other flows ended with it), and the user chooses another.
+                        Ok(Err(epoch)) => {
+                            let Some(mut before) = F::of(&start.loaded.stored).cloned() else {
+                                return Err(StepError::Retry);
+                            };
+                            before.adopt_epoch(epoch);
+                            let data = encode(&before.stored())?;
+                            match self.save_record(start.key, data, version, before.expires_at()) {
+                                Ok(()) => {}
+                                Err(e) if e.is_conflict() => return Err(StepError::Retry),
+                                Err(e) => {
+                                    self.release_sends(&sends, now);
+                                    return Err(StepError::Fail(e.into()));
+                                }
+                            }
+                            self.release_sends(&sends, now);
+                            let mut ev = before.event(now, AuditKind::StepRejected);
+                            ev.reason = Some(Reason::PasswordRefused);
+                            self.audit(ev, &mut warnings);
+                            return Ok(Carried {
+                                flow: before,
+                                rejection: Some(Reason::PasswordRefused),
+                                retry_after: None,
+                                provisioning: None,
+                                warnings,
+                            });
+                        }
+                        Ok(Ok(epoch)) => {
                             let mut done = flow.clone().password_applied(now);
                             done.flow.adopt_epoch(epoch);
                             let data = encode(&done.flow.stored())?;

@@ -40,6 +40,10 @@ pub struct ResetView {
     pub retry_after: Option<u64>,
     /// When the flow expires.
     pub expires_at: u64,
+    /// The help desk's contact (policy `help_desk.contact`) when the user is stuck: blocked,
+    /// locked, expired, or refused for a reason no retry mends ([`Reason::needs_help`](crate::Reason::needs_help)); `None` otherwise
+    /// or when the policy names none.
+    pub help_desk: Option<String>,
 }
 
 impl fmt::Debug for ResetView {
@@ -103,6 +107,8 @@ pub struct RegistrationView {
     pub approval_number: Option<u8>,
     /// When the flow expires.
     pub expires_at: u64,
+    /// The help desk's contact when the user is stuck (as [`ResetView::help_desk`]).
+    pub help_desk: Option<String>,
 }
 
 impl fmt::Debug for RegistrationView {

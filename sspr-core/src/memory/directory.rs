@@ -29,6 +29,8 @@ pub struct MemoryDirectory {
 struct Index {
     by_id: HashMap<UserId, Entry>,
     by_name: HashMap<String, UserId>,
+    /// Passwords refused as a directory's own policy would (on premises, say).
+    refused: Vec<SecretString>,
 }
 
 impl MemoryDirectory {
@@ -68,6 +70,14 @@ impl MemoryDirectory {
         if let Some(e) = lock(&self.entries).by_id.get_mut(id) {
             e.history = history;
         }
+    }
+
+    /// Makes `set_password` refuse `password` for every user, for good (`Rejected`), as a
+    /// directory with a password policy or history of its own does.
+    pub fn refuse_password(&self, password: &str) {
+        lock(&self.entries)
+            .refused
+            .push(SecretString::new(password));
     }
 
     /// The user's current password.
@@ -136,6 +146,17 @@ impl Directory for MemoryDirectory {
     }
 
     fn set_password(&self, id: UserId, change: PasswordChange) -> Result<(), PortError> {
+        if lock(&self.entries)
+            .refused
+            .iter()
+            .any(|r| r.ct_eq(change.password.expose()))
+        {
+            return Err(PortError::new(
+                crate::PortName::Directory,
+                crate::PortErrorKind::Rejected,
+                "the directory's password policy refuses this password",
+            ));
+        }
         self.with_user(&id, |e| {
             if e.applied_changes.insert(change.change_id.clone()) {
                 e.password = change.password.clone();

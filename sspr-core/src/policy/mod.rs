@@ -38,6 +38,7 @@ pub struct Policy {
     notifications: NotificationPolicy,
     limits: LimitsPolicy,
     password: PasswordPolicy,
+    help_desk: HelpDeskPolicy,
 }
 
 /// Who may reset and how (`reset`).
@@ -57,6 +58,19 @@ pub struct ResetPolicy {
     /// Whether unknown, out-of-scope and unregistered users are told so (off by default: they
     /// get decoy flows that look like real ones).
     pub disclose_account_state: bool,
+    /// Whether a completed reset also unlocks an account locked out of sign-in (on by default).
+    pub unlock_on_reset: bool,
+    /// Whether administrators may reset their own password (Entra's `AllowedToUseSspr`, on by
+    /// default). Off, an administrator is out of scope like a user outside `enabled_for`.
+    pub allow_administrators: bool,
+}
+
+/// Where a user who is stuck gets help (`help_desk`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct HelpDeskPolicy {
+    /// An email address or an `https://` URL, shown wherever a user is stuck; empty for none.
+    pub contact: String,
 }
 
 /// Which users a reset policy applies to.
@@ -237,6 +251,8 @@ impl Default for Policy {
                 session_ttl_s: 900,
                 unlock_without_reset: false,
                 disclose_account_state: false,
+                unlock_on_reset: true,
+                allow_administrators: true,
             },
             registration: RegistrationPolicy {
                 require_on_sign_in: true,
@@ -287,6 +303,9 @@ impl Default for Policy {
                 min_guesses_log10: 0.0,
                 history: 0,
                 breached: false,
+            },
+            help_desk: HelpDeskPolicy {
+                contact: String::new(),
             },
         }
     }
@@ -376,6 +395,10 @@ impl Policy {
     pub fn password(&self) -> &PasswordPolicy {
         &self.password
     }
+    /// `help_desk`.
+    pub fn help_desk(&self) -> &HelpDeskPolicy {
+        &self.help_desk
+    }
 
     /// The worst-case chance that an attacker guesses a code or the answers for one user, per
     /// day and per year, under this policy's limits.
@@ -383,10 +406,11 @@ impl Policy {
         odds::odds(self)
     }
 
-    /// Whether self-service reset is enabled for this user. Always true for administrators.
+    /// Whether self-service reset is enabled for this user. For administrators, whether
+    /// `reset.allow_administrators` is on (whatever `enabled_for` says).
     pub fn applies_to(&self, user: &DirectoryUser) -> bool {
         if user.admin {
-            return true;
+            return self.reset.allow_administrators;
         }
         match &self.reset.enabled_for {
             Scope::All => true,

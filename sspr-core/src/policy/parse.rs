@@ -146,6 +146,7 @@ const ROOT: &[&str] = &[
     "notifications",
     "limits",
     "password",
+    "help_desk",
 ];
 const RESET: &[&str] = &[
     "enabled_for",
@@ -154,6 +155,8 @@ const RESET: &[&str] = &[
     "session_ttl_s",
     "unlock_without_reset",
     "disclose_account_state",
+    "unlock_on_reset",
+    "allow_administrators",
 ];
 const LIMIT: &[&str] = &["max", "window_s", "block_s"];
 const DAY: u64 = 86_400;
@@ -174,6 +177,8 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
         s.uint("session_ttl_s", 1, 7 * DAY, &mut r.session_ttl_s)?;
         s.boolean("unlock_without_reset", &mut r.unlock_without_reset)?;
         s.boolean("disclose_account_state", &mut r.disclose_account_state)?;
+        s.boolean("unlock_on_reset", &mut r.unlock_on_reset)?;
+        s.boolean("allow_administrators", &mut r.allow_administrators)?;
         let ways_in = r.methods.iter().filter(|m| !m.is_app()).count();
         if ways_in < usize::from(r.methods_required) {
             return Err(PolicyError::at(
@@ -293,6 +298,12 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
         }
         s.small("history", 0, 24, &mut w.history)?;
         s.boolean("breached", &mut w.breached)?;
+    }
+
+    if let Some(s) = root.section("help_desk", &["contact"])? {
+        if let Some((v, path)) = s.get("contact") {
+            p.help_desk.contact = help_desk_contact(v, &path)?;
+        }
     }
 
     let odds = p.guessing_odds().per_year;
@@ -418,4 +429,25 @@ fn banned_terms(list: &[&str], path: &str) -> R<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+/// A help-desk contact: an email address or an `https://` URL, at most 200 characters, no
+/// control characters; empty for none.
+fn help_desk_contact(v: &Value, path: &str) -> R<String> {
+    const WHAT: &str = "must be an email address or an https:// URL of at most 200 characters";
+    let s = v
+        .as_str()
+        .ok_or_else(|| PolicyError::at(path, WHAT))?
+        .trim();
+    if s.is_empty() {
+        return Ok(String::new());
+    }
+    let is_url = s.strip_prefix("https://").is_some_and(|rest| {
+        !rest.is_empty() && !rest.starts_with('/') && !rest.contains(char::is_whitespace)
+    });
+    let is_email = !s.contains("://") && crate::EmailAddress::parse(s).is_ok();
+    if s.chars().count() > 200 || s.chars().any(char::is_control) || !(is_url || is_email) {
+        return Err(PolicyError::at(path, WHAT));
+    }
+    Ok(s.to_owned())
 }

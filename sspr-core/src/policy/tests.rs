@@ -260,3 +260,48 @@ fn group_scope_matches_without_case() {
     u.groups = vec!["staff".into()];
     assert!(!p.applies_to(&u));
 }
+
+#[test]
+fn help_desk_administrators_and_unlocking() {
+    let p = Policy::default();
+    assert!(p.reset().unlock_on_reset && p.reset().allow_administrators);
+    assert_eq!(p.help_desk().contact, "");
+    for good in [
+        "helpdesk@contoso.example",
+        "https://contoso.example/help",
+        " https://help.contoso.example ",
+    ] {
+        let p = Policy::from_value(&json!({"help_desk": {"contact": good}})).unwrap();
+        assert_eq!(p.help_desk().contact, good.trim());
+    }
+    for bad in [
+        json!("http://contoso.example/help"),
+        json!("https:///nohost"),
+        json!("javascript:alert(1)"),
+        json!("call us"),
+        json!(format!("https://{}", "a".repeat(200))),
+        json!("https://contoso.example/\u{7}"),
+        json!(42),
+    ] {
+        let err = Policy::from_value(&json!({"help_desk": {"contact": bad}})).unwrap_err();
+        assert_eq!(err.field, "help_desk.contact", "{bad}");
+    }
+    let err = Policy::from_value(&json!({"help_desk": {"phone": "1"}})).unwrap_err();
+    assert_eq!(err.field, "help_desk.phone");
+    let p = Policy::from_value(
+        &json!({"reset": {"allow_administrators": false, "unlock_on_reset": false}}),
+    )
+    .unwrap();
+    let admin = DirectoryUser {
+        id: crate::UserId::new("u-admin"),
+        username: "admin@contoso.example".into(),
+        first_name: String::new(),
+        last_name: String::new(),
+        org_name: String::new(),
+        groups: vec![],
+        admin: true,
+    };
+    assert!(!p.applies_to(&admin));
+    assert!(Policy::default().applies_to(&admin));
+    assert!(!p.reset().unlock_on_reset);
+}
