@@ -73,6 +73,9 @@ pub(crate) struct PyResetView {
     retry_after: Option<u64>,
     /// When the flow expires (Unix seconds).
     expires_at: u64,
+    /// The help desk's contact (policy `help_desk.contact`) when the user is stuck: blocked,
+    /// locked, expired, or refused for a reason no retry mends; `None` otherwise.
+    help_desk: Option<String>,
 }
 
 #[pymethods]
@@ -121,6 +124,7 @@ fn view(v: &ResetView) -> PyResetView {
         approval_number: v.approval_number,
         retry_after: v.retry_after,
         expires_at: v.expires_at,
+        help_desk: v.help_desk.clone(),
     }
 }
 
@@ -199,6 +203,8 @@ pub(crate) struct PyRegistrationView {
     approval_number: Option<u8>,
     /// When the flow expires (Unix seconds).
     expires_at: u64,
+    /// The help desk's contact when the user is stuck (as `ResetView.help_desk`).
+    help_desk: Option<String>,
 }
 
 #[pymethods]
@@ -283,6 +289,7 @@ fn registration_result(o: RegistrationOutcome) -> PyRegistrationResult {
             questions: v.questions,
             approval_number: v.approval_number,
             expires_at: v.expires_at,
+            help_desk: v.help_desk,
         }),
         rejection: o.rejection.map(|r| r.id().to_owned()),
         retry_after: o.retry_after,

@@ -336,3 +336,23 @@ def test_results_become_plain_dicts_for_json():
     assert json.loads(json.dumps(d)) == d  # nothing but JSON values
     verdict = sspr.evaluate_password(sspr.Policy(), "short").to_dict()
     assert verdict["accepted"] is False and "password.too_short" in verdict["reasons"]
+
+
+def test_a_stuck_user_is_shown_the_help_desk():
+    policy = sspr.Policy.from_dict({
+        "reset": {"methods": ["email"], "methods_required": 1},
+        "help_desk": {"contact": "helpdesk@contoso.example"},
+        "limits": {"verify_failures": {"max": 2, "window_s": 3600, "block_s": 600}},
+    })
+    mem = sspr.MemoryPorts.for_tests(T0, seed=11, captcha_token="pass")
+    mem.directory.add_user(sspr.DirectoryUser("u1", "ann@contoso.example"), "Old-Password-1")
+    engine = sspr.Engine(policy, mem.ports(), keys=KEYS, identity_key=IDENTITY, issuer="Contoso", **CHEAP)
+    engine.import_security_info("u1", email="ann.home@fabrikam.example")
+    r = engine.start_reset("ann@contoso.example", "pass")
+    assert r.view.help_desk is None  # not stuck: nothing to show
+    flow = r.view.flow_id
+    engine.choose(flow, "email")
+    results = [engine.enter_code(flow, "00000000") for _ in range(2)]
+    assert results[-1].rejection == "user.blocked"
+    assert results[-1].view.help_desk == "helpdesk@contoso.example"
+    assert results[-1].to_dict()["view"]["help_desk"] == "helpdesk@contoso.example"

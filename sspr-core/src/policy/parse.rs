@@ -300,10 +300,10 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
         s.boolean("breached", &mut w.breached)?;
     }
 
-    if let Some(s) = root.section("help_desk", &["contact"])? {
-        if let Some((v, path)) = s.get("contact") {
-            p.help_desk.contact = help_desk_contact(v, &path)?;
-        }
+    if let Some(s) = root.section("help_desk", &["contact"])?
+        && let Some((v, path)) = s.get("contact")
+    {
+        p.help_desk.contact = help_desk_contact(v, &path)?;
     }
 
     let odds = p.guessing_odds().per_year;

@@ -56,6 +56,7 @@ Reason: TypeAlias = (
     | Literal["password.mismatch"]
     | Literal["password.breached"]
     | Literal["password.change_pending"]
+    | Literal["password.refused"]
     | Literal["totp.malformed"]
     | Literal["totp.invalid"]
     | Literal["totp.replay"]
