@@ -177,7 +177,7 @@ fn main() {
     let mut times: [[Vec<Duration>; 6]; 2] = Default::default();
     for i in 0..rounds {
         let real = &real_users[i % real_users.len()];
-        engine.unblock(real).unwrap();
+        engine.unblock(real, "bench").unwrap();
         walk_pair(&engine, &mem, [real, &decoys[i]], i % 2 == 0, &mut times);
         // New windows for the send limits.
         mem.clock.advance(700);

@@ -63,6 +63,17 @@ pub enum AuditKind {
     RegistrationFinished,
     /// A port failed during a step; the step can be retried.
     PortFailed,
+    /// The engine's policy was replaced (`actor`: who; `changed`: the dotted paths of the
+    /// fields that changed).
+    PolicyChanged,
+    /// A help desk set a temporary password, to be changed at the next sign-in (`actor`).
+    TemporaryPasswordSet,
+    /// A help desk issued a temporary access pass (`actor`).
+    AccessPassIssued,
+    /// A temporary access pass proved the user's identity in the registration wizard.
+    AccessPassUsed,
+    /// The user changed a known password.
+    PasswordChangedByUser,
 }
 
 /// One audit record.
@@ -87,6 +98,12 @@ pub struct AuditEvent {
     pub reason: Option<Reason>,
     /// The client address or fingerprint the host passed in, if any.
     pub client: Option<String>,
+    /// Who acted, for help-desk and administrative actions (the host's id of its agent).
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// What changed: the dotted paths of the policy fields a replacement changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed: Vec<String>,
 }
 
 impl AuditEvent {
@@ -102,6 +119,8 @@ impl AuditEvent {
             destination: None,
             reason: None,
             client: None,
+            actor: None,
+            changed: Vec::new(),
         }
     }
 

@@ -988,6 +988,7 @@ impl ResetFlow {
                 password,
                 history_hash: history_hash.clone(),
                 requested_at: pending.as_ref().map_or(ctx.now, |(_, _, since)| *since),
+                must_change: false,
             };
             let mut t = Transition::ok(self);
             t.outbox.push(Outbox::SetPassword(change));
@@ -1027,6 +1028,7 @@ impl ResetFlow {
             password,
             history_hash,
             requested_at: ctx.now,
+            must_change: false,
         }));
         Ok(t)
     }

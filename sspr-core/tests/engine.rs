@@ -542,7 +542,9 @@ fn unblock_lifts_a_block() {
         state(&w.engine.start_reset(ALICE, "ok", None).unwrap()),
         "blocked"
     );
-    w.engine.unblock(" Alice@Contoso.example ").unwrap();
+    w.engine
+        .unblock(" Alice@Contoso.example ", "helpdesk-7")
+        .unwrap();
     assert_eq!(
         state(&w.engine.start_reset(ALICE, "ok", None).unwrap()),
         "choose_method"

@@ -208,6 +208,7 @@ fn no_flow_id_in_audit_events_or_debug_output() {
         password: SecretString::new(PW),
         history_hash: "$argon2id$hash".into(),
         requested_at: 1,
+        must_change: false,
     };
     let shown = format!("{change:?}");
     assert!(
@@ -349,7 +350,7 @@ fn extreme_port_values_never_panic() {
                     let _ = engine.registration_step(&v.flow_id, input);
                 }
             }
-            let _ = engine.unblock(ALICE.username);
+            let _ = engine.unblock(ALICE.username, "helpdesk-7");
         }
     }
 }
@@ -552,7 +553,7 @@ fn oversized_inputs_get_typed_errors_and_change_nothing() {
         ));
     }
     assert!(too_long(w.engine.report_not_me(&big).map(|_| ())));
-    assert!(too_long(w.engine.unblock(&big).map(|_| ())));
+    assert!(too_long(w.engine.unblock(&big, "helpdesk-7").map(|_| ())));
     // Engine options out of range are refused when the engine is built.
     let mem = fixtures::memory_ports(1);
     let mut o = fixtures::options();

@@ -429,7 +429,7 @@ fn failures_in_a_row_lock_self_service_until_unblocked() {
     let v = o.view.unwrap();
     assert_eq!((v.state.id(), v.retry_after), ("blocked", None));
     // A help desk unblocks.
-    w.engine.unblock(ALICE.username).unwrap();
+    w.engine.unblock(ALICE.username, "helpdesk-7").unwrap();
     let o = w.engine.start_reset(ALICE.username, CAPTCHA, None).unwrap();
     assert_eq!(o.view.unwrap().state, "choose_method");
     assert!(

@@ -67,6 +67,7 @@ fn debug_output_is_redacted() {
         password: SecretString::new(PASSWORD),
         history_hash: "$argon2id$x".into(),
         requested_at: 1,
+        must_change: false,
     };
     assert_clean("PasswordChange", &format!("{change:?}"));
     let info = SecurityInfo {

@@ -696,9 +696,10 @@ impl Engine {
         Ok((&self.inner.reset_view_of(&flow_id)?).into())
     }
 
-    /// Lifts an identifier's block (an administrator's action).
-    pub fn unblock(&self, identifier: String) -> Result<(), SsprError> {
-        Ok(self.inner.unblock(&identifier)?)
+    /// Lifts an identifier's blocks (a help desk's action); `actor` names who acts, in the
+    /// audit log.
+    pub fn unblock(&self, identifier: String, actor: String) -> Result<(), SsprError> {
+        Ok(self.inner.unblock(&identifier, &actor)?)
     }
 
     /// The check made at every sign-in.

@@ -214,6 +214,7 @@ impl core::Directory for Foreign<dyn Directory> {
             password: change.password.expose().to_owned(),
             history_hash: change.history_hash,
             requested_at: change.requested_at,
+            must_change: change.must_change,
         };
         self.0
             .set_password(id.as_str().to_owned(), change)

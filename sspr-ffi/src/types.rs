@@ -252,6 +252,8 @@ pub struct PasswordChange {
     /// When the change was first requested (Unix seconds): do not apply a change older than
     /// the last one applied.
     pub requested_at: u64,
+    /// A temporary password a help desk set: make the user change it at the next sign-in.
+    pub must_change: bool,
 }
 
 impl std::fmt::Debug for PasswordChange {

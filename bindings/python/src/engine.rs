@@ -545,9 +545,10 @@ impl PyEngine {
         self.step(py, flow_id, ResetInput::Cancel)
     }
 
-    /// Lifts an identifier's block (an administrator's action).
-    fn unblock(&self, py: Python<'_>, identifier: String) -> PyResult<()> {
-        run(py, || self.inner.unblock(&identifier))
+    /// Lifts an identifier's blocks (a help desk's action); `actor` names who acts, in the
+    /// audit log.
+    fn unblock(&self, py: Python<'_>, identifier: String, actor: String) -> PyResult<()> {
+        run(py, || self.inner.unblock(&identifier, &actor))
     }
 
     /// The check made at every sign-in: is registration required or re-confirmation due?

@@ -228,6 +228,8 @@ pub(crate) struct PyPasswordChange {
     /// When the change was first requested (Unix seconds): do not apply a change older than
     /// the last one applied.
     requested_at: u64,
+    /// A temporary password a help desk set: make the user change it at the next sign-in.
+    must_change: bool,
 }
 
 #[pymethods]
@@ -369,6 +371,7 @@ impl Directory for PyPort {
                     password: change.password.expose().to_owned(),
                     history_hash: change.history_hash,
                     requested_at: change.requested_at,
+                    must_change: change.must_change,
                 },
             )
         })

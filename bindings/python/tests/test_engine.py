@@ -164,7 +164,7 @@ def test_builtin_ports_mix_with_python_ones():
     mem.clock.advance(10)
     r = engine.start_reset("bo@contoso.example", "pass")
     assert r.rejection == "user.blocked" and r.retry_after == 590
-    engine.unblock("bo@contoso.example")
+    engine.unblock("bo@contoso.example", "helpdesk-agent-7")
     assert engine.start_reset("bo@contoso.example", "pass").rejection is None
 
 

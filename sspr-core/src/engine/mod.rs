@@ -19,6 +19,7 @@
 //! [`Engine::start_registration`], [`Engine::registration_step`],
 //! [`Engine::report_not_me`], [`Engine::unblock`], [`Engine::import_security_info`].
 
+mod help_desk;
 mod import;
 mod info;
 mod notices;
@@ -31,6 +32,7 @@ mod trace;
 mod views;
 
 pub use crate::effect::Provisioning;
+pub use help_desk::{MAX_ACTOR_CHARS, TemporaryPassword};
 pub use import::{AppImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport};
 pub use notices::NOTICE_TOKEN_TTL_S;
 pub use options::{CountryBudget, EngineOptions, MAX_CLIENT_LIMIT, Ports};
@@ -146,18 +148,16 @@ fn settled(admission: Admission, verdict: Option<Verdict>) -> Option<Settled> {
     }
 }
 
-/// The outcome of re-authenticating with the current password.
-enum Reauth {
-    Passed(DirectoryUser),
-    Failed,
-    Refused(Refusal),
+/// What an engine derives from its policy and options when it is built or its policy replaced.
+struct Derived {
+    rules: PasswordRules,
+    decoy_answer_hash: String,
+    decoy_records: Vec<String>,
+    decoy_sealing: SealingKeys,
 }
 
-impl Engine {
-    /// An engine applying `policy` through `ports`. Options out of range are API misuse.
-    pub fn new(policy: Policy, ports: Ports, options: EngineOptions) -> Result<Self, MisuseError> {
-        options.validate()?;
-        crate::PhoneNumber::load_metadata();
+impl Derived {
+    fn of(policy: &Policy, options: &EngineOptions) -> Result<Self, MisuseError> {
         let rules = PasswordRules::new(policy.password());
         let salt = options.identity.digest("decoy-answer-salt", "");
         let decoy_answer_hash =
@@ -190,13 +190,35 @@ impl Engine {
             problem: format!("a representative record does not seal: {e}"),
         })?;
         Ok(Self {
-            policy,
             rules,
-            ports,
-            options,
             decoy_answer_hash,
             decoy_records,
             decoy_sealing,
+        })
+    }
+}
+
+/// The outcome of re-authenticating with the current password.
+enum Reauth {
+    Passed(DirectoryUser),
+    Failed,
+    Refused(Refusal),
+}
+
+impl Engine {
+    /// An engine applying `policy` through `ports`. Options out of range are API misuse.
+    pub fn new(policy: Policy, ports: Ports, options: EngineOptions) -> Result<Self, MisuseError> {
+        options.validate()?;
+        crate::PhoneNumber::load_metadata();
+        let d = Derived::of(&policy, &options)?;
+        Ok(Self {
+            policy,
+            rules: d.rules,
+            ports,
+            options,
+            decoy_answer_hash: d.decoy_answer_hash,
+            decoy_records: d.decoy_records,
+            decoy_sealing: d.decoy_sealing,
         })
     }
 
@@ -588,30 +610,6 @@ impl Engine {
             breach,
         )?;
         Ok(verdict)
-    }
-
-    /// Lifts every failure and send block on `identifier` and on the user it resolves to, and
-    /// the lock after too many failures in a row (a help-desk action), and says so in the audit
-    /// log.
-    pub fn unblock(&self, identifier: &str) -> Result<(), Error> {
-        trace::call("unblock", "identifier", None).run(|| {
-            if identifier.chars().count() > MAX_IDENTIFIER_CHARS {
-                return Err(too_long("identifier", MAX_IDENTIFIER_CHARS));
-            }
-            let ids = &self.options.identity;
-            self.clear_subject(&name_subject(ids, identifier), true)?;
-            let user = self
-                .ports
-                .directory
-                .find_user(identifier.trim().to_owned())?;
-            if let Some(u) = &user {
-                self.clear_subject(&user_subject(ids, &u.id), true)?;
-            }
-            let mut ev = AuditEvent::new(self.now()?, AuditKind::AccountUnblocked);
-            ev.user = user.map(|u| u.id);
-            self.audit(ev, &mut Vec::new());
-            Ok(())
-        })
     }
 
     // ----- registration -----

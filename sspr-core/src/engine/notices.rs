@@ -124,6 +124,18 @@ impl Engine {
             run(self.ports.directory.unlock(user_id.clone()));
         }
         run(self.clear_subject(&user_subject(&self.options.identity, user_id), false));
+        self.tell_password_changed(user_id, alternate, now, warnings);
+    }
+
+    /// Tells the user of a new password at their account and at `alternate` (when the policy
+    /// says so) and, for an administrator, the other administrators. Failures are warnings.
+    pub(crate) fn tell_password_changed(
+        &self,
+        user_id: &UserId,
+        alternate: Option<EmailAddress>,
+        now: u64,
+        warnings: &mut Vec<PortError>,
+    ) {
         let user = match self.ports.directory.user(user_id.clone()) {
             Ok(Some(u)) => u,
             Ok(None) => return,

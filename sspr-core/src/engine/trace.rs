@@ -82,6 +82,8 @@ impl Traced for ReportOutcome {
 
 impl Traced for () {}
 
+impl Traced for super::help_desk::TemporaryPassword {}
+
 impl Traced for crate::engine::ResetView {
     fn state(&self) -> Option<&'static str> {
         Some(self.state.id())

@@ -14,6 +14,7 @@ struct Entry {
     history: Vec<String>,
     applied_changes: HashSet<String>,
     locked: bool,
+    must_change: bool,
     sessions_revoked: u32,
 }
 
@@ -56,6 +57,7 @@ impl MemoryDirectory {
                 history: Vec::new(),
                 applied_changes: HashSet::new(),
                 locked: false,
+                must_change: false,
                 sessions_revoked: 0,
             },
         );
@@ -83,6 +85,12 @@ impl MemoryDirectory {
     /// The user's current password.
     pub fn password_of(&self, id: &UserId) -> Option<SecretString> {
         self.read(id, |e| e.password.clone())
+    }
+
+    /// Whether the current password is a temporary one the user must change at the next
+    /// sign-in.
+    pub fn must_change_password(&self, id: &UserId) -> bool {
+        self.read(id, |e| e.must_change).unwrap_or(false)
     }
 
     /// Marks the account as locked out of sign-in.
@@ -160,6 +168,7 @@ impl Directory for MemoryDirectory {
         self.with_user(&id, |e| {
             if e.applied_changes.insert(change.change_id.clone()) {
                 e.password = change.password.clone();
+                e.must_change = change.must_change;
                 e.history.insert(0, change.history_hash.clone());
             }
         })

@@ -19,6 +19,9 @@ pub struct PasswordChange {
     /// changes out of order (a slow call landing late) should not apply a change older than
     /// the last one it applied.
     pub requested_at: u64,
+    /// The password is temporary (a help desk set it): the directory makes the user change it
+    /// at the next sign-in. False for a password the user chose.
+    pub must_change: bool,
 }
 
 impl fmt::Debug for PasswordChange {

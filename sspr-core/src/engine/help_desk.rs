@@ -1,0 +1,218 @@
+//! What a help desk (or an administrator) does for a user, each action audited with the actor
+//! who took it: lifting blocks, setting a temporary password, replacing the policy.
+
+use serde_json::Value;
+
+use crate::audit::{AuditEvent, AuditKind};
+use crate::error::{Error, InputError};
+use crate::hashing;
+use crate::policy::Policy;
+use crate::ports::PasswordChange;
+use crate::random::Entropy;
+use crate::secret::SecretString;
+use crate::user::UserId;
+
+use super::throttle::{name_subject, user_subject};
+use super::{Derived, Engine, MAX_IDENTIFIER_CHARS, too_long};
+
+/// The longest actor id accepted (the host's id of its help-desk agent or administrator).
+pub const MAX_ACTOR_CHARS: usize = 256;
+
+/// The characters of a temporary password: no look-alikes (`0`/`O`, `1`/`l`/`I`).
+const TEMPORARY_ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A temporary password a help desk hands to the user. Its `Debug` shows nothing of it.
+#[derive(Clone)]
+pub struct TemporaryPassword {
+    /// The password: tell it to the user once, by a channel the help desk trusts.
+    pub password: SecretString,
+    /// The user must change it at the next sign-in (the directory was told so).
+    pub must_change: bool,
+}
+
+impl std::fmt::Debug for TemporaryPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemporaryPassword")
+            .field("must_change", &self.must_change)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks an actor id: 1 to [`MAX_ACTOR_CHARS`] characters, no control characters.
+pub(crate) fn actor(actor: &str) -> Result<String, Error> {
+    let a = actor.trim();
+    if a.chars().count() > MAX_ACTOR_CHARS {
+        return Err(InputError::TooLong {
+            what: "actor",
+            max: MAX_ACTOR_CHARS,
+        }
+        .into());
+    }
+    if a.is_empty() || a.chars().any(char::is_control) {
+        return Err(InputError::Malformed {
+            what: "actor",
+            problem: "must name who acts: 1 to 256 characters, no control characters",
+        }
+        .into());
+    }
+    Ok(a.to_owned())
+}
+
+/// The dotted paths of the leaves that differ between two JSON documents.
+fn changed_fields(old: &Value, new: &Value, path: &str, out: &mut Vec<String>) {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match (a.get(k), b.get(k)) {
+                    (Some(x), Some(y)) => changed_fields(x, y, &child, out),
+                    _ => out.push(child),
+                }
+            }
+        }
+        (a, b) if a != b => out.push(path.to_owned()),
+        _ => {}
+    }
+}
+
+impl Engine {
+    /// Lifts every failure and send block on `identifier` and on the user it resolves to, and
+    /// the lock after too many failures in a row (a help-desk action). The audit event names
+    /// the `actor`.
+    pub fn unblock(&self, identifier: &str, actor: &str) -> Result<(), Error> {
+        super::trace::call("unblock", "identifier", None).run(|| {
+            if identifier.chars().count() > MAX_IDENTIFIER_CHARS {
+                return Err(too_long("identifier", MAX_IDENTIFIER_CHARS));
+            }
+            let actor = self::actor(actor)?;
+            let ids = &self.options.identity;
+            self.clear_subject(&name_subject(ids, identifier), true)?;
+            let user = self
+                .ports
+                .directory
+                .find_user(identifier.trim().to_owned())?;
+            if let Some(u) = &user {
+                self.clear_subject(&user_subject(ids, &u.id), true)?;
+            }
+            let mut ev = AuditEvent::new(self.now()?, AuditKind::AccountUnblocked);
+            ev.user = user.map(|u| u.id);
+            ev.actor = Some(actor);
+            self.audit(ev, &mut Vec::new());
+            Ok(())
+        })
+    }
+
+    /// A help desk resets the user's password: a random temporary password that passes the
+    /// policy's rules, set in the directory to be changed at the next sign-in. Every open flow
+    /// of the user ends, sessions are revoked, blocks are lifted, the user is told (as after a
+    /// reset: their account and alternate email, and for an administrator the other
+    /// administrators), and the audit event names the `actor`.
+    pub fn reset_password_by_help_desk(
+        &self,
+        user: &UserId,
+        actor: &str,
+    ) -> Result<TemporaryPassword, Error> {
+        super::trace::call("reset_password_by_help_desk", "user", None).run(|| {
+            let actor = self::actor(actor)?;
+            let Some(directory_user) = self.ports.directory.user(user.clone())? else {
+                return Err(InputError::Malformed {
+                    what: "user",
+                    problem: "is not in the directory",
+                }
+                .into());
+            };
+            let now = self.now()?;
+            let mut entropy = Entropy::new(self.ports.randomness.as_ref());
+            // Random characters pass any rule the policy can set but the history and a breach
+            // list; a few draws make sure.
+            let mut chosen = None;
+            for _ in 0..8 {
+                let candidate = SecretString::new(temporary_password(&mut entropy)?);
+                let verdict = self.evaluate_password(&directory_user, &candidate, &candidate)?;
+                if verdict.accepted() {
+                    chosen = Some(candidate);
+                    break;
+                }
+            }
+            let Some(password) = chosen else {
+                return Err(crate::MisuseError::InvalidArgument {
+                    name: "policy",
+                    problem: "no random password passes its rules".to_owned(),
+                }
+                .into());
+            };
+            let history_hash = hashing::hash(
+                password.expose().as_bytes(),
+                &self.options.hash_params,
+                self.ports.randomness.as_ref(),
+            )?;
+            // Ends every open flow of the user first: a flow an attacker holds must not
+            // outlive the help desk's action.
+            self.bump_epoch(user, None)?;
+            self.ports.directory.set_password(
+                user.clone(),
+                PasswordChange {
+                    change_id: entropy.token()?,
+                    password: password.clone(),
+                    history_hash,
+                    requested_at: now,
+                    must_change: true,
+                },
+            )?;
+            let mut warnings = Vec::new();
+            let (info, _) = self.load_info(user)?;
+            self.after_reset(user, info.email.clone(), now, &mut warnings);
+            let mut ev = AuditEvent::new(now, AuditKind::TemporaryPasswordSet);
+            ev.user = Some(user.clone());
+            ev.actor = Some(actor);
+            self.audit(ev, &mut warnings);
+            Ok(TemporaryPassword {
+                password,
+                must_change: true,
+            })
+        })
+    }
+
+    /// Replaces the policy of this engine (the steps already running finish under the one they
+    /// started with; hosts that share an engine hold it in a lock). Audits who replaced it and
+    /// the dotted paths of the fields that changed, which it also returns.
+    pub fn replace_policy(&mut self, policy: Policy, actor: &str) -> Result<Vec<String>, Error> {
+        let actor = self::actor(actor)?;
+        let derived = Derived::of(&policy, &self.options)?;
+        let mut changed = Vec::new();
+        changed_fields(&self.policy.to_json(), &policy.to_json(), "", &mut changed);
+        self.policy = policy;
+        self.rules = derived.rules;
+        self.decoy_answer_hash = derived.decoy_answer_hash;
+        self.decoy_records = derived.decoy_records;
+        self.decoy_sealing = derived.decoy_sealing;
+        let mut ev = AuditEvent::new(self.now()?, AuditKind::PolicyChanged);
+        ev.actor = Some(actor);
+        ev.changed = changed.clone();
+        self.audit(ev, &mut Vec::new());
+        Ok(changed)
+    }
+}
+
+/// Sixteen random characters in four groups (`Hk7m-Pq2r-Tz9w-Hn4c`): about 94 bits.
+fn temporary_password(entropy: &mut Entropy<'_>) -> Result<String, crate::PortError> {
+    let mut out = String::with_capacity(19);
+    let bytes = entropy.bytes(16)?;
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            out.push('-');
+        }
+        // 57 symbols: the modulo bias of a byte is below 1%, and the password is far above
+        // any guessing budget.
+        let c = TEMPORARY_ALPHABET[usize::from(*b) % TEMPORARY_ALPHABET.len()];
+        out.push(char::from(c));
+    }
+    Ok(out)
+}
