@@ -220,6 +220,15 @@ impl IdentityKey {
         mac.finalize().into_bytes().into()
     }
 
+    /// The identity key of one tenant: keyed by this key and the tenant's name, so that two
+    /// tenants' references never meet even when their hosts share a key.
+    pub(crate) fn for_tenant(&self, tenant: &str) -> Self {
+        let sub = Zeroizing::new(self.digest("tenant", tenant).to_vec());
+        Self::new(sub.to_vec()).unwrap_or_else(|_| Self {
+            mac: self.mac.clone(),
+        })
+    }
+
     /// A stored reference to `value`: 144 bits of its keyed hash under `label`, as 24
     /// characters of unpadded base64url. Gives nothing back about `value` without the key.
     pub(crate) fn reference(&self, label: &str, value: &str) -> String {

@@ -117,6 +117,10 @@ pub struct EngineSettings {
     /// with that derived key stay readable and are resealed with the newest on their next save.
     #[uniffi(default)]
     pub sealing_keys: Vec<SigningKey>,
+    /// The tenant this engine serves when several engines share one set of stores: 1 to 64
+    /// characters of `a-z 0-9 . _ -`; none for a single tenant.
+    #[uniffi(default)]
+    pub tenant: Option<String>,
 }
 
 impl std::fmt::Debug for EngineSettings {
@@ -152,6 +156,7 @@ impl From<EngineSettings> for CoreSettings {
                 email_domains: pairs(s.decoys.email_domains),
                 admin_percent: s.decoys.admin_percent,
             },
+            tenant: s.tenant,
         }
     }
 }

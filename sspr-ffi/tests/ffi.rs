@@ -40,6 +40,7 @@ fn settings(key: Vec<u8>) -> EngineSettings {
         country_budget: None,
         decoys: sspr_ffi::engine::decoy_settings_default(),
         sealing_keys: vec![],
+        tenant: None,
     }
 }
 

@@ -399,7 +399,7 @@ impl PyEngine {
     /// (default: a key derived from the identity key; records sealed with it stay readable and
     /// are resealed with the newest key on their next save).
     #[new]
-    #[pyo3(signature = (policy, ports, *, keys, identity_key, issuer, hash_memory_kib=19_456, hash_iterations=2, hash_parallelism=1, breach_fail_closed=false, client_limit=None, country_budget=None, decoy_calling_codes=None, decoy_email_domains=None, decoy_admin_percent=None, sealing_keys=None))]
+    #[pyo3(signature = (policy, ports, *, keys, identity_key, issuer, hash_memory_kib=19_456, hash_iterations=2, hash_parallelism=1, breach_fail_closed=false, client_limit=None, country_budget=None, decoy_calling_codes=None, decoy_email_domains=None, decoy_admin_percent=None, sealing_keys=None, tenant=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         policy: &PyPolicy,
@@ -417,6 +417,7 @@ impl PyEngine {
         decoy_email_domains: Option<Vec<(String, u32)>>,
         decoy_admin_percent: Option<u8>,
         sealing_keys: Option<Vec<(String, Vec<u8>)>>,
+        tenant: Option<String>,
     ) -> PyResult<Self> {
         let mut decoys = DecoyProfile::default();
         if let Some(c) = decoy_calling_codes {
@@ -443,6 +444,7 @@ impl PyEngine {
                 .map(|(max, window_s, block_s)| Limit::new(max, window_s, block_s)),
             country_budget: country_budget.map(|(max, window_s)| CountryBudget { max, window_s }),
             decoys,
+            tenant,
         }
         .into_options()
         .map_err(|e| error(e.into()))?;

@@ -15,10 +15,20 @@ pub(crate) const DECOY_RECORD_OWNER: &str = "sspr/decoy-shape";
 const INFO_RETRIES: usize = 16;
 
 impl Engine {
+    /// Where `user`'s record is stored, and what its seal is bound to: the user id, prefixed
+    /// by the tenant's name when the engine serves one (`contoso/u-1`).
+    fn info_key(&self, user: &UserId) -> UserId {
+        match &self.options.tenant {
+            Some(t) => UserId::new(format!("{t}/{}", user.as_str())),
+            None => user.clone(),
+        }
+    }
+
     /// The user's security info and its record version (0 and empty when none is stored).
     pub(crate) fn load_info(&self, user: &UserId) -> Result<(SecurityInfo, u64), Error> {
-        match self.ports.security_info.load(user.clone())? {
-            Some(r) => Ok((self.open_info(user.as_str(), &r.data)?, r.version)),
+        let key = self.info_key(user);
+        match self.ports.security_info.load(key.clone())? {
+            Some(r) => Ok((self.open_info(key.as_str(), &r.data)?, r.version)),
             None => Ok((SecurityInfo::default(), 0)),
         }
     }
@@ -47,8 +57,9 @@ impl Engine {
         owner: &UserId,
         decoy_shape: Option<usize>,
     ) -> Result<(SecurityInfo, u64), Error> {
-        match self.ports.security_info.load(owner.clone())? {
-            Some(r) => Ok((self.open_info(owner.as_str(), &r.data)?, r.version)),
+        let key = self.info_key(owner);
+        match self.ports.security_info.load(key.clone())? {
+            Some(r) => Ok((self.open_info(key.as_str(), &r.data)?, r.version)),
             None => {
                 if let Some(record) = decoy_shape.and_then(|s| self.decoy_records.get(s)) {
                     // A store hands back an owned copy: the decoy takes one too, opens it and
@@ -74,11 +85,9 @@ impl Engine {
         info: &SecurityInfo,
         expected: u64,
     ) -> Result<(), Error> {
-        let sealed = self.seal_info(user, info)?;
-        Ok(self
-            .ports
-            .security_info
-            .save(user.clone(), sealed, expected)?)
+        let key = self.info_key(user);
+        let sealed = self.seal_info(&key, info)?;
+        Ok(self.ports.security_info.save(key, sealed, expected)?)
     }
 
     /// Raises the user's revocation epoch for the flow `owner`, which opened (or last went on)

@@ -207,8 +207,15 @@ enum Reauth {
 
 impl Engine {
     /// An engine applying `policy` through `ports`. Options out of range are API misuse.
-    pub fn new(policy: Policy, ports: Ports, options: EngineOptions) -> Result<Self, MisuseError> {
+    pub fn new(
+        policy: Policy,
+        ports: Ports,
+        mut options: EngineOptions,
+    ) -> Result<Self, MisuseError> {
         options.validate()?;
+        if let Some(t) = &options.tenant {
+            options.identity = options.identity.for_tenant(t);
+        }
         crate::PhoneNumber::load_metadata();
         let d = Derived::of(&policy, &options)?;
         Ok(Self {

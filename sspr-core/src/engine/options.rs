@@ -108,6 +108,11 @@ pub struct EngineOptions {
     pub decoys: DecoyProfile,
     /// The keys that seal security info at rest (default: one derived from the identity key).
     pub sealing: SealingKeys,
+    /// The tenant this engine serves, when several engines (one per tenant) share one set of
+    /// stores: its name keys every stored reference and prefixes every security-info record,
+    /// so that no flow, counter, record or used value of one tenant is visible to another.
+    /// 1 to 64 characters of `a-z`, `0-9`, `.`, `_` and `-`. `None`: one tenant.
+    pub tenant: Option<String>,
 }
 
 impl EngineOptions {
@@ -126,6 +131,7 @@ impl EngineOptions {
             client_limit: None,
             country_budget: None,
             decoys: DecoyProfile::default(),
+            tenant: None,
         }
     }
 
@@ -162,6 +168,18 @@ impl EngineOptions {
             return Err(bad(
                 "issuer",
                 "must be 1 to 128 bytes, not blank, without a colon",
+            ));
+        }
+        if let Some(t) = &self.tenant
+            && (t.is_empty()
+                || t.len() > 64
+                || !t.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+                }))
+        {
+            return Err(bad(
+                "tenant",
+                "must be 1 to 64 characters of a-z, 0-9, '.', '_' and '-'",
             ));
         }
         self.decoys.validate()

@@ -41,6 +41,9 @@ pub struct EngineSettings {
     pub country_budget: Option<CountryBudget>,
     /// What the host's users look like, so that decoy screens look like them too.
     pub decoys: DecoyProfile,
+    /// The tenant this engine serves when several share one set of stores
+    /// ([`EngineOptions::tenant`]).
+    pub tenant: Option<String>,
 }
 
 impl EngineSettings {
@@ -55,6 +58,7 @@ impl EngineSettings {
                 SealingKeys::new(self.sealing_keys)?.with_derived(&options.identity)?;
         }
         options.hash_params = self.hash_params;
+        options.tenant = self.tenant;
         options.breach_mode = if self.breach_fail_closed {
             BreachMode::FailClosed
         } else {

@@ -582,6 +582,7 @@ class Engine:
         decoy_email_domains: Optional[Sequence[tuple[str, int]]] = None,
         decoy_admin_percent: Optional[int] = None,
         sealing_keys: Optional[Sequence[tuple[str, bytes]]] = None,
+        tenant: Optional[str] = None,
     ) -> Engine: ...
     @property
     def policy(self) -> Policy: ...
