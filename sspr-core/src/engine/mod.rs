@@ -19,6 +19,7 @@
 //! [`Engine::start_registration`], [`Engine::registration_step`],
 //! [`Engine::report_not_me`], [`Engine::unblock`], [`Engine::import_security_info`].
 
+mod change_password;
 mod help_desk;
 mod import;
 mod info;
@@ -38,7 +39,8 @@ pub use notices::NOTICE_TOKEN_TTL_S;
 pub use options::{CountryBudget, EngineOptions, MAX_CLIENT_LIMIT, Ports};
 pub use settings::EngineSettings;
 pub use views::{
-    RegistrationOutcome, RegistrationView, ReportOutcome, ResetOutcome, ResetView, SignInCheck,
+    PasswordChangeOutcome, RegistrationOutcome, RegistrationView, ReportOutcome, ResetOutcome,
+    ResetView, SignInCheck,
 };
 
 use std::collections::BTreeMap;

@@ -84,6 +84,15 @@ impl Traced for () {}
 
 impl Traced for super::help_desk::TemporaryPassword {}
 
+impl Traced for super::views::PasswordChangeOutcome {
+    fn reason(&self) -> Option<&'static str> {
+        self.rejection.map(|r| r.id())
+    }
+    fn warnings(&self) -> &[PortError] {
+        &self.warnings
+    }
+}
+
 impl Traced for crate::engine::ResetView {
     fn state(&self) -> Option<&'static str> {
         Some(self.state.id())

@@ -126,6 +126,24 @@ impl fmt::Debug for RegistrationView {
     }
 }
 
+/// The result of changing a known password ([`Engine::change_password`](super::Engine::change_password)).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PasswordChangeOutcome {
+    /// Whether the new password is in force.
+    pub changed: bool,
+    /// Why not: `reauth.failed` (the old password), `user.blocked`, `user.locked`, a
+    /// `password.*` rule, or `password.refused` (the directory's own).
+    pub rejection: Option<Reason>,
+    /// Seconds until a blocked user may try again.
+    pub retry_after: Option<u64>,
+    /// The verdict on the new password, once the old one checked out.
+    pub password: Option<PasswordVerdict>,
+    /// Port failures after the change (a notice not delivered): the change stands.
+    pub warnings: Vec<PortError>,
+    /// The help desk's contact when the user is stuck.
+    pub help_desk: Option<String>,
+}
+
 /// The result of a registration step. It serialises as a JSON API would return it; the
 /// provisioning data in it is the authenticator secret, shown once.
 #[derive(Debug, Clone, Serialize)]

@@ -39,6 +39,7 @@ pub struct Policy {
     limits: LimitsPolicy,
     password: PasswordPolicy,
     help_desk: HelpDeskPolicy,
+    password_change: PasswordChangePolicy,
 }
 
 /// Who may reset and how (`reset`).
@@ -63,6 +64,14 @@ pub struct ResetPolicy {
     /// Whether administrators may reset their own password (Entra's `AllowedToUseSspr`, on by
     /// default). Off, an administrator is out of scope like a user outside `enabled_for`.
     pub allow_administrators: bool,
+}
+
+/// Changing a known password (`password_change`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct PasswordChangePolicy {
+    /// Whether a change signs the user out of every other session (on by default).
+    pub revoke_sessions: bool,
 }
 
 /// Where a user who is stuck gets help (`help_desk`).
@@ -307,6 +316,9 @@ impl Default for Policy {
             help_desk: HelpDeskPolicy {
                 contact: String::new(),
             },
+            password_change: PasswordChangePolicy {
+                revoke_sessions: true,
+            },
         }
     }
 }
@@ -398,6 +410,10 @@ impl Policy {
     /// `help_desk`.
     pub fn help_desk(&self) -> &HelpDeskPolicy {
         &self.help_desk
+    }
+    /// `password_change`.
+    pub fn password_change(&self) -> &PasswordChangePolicy {
+        &self.password_change
     }
 
     /// The worst-case chance that an attacker guesses a code or the answers for one user, per

@@ -147,6 +147,7 @@ const ROOT: &[&str] = &[
     "limits",
     "password",
     "help_desk",
+    "password_change",
 ];
 const RESET: &[&str] = &[
     "enabled_for",
@@ -304,6 +305,10 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
         && let Some((v, path)) = s.get("contact")
     {
         p.help_desk.contact = help_desk_contact(v, &path)?;
+    }
+
+    if let Some(s) = root.section("password_change", &["revoke_sessions"])? {
+        s.boolean("revoke_sessions", &mut p.password_change.revoke_sessions)?;
     }
 
     let odds = p.guessing_odds().per_year;
