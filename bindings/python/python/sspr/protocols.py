@@ -42,7 +42,8 @@ class Directory(Protocol):
 
     def set_password(self, user_id: str, change: PasswordChange) -> None:
         """Sets the password and appends `change.history_hash` to the history, atomically.
-        Idempotent per `change.change_id`."""
+        Idempotent per `change.change_id`. When `change.must_change` is true (a temporary
+        password a help desk set), the user must change it at the next sign-in."""
         ...
 
     def password_history(self, user_id: str, limit: int) -> List[str]:
