@@ -51,7 +51,7 @@ for name in 'func startReset(identifier: String, captcha: String, client: String
             'func resetView(flowId: String)' \
             'func importSecurityInfo(userId: String, `import`: SecurityInfoImport)' \
             'public convenience init(policy: Policy, ports: Ports, settings: EngineSettings)' \
-            'public convenience init(now: UInt64, seed: UInt64?, captchaToken: String)' \
+            'public static func forTests(now: UInt64, seed: UInt64?, captchaToken: String) -> MemoryPorts' \
             'func withNotifier(notifier: Notifier)' 'func withFlows(store: FlowStore)' \
             'func withSecurityInfo(store: SecurityInfoStore)' \
             'func passwordMatches(userId: String, password: String)' \

@@ -82,6 +82,8 @@ reasons! {
     MethodInvalid => "method.invalid",
     /// Changing security info needs proof with a method already registered first.
     ProofRequired => "proof.required",
+    /// The temporary access pass is wrong, expired or already used.
+    AccessPassInvalid => "access_pass.invalid",
     /// A "this wasn't me" token is unknown, already used or expired.
     NoticeInvalid => "notice.invalid",
     /// The password has fewer characters than the policy requires.
@@ -170,7 +172,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", r.id()));
             assert_eq!(serde_json::from_str::<Reason>(&json).unwrap(), *r);
         }
-        assert_eq!(Reason::ALL.len(), 34);
+        assert_eq!(Reason::ALL.len(), 35);
         assert_eq!("code.nope".parse::<Reason>(), Err(UnknownReason));
     }
 }

@@ -264,6 +264,9 @@ pub enum RegistrationInput {
     Questions(BTreeMap<String, SecretString>),
     /// Verify the pending method (or the proof) with a code.
     Verify(SecretString),
+    /// Prove identity with a temporary access pass a help desk issued (instead of a
+    /// registered method: for a user who lost them).
+    AccessPass(SecretString),
     /// Answer the security questions of a proof (question → answer).
     Answer(BTreeMap<String, SecretString>),
     /// Remove a method.
@@ -471,6 +474,10 @@ impl RegistrationFlow {
                 },
                 RegistrationInput::Approve { approve: true, .. },
             ) => Some(limits.push(pending)),
+            (
+                RegistrationState::ProveIdentity | RegistrationState::Proving { .. },
+                RegistrationInput::AccessPass(_),
+            ) => Some(AttemptSpec { challenge: None }),
             (RegistrationState::Verifying { pending }, RegistrationInput::Verify(_)) => {
                 match pending {
                     Pending::Email { issued, .. }
@@ -507,6 +514,7 @@ impl RegistrationFlow {
         let sends_or_verifies = matches!(
             input,
             RegistrationInput::Verify(_)
+                | RegistrationInput::AccessPass(_)
                 | RegistrationInput::Answer(_)
                 | RegistrationInput::Prove(_)
                 | RegistrationInput::Approve { .. }
@@ -580,6 +588,7 @@ impl RegistrationFlow {
                 Ok(Transition::ok(self).audit(ev))
             }
             RegistrationInput::Prove(option) => self.prove(option, ctx),
+            RegistrationInput::AccessPass(pass) => Ok(self.access_pass(&pass, ctx)),
             RegistrationInput::Approve {
                 request_id,
                 number,
@@ -827,6 +836,45 @@ impl RegistrationFlow {
         let mut t = Transition::ok(self).guard(count).audit(ev);
         t.outbox.push(Outbox::Deliver(m));
         Ok(t)
+    }
+
+    /// A temporary access pass proves identity: compared with the one on record (keyed hash,
+    /// constant time), in force and unused; a one-time pass is removed as it is used.
+    fn access_pass(self, pass: &SecretString, ctx: &RegistrationContext<'_>) -> Transition<Self> {
+        if !self.proving() {
+            return Transition::refuse(self, Reason::FlowInvalidStep);
+        }
+        let (info, version) = ctx.info;
+        let given = ctx
+            .ids
+            .reference("access-pass", &normalize_access_pass(pass.expose()));
+        let matches = info.access_pass.as_ref().is_some_and(|p| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                p.digest.as_bytes(),
+                given.as_bytes(),
+            )) && ctx.now < p.expires_at
+        });
+        if !matches {
+            let back = self.state.clone();
+            return self.failed(Reason::AccessPassInvalid, back, ctx);
+        }
+        let one_time = info.access_pass.as_ref().is_some_and(|p| p.one_time);
+        let used = {
+            let mut e = self.event(ctx, AuditKind::AccessPassUsed, None);
+            e.user = Some(self.user.clone());
+            e
+        };
+        let mut t = self.proven(ctx).audit(used);
+        if one_time {
+            let mut spent = info.clone();
+            spent.access_pass = None;
+            t = t.guard(Guard::SaveSecurityInfo {
+                info: Box::new(spent),
+                expected_version: version,
+                notices: Vec::new(),
+            });
+        }
+        t
     }
 
     fn proven(mut self, ctx: &RegistrationContext<'_>) -> Transition<Self> {
@@ -1310,4 +1358,13 @@ impl Flow for RegistrationFlow {
         // verifications while the block lasts.
         self
     }
+}
+
+/// A temporary access pass as typed: upper case, without spaces or hyphens.
+pub(crate) fn normalize_access_pass(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect()
 }

@@ -117,6 +117,19 @@ pub struct AppCredential {
     pub device_id: String,
 }
 
+/// A temporary access pass a help desk issued: never the pass itself, only its keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessPass {
+    /// The pass's keyed reference under the engine's identity key.
+    pub digest: String,
+    /// When it was issued (Unix seconds).
+    pub issued_at: u64,
+    /// When it stops working (Unix seconds).
+    pub expires_at: u64,
+    /// Whether it works once only (then it is removed when used).
+    pub one_time: bool,
+}
+
 /// Everything a user has registered.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct SecurityInfo {
@@ -149,6 +162,9 @@ pub struct SecurityInfo {
     /// or `None` when no flow may.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub epoch_owner: Option<String>,
+    /// A temporary access pass the help desk issued, if one is outstanding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_pass: Option<AccessPass>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -166,6 +182,10 @@ impl fmt::Debug for SecurityInfo {
             .field("default_method", &self.default_method)
             .field("confirmed_at", &self.confirmed_at)
             .field("epoch", &self.epoch)
+            .field(
+                "access_pass",
+                &self.access_pass.as_ref().map(|p| p.expires_at),
+            )
             .finish()
     }
 }
@@ -320,6 +340,7 @@ mod tests {
             confirmed_at: Some(1_750_000_000),
             epoch: 3,
             epoch_owner: Some("flowref".into()),
+            access_pass: None,
         }
     }
 

@@ -38,6 +38,36 @@ impl std::fmt::Debug for TemporaryPassword {
     }
 }
 
+/// The shortest and longest life of a temporary access pass: 10 minutes to 30 days (Entra's).
+pub const ACCESS_PASS_LIFETIME_S: std::ops::RangeInclusive<u64> = 600..=30 * 86_400;
+
+/// The characters of a temporary access pass (Crockford's base32: no `I`, `L`, `O`, `U`).
+const PASS_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A temporary access pass a help desk hands to a user who lost every method: it proves the
+/// user's identity once (or until it expires) in the registration wizard
+/// ([`RegistrationInput::AccessPass`](crate::registration::RegistrationInput::AccessPass)).
+/// Its `Debug` shows nothing of it.
+#[derive(Clone)]
+pub struct IssuedAccessPass {
+    /// The pass (`7KQ2-M9XD-4TRB-HW3N`, 80 bits): tell it to the user once, by a channel the
+    /// help desk trusts. Only its keyed hash is stored.
+    pub pass: SecretString,
+    /// When it stops working (Unix seconds).
+    pub expires_at: u64,
+    /// Whether it works once only.
+    pub one_time: bool,
+}
+
+impl std::fmt::Debug for IssuedAccessPass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedAccessPass")
+            .field("expires_at", &self.expires_at)
+            .field("one_time", &self.one_time)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Checks an actor id: 1 to [`MAX_ACTOR_CHARS`] characters, no control characters.
 pub(crate) fn actor(actor: &str) -> Result<String, Error> {
     let a = actor.trim();
@@ -176,6 +206,69 @@ impl Engine {
             Ok(TemporaryPassword {
                 password,
                 must_change: true,
+            })
+        })
+    }
+
+    /// A help desk issues a temporary access pass to `user`, living `lifetime_s` seconds (10
+    /// minutes to 30 days), usable once or until it expires. It replaces any pass outstanding.
+    /// The audit event names the `actor`; the pass is never stored, only its keyed hash.
+    pub fn issue_access_pass(
+        &self,
+        user: &UserId,
+        actor: &str,
+        lifetime_s: u64,
+        one_time: bool,
+    ) -> Result<IssuedAccessPass, Error> {
+        super::trace::call("issue_access_pass", "user", None).run(|| {
+            let actor = self::actor(actor)?;
+            if !ACCESS_PASS_LIFETIME_S.contains(&lifetime_s) {
+                return Err(InputError::Malformed {
+                    what: "access pass lifetime",
+                    problem: "must be from 600 seconds (10 minutes) to 2592000 (30 days)",
+                }
+                .into());
+            }
+            if self.ports.directory.user(user.clone())?.is_none() {
+                return Err(InputError::Malformed {
+                    what: "user",
+                    problem: "is not in the directory",
+                }
+                .into());
+            }
+            let now = self.now()?;
+            let mut entropy = Entropy::new(self.ports.randomness.as_ref());
+            let raw: String = entropy
+                .bytes(16)?
+                .iter()
+                .map(|b| char::from(PASS_ALPHABET[usize::from(*b) % PASS_ALPHABET.len()]))
+                .collect();
+            let digest = self.options.identity.reference(
+                "access-pass",
+                &crate::registration::normalize_access_pass(&raw),
+            );
+            let expires_at = now.saturating_add(lifetime_s);
+            let record = crate::security_info::AccessPass {
+                digest,
+                issued_at: now,
+                expires_at,
+                one_time,
+            };
+            self.update_info(user, |info| info.access_pass = Some(record.clone()))?;
+            let mut ev = AuditEvent::new(now, AuditKind::AccessPassIssued);
+            ev.user = Some(user.clone());
+            ev.actor = Some(actor);
+            self.audit(ev, &mut Vec::new());
+            let pass = raw
+                .as_bytes()
+                .chunks(4)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>()
+                .join("-");
+            Ok(IssuedAccessPass {
+                pass: SecretString::new(pass),
+                expires_at,
+                one_time,
             })
         })
     }

@@ -123,6 +123,30 @@ impl Engine {
 
     /// Raises the user's revocation epoch, ending every open flow of the user but `owner`
     /// (the flow doing the change, if any). Returns the new epoch. Retries lost races.
+    /// Changes `user`'s record with `change`, by compare-and-set, retrying a lost race on a
+    /// fresh copy.
+    pub(crate) fn update_info(
+        &self,
+        user: &UserId,
+        change: impl Fn(&mut SecurityInfo),
+    ) -> Result<(), Error> {
+        for _ in 0..INFO_RETRIES {
+            let (mut info, version) = self.load_info(user)?;
+            change(&mut info);
+            match self.save_info(user, &info, version) {
+                Ok(()) => return Ok(()),
+                Err(Error::Port(e)) if e.is_conflict() => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(PortError::new(
+            PortName::SecurityInfoStore,
+            PortErrorKind::Conflict,
+            "the user's security info kept changing; try again",
+        )
+        .into())
+    }
+
     pub(crate) fn bump_epoch(&self, user: &UserId, owner: Option<&str>) -> Result<u64, Error> {
         for _ in 0..INFO_RETRIES {
             let (mut info, version) = self.load_info(user)?;

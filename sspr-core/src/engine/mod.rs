@@ -33,7 +33,7 @@ mod trace;
 mod views;
 
 pub use crate::effect::Provisioning;
-pub use help_desk::{MAX_ACTOR_CHARS, TemporaryPassword};
+pub use help_desk::{ACCESS_PASS_LIFETIME_S, IssuedAccessPass, MAX_ACTOR_CHARS, TemporaryPassword};
 pub use import::{AppImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport};
 pub use notices::NOTICE_TOKEN_TTL_S;
 pub use options::{CountryBudget, EngineOptions, MAX_CLIENT_LIMIT, Ports};
@@ -877,6 +877,9 @@ impl Engine {
             }),
             RegistrationInput::Questions(a) | RegistrationInput::Answer(a) => check_answers(a),
             RegistrationInput::Verify(c) => bounded("code", c.expose(), MAX_FIELD_BYTES),
+            RegistrationInput::AccessPass(p) => {
+                bounded("temporary access pass", p.expose(), MAX_FIELD_BYTES)
+            }
             RegistrationInput::Approve { request_id, .. } => {
                 bounded("request id", request_id, MAX_FIELD_BYTES)
             }

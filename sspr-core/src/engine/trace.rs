@@ -84,6 +84,8 @@ impl Traced for () {}
 
 impl Traced for super::help_desk::TemporaryPassword {}
 
+impl Traced for super::help_desk::IssuedAccessPass {}
+
 impl Traced for super::views::PasswordChangeOutcome {
     fn reason(&self) -> Option<&'static str> {
         self.rejection.map(|r| r.id())
@@ -127,6 +129,7 @@ pub(crate) fn registration_input(input: &RegistrationInput) -> &'static str {
         RegistrationInput::App { .. } => "app",
         RegistrationInput::Questions(_) => "questions",
         RegistrationInput::Verify(_) => "verify",
+        RegistrationInput::AccessPass(_) => "access_pass",
         RegistrationInput::Answer(_) => "answer",
         RegistrationInput::Remove(_) => "remove",
         RegistrationInput::SetDefault(_) => "set_default",

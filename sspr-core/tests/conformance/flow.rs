@@ -42,6 +42,8 @@ const EXPECT_KEYS: &[&str] = &[
     "reconfirm_due",
     "registered",
     "password_is",
+    "must_change_password",
+    "help_desk",
 ];
 
 struct World {
@@ -61,6 +63,11 @@ struct World {
     proof_options: Vec<ResetOption>,
     approval_shown: Option<u8>,
     last_token: Option<String>,
+    /// The user an operation named last (`change_password`, `help_desk_reset`), for
+    /// `password_is` and `must_change_password`.
+    acted_user: Option<String>,
+    /// The last temporary access pass issued (`$issued`).
+    access_pass: Option<String>,
 }
 
 /// The number a device answers with: `$shown`, `$wrong` (the next one), a literal, or (absent)
@@ -83,6 +90,11 @@ fn approval_number(v: &Value, shown: u8) -> Result<u8, String> {
 
 fn s(v: &Value, k: &str) -> String {
     v[k].as_str().unwrap_or_default().to_owned()
+}
+
+/// Who acts in a help-desk step (`actor`, default `help desk`).
+fn actor(step: &Value) -> String {
+    step["actor"].as_str().unwrap_or("help desk").to_owned()
 }
 
 fn build(case: &Value) -> Result<World, String> {
@@ -143,6 +155,9 @@ fn build(case: &Value) -> Result<World, String> {
             })
             .unwrap_or_default();
         directory.set_history(&id, previous);
+        for p in u["directory_refuses"].as_array().into_iter().flatten() {
+            directory.refuse_password(p.as_str().unwrap_or_default());
+        }
         let m = &u["methods"];
         let mut import = SecurityInfoImport {
             email: m["email"].as_str().map(str::to_owned),
@@ -210,6 +225,8 @@ fn build(case: &Value) -> Result<World, String> {
         proof_options: Vec::new(),
         approval_shown: None,
         last_token: None,
+        acted_user: None,
+        access_pass: None,
     })
 }
 
@@ -225,6 +242,7 @@ struct Seen {
     registration_required: Option<bool>,
     reconfirm_due: Option<bool>,
     registered: Option<Vec<String>>,
+    help_desk: Option<Option<String>>,
 }
 
 fn from_reset(o: &ResetOutcome) -> Seen {
@@ -240,6 +258,7 @@ fn from_reset(o: &ResetOutcome) -> Seen {
         retry_after: o
             .retry_after
             .or_else(|| o.view.as_ref().and_then(|v| v.retry_after)),
+        help_desk: o.view.as_ref().map(|v| v.help_desk.clone()),
         ..Default::default()
     }
 }
@@ -253,6 +272,7 @@ fn from_registration(o: &RegistrationOutcome) -> Seen {
             .view
             .as_ref()
             .map(|v| v.registered.iter().map(|m| m.id().to_owned()).collect()),
+        help_desk: o.view.as_ref().map(|v| v.help_desk.clone()),
         ..Default::default()
     }
 }
@@ -356,6 +376,7 @@ impl World {
                     "fail"
                 };
                 let o = e.start_reset(&identifier, captcha, None).map_err(err)?;
+                self.acted_user = None;
                 if let Some(v) = &o.view {
                     self.reset_flow = Some(v.flow_id.clone());
                     self.last_code = None;
@@ -520,6 +541,7 @@ impl World {
                 let o = e
                     .start_registration(&user, &SecretString::new(s(step, "password")))
                     .map_err(err)?;
+                self.acted_user = None;
                 if let Some(v) = &o.view {
                     self.registration_flow = Some(v.flow_id.clone());
                     self.proof_options = v.proof_options.iter().map(|o| o.option).collect();
@@ -608,6 +630,67 @@ impl World {
                 from_registration(
                     &e.registration_step(&reg_id()?, RegistrationInput::Remove(m))
                         .map_err(err)?,
+                )
+            }
+            "change_password" => {
+                let user = s(step, "user");
+                let new = s(step, "new");
+                let confirm = step["confirm"].as_str().map_or(new.clone(), str::to_owned);
+                let o = e
+                    .change_password(
+                        &user,
+                        &SecretString::new(s(step, "old")),
+                        &SecretString::new(new),
+                        &SecretString::new(confirm),
+                    )
+                    .map_err(err)?;
+                self.acted_user = self.answers_user(&user.trim().to_lowercase());
+                Seen {
+                    rejection: o.rejection,
+                    retry_after: o.retry_after,
+                    help_desk: Some(o.help_desk),
+                    ..Default::default()
+                }
+            }
+            "help_desk_reset" => {
+                let user = s(step, "user");
+                e.reset_password_by_help_desk(&UserId::new(user.clone()), &actor(step))
+                    .map_err(err)?;
+                self.acted_user = Some(user);
+                Seen::default()
+            }
+            "unblock" => {
+                e.unblock(&s(step, "identifier"), &actor(step))
+                    .map_err(err)?;
+                Seen::default()
+            }
+            "issue_access_pass" => {
+                let issued = e
+                    .issue_access_pass(
+                        &UserId::new(s(step, "user")),
+                        &actor(step),
+                        step["lifetime_s"].as_u64().unwrap_or(3600),
+                        step["one_time"].as_bool().unwrap_or(true),
+                    )
+                    .map_err(err)?;
+                self.access_pass = Some(issued.pass.expose().to_owned());
+                Seen::default()
+            }
+            "access_pass" => {
+                let form = s(step, "pass");
+                let pass = if form == "$issued" {
+                    self.access_pass
+                        .clone()
+                        .ok_or("no access pass was issued")?
+                } else {
+                    form
+                };
+                from_registration(
+                    &e.registration_step(
+                        &reg_id()?,
+                        RegistrationInput::AccessPass(SecretString::new(pass)),
+                    )
+                    .map_err(err)?,
                 )
             }
             "report_not_me" => {
@@ -759,8 +842,9 @@ fn check(expect: &Value, seen: &Seen, sent: &[Message], world: &World) -> Outcom
     }
     if let Some(want) = expect.get("password_is").and_then(Value::as_str) {
         let user = world
-            .reset_user
+            .acted_user
             .clone()
+            .or_else(|| world.reset_user.clone())
             .or_else(|| world.registration_user.clone())
             .ok_or("password_is without a user")?;
         let got = world
@@ -769,6 +853,24 @@ fn check(expect: &Value, seen: &Seen, sent: &[Message], world: &World) -> Outcom
             .ok_or("user vanished")?;
         if !got.ct_eq(want) {
             return Err("the directory holds a different password".into());
+        }
+    }
+    if let Some(want) = expect.get("must_change_password").and_then(Value::as_bool) {
+        let user = world
+            .acted_user
+            .clone()
+            .or_else(|| world.reset_user.clone())
+            .or_else(|| world.registration_user.clone())
+            .ok_or("must_change_password without a user")?;
+        let got = world.directory.must_change_password(&UserId::new(user));
+        if got != want {
+            return Err(format!("must_change_password {got}, expected {want}"));
+        }
+    }
+    if let Some(want) = expect.get("help_desk") {
+        let got = seen.help_desk.clone().flatten();
+        if got.as_deref() != want.as_str() {
+            return Err(format!("help_desk {got:?}, expected {want}"));
         }
     }
     Ok(())
