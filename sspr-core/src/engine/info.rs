@@ -121,20 +121,18 @@ impl Engine {
         .into())
     }
 
-    /// Raises the user's revocation epoch, ending every open flow of the user but `owner`
-    /// (the flow doing the change, if any). Returns the new epoch. Retries lost races.
     /// Changes `user`'s record with `change`, by compare-and-set, retrying a lost race on a
-    /// fresh copy.
+    /// fresh copy. Returns the record as saved.
     pub(crate) fn update_info(
         &self,
         user: &UserId,
         change: impl Fn(&mut SecurityInfo),
-    ) -> Result<(), Error> {
+    ) -> Result<SecurityInfo, Error> {
         for _ in 0..INFO_RETRIES {
             let (mut info, version) = self.load_info(user)?;
             change(&mut info);
             match self.save_info(user, &info, version) {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(info),
                 Err(Error::Port(e)) if e.is_conflict() => continue,
                 Err(e) => return Err(e),
             }
@@ -147,22 +145,13 @@ impl Engine {
         .into())
     }
 
+    /// Raises the user's revocation epoch, ending every open flow of the user but `owner`
+    /// (the flow doing the change, if any). Returns the new epoch. Retries lost races.
     pub(crate) fn bump_epoch(&self, user: &UserId, owner: Option<&str>) -> Result<u64, Error> {
-        for _ in 0..INFO_RETRIES {
-            let (mut info, version) = self.load_info(user)?;
+        let info = self.update_info(user, |info| {
             info.epoch = info.epoch.saturating_add(1);
             info.epoch_owner = owner.map(str::to_owned);
-            match self.save_info(user, &info, version) {
-                Ok(()) => return Ok(info.epoch),
-                Err(Error::Port(e)) if e.is_conflict() => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(PortError::new(
-            PortName::SecurityInfoStore,
-            PortErrorKind::Conflict,
-            "the user's security info kept changing; try again",
-        )
-        .into())
+        })?;
+        Ok(info.epoch)
     }
 }

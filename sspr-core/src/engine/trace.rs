@@ -35,35 +35,28 @@ pub(crate) trait Traced {
     }
 }
 
-impl Traced for ResetOutcome {
-    fn state(&self) -> Option<&'static str> {
-        self.view.as_ref().map(|v| v.state.id())
-    }
-    fn flow_ref(&self) -> Option<&str> {
-        self.view.as_ref().map(|v| v.flow_ref.as_str())
-    }
-    fn reason(&self) -> Option<&'static str> {
-        self.rejection.map(|r| r.id())
-    }
-    fn warnings(&self) -> &[PortError] {
-        &self.warnings
-    }
+/// The outcome of a wizard's step: its view's screen and flow reference, its refusal, its
+/// warnings.
+macro_rules! traced_step_outcome {
+    ($($t:ty),*) => {$(
+        impl Traced for $t {
+            fn state(&self) -> Option<&'static str> {
+                self.view.as_ref().map(|v| v.state.id())
+            }
+            fn flow_ref(&self) -> Option<&str> {
+                self.view.as_ref().map(|v| v.flow_ref.as_str())
+            }
+            fn reason(&self) -> Option<&'static str> {
+                self.rejection.map(|r| r.id())
+            }
+            fn warnings(&self) -> &[PortError] {
+                &self.warnings
+            }
+        }
+    )*};
 }
 
-impl Traced for RegistrationOutcome {
-    fn state(&self) -> Option<&'static str> {
-        self.view.as_ref().map(|v| v.state.id())
-    }
-    fn flow_ref(&self) -> Option<&str> {
-        self.view.as_ref().map(|v| v.flow_ref.as_str())
-    }
-    fn reason(&self) -> Option<&'static str> {
-        self.rejection.map(|r| r.id())
-    }
-    fn warnings(&self) -> &[PortError] {
-        &self.warnings
-    }
-}
+traced_step_outcome!(ResetOutcome, RegistrationOutcome);
 
 impl Traced for SignInCheck {
     fn reason(&self) -> Option<&'static str> {
