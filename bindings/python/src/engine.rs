@@ -342,6 +342,82 @@ impl PyReportResult {
     }
 }
 
+/// The result of changing a known password (`Engine.change_password`).
+#[pyclass(frozen, name = "PasswordChangeResult", module = "sspr", get_all)]
+pub(crate) struct PyPasswordChangeResult {
+    /// Whether the new password is in force.
+    changed: bool,
+    /// Why not: `reauth.failed` (the old password), `user.blocked`, `user.locked`, a
+    /// `password.*` rule, or `password.refused` (the directory's own).
+    rejection: Option<String>,
+    /// Seconds until a blocked user may try again.
+    retry_after: Option<u64>,
+    /// The verdict on the new password, once the old one checked out.
+    password: Option<Py<PyVerdict>>,
+    /// Port failures after the change (a notice not delivered): the change stands.
+    warnings: Vec<String>,
+    /// The help desk's contact when the user is stuck.
+    help_desk: Option<String>,
+}
+
+#[pymethods]
+impl PyPasswordChangeResult {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "PasswordChangeResult(changed={}, rejection={})",
+            if self.changed { "True" } else { "False" },
+            py_str(self.rejection.as_deref())
+        )
+    }
+}
+
+/// A temporary password a help desk set (`Engine.reset_password_by_help_desk`). Its `repr`
+/// shows nothing of it.
+#[pyclass(frozen, name = "TemporaryPassword", module = "sspr", get_all)]
+pub(crate) struct PyTemporaryPassword {
+    /// The password: tell it to the user once, by a channel the help desk trusts.
+    password: String,
+    /// The user must change it at the next sign-in (the directory was told so).
+    must_change: bool,
+}
+
+#[pymethods]
+impl PyTemporaryPassword {
+    fn __repr__(&self) -> &'static str {
+        "TemporaryPassword(<redacted>)"
+    }
+}
+
+/// A temporary access pass a help desk issued (`Engine.issue_access_pass`): it proves the
+/// user's identity in the registration wizard (`Engine.access_pass`). Its `repr` shows nothing
+/// of the pass.
+#[pyclass(frozen, name = "AccessPass", module = "sspr", get_all)]
+pub(crate) struct PyAccessPass {
+    /// The pass (`7KQ2-M9XD-4TRB-HW3N`): tell it to the user once, by a channel the help desk
+    /// trusts. Only its keyed hash is stored.
+    #[pyo3(name = "pass_")]
+    pass: String,
+    /// When it stops working (Unix seconds).
+    expires_at: u64,
+    /// Whether it works once only.
+    one_time: bool,
+}
+
+#[pymethods]
+impl PyAccessPass {
+    fn __repr__(&self) -> String {
+        format!(
+            "AccessPass(<redacted>, expires_at={}, one_time={})",
+            self.expires_at,
+            if self.one_time { "True" } else { "False" }
+        )
+    }
+}
+
 fn option(name: &str) -> PyResult<ResetOption> {
     name.parse().map_err(|_| {
         crate::InputError::new_err(
@@ -553,6 +629,78 @@ impl PyEngine {
         run(py, || self.inner.unblock(&identifier, &actor))
     }
 
+    /// Changes a known password: the old one is checked (and counted) like any verification,
+    /// the new one (and its confirmation, the password itself by default) goes through the
+    /// reset's rules and history. Open flows end and the user is told; refusals are reason ids.
+    #[pyo3(signature = (username, old, new, confirm=None))]
+    fn change_password(
+        &self,
+        py: Python<'_>,
+        username: String,
+        old: String,
+        new: String,
+        confirm: Option<String>,
+    ) -> PyResult<PyPasswordChangeResult> {
+        let confirm = SecretString::new(confirm.unwrap_or_else(|| new.clone()));
+        let (old, new) = (SecretString::new(old), SecretString::new(new));
+        let o = run(py, || {
+            self.inner.change_password(&username, &old, &new, &confirm)
+        })?;
+        Ok(PyPasswordChangeResult {
+            changed: o.changed,
+            rejection: o.rejection.map(|r| r.id().to_owned()),
+            retry_after: o.retry_after,
+            password: o
+                .password
+                .as_ref()
+                .map(|v| Py::new(py, PyVerdict::from(v)))
+                .transpose()?,
+            warnings: o.warnings.iter().map(ToString::to_string).collect(),
+            help_desk: o.help_desk,
+        })
+    }
+
+    /// A help desk resets the user's password to a random temporary one that passes the
+    /// policy's rules, to be changed at the next sign-in; flows end, sessions are revoked,
+    /// blocks lifted, the user told. `actor` names who acts, in the audit log.
+    fn reset_password_by_help_desk(
+        &self,
+        py: Python<'_>,
+        user_id: String,
+        actor: String,
+    ) -> PyResult<PyTemporaryPassword> {
+        let t = run(py, || {
+            self.inner
+                .reset_password_by_help_desk(&UserId::new(user_id), &actor)
+        })?;
+        Ok(PyTemporaryPassword {
+            password: t.password.expose().to_owned(),
+            must_change: t.must_change,
+        })
+    }
+
+    /// A help desk issues a temporary access pass living `lifetime_s` seconds (10 minutes to
+    /// 30 days), usable once or until it expires; it replaces any pass outstanding.
+    #[pyo3(signature = (user_id, actor, lifetime_s, one_time=true))]
+    fn issue_access_pass(
+        &self,
+        py: Python<'_>,
+        user_id: String,
+        actor: String,
+        lifetime_s: u64,
+        one_time: bool,
+    ) -> PyResult<PyAccessPass> {
+        let issued = run(py, || {
+            self.inner
+                .issue_access_pass(&UserId::new(user_id), &actor, lifetime_s, one_time)
+        })?;
+        Ok(PyAccessPass {
+            pass: issued.pass.expose().to_owned(),
+            expires_at: issued.expires_at,
+            one_time: issued.one_time,
+        })
+    }
+
     /// The check made at every sign-in: is registration required or re-confirmation due?
     fn sign_in_check(
         &self,
@@ -594,6 +742,18 @@ impl PyEngine {
         option: &str,
     ) -> PyResult<PyRegistrationResult> {
         let input = RegistrationInput::Prove(self::option(option)?);
+        self.reg(py, flow_id, input)
+    }
+
+    /// Proves identity with a temporary access pass a help desk issued (hyphens, spaces and
+    /// case do not matter); `access_pass.invalid` when it is wrong, expired or used.
+    fn access_pass(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        access_pass: String,
+    ) -> PyResult<PyRegistrationResult> {
+        let input = RegistrationInput::AccessPass(SecretString::new(access_pass));
         self.reg(py, flow_id, input)
     }
 

@@ -454,8 +454,9 @@ impl PyTotp {
 mod _sspr {
     #[pymodule_export]
     use super::engine::{
-        PyEngine, PyOfferedOption, PyProvisioning, PyRegistrationResult, PyRegistrationView,
-        PyReportResult, PyResetResult, PyResetView, PySignInCheck,
+        PyAccessPass, PyEngine, PyOfferedOption, PyPasswordChangeResult, PyProvisioning,
+        PyRegistrationResult, PyRegistrationView, PyReportResult, PyResetResult, PyResetView,
+        PySignInCheck, PyTemporaryPassword,
     };
     #[pymodule_export]
     use super::memory::{

@@ -42,6 +42,18 @@ impl PyMemoryDirectory {
         self.0.lock_account(&UserId::new(user_id));
     }
 
+    /// Makes `set_password` refuse `password` for every user, for good, as a directory's own
+    /// password policy would (on premises, say): the engine answers `password.refused`.
+    fn refuse_password(&self, password: &str) {
+        self.0.refuse_password(password);
+    }
+
+    /// Whether the user must change the password at the next sign-in (a temporary password a
+    /// help desk set).
+    fn must_change_password(&self, user_id: &str) -> bool {
+        self.0.must_change_password(&UserId::new(user_id))
+    }
+
     /// Whether the user's sign-in is locked.
     fn is_locked(&self, user_id: &str) -> bool {
         self.0.is_locked(&UserId::new(user_id))

@@ -131,6 +131,7 @@ def run_password(case):
 FLOW_EXPECT_KEYS = [
     "state", "options", "gate", "questions", "rejection", "sent", "retry_after",
     "registration_required", "reconfirm_due", "registered", "password_is",
+    "must_change_password", "help_desk",
 ]
 
 
@@ -176,6 +177,8 @@ class FlowWorld:
             self.mem.directory.set_history(
                 name, [sspr.hash_secret(p, **TEST_HASH) for p in u.get("previous_passwords", [])]
             )
+            for refused in u.get("directory_refuses", []):
+                self.mem.directory.refuse_password(refused)
             m = u.get("methods", {})
             app = m.get("app")
             if "questions" in m:
@@ -194,6 +197,8 @@ class FlowWorld:
             )
         self.reset_flow = self.reset_user = None
         self.registration_flow = self.registration_user = None
+        self.acted_user = None  # the user change_password or help_desk_reset named last
+        self.issued_pass = None
         self.last_code = self.last_push = self.last_token = None
         self.proof_options = []
         self.approval_shown = None
@@ -240,6 +245,7 @@ class FlowWorld:
                 questions=len(v.questions) if v else None,
                 rejection=r.rejection,
                 retry_after=r.retry_after if r.retry_after is not None else (v.retry_after if v else None),
+                help_desk=v.help_desk if v else None,
             )
 
         def registration(r):
@@ -249,6 +255,7 @@ class FlowWorld:
                 rejection=r.rejection,
                 retry_after=r.retry_after,
                 registered=list(v.registered) if v else None,
+                help_desk=v.help_desk if v else None,
             )
             return r
 
@@ -351,6 +358,26 @@ class FlowWorld:
             registration(e.remove(self.registration_flow, step["method"]))
         elif op == "finish":
             registration(e.finish(self.registration_flow))
+        elif op == "change_password":
+            r = e.change_password(step["user"], step["old"], step["new"], step.get("confirm", step["new"]))
+            self.acted_user = self.user_of(step["user"])
+            seen.update(rejection=r.rejection, retry_after=r.retry_after, help_desk=r.help_desk)
+        elif op == "help_desk_reset":
+            e.reset_password_by_help_desk(step["user"], step.get("actor", "help desk"))
+            self.acted_user = step["user"]
+        elif op == "unblock":
+            e.unblock(step["identifier"], step.get("actor", "help desk"))
+        elif op == "issue_access_pass":
+            issued = e.issue_access_pass(step["user"], step.get("actor", "help desk"), step.get("lifetime_s", 3600),
+                                         step.get("one_time", True))
+            self.issued_pass = issued.pass_
+        elif op == "access_pass":
+            form = step["pass"]
+            if form == "$issued":
+                if self.issued_pass is None:
+                    raise ExpectError("no access pass was issued")
+                form = self.issued_pass
+            registration(e.access_pass(self.registration_flow, form))
         else:
             raise ExpectError(f"unknown operation {op!r}")
         sent = self.mem.notifier.take()
@@ -388,8 +415,17 @@ class FlowWorld:
                 left.remove(match)
             if left:
                 raise ExpectError(f"{len(left)} unexpected message(s): {[(m.channel, m.kind) for m in left]}")
+        if "help_desk" in expect and seen.get("help_desk") != expect["help_desk"]:
+            raise ExpectError(f"help_desk {seen.get('help_desk')}, expected {expect['help_desk']}")
+        if "must_change_password" in expect:
+            user = self.acted_user or self.reset_user or self.registration_user
+            if user is None:
+                raise ExpectError("must_change_password without a user")
+            got = self.mem.directory.must_change_password(user)
+            if got != expect["must_change_password"]:
+                raise ExpectError(f"must_change_password {got}, expected {expect['must_change_password']}")
         if "password_is" in expect:
-            user = self.reset_user or self.registration_user
+            user = self.acted_user or self.reset_user or self.registration_user
             if user is None:
                 raise ExpectError("password_is without a user")
             if not self.mem.directory.password_matches(user, expect["password_is"]):

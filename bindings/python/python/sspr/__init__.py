@@ -15,6 +15,7 @@ as literals in :mod:`sspr.ids`.
 from . import ids, protocols
 from .protocols import BreachChecker
 from ._sspr import (
+    AccessPass,
     ConflictError,
     FEEDBACK_IDS,
     METHODS,
@@ -36,6 +37,7 @@ from ._sspr import (
     OfferedOption,
     OsRandomness,
     PasswordChange,
+    PasswordChangeResult,
     PasswordVerdict,
     Policy,
     PolicyError,
@@ -58,6 +60,7 @@ from ._sspr import (
     Store,
     Stores,
     SystemClock,
+    TemporaryPassword,
     TestCaptcha,
     TestClock,
     Totp,
@@ -73,6 +76,7 @@ from ._sspr import (
 )
 
 __all__ = [
+    "AccessPass",
     "BreachChecker",
     "ConflictError",
     "DirectoryUser",
@@ -91,6 +95,7 @@ __all__ = [
     "OfferedOption",
     "OsRandomness",
     "PasswordChange",
+    "PasswordChangeResult",
     "PasswordVerdict",
     "Policy",
     "PolicyError",
@@ -117,6 +122,7 @@ __all__ = [
     "Store",
     "Stores",
     "SystemClock",
+    "TemporaryPassword",
     "TestCaptcha",
     "TestClock",
     "Totp",

@@ -46,6 +46,7 @@ Reason: TypeAlias = (
     | Literal["registration.incomplete"]
     | Literal["method.invalid"]
     | Literal["proof.required"]
+    | Literal["access_pass.invalid"]
     | Literal["notice.invalid"]
     | Literal["password.too_short"]
     | Literal["password.too_long"]
