@@ -67,7 +67,16 @@ for name in 'func startReset(identifier: String, captcha: String, client: String
             'public struct StoredRecord' 'public struct EngineSettings' 'public struct SigningKey' \
             'public struct CounterState' 'public func decoySettingsDefault()' \
             'func get(key: String, now: UInt64) throws  -> CounterState' \
-            'func release(key: String, now: UInt64) throws'; do
+            'func release(key: String, now: UInt64) throws' \
+            'func changePassword(username: String, old: String, new: String, confirm: String)' \
+            'func resetPasswordByHelpDesk(userId: String, actor: String)' \
+            'func issueAccessPass(userId: String, actor: String, lifetimeS: UInt64, oneTime: Bool)' \
+            'func replacePolicy(policy: Policy, actor: String)' \
+            'func startRegistration(username: String, password: String)' \
+            'func registrationStep(flowId: String, input: RegistrationInput)' \
+            'func refusePassword(password: String)' 'func mustChangePassword(userId: String)' \
+            'case accessPass(' 'public var helpDesk: String?' 'public var mustChange: Bool' \
+            'public var expiresAt: UInt64' 'public var changed: Bool'; do
   if ! grep -qF -- "$name" "$here/Sources/Sspr/Sspr.swift"; then
     echo "not generated: $name"; missing=1
   fi

@@ -2,11 +2,13 @@
 //! and results.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use sspr_core::engine::{
     AppImport, CountryBudget, Engine as CoreEngine, EngineSettings as CoreSettings,
-    RegistrationOutcome, ResetOutcome, ResetView as CoreView, SecurityInfoImport as CoreImport,
+    IssuedAccessPass as CoreAccessPass, PasswordChangeOutcome, RegistrationOutcome, ResetOutcome,
+    ResetView as CoreView, SecurityInfoImport as CoreImport,
+    TemporaryPassword as CoreTemporaryPassword,
 };
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput as CoreRegInput, Via as CoreVia};
@@ -207,6 +209,11 @@ pub struct ResetView {
     pub retry_after: Option<u64>,
     /// When the flow expires (Unix seconds).
     pub expires_at: u64,
+    /// The help desk's contact (policy `help_desk.contact`: an email address or an `https://`
+    /// URL) when the user is stuck: blocked, locked, expired, or refused for a reason no retry
+    /// mends; none otherwise or when the policy names none.
+    #[uniffi(default)]
+    pub help_desk: Option<String>,
 }
 
 impl std::fmt::Debug for ResetView {
@@ -218,6 +225,7 @@ impl std::fmt::Debug for ResetView {
             .field("gates", &self.gates)
             .field("options", &self.options)
             .field("retry_after", &self.retry_after)
+            .field("help_desk", &self.help_desk)
             .finish_non_exhaustive()
     }
 }
@@ -236,6 +244,7 @@ impl From<&CoreView> for ResetView {
             approval_number: v.approval_number,
             retry_after: v.retry_after,
             expires_at: v.expires_at,
+            help_desk: v.help_desk.clone(),
         }
     }
 }
@@ -385,6 +394,14 @@ pub enum RegistrationInput {
         /// Approve or deny.
         approve: bool,
     },
+    /// Prove identity with a temporary access pass a help desk issued
+    /// (`Engine.issue_access_pass`), for a user who lost every registered method. Hyphens,
+    /// spaces and case do not matter. Refused with `access_pass.invalid` when it is wrong,
+    /// expired or (a one-time pass) used.
+    AccessPass {
+        /// The pass as the user typed it.
+        pass: String,
+    },
     /// Answer the security questions of a proof (a user with nothing else registered).
     AnswerProof {
         /// Question → answer.
@@ -443,6 +460,7 @@ impl std::fmt::Debug for RegistrationInput {
         let name = match self {
             Self::Prove { .. } => "Prove",
             Self::Approve { .. } => "Approve",
+            Self::AccessPass { .. } => "AccessPass",
             Self::AnswerProof { .. } => "AnswerProof",
             Self::Email { .. } => "Email",
             Self::Mobile { .. } => "Mobile",
@@ -472,6 +490,7 @@ impl From<RegistrationInput> for CoreRegInput {
                 number,
                 approve,
             },
+            RegistrationInput::AccessPass { pass } => Self::AccessPass(SecretString::new(pass)),
             RegistrationInput::AnswerProof { answers } => Self::Answer(secrets(answers)),
             RegistrationInput::Email { address } => Self::Email(address),
             RegistrationInput::Mobile { number, via } => Self::Mobile {
@@ -523,6 +542,9 @@ pub struct RegistrationView {
     pub approval_number: Option<u8>,
     /// When the flow expires (Unix seconds).
     pub expires_at: u64,
+    /// The help desk's contact when the user is stuck (as [`ResetView::help_desk`]).
+    #[uniffi(default)]
+    pub help_desk: Option<String>,
 }
 
 impl std::fmt::Debug for RegistrationView {
@@ -532,6 +554,7 @@ impl std::fmt::Debug for RegistrationView {
             .field("state", &self.state)
             .field("registered", &self.registered)
             .field("still_needed", &self.still_needed)
+            .field("help_desk", &self.help_desk)
             .finish_non_exhaustive()
     }
 }
@@ -585,6 +608,7 @@ impl From<RegistrationOutcome> for RegistrationResult {
                 questions: v.questions,
                 approval_number: v.approval_number,
                 expires_at: v.expires_at,
+                help_desk: v.help_desk,
             }),
             rejection: o.rejection.map(|r| r.id().to_owned()),
             retry_after: o.retry_after,
@@ -622,6 +646,101 @@ pub struct ReportResult {
     pub warnings: Vec<String>,
 }
 
+/// The result of "change password" (`Engine.change_password`).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct PasswordChangeResult {
+    /// Whether the new password is in force.
+    pub changed: bool,
+    /// Why not: `reauth.failed` (the old password), `user.blocked`, `user.locked`, a
+    /// `password.*` rule, or `password.refused` (the directory's own policy).
+    pub rejection: Option<String>,
+    /// Seconds until a blocked user may try again.
+    pub retry_after: Option<u64>,
+    /// The verdict on the new password, once the old one checked out.
+    pub password: Option<PasswordVerdict>,
+    /// Port failures after the change (a notice not delivered): the change stands.
+    pub warnings: Vec<String>,
+    /// The help desk's contact when the user is stuck (as [`ResetView::help_desk`]).
+    pub help_desk: Option<String>,
+}
+
+impl From<PasswordChangeOutcome> for PasswordChangeResult {
+    fn from(o: PasswordChangeOutcome) -> Self {
+        Self {
+            changed: o.changed,
+            rejection: o.rejection.map(|r| r.id().to_owned()),
+            retry_after: o.retry_after,
+            password: o.password.as_ref().map(Into::into),
+            warnings: o.warnings.iter().map(ToString::to_string).collect(),
+            help_desk: o.help_desk,
+        }
+    }
+}
+
+/// A temporary password a help desk set (`Engine.reset_password_by_help_desk`). Its `toString`
+/// shows nothing of the password.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct TemporaryPassword {
+    /// The password: tell it to the user once, by a channel the help desk trusts.
+    pub password: String,
+    /// The user must change it at the next sign-in (the directory was told so through
+    /// `PasswordChange.must_change`).
+    pub must_change: bool,
+}
+
+impl std::fmt::Debug for TemporaryPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemporaryPassword")
+            .field("must_change", &self.must_change)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<CoreTemporaryPassword> for TemporaryPassword {
+    fn from(t: CoreTemporaryPassword) -> Self {
+        Self {
+            password: t.password.expose().to_owned(),
+            must_change: t.must_change,
+        }
+    }
+}
+
+/// A temporary access pass a help desk issued (`Engine.issue_access_pass`): it proves the
+/// user's identity in the registration wizard (`RegistrationInput.AccessPass`). Its `toString`
+/// shows nothing of the pass.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct IssuedAccessPass {
+    /// The pass (`7KQ2-M9XD-4TRB-HW3N`): tell it to the user once, by a channel the help desk
+    /// trusts. Only its keyed hash is stored.
+    pub pass: String,
+    /// When it stops working (Unix seconds).
+    pub expires_at: u64,
+    /// Whether it works once only.
+    pub one_time: bool,
+}
+
+impl std::fmt::Debug for IssuedAccessPass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedAccessPass")
+            .field("expires_at", &self.expires_at)
+            .field("one_time", &self.one_time)
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<CoreAccessPass> for IssuedAccessPass {
+    fn from(p: CoreAccessPass) -> Self {
+        Self {
+            pass: p.pass.expose().to_owned(),
+            expires_at: p.expires_at,
+            one_time: p.one_time,
+        }
+    }
+}
+
 /// An authenticator app registered elsewhere (SHA1, 6 digits, 30 s).
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AppSecret {
@@ -656,10 +775,23 @@ impl std::fmt::Debug for SecurityInfoImport {
     }
 }
 
-/// The self-service password reset engine.
+/// The self-service password reset engine. Safe to share between threads: every call but
+/// `replace_policy` runs alongside the others; `replace_policy` waits for the calls in progress
+/// to finish, and the calls after it run under the new policy. A port that calls back into the
+/// engine calling it may deadlock while a `replace_policy` waits: let ports call only their own
+/// backends.
 #[derive(uniffi::Object)]
 pub struct Engine {
-    inner: CoreEngine,
+    inner: RwLock<CoreEngine>,
+}
+
+impl Engine {
+    /// The core engine for one call. Only `replace_policy` writes, and it replaces whole fields
+    /// after every check: a panic there leaves an engine whole, so a poisoned lock is
+    /// recovered.
+    fn engine(&self) -> RwLockReadGuard<'_, CoreEngine> {
+        self.inner.read().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 #[uniffi::export]
@@ -674,7 +806,11 @@ impl Engine {
     ) -> Result<Arc<Self>, SsprError> {
         let options = CoreSettings::from(settings).into_options()?;
         Ok(Arc::new(Self {
-            inner: CoreEngine::new(policy.inner.clone(), ports.0.clone(), options)?,
+            inner: RwLock::new(CoreEngine::new(
+                policy.inner.clone(),
+                ports.0.clone(),
+                options,
+            )?),
         }))
     }
 
@@ -686,25 +822,25 @@ impl Engine {
         client: Option<String>,
     ) -> Result<ResetResult, SsprError> {
         Ok(self
-            .inner
+            .engine()
             .start_reset(&identifier, &captcha, client.as_deref())?
             .into())
     }
 
     /// One step of a reset.
     pub fn reset_step(&self, flow_id: String, input: ResetInput) -> Result<ResetResult, SsprError> {
-        Ok(self.inner.reset_step(&flow_id, input.into())?.into())
+        Ok(self.engine().reset_step(&flow_id, input.into())?.into())
     }
 
     /// The reset flow as it stands.
     pub fn reset_view(&self, flow_id: String) -> Result<ResetView, SsprError> {
-        Ok((&self.inner.reset_view_of(&flow_id)?).into())
+        Ok((&self.engine().reset_view_of(&flow_id)?).into())
     }
 
     /// Lifts an identifier's blocks (a help desk's action); `actor` names who acts, in the
     /// audit log.
     pub fn unblock(&self, identifier: String, actor: String) -> Result<(), SsprError> {
-        Ok(self.inner.unblock(&identifier, &actor)?)
+        Ok(self.engine().unblock(&identifier, &actor)?)
     }
 
     /// The check made at every sign-in.
@@ -714,7 +850,7 @@ impl Engine {
         password: String,
     ) -> Result<SignInCheck, SsprError> {
         let c = self
-            .inner
+            .engine()
             .sign_in_check(&username, &SecretString::new(password))?;
         Ok(SignInCheck {
             registration_required: c.registration_required,
@@ -727,7 +863,7 @@ impl Engine {
     /// "This wasn't me": redeems the token of a notice; revokes the user's flows and sessions
     /// and blocks self-service.
     pub fn report_not_me(&self, token: String) -> Result<ReportResult, SsprError> {
-        let r = self.inner.report_not_me(&token)?;
+        let r = self.engine().report_not_me(&token)?;
         Ok(ReportResult {
             rejection: r.rejection.map(|r| r.id().to_owned()),
             blocked_until: r.blocked_until,
@@ -742,7 +878,7 @@ impl Engine {
         password: String,
     ) -> Result<RegistrationResult, SsprError> {
         Ok(self
-            .inner
+            .engine()
             .start_registration(&username, &SecretString::new(password))?
             .into())
     }
@@ -753,7 +889,10 @@ impl Engine {
         flow_id: String,
         input: RegistrationInput,
     ) -> Result<RegistrationResult, SsprError> {
-        Ok(self.inner.registration_step(&flow_id, input.into())?.into())
+        Ok(self
+            .engine()
+            .registration_step(&flow_id, input.into())?
+            .into())
     }
 
     /// Replaces a user's security info with info registered elsewhere; validated and hashed
@@ -775,7 +914,73 @@ impl Engine {
             confirmed_at: import.confirmed_at,
         };
         Ok(self
-            .inner
+            .engine()
             .import_security_info(&UserId::new(user_id), &core)?)
+    }
+
+    /// "Change password": a user who knows the current password chooses a new one. The old
+    /// password is counted and compared like any verification; the new one passes the reset's
+    /// rules and history. Every open flow of the user ends, other sessions are signed out when
+    /// the policy says so (`password_change.revoke_sessions`), and the user is told. What the
+    /// user got wrong is a reason id in the result.
+    pub fn change_password(
+        &self,
+        username: String,
+        old: String,
+        new: String,
+        confirm: String,
+    ) -> Result<PasswordChangeResult, SsprError> {
+        Ok(self
+            .engine()
+            .change_password(
+                &username,
+                &SecretString::new(old),
+                &SecretString::new(new),
+                &SecretString::new(confirm),
+            )?
+            .into())
+    }
+
+    /// A help desk resets the user's password: a random temporary password passing the
+    /// policy's rules, set in the directory to be changed at the next sign-in. The user's flows
+    /// and sessions end, blocks are lifted, the user is told, and the audit event names
+    /// `actor`. An input error when the user is not in the directory.
+    pub fn reset_password_by_help_desk(
+        &self,
+        user_id: String,
+        actor: String,
+    ) -> Result<TemporaryPassword, SsprError> {
+        Ok(self
+            .engine()
+            .reset_password_by_help_desk(&UserId::new(user_id), &actor)?
+            .into())
+    }
+
+    /// A help desk issues a temporary access pass to the user, living `lifetime_s` seconds
+    /// (600, 10 minutes, to 2592000, 30 days), usable once or until it expires; it replaces any
+    /// pass outstanding. Only its keyed hash is stored; the audit event names `actor`.
+    pub fn issue_access_pass(
+        &self,
+        user_id: String,
+        actor: String,
+        lifetime_s: u64,
+        one_time: bool,
+    ) -> Result<IssuedAccessPass, SsprError> {
+        Ok(self
+            .engine()
+            .issue_access_pass(&UserId::new(user_id), &actor, lifetime_s, one_time)?
+            .into())
+    }
+
+    /// Replaces this engine's policy; returns the dotted paths of the fields that changed,
+    /// which the audit event records with `actor`. Waits for the calls in progress (they finish
+    /// under the old policy); on an error the old policy stays.
+    pub fn replace_policy(
+        &self,
+        policy: Arc<Policy>,
+        actor: String,
+    ) -> Result<Vec<String>, SsprError> {
+        let mut engine = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        Ok(engine.replace_policy(policy.inner.clone(), &actor)?)
     }
 }

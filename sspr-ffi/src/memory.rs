@@ -65,6 +65,20 @@ impl MemoryPorts {
             .is_some_and(|p| p.ct_eq(&password))
     }
 
+    /// Makes the directory refuse `password` for every user from now on, as a directory's own
+    /// policy would (`set_password` fails as rejected: the user sees `password.refused`).
+    pub fn refuse_password(&self, password: String) {
+        self.inner.directory.refuse_password(&password);
+    }
+
+    /// Whether the user's current password is a temporary one to be changed at the next
+    /// sign-in (set by `Engine.reset_password_by_help_desk`).
+    pub fn must_change_password(&self, user_id: String) -> bool {
+        self.inner
+            .directory
+            .must_change_password(&UserId::new(user_id))
+    }
+
     /// The manual clock's time.
     pub fn now(&self) -> u64 {
         self.inner.clock.now().unwrap_or_default()

@@ -28,7 +28,9 @@ pub trait Directory: Send + Sync {
     /// Whether `password` is the user's current password (re-authentication).
     fn check_password(&self, id: String, password: String) -> Result<bool, PortException>;
     /// Sets the password and appends `change.history_hash` to the history, atomically;
-    /// idempotent per `change.change_id`.
+    /// idempotent per `change.change_id`. When `change.must_change`, make the user change it at
+    /// the next sign-in. Throw `PortException.Rejected` when the directory refuses the password
+    /// for good (its own policy): the user is told `password.refused` and may choose another.
     fn set_password(&self, id: String, change: PasswordChange) -> Result<(), PortException>;
     /// Up to `limit` argon2 PHC hashes of earlier passwords, newest first.
     fn password_history(&self, id: String, limit: u32) -> Result<Vec<String>, PortException>;

@@ -4,7 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use sspr_ffi::engine::{Engine, EngineSettings, ResetInput, SecurityInfoImport, SigningKey};
+use sspr_ffi::engine::{
+    Engine, EngineSettings, RegistrationInput, ResetInput, SecurityInfoImport, SigningKey,
+};
 use sspr_ffi::error::{PortException, SsprError};
 use sspr_ffi::memory::MemoryPorts;
 use sspr_ffi::policy::Policy;
@@ -136,4 +138,186 @@ fn a_failing_foreign_notifier_keeps_the_flow_and_the_kind() {
     assert_eq!(r.view.unwrap().state, "enter_code");
     assert_eq!(notifier.sent.lock().unwrap().len(), 1);
     assert!(!format!("{:?}", notifier.sent.lock().unwrap()[0]).contains("fabrikam"));
+}
+
+fn ann(mem: &MemoryPorts) {
+    mem.add_user(
+        DirectoryUser {
+            id: "u1".into(),
+            username: "ann@contoso.example".into(),
+            first_name: "Ann".into(),
+            last_name: "Lee".into(),
+            org_name: "Contoso".into(),
+            groups: vec![],
+            admin: false,
+        },
+        "Old-Password-1".into(),
+    );
+}
+
+fn email_import(address: &str) -> SecurityInfoImport {
+    SecurityInfoImport {
+        email: Some(address.into()),
+        mobile: None,
+        office: None,
+        questions: Default::default(),
+        app: None,
+        confirmed_at: None,
+    }
+}
+
+#[test]
+fn a_known_password_is_changed_and_a_refused_one_names_the_help_desk() {
+    let mem = MemoryPorts::for_tests(1_750_000_000, Some(1), "pass".into());
+    ann(&mem);
+    mem.refuse_password("Refused-Lantern-58".into());
+    let policy =
+        Policy::from_json(r#"{"help_desk": {"contact": "helpdesk@contoso.example"}}"#.into())
+            .unwrap();
+    let engine = Engine::new(policy, mem.ports(), settings(vec![3; 32])).unwrap();
+    let user = "ann@contoso.example".to_owned();
+    let wrong = engine
+        .change_password(
+            user.clone(),
+            "wrong".into(),
+            "Quiet-Orchard-4417".into(),
+            "Quiet-Orchard-4417".into(),
+        )
+        .unwrap();
+    assert!(!wrong.changed);
+    assert_eq!(wrong.rejection.as_deref(), Some("reauth.failed"));
+    let refused = engine
+        .change_password(
+            user.clone(),
+            "Old-Password-1".into(),
+            "Refused-Lantern-58".into(),
+            "Refused-Lantern-58".into(),
+        )
+        .unwrap();
+    assert_eq!(refused.rejection.as_deref(), Some("password.refused"));
+    assert_eq!(
+        refused.help_desk.as_deref(),
+        Some("helpdesk@contoso.example")
+    );
+    assert!(mem.password_matches("u1".into(), "Old-Password-1".into()));
+    let done = engine
+        .change_password(
+            user,
+            "Old-Password-1".into(),
+            "Quiet-Orchard-4417".into(),
+            "Quiet-Orchard-4417".into(),
+        )
+        .unwrap();
+    assert!(done.changed && done.rejection.is_none(), "{done:?}");
+    assert!(done.password.unwrap().accepted);
+    assert!(mem.password_matches("u1".into(), "Quiet-Orchard-4417".into()));
+    assert!(!mem.must_change_password("u1".into()));
+    let kinds: Vec<String> = mem.take_messages().into_iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, ["password_changed"]);
+}
+
+#[test]
+fn help_desk_secrets_stay_out_of_debug_and_the_audit_names_the_actor() {
+    let mem = MemoryPorts::for_tests(1_750_000_000, Some(1), "pass".into());
+    ann(&mem);
+    let engine = Engine::new(Policy::new(), mem.ports(), settings(vec![3; 32])).unwrap();
+    engine
+        .import_security_info("u1".into(), email_import("ann.home@fabrikam.example"))
+        .unwrap();
+    let temporary = engine
+        .reset_password_by_help_desk("u1".into(), "agent-7".into())
+        .unwrap();
+    assert!(temporary.must_change);
+    assert!(mem.must_change_password("u1".into()));
+    assert!(mem.password_matches("u1".into(), temporary.password.clone()));
+    assert!(!format!("{temporary:?}").contains(&temporary.password));
+    assert!(matches!(
+        engine.reset_password_by_help_desk("ghost".into(), "agent-7".into()),
+        Err(SsprError::Input { .. })
+    ));
+    assert!(matches!(
+        engine.reset_password_by_help_desk("u1".into(), " ".into()),
+        Err(SsprError::Input { .. })
+    ));
+
+    let pass = engine
+        .issue_access_pass("u1".into(), "agent-7".into(), 3600, true)
+        .unwrap();
+    assert_eq!(pass.expires_at, 1_750_000_000 + 3600);
+    assert!(pass.one_time);
+    assert!(!format!("{pass:?}").contains(&pass.pass));
+    assert!(matches!(
+        engine.issue_access_pass("u1".into(), "agent-7".into(), 60, true),
+        Err(SsprError::Input { .. })
+    ));
+    let flow = engine
+        .start_registration("ann@contoso.example".into(), temporary.password)
+        .unwrap()
+        .view
+        .unwrap();
+    assert_eq!(flow.state, "prove_identity");
+    let typed = pass.pass.to_lowercase().replace('-', " ");
+    let proven = engine
+        .registration_step(
+            flow.flow_id.clone(),
+            RegistrationInput::AccessPass { pass: typed },
+        )
+        .unwrap();
+    assert_eq!(proven.view.unwrap().state, "registering");
+    assert_eq!(
+        format!(
+            "{:?}",
+            RegistrationInput::AccessPass {
+                pass: pass.pass.clone()
+            }
+        ),
+        "AccessPass"
+    );
+
+    let audit = mem.audit_events().join("\n");
+    assert!(audit.contains("\"agent-7\""), "{audit}");
+    assert!(!audit.contains(&pass.pass));
+}
+
+#[test]
+fn a_replaced_policy_applies_to_the_next_call_and_names_what_changed() {
+    let mem = MemoryPorts::for_tests(1_750_000_000, Some(1), "pass".into());
+    ann(&mem);
+    let engine = Engine::new(Policy::new(), mem.ports(), settings(vec![3; 32])).unwrap();
+    engine
+        .import_security_info("u1".into(), email_import("ann.home@fabrikam.example"))
+        .unwrap();
+    let bad = Policy::new();
+    assert!(matches!(
+        engine.replace_policy(bad, "".into()),
+        Err(SsprError::Input { .. })
+    ));
+    let stricter =
+        Policy::from_json(r#"{"password": {"min_chars": 20}, "help_desk": {"contact": "https://help.contoso.example"}}"#.into())
+            .unwrap();
+    let engine2 = engine.clone();
+    let changed =
+        std::thread::spawn(move || engine2.replace_policy(stricter, "admin-1".into()).unwrap())
+            .join()
+            .unwrap();
+    assert_eq!(changed, ["help_desk.contact", "password.min_chars"]);
+    let short = engine
+        .change_password(
+            "ann@contoso.example".into(),
+            "Old-Password-1".into(),
+            "Quiet-Orchard-4417".into(),
+            "Quiet-Orchard-4417".into(),
+        )
+        .unwrap();
+    assert_eq!(short.rejection.as_deref(), Some("password.too_short"));
+    let audit = mem.audit_events();
+    let event = audit.iter().find(|e| e.contains("\"admin-1\"")).unwrap();
+    assert!(event.contains("password.min_chars"), "{event}");
+    assert!(
+        engine
+            .replace_policy(Policy::new(), "admin-1".into())
+            .unwrap()
+            .len()
+            == 2
+    );
 }

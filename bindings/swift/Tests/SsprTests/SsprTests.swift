@@ -1,5 +1,6 @@
 // Tests of the Swift bindings: a reset through ports implemented in Swift, failing ports,
-// registration on the built-in ports, a reset on the SQLite stores, bad input. Run with `swift test` (see README.md).
+// registration on the built-in ports, a reset on the SQLite stores, changing a password and
+// the help desk, bad input. Run with `swift test` (see README.md).
 import Foundation
 import XCTest
 @testable import Sspr
@@ -182,6 +183,36 @@ final class SsprTests: XCTestCase {
         XCTAssertThrowsError(try Stores.sqlite(path: path, settings: bad, clockOf: nil)) { error in
             guard case SsprError.Misuse = error else { return XCTFail("\(error)") }
         }
+    }
+
+    func testChangePasswordAndTheHelpDesk() throws {
+        let mem = MemoryPorts.forTests(now: t0, seed: 5, captchaToken: "pass")
+        mem.addUser(user: user("u1", "ann@contoso.example"), password: "Old-Password-1")
+        mem.refusePassword(password: "Refused-Lantern-58")
+        let policy = try Policy.fromJson(text: "{\"help_desk\": {\"contact\": \"helpdesk@contoso.example\"}}")
+        let engine = try Engine(policy: Policy(), ports: mem.ports(), settings: settings())
+        try engine.importSecurityInfo(userId: "u1", import: SecurityInfoImport(
+            email: "ann.home@fabrikam.example", mobile: nil, office: nil, questions: [:], app: nil, confirmedAt: nil))
+        XCTAssertEqual(try engine.replacePolicy(policy: policy, actor: "admin-1"), ["help_desk.contact"])
+
+        let wrong = try engine.changePassword(username: "ann@contoso.example", old: "nope", new: "Quiet-Orchard-4417", confirm: "Quiet-Orchard-4417")
+        XCTAssertEqual(wrong.rejection, "reauth.failed")
+        let refused = try engine.changePassword(username: "ann@contoso.example", old: "Old-Password-1", new: "Refused-Lantern-58", confirm: "Refused-Lantern-58")
+        XCTAssertEqual(refused.rejection, "password.refused")
+        XCTAssertEqual(refused.helpDesk, "helpdesk@contoso.example")
+        let changed = try engine.changePassword(username: "ann@contoso.example", old: "Old-Password-1", new: "Quiet-Orchard-4417", confirm: "Quiet-Orchard-4417")
+        XCTAssertTrue(changed.changed)
+
+        let temporary = try engine.resetPasswordByHelpDesk(userId: "u1", actor: "agent-7")
+        XCTAssertTrue(temporary.mustChange)
+        XCTAssertTrue(mem.mustChangePassword(userId: "u1"))
+        XCTAssertTrue(mem.passwordMatches(userId: "u1", password: temporary.password))
+
+        let pass = try engine.issueAccessPass(userId: "u1", actor: "agent-7", lifetimeS: 3600, oneTime: true)
+        XCTAssertEqual(pass.expiresAt, t0 + 3600)
+        let flow = try XCTUnwrap(engine.startRegistration(username: "ann@contoso.example", password: temporary.password).view)
+        XCTAssertEqual(flow.state, "prove_identity")
+        XCTAssertEqual(try engine.registrationStep(flowId: flow.flowId, input: .accessPass(pass: pass.pass)).view?.state, "registering")
     }
 
     func testBadInputGetsTypedErrors() throws {
