@@ -148,6 +148,7 @@ fun runPassword(case: Obj) {
 val FLOW_EXPECT_KEYS = setOf(
     "state", "options", "gate", "questions", "rejection", "sent", "retry_after",
     "registration_required", "reconfirm_due", "registered", "password_is",
+    "must_change_password", "help_desk",
 )
 
 /** What a step produced, in the terms `expect` checks. */
@@ -161,7 +162,11 @@ class Seen {
     var registrationRequired: Boolean? = null
     var reconfirmDue: Boolean? = null
     var registered: List<String>? = null
+    var helpDesk: String? = null
 }
+
+/** Who acts in a help-desk step (`actor`, default `help desk`). */
+fun actor(step: Obj): String = (step["actor"] as? String) ?: "help desk"
 
 class FlowWorld(case: Obj) {
     val epoch: Long = case["epoch"].long() ?: 1750000000L
@@ -179,6 +184,10 @@ class FlowWorld(case: Obj) {
     var lastToken: String? = null
     var proofOptions: List<ResetOption> = emptyList()
     var approvalShown: Int? = null
+    /** The user an operation named last (`change_password`, `help_desk_reset`), for `password_is` and `must_change_password`. */
+    var actedUser: String? = null
+    /** The last temporary access pass issued (`$issued`). */
+    var accessPass: String? = null
 
     init {
         mem.addCommonPasswords()
@@ -201,6 +210,7 @@ class FlowWorld(case: Obj) {
                 u.str("password"),
             )
             mem.setHistory(name, u["previous_passwords"].list().map { hashSecret(it as String, TEST_HASH) })
+            for (p in u["directory_refuses"].list()) mem.refusePassword(p as String)
             val m = u["methods"].obj()
             val questions = m["questions"].obj().mapValues { it.value as String }
             if (m.containsKey("questions")) answers[name] = questions
@@ -245,6 +255,7 @@ class FlowWorld(case: Obj) {
         seen.questions = v?.questions?.size?.toLong()
         seen.rejection = r.rejection
         seen.retryAfter = (r.retryAfter ?: v?.retryAfter)?.toLong()
+        seen.helpDesk = v?.helpDesk
     }
 
     fun registration(r: RegistrationResult, seen: Seen): RegistrationResult {
@@ -252,6 +263,7 @@ class FlowWorld(case: Obj) {
         seen.rejection = r.rejection
         seen.retryAfter = r.retryAfter?.toLong()
         seen.registered = r.view?.registered?.map(::methodId)
+        seen.helpDesk = r.view?.helpDesk
         return r
     }
 
@@ -273,6 +285,7 @@ class FlowWorld(case: Obj) {
         when (val op = step["do"] as? String) {
             "start_reset" -> {
                 val r = engine.startReset(step.str("identifier"), if (step["captcha"] == false) "fail" else "pass", null)
+                actedUser = null
                 r.view?.let { resetFlow = it.flowId; lastCode = null; lastPush = null }
                 resetUser = userOf(step.str("identifier"))
                 reset(r, seen)
@@ -335,6 +348,7 @@ class FlowWorld(case: Obj) {
             }
             "start_registration" -> {
                 val r = registration(engine.startRegistration(step.str("user"), step.str("password")), seen)
+                actedUser = null
                 r.view?.let {
                     registrationFlow = it.flowId; registrationUser = userOf(step.str("user")); lastCode = null
                     proofOptions = it.proofOptions.map { o -> o.option }
@@ -362,6 +376,32 @@ class FlowWorld(case: Obj) {
             }
             "remove" -> regStep(RegistrationInput.Remove(method(step.str("method"))), seen)
             "finish" -> regStep(RegistrationInput.Finish, seen)
+            "change_password" -> {
+                val user = step.str("user")
+                val new = step.str("new")
+                val r = engine.changePassword(user, step.str("old"), new, (step["confirm"] as? String) ?: new)
+                actedUser = userOf(user)
+                seen.rejection = r.rejection
+                seen.retryAfter = r.retryAfter?.toLong()
+                seen.helpDesk = r.helpDesk
+            }
+            "help_desk_reset" -> {
+                val user = step.str("user")
+                engine.resetPasswordByHelpDesk(user, actor(step))
+                actedUser = user
+            }
+            "unblock" -> engine.unblock(step.str("identifier"), actor(step))
+            "issue_access_pass" -> {
+                val issued = engine.issueAccessPass(
+                    step.str("user"), actor(step), (step["lifetime_s"].long() ?: 3600L).toULong(), (step["one_time"] as? Boolean) ?: true,
+                )
+                accessPass = issued.pass
+            }
+            "access_pass" -> {
+                val form = step.str("pass")
+                val pass = if (form == "\$issued") accessPass ?: throw ExpectError("no access pass was issued") else form
+                regStep(RegistrationInput.AccessPass(pass), seen)
+            }
             else -> throw ExpectError("unknown operation $op")
         }
         val sent = mem.takeMessages()
@@ -403,9 +443,17 @@ class FlowWorld(case: Obj) {
             }
             if (left.isNotEmpty()) fail("${left.size} unexpected message(s): ${left.map { it.channel to it.kind }}")
         }
-        if (expect.containsKey("password_is")) {
-            val user = resetUser ?: registrationUser ?: fail("password_is without a user")
+        if (expect["password_is"] is String) {
+            val user = actedUser ?: resetUser ?: registrationUser ?: fail("password_is without a user")
             if (!mem.passwordMatches(user, expect.str("password_is"))) fail("the directory holds a different password")
+        }
+        (expect["must_change_password"] as? Boolean)?.let { want ->
+            val user = actedUser ?: resetUser ?: registrationUser ?: fail("must_change_password without a user")
+            val got = mem.mustChangePassword(user)
+            if (got != want) fail("must_change_password $got, expected $want")
+        }
+        if (expect.containsKey("help_desk") && seen.helpDesk != expect["help_desk"] as? String) {
+            fail("help_desk ${seen.helpDesk}, expected ${expect["help_desk"]}")
         }
     }
 }
