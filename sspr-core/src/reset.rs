@@ -232,8 +232,20 @@ pub(crate) struct ResetFlow {
     pub last_sends: BTreeMap<String, u64>,
     /// How many times security questions were drawn in this flow.
     pub question_draws: u32,
+    /// How many new passwords the directory refused in this flow (its own rules): after
+    /// [`MAX_PASSWORD_REFUSALS`] the flow ends, so that it is no oracle on the directory's
+    /// history.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub password_refusals: u32,
     /// Where the flow stands.
     pub state: ResetState,
+}
+
+/// New passwords the directory may refuse in one reset flow before the flow ends.
+pub const MAX_PASSWORD_REFUSALS: u32 = 5;
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What the user did.
@@ -300,6 +312,18 @@ pub(crate) struct ResetContext<'a> {
 }
 
 impl ResetFlow {
+    /// The directory refused the new password for good: back to choosing one (a refused
+    /// change cannot land later), counted; after [`MAX_PASSWORD_REFUSALS`] the flow ends.
+    pub(crate) fn password_refused(mut self) -> Self {
+        self.password_refusals = self.password_refusals.saturating_add(1);
+        self.state = if self.password_refusals >= MAX_PASSWORD_REFUSALS {
+            ResetState::Expired
+        } else {
+            ResetState::NewPassword
+        };
+        self
+    }
+
     /// The gate being passed (1-based).
     pub(crate) fn gate(&self) -> u8 {
         let passed = u8::try_from(self.passed.len()).unwrap_or(u8::MAX);
@@ -638,9 +662,12 @@ impl ResetFlow {
             }
         };
         let country = match (&real, channel) {
-            (Some((_, d)), Channel::Sms | Channel::Voice) => crate::contact::PhoneNumber::parse(d)
-                .ok()
-                .map(|p| p.country_code().to_owned()),
+            // A stored number: its form, not the metadata (it may predate it).
+            (Some((_, d)), Channel::Sms | Channel::Voice) => {
+                crate::contact::PhoneNumber::parse_form(d)
+                    .ok()
+                    .map(|p| p.country_code().to_owned())
+            }
             (None, Channel::Sms | Channel::Voice) => decoy::calling_code_of_mask(&masked),
             _ => None,
         };

@@ -160,6 +160,11 @@ impl SealingKeys {
         Ok(self)
     }
 
+    /// Whether this is the default ring: the derived key alone.
+    pub(crate) fn is_derived_only(&self) -> bool {
+        self.keys.len() == 1 && self.keys.iter().all(|k| k.id == DERIVED_KEY_ID)
+    }
+
     /// The id of the key new records are sealed with.
     pub fn sealing_key_id(&self) -> &str {
         self.keys.first().map_or("", |k| k.id.as_str())

@@ -153,3 +153,35 @@ fn issuing_checks_its_inputs_and_stores_nothing_on_error() {
         Some(Reason::AccessPassInvalid)
     );
 }
+
+#[test]
+fn the_user_is_told_of_a_pass_and_a_report_ends_it() {
+    let w = world("");
+    w.mem.notifier.take();
+    let p = w
+        .engine
+        .issue_access_pass(&ALICE.user_id(), "helpdesk-7", 3600, false)
+        .unwrap()
+        .pass;
+    let told: Vec<_> = w.mem.notifier.take();
+    let to: Vec<&str> = told.iter().map(|m| m.to.as_str()).collect();
+    assert_eq!(
+        to,
+        ["alice@contoso.example", "alice.smith@fabrikam.example"]
+    );
+    assert!(
+        told.iter()
+            .all(|m| m.code.is_none() && !format!("{m:?}").contains(p.expose()))
+    );
+    let token = told[0].revoke_token.clone().unwrap();
+    assert_eq!(
+        w.engine.report_not_me(token.expose()).unwrap().rejection,
+        None
+    );
+    w.mem.clock.advance(86_400 + 1);
+    let id = open_registration(&w);
+    assert_eq!(
+        pass(&w, &id, p.expose()).rejection,
+        Some(Reason::AccessPassInvalid)
+    );
+}

@@ -96,17 +96,19 @@ impl Engine {
                 }
                 Err(e) => return Err(e.into()),
             }
+            // The password changed: from here on a failure is a warning, never an error that
+            // would hide the change from the user and the audit log.
             let mut warnings = Vec::new();
+            let mut ev = AuditEvent::new(now, AuditKind::PasswordChangedByUser);
+            ev.user = Some(user.id.clone());
+            self.audit(ev, &mut warnings);
             if self.policy.password_change().revoke_sessions
                 && let Err(e) = self.ports.directory.revoke_sessions(user.id.clone())
             {
                 warnings.push(e);
             }
-            let (info, _) = self.load_info(&user.id)?;
-            self.tell_password_changed(&user.id, info.email.clone(), now, &mut warnings);
-            let mut ev = AuditEvent::new(now, AuditKind::PasswordChangedByUser);
-            ev.user = Some(user.id.clone());
-            self.audit(ev, &mut warnings);
+            let alternate = self.alternate_email(&user.id, &mut warnings);
+            self.tell_password_changed(&user.id, alternate, now, &mut warnings);
             Ok(PasswordChangeOutcome {
                 changed: true,
                 rejection: None,

@@ -4,10 +4,12 @@
 use serde_json::Value;
 
 use crate::audit::{AuditEvent, AuditKind};
+use crate::effect::Notice;
 use crate::error::{Error, InputError};
 use crate::hashing;
 use crate::policy::Policy;
 use crate::ports::PasswordChange;
+use crate::ports::{Channel, MessageKind};
 use crate::random::Entropy;
 use crate::secret::SecretString;
 use crate::user::UserId;
@@ -163,8 +165,21 @@ impl Engine {
             // Random characters pass any rule the policy can set but the history and a breach
             // list; a few draws make sure.
             let mut chosen = None;
-            for _ in 0..8 {
-                let candidate = SecretString::new(temporary_password(&mut entropy)?);
+            // 19 characters (16 random), or what the rules ask: at least `min_chars`, and more
+            // than `min_guesses_log10` (a random string's estimate grows a digit a
+            // character), never past `max_chars`.
+            let rules = self.policy.password();
+            let len = 19usize
+                .max(usize::from(rules.min_chars))
+                .max(rules.min_guesses_log10.ceil() as usize + 4)
+                .min(usize::from(rules.max_chars));
+            // A random string's estimate varies (a run may look like a word): each draw that
+            // fails is followed by a longer one, up to `max_chars`.
+            for attempt in 0..8 {
+                let len = len
+                    .saturating_add(4 * attempt)
+                    .min(usize::from(rules.max_chars));
+                let candidate = SecretString::new(temporary_password(&mut entropy, len)?);
                 let verdict = self.evaluate_password(&directory_user, &candidate, &candidate)?;
                 if verdict.accepted() {
                     chosen = Some(candidate);
@@ -196,13 +211,15 @@ impl Engine {
                     must_change: true,
                 },
             )?;
+            // The password changed: from here on a failure is a warning, so that the help
+            // desk always gets the password and the audit log the actor.
             let mut warnings = Vec::new();
-            let (info, _) = self.load_info(user)?;
-            self.after_reset(user, info.email.clone(), now, &mut warnings);
             let mut ev = AuditEvent::new(now, AuditKind::TemporaryPasswordSet);
             ev.user = Some(user.clone());
             ev.actor = Some(actor);
             self.audit(ev, &mut warnings);
+            let alternate = self.alternate_email(user, &mut warnings);
+            self.after_reset(user, alternate, now, &mut warnings);
             Ok(TemporaryPassword {
                 password,
                 must_change: true,
@@ -229,13 +246,13 @@ impl Engine {
                 }
                 .into());
             }
-            if self.ports.directory.user(user.clone())?.is_none() {
+            let Some(directory_user) = self.ports.directory.user(user.clone())? else {
                 return Err(InputError::Malformed {
                     what: "user",
                     problem: "is not in the directory",
                 }
                 .into());
-            }
+            };
             let now = self.now()?;
             let mut entropy = Entropy::new(self.ports.randomness.as_ref());
             let raw: String = entropy
@@ -254,11 +271,44 @@ impl Engine {
                 expires_at,
                 one_time,
             };
-            self.update_info(user, |info| info.access_pass = Some(record.clone()))?;
+            // The "this wasn't me" token is stored before the pass: a report ends the pass
+            // (it raises the epoch, which clears it).
+            let token = self.prepare_notice(user, MessageKind::SecurityInfoChanged, now)?;
+            let info = self.update_info(user, |info| info.access_pass = Some(record.clone()))?;
+            let mut warnings = Vec::new();
             let mut ev = AuditEvent::new(now, AuditKind::AccessPassIssued);
             ev.user = Some(user.clone());
             ev.actor = Some(actor);
-            self.audit(ev, &mut Vec::new());
+            self.audit(ev, &mut warnings);
+            // The user is told at the account and the alternate email, so that a pass a
+            // stranger talked a help desk into is reported.
+            let mut to: Vec<Notice> = Vec::new();
+            for address in [
+                crate::EmailAddress::parse(&directory_user.username).ok(),
+                info.email,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if !to
+                    .iter()
+                    .any(|n| n.to.eq_ignore_ascii_case(address.as_str()))
+                {
+                    to.push(Notice {
+                        channel: Channel::Email,
+                        to: address.as_str().to_owned(),
+                    });
+                }
+            }
+            self.send_notices(
+                user,
+                MessageKind::SecurityInfoChanged,
+                &to,
+                &token,
+                None,
+                now,
+                &mut warnings,
+            );
             let pass = raw
                 .as_bytes()
                 .chunks(4)
@@ -278,6 +328,7 @@ impl Engine {
     /// the dotted paths of the fields that changed, which it also returns.
     pub fn replace_policy(&mut self, policy: Policy, actor: &str) -> Result<Vec<String>, Error> {
         let actor = self::actor(actor)?;
+        let now = self.now()?;
         let derived = Derived::of(&policy, &self.options)?;
         let mut changed = Vec::new();
         changed_fields(&self.policy.to_json(), &policy.to_json(), "", &mut changed);
@@ -286,7 +337,7 @@ impl Engine {
         self.decoy_answer_hash = derived.decoy_answer_hash;
         self.decoy_records = derived.decoy_records;
         self.decoy_sealing = derived.decoy_sealing;
-        let mut ev = AuditEvent::new(self.now()?, AuditKind::PolicyChanged);
+        let mut ev = AuditEvent::new(now, AuditKind::PolicyChanged);
         ev.actor = Some(actor);
         ev.changed = changed.clone();
         self.audit(ev, &mut Vec::new());
@@ -294,18 +345,21 @@ impl Engine {
     }
 }
 
-/// Sixteen random characters in four groups (`Hk7m-Pq2r-Tz9w-Hn4c`): about 94 bits.
-fn temporary_password(entropy: &mut Entropy<'_>) -> Result<String, crate::PortError> {
-    let mut out = String::with_capacity(19);
-    let bytes = entropy.bytes(16)?;
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 && i % 4 == 0 {
+/// `len` characters in groups of four random characters joined by hyphens
+/// (`Hk7m-Pq2r-Tz9w-Hn4c` at 19): about 5.8 bits a random character.
+fn temporary_password(entropy: &mut Entropy<'_>, len: usize) -> Result<String, crate::PortError> {
+    let mut out = String::with_capacity(len);
+    let bytes = entropy.bytes(len)?;
+    for b in bytes {
+        if out.len() % 5 == 4 && out.len() + 1 < len {
             out.push('-');
+            continue;
         }
-        // 57 symbols: the modulo bias of a byte is below 1%, and the password is far above
-        // any guessing budget.
-        let c = TEMPORARY_ALPHABET[usize::from(*b) % TEMPORARY_ALPHABET.len()];
-        out.push(char::from(c));
+        // 57 symbols from a byte: the first 28 come up 5 times in 256, the rest 4 times, a
+        // loss of under 0.1 bit a character at this length.
+        out.push(char::from(
+            TEMPORARY_ALPHABET[usize::from(b) % TEMPORARY_ALPHABET.len()],
+        ));
     }
     Ok(out)
 }

@@ -15,8 +15,8 @@ pub(crate) const DECOY_RECORD_OWNER: &str = "sspr/decoy-shape";
 const INFO_RETRIES: usize = 16;
 
 impl Engine {
-    /// Where `user`'s record is stored, and what its seal is bound to: the user id, prefixed
-    /// by the tenant's name when the engine serves one (`contoso/u-1`).
+    /// Where `user`'s record is stored: the user id, prefixed by the tenant's name when the
+    /// engine serves one (`contoso/u-1`).
     fn info_key(&self, user: &UserId) -> UserId {
         match &self.options.tenant {
             Some(t) => UserId::new(format!("{t}/{}", user.as_str())),
@@ -24,11 +24,24 @@ impl Engine {
         }
     }
 
+    /// What the seal of `user`'s record is bound to: the user id, or for a tenant a binding
+    /// that differs from the record's key (`contoso/u-1#tenant`), so that a user id of an
+    /// engine without a tenant that spells a tenant's key (`contoso/u-1`) never has a record
+    /// that opens as the tenant's user's, whatever keys the engines share.
+    fn seal_binding(&self, user: &UserId) -> String {
+        match &self.options.tenant {
+            Some(t) => format!("{t}/{}#tenant", user.as_str()),
+            None => user.as_str().to_owned(),
+        }
+    }
+
     /// The user's security info and its record version (0 and empty when none is stored).
     pub(crate) fn load_info(&self, user: &UserId) -> Result<(SecurityInfo, u64), Error> {
-        let key = self.info_key(user);
-        match self.ports.security_info.load(key.clone())? {
-            Some(r) => Ok((self.open_info(key.as_str(), &r.data)?, r.version)),
+        match self.ports.security_info.load(self.info_key(user))? {
+            Some(r) => Ok((
+                self.open_info(&self.seal_binding(user), &r.data)?,
+                r.version,
+            )),
             None => Ok((SecurityInfo::default(), 0)),
         }
     }
@@ -39,12 +52,13 @@ impl Engine {
         Ok(SecurityInfo::from_record(&opened.plaintext)?)
     }
 
-    /// Seals `info` as the record of `user`, with a fresh nonce from the randomness port.
-    pub(crate) fn seal_info(&self, user: &UserId, info: &SecurityInfo) -> Result<String, Error> {
+    /// Seals `info` as the record bound to `binding`, with a fresh nonce from the randomness
+    /// port.
+    pub(crate) fn seal_info(&self, binding: &str, info: &SecurityInfo) -> Result<String, Error> {
         let mut nonce = [0u8; sealing::NONCE_LEN];
         Entropy::new(self.ports.randomness.as_ref()).fill(&mut nonce)?;
         let plain = zeroize::Zeroizing::new(info.to_record());
-        Ok(self.options.sealing.seal(user.as_str(), &plain, nonce)?)
+        Ok(self.options.sealing.seal(binding, &plain, nonce)?)
     }
 
     /// [`load_info`](Self::load_info) for a flow's step. A decoy whose identifier named no user
@@ -57,9 +71,11 @@ impl Engine {
         owner: &UserId,
         decoy_shape: Option<usize>,
     ) -> Result<(SecurityInfo, u64), Error> {
-        let key = self.info_key(owner);
-        match self.ports.security_info.load(key.clone())? {
-            Some(r) => Ok((self.open_info(key.as_str(), &r.data)?, r.version)),
+        match self.ports.security_info.load(self.info_key(owner))? {
+            Some(r) => Ok((
+                self.open_info(&self.seal_binding(owner), &r.data)?,
+                r.version,
+            )),
             None => {
                 if let Some(record) = decoy_shape.and_then(|s| self.decoy_records.get(s)) {
                     // A store hands back an owned copy: the decoy takes one too, opens it and
@@ -85,9 +101,11 @@ impl Engine {
         info: &SecurityInfo,
         expected: u64,
     ) -> Result<(), Error> {
-        let key = self.info_key(user);
-        let sealed = self.seal_info(&key, info)?;
-        Ok(self.ports.security_info.save(key, sealed, expected)?)
+        let sealed = self.seal_info(&self.seal_binding(user), info)?;
+        Ok(self
+            .ports
+            .security_info
+            .save(self.info_key(user), sealed, expected)?)
     }
 
     /// Raises the user's revocation epoch for the flow `owner`, which opened (or last went on)
@@ -107,6 +125,7 @@ impl Engine {
             }
             info.epoch = info.epoch.saturating_add(1);
             info.epoch_owner = Some(owner.to_owned());
+            info.access_pass = None;
             match self.save_info(user, &info, version) {
                 Ok(()) => return Ok(Some(info.epoch)),
                 Err(Error::Port(e)) if e.is_conflict() => continue,
@@ -119,6 +138,23 @@ impl Engine {
             "the user's security info kept changing; try again",
         )
         .into())
+    }
+
+    /// The user's alternate email, for notices after a change that already happened: a store
+    /// failure here is a warning (the notice goes to the account only).
+    pub(crate) fn alternate_email(
+        &self,
+        user: &UserId,
+        warnings: &mut Vec<PortError>,
+    ) -> Option<crate::EmailAddress> {
+        match self.load_info(user) {
+            Ok((info, _)) => info.email,
+            Err(Error::Port(e)) => {
+                warnings.push(e);
+                None
+            }
+            Err(_) => None,
+        }
     }
 
     /// Changes `user`'s record with `change`, by compare-and-set, retrying a lost race on a
@@ -151,6 +187,9 @@ impl Engine {
         let info = self.update_info(user, |info| {
             info.epoch = info.epoch.saturating_add(1);
             info.epoch_owner = owner.map(str::to_owned);
+            // Whatever ends every flow of the user (a report, a help-desk reset, a password
+            // change) ends an outstanding access pass too.
+            info.access_pass = None;
         })?;
         Ok(info.epoch)
     }

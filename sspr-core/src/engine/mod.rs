@@ -150,6 +150,10 @@ fn settled(admission: Admission, verdict: Option<Verdict>) -> Option<Settled> {
     }
 }
 
+/// The user id an unknown name's password is checked against: no directory has it (ids are
+/// the directory's own; this one is sspr's).
+const UNKNOWN_USER_ID: &str = "sspr/unknown-user";
+
 /// What an engine derives from its policy and options when it is built or its policy replaced.
 struct Derived {
     rules: PasswordRules,
@@ -217,6 +221,11 @@ impl Engine {
         options.validate()?;
         if let Some(t) = &options.tenant {
             options.identity = options.identity.for_tenant(t);
+            // The default sealing key comes from the tenant's key too: a record of one tenant,
+            // or of an engine without one, never opens under another's.
+            if options.sealing.is_derived_only() {
+                options.sealing = SealingKeys::derived(&options.identity);
+            }
         }
         crate::PhoneNumber::load_metadata();
         let d = Derived::of(&policy, &options)?;
@@ -375,6 +384,7 @@ impl Engine {
                 passed: Vec::new(),
                 last_sends: BTreeMap::new(),
                 question_draws: 0,
+                password_refusals: 0,
                 state: match block {
                     Some(Refusal::Locked) => ResetState::Blocked { until: u64::MAX },
                     Some(Refusal::Blocked(until)) => ResetState::Blocked { until },
@@ -659,7 +669,14 @@ impl Engine {
                 .ports
                 .directory
                 .check_password(u.id.clone(), SecretString::new(password))?,
-            None => false,
+            // An unknown name makes the same call (for an id no directory has), so that
+            // neither the port calls nor their time tell it from a wrong password.
+            None => {
+                self.ports
+                    .directory
+                    .check_password(UserId::new(UNKNOWN_USER_ID), SecretString::new(password))?;
+                false
+            }
         };
         let outcome = if passed {
             Settled::Verified

@@ -78,6 +78,8 @@ pub(crate) trait FlowKind: Flow {
     fn password_applied(self, now: u64) -> Transition<Self>;
     /// The flow of this kind in a stored envelope.
     fn of(stored: &StoredFlow) -> Option<&Self>;
+    /// After the directory refused a new password for good (reset flows only).
+    fn password_refused(self) -> Self;
 }
 
 impl FlowKind for ResetFlow {
@@ -96,6 +98,9 @@ impl FlowKind for ResetFlow {
             _ => None,
         }
     }
+    fn password_refused(self) -> Self {
+        Self::password_refused(self)
+    }
 }
 
 impl FlowKind for RegistrationFlow {
@@ -113,6 +118,9 @@ impl FlowKind for RegistrationFlow {
             StoredFlow::Registration(f) => Some(f),
             _ => None,
         }
+    }
+    fn password_refused(self) -> Self {
+        self
     }
 }
 
@@ -355,9 +363,10 @@ impl Engine {
                         // error. The flow goes back to where the step found it, under the epoch
                         // it raised (other flows ended with it), and the user chooses another.
                         Ok(Err(epoch)) => {
-                            let Some(mut before) = F::of(&start.loaded.stored).cloned() else {
+                            let Some(before) = F::of(&start.loaded.stored).cloned() else {
                                 return Err(StepError::Retry);
                             };
+                            let mut before = before.password_refused();
                             before.adopt_epoch(epoch);
                             let data = encode(&before.stored())?;
                             match self.save_record(start.key, data, version, before.expires_at()) {

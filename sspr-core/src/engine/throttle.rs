@@ -508,7 +508,9 @@ impl Engine {
         if let (Some(budget), Channel::Sms | Channel::Voice, Some(code)) =
             (self.options.country_budget, send.channel, &send.country)
         {
-            let key = CounterKind::Country.key(code);
+            // Keyed like every other reference, so that tenants sharing a store each have
+            // their own budget.
+            let key = CounterKind::Country.key(&self.options.identity.reference("country", code));
             let c = self
                 .ports
                 .counters

@@ -44,7 +44,10 @@ pub trait Directory: Send + Sync {
     fn administrators(&self) -> Result<Vec<DirectoryUser>, PortError>;
 
     /// Whether `password` is the user's current password (re-authentication before
-    /// registration). Read-only; the directory may apply its own sign-in throttles.
+    /// registration, a password change, the sign-in check). Read-only; the directory may apply
+    /// its own sign-in throttles. For an id it does not have (sspr asks about
+    /// `sspr/unknown-user` when a name matches no one, so that an unknown name costs what a
+    /// wrong password does) it answers `false`, taking about as long as for a real user.
     fn check_password(&self, id: UserId, password: SecretString) -> Result<bool, PortError>;
 
     /// Sets the user's password and appends `change.history_hash` to the history, as one
