@@ -453,7 +453,8 @@ fn run<T: Send>(py: Python<'_>, f: impl FnOnce() -> Result<T, Error> + Send) -> 
 /// The self-service password reset engine.
 #[pyclass(frozen, name = "Engine", module = "sspr")]
 pub(crate) struct PyEngine {
-    inner: Engine,
+    /// Read-locked by every call; written only by `replace_policy`.
+    inner: std::sync::RwLock<Engine>,
 }
 
 #[pymethods]
@@ -526,7 +527,9 @@ impl PyEngine {
         .map_err(|e| error(e.into()))?;
         let inner = Engine::new(policy.inner.clone(), ports.0.clone(), options)
             .map_err(|e| error(e.into()))?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner: std::sync::RwLock::new(inner),
+        })
     }
 
     /// "Who are you?": starts a reset for `identifier` once the CAPTCHA `captcha` passes.
@@ -540,7 +543,7 @@ impl PyEngine {
         client: Option<String>,
     ) -> PyResult<PyResetResult> {
         let o = run(py, || {
-            self.inner
+            self.engine()
                 .start_reset(&identifier, &captcha, client.as_deref())
         })?;
         reset_result(py, o)
@@ -548,7 +551,7 @@ impl PyEngine {
 
     /// The reset flow as it stands.
     fn reset_view(&self, py: Python<'_>, flow_id: String) -> PyResult<PyResetView> {
-        run(py, || self.inner.reset_view_of(&flow_id)).map(|v| view(&v))
+        run(py, || self.engine().reset_view_of(&flow_id)).map(|v| view(&v))
     }
 
     /// Chooses an option at the current gate (replaces any pending challenge).
@@ -626,7 +629,7 @@ impl PyEngine {
     /// Lifts an identifier's blocks (a help desk's action); `actor` names who acts, in the
     /// audit log.
     fn unblock(&self, py: Python<'_>, identifier: String, actor: String) -> PyResult<()> {
-        run(py, || self.inner.unblock(&identifier, &actor))
+        run(py, || self.engine().unblock(&identifier, &actor))
     }
 
     /// Changes a known password: the old one is checked (and counted) like any verification,
@@ -644,7 +647,8 @@ impl PyEngine {
         let confirm = SecretString::new(confirm.unwrap_or_else(|| new.clone()));
         let (old, new) = (SecretString::new(old), SecretString::new(new));
         let o = run(py, || {
-            self.inner.change_password(&username, &old, &new, &confirm)
+            self.engine()
+                .change_password(&username, &old, &new, &confirm)
         })?;
         Ok(PyPasswordChangeResult {
             changed: o.changed,
@@ -670,7 +674,7 @@ impl PyEngine {
         actor: String,
     ) -> PyResult<PyTemporaryPassword> {
         let t = run(py, || {
-            self.inner
+            self.engine()
                 .reset_password_by_help_desk(&UserId::new(user_id), &actor)
         })?;
         Ok(PyTemporaryPassword {
@@ -691,7 +695,7 @@ impl PyEngine {
         one_time: bool,
     ) -> PyResult<PyAccessPass> {
         let issued = run(py, || {
-            self.inner
+            self.engine()
                 .issue_access_pass(&UserId::new(user_id), &actor, lifetime_s, one_time)
         })?;
         Ok(PyAccessPass {
@@ -709,7 +713,7 @@ impl PyEngine {
         password: String,
     ) -> PyResult<PySignInCheck> {
         let c = run(py, || {
-            self.inner
+            self.engine()
                 .sign_in_check(&username, &SecretString::new(password))
         })?;
         Ok(PySignInCheck {
@@ -724,7 +728,7 @@ impl PyEngine {
     /// sessions and blocks self-service; an unknown, used or expired token is
     /// `notice.invalid`.
     fn report_not_me(&self, py: Python<'_>, token: String) -> PyResult<PyReportResult> {
-        let r = run(py, || self.inner.report_not_me(&token))?;
+        let r = run(py, || self.engine().report_not_me(&token))?;
         Ok(PyReportResult {
             rejection: r.rejection.map(|r| r.id().to_owned()),
             blocked_until: r.blocked_until,
@@ -793,7 +797,10 @@ impl PyEngine {
         password: String,
     ) -> PyResult<PyRegistrationResult> {
         let password = SecretString::new(password);
-        run(py, || self.inner.start_registration(&username, &password)).map(registration_result)
+        run(py, || {
+            self.engine().start_registration(&username, &password)
+        })
+        .map(registration_result)
     }
 
     /// Registers an alternate email address (a code is sent to verify it).
@@ -947,8 +954,25 @@ impl PyEngine {
             confirmed_at,
         };
         run(py, || {
-            self.inner
+            self.engine()
                 .import_security_info(&UserId::new(user_id), &import)
+        })
+    }
+
+    /// Replaces the policy (steps running finish under the one they started with); audits
+    /// `actor` and the dotted paths of the fields that changed, which it returns.
+    fn replace_policy(
+        &self,
+        py: Python<'_>,
+        policy: &PyPolicy,
+        actor: String,
+    ) -> PyResult<Vec<String>> {
+        let policy = policy.inner.clone();
+        run(py, || {
+            self.inner
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .replace_policy(policy, &actor)
         })
     }
 
@@ -956,14 +980,22 @@ impl PyEngine {
     #[getter]
     fn policy(&self) -> PyPolicy {
         PyPolicy {
-            inner: self.inner.policy().clone(),
+            inner: self.engine().policy().clone(),
         }
     }
 }
 
 impl PyEngine {
+    /// The engine, read-locked (a poisoned lock is recovered: every engine call leaves the
+    /// engine as it was).
+    fn engine(&self) -> std::sync::RwLockReadGuard<'_, Engine> {
+        self.inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn step(&self, py: Python<'_>, flow_id: String, input: ResetInput) -> PyResult<PyResetResult> {
-        let o = run(py, || self.inner.reset_step(&flow_id, input))?;
+        let o = run(py, || self.engine().reset_step(&flow_id, input))?;
         reset_result(py, o)
     }
 
@@ -973,6 +1005,6 @@ impl PyEngine {
         flow_id: String,
         input: RegistrationInput,
     ) -> PyResult<PyRegistrationResult> {
-        run(py, || self.inner.registration_step(&flow_id, input)).map(registration_result)
+        run(py, || self.engine().registration_step(&flow_id, input)).map(registration_result)
     }
 }
