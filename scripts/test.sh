@@ -46,7 +46,7 @@ cargo run -q -p sspr-examples --bin walkthrough -- "$out/wt/sspr.db" > "$out/wal
 grep -q "The directory now holds the new password: true" "$out/walkthrough.txt"
 # It reads like the product: screens in words, no policy dump, no Debug formatting.
 grep -q "Get back into your account" "$out/walkthrough.txt"
-if grep -nE '^\[|Some\(|None\b|\["|We couldn.t go on' "$out/walkthrough.txt"; then
+if grep -nE '^\[|Some\(|None\b|\["|✗ [a-z_]+\.[a-z_]+$' "$out/walkthrough.txt"; then
   echo "the walkthrough prints a policy dump, Debug output or a bare reason id"; exit 1
 fi
 echo "== walkthrough again: the state the first run left in SQLite"

@@ -65,19 +65,9 @@ fn method_label(method: Method) -> &'static str {
     }
 }
 
-/// The sentence the user reads for a refusal (a host takes these from its message catalog).
+/// The sentence the user reads for a refusal, from sspr's English catalog.
 fn say(reason: Reason) -> String {
-    match reason.id() {
-        "code.mismatch" => "That code didn't work. Check the code and try again.".to_owned(),
-        "password.mismatch" => "The passwords don't match.".to_owned(),
-        "password.banned" => "Choose a password that is harder for people to guess: it contains \
-            a word or name that is easy to guess."
-            .to_owned(),
-        "password.too_guessable" => {
-            "Your password isn't strong enough. Try a longer one.".to_owned()
-        }
-        id => format!("We couldn't go on ({id})."),
-    }
+    sspr_text::Catalog::new(sspr_text::Locale::English).reason(reason)
 }
 
 fn show_reset(title: &str, o: &ResetOutcome) {
