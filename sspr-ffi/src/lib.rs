@@ -3,7 +3,7 @@
 //! Thin types over [`sspr_core`]: the [`Engine`](engine::Engine) as an object, the ports as
 //! foreign traits the host implements in Kotlin or Swift (or the built-in in-memory ones),
 //! the database-backed stores (SQLite, PostgreSQL, Redis) as [`Stores`](stores::Stores),
-//! policy parsing, password evaluation and the TOTP helpers. Errors are one flat type,
+//! policy parsing, password evaluation, the TOTP helpers and the words ([`Catalog`](catalog::Catalog)). Errors are one flat type,
 //! [`SsprError`](error::SsprError), carrying no personal data; user-facing refusals are reason
 //! ids on results, as in the core.
 //!
@@ -12,6 +12,7 @@
 
 uniffi::setup_scaffolding!();
 
+pub mod catalog;
 pub mod engine;
 pub mod error;
 pub mod memory;

@@ -222,6 +222,33 @@ impl Catalog {
     }
 }
 
+/// The same catalog, addressed by the stable ids the bindings carry as strings.
+impl Catalog {
+    /// [`Catalog::reason`] for a reason id (`code.mismatch`); `None` for an unknown id.
+    pub fn reason_by_id(&self, id: &str) -> Option<String> {
+        id.parse::<Reason>().ok().map(|r| self.reason(r))
+    }
+
+    /// [`Catalog::feedback`] for a feedback id (`strength.warning.dates`); `None` for an unknown
+    /// id.
+    pub fn feedback_by_id(&self, id: &str) -> Option<String> {
+        MessageId::ALL
+            .iter()
+            .find(|m| m.id() == id)
+            .map(|m| self.feedback(*m))
+    }
+
+    /// [`Catalog::notice`] for a kind id and a channel id (`code`, `sms`); `None` for unknown
+    /// ids or a pair the engine never sends.
+    pub fn notice_by_id(&self, kind: &str, channel: &str, args: &NoticeArgs) -> Option<NoticeText> {
+        self.notice(
+            MessageKind::from_id(kind)?,
+            Channel::from_id(channel)?,
+            args,
+        )
+    }
+}
+
 /// The Fluent id of a dotted sspr id: `reason` + `code.mismatch` → `reason-code-mismatch`.
 pub fn message_id(prefix: &str, id: &str) -> String {
     format!("{prefix}-{}", id.replace(['.', '_'], "-"))

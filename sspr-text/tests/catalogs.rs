@@ -167,3 +167,34 @@ fn tags_choose_a_shipped_locale_or_english() {
     assert_eq!(Catalog::for_tag("nl").locale(), Locale::English);
     assert_eq!(Catalog::for_tag("DE").locale(), Locale::German);
 }
+
+#[test]
+fn ids_as_strings_reach_the_same_words() {
+    let c = Catalog::new(Locale::German);
+    assert_eq!(
+        c.reason_by_id("code.mismatch"),
+        Some(c.reason(Reason::CodeMismatch))
+    );
+    assert_eq!(c.reason_by_id("code.nope"), None);
+    assert_eq!(
+        c.feedback_by_id("strength.warning.dates"),
+        Some(c.feedback(MessageId::Dates))
+    );
+    assert_eq!(c.feedback_by_id("nope"), None);
+    let args = NoticeArgs {
+        org: "Contoso".into(),
+        code: Some("123456".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.notice_by_id("code", "sms", &args),
+        c.notice(MessageKind::Code, Channel::Sms, &args)
+    );
+    assert_eq!(c.notice_by_id("code", "fax", &args), None);
+    for k in MessageKind::ALL {
+        assert_eq!(MessageKind::from_id(k.id()), Some(k));
+    }
+    for ch in Channel::ALL {
+        assert_eq!(Channel::from_id(ch.id()), Some(ch));
+    }
+}

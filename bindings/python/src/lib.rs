@@ -2,6 +2,7 @@
 //! built in, the policy document, password rules, one-time passwords and argon2id hashing, with
 //! typed exceptions. Built by maturin as `sspr._sspr` and re-exported by the `sspr` package.
 
+mod catalog;
 mod dict;
 mod engine;
 mod memory;
@@ -453,6 +454,8 @@ impl PyTotp {
 #[pymodule]
 mod _sspr {
     #[pymodule_export]
+    use super::catalog::PyCatalog;
+    #[pymodule_export]
     use super::engine::{
         PyAccessPass, PyEngine, PyOfferedOption, PyPasswordChangeResult, PyProvisioning,
         PyRegistrationResult, PyRegistrationView, PyReportResult, PyResetResult, PyResetView,
@@ -532,5 +535,6 @@ fn add_ids(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "FEEDBACK_IDS",
         MessageId::ALL.iter().map(|f| f.id()).collect(),
     )?;
+    add("LOCALES", catalog::locales())?;
     Ok(())
 }

@@ -21,6 +21,14 @@ pub enum Channel {
 }
 
 impl Channel {
+    /// Every channel.
+    pub const ALL: [Self; 4] = [Self::Email, Self::Sms, Self::Voice, Self::Push];
+
+    /// The channel with this stable name, if any.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.id() == id)
+    }
+
     /// The channel's stable name.
     pub const fn id(self) -> &'static str {
         match self {
@@ -49,6 +57,20 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
+    /// Every kind.
+    pub const ALL: [Self; 5] = [
+        Self::Code,
+        Self::ApprovalRequest,
+        Self::PasswordChanged,
+        Self::AdminPasswordChanged,
+        Self::SecurityInfoChanged,
+    ];
+
+    /// The kind with this stable name, if any.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.id() == id)
+    }
+
     /// The kind's stable name.
     pub const fn id(self) -> &'static str {
         match self {

@@ -16,6 +16,8 @@ from . import ids, protocols
 from .protocols import BreachChecker
 from ._sspr import (
     AccessPass,
+    Catalog,
+    LOCALES,
     ConflictError,
     FEEDBACK_IDS,
     METHODS,
@@ -77,6 +79,8 @@ from ._sspr import (
 
 __all__ = [
     "AccessPass",
+    "Catalog",
+    "LOCALES",
     "BreachChecker",
     "ConflictError",
     "DirectoryUser",

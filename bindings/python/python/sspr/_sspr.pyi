@@ -21,6 +21,8 @@ from sspr.ids import (
 
 __all__ = [
     "AccessPass",
+    "Catalog",
+    "LOCALES",
     "ConflictError",
     "DirectoryUser",
     "Engine",
@@ -86,6 +88,26 @@ REGISTRATION_STATES: tuple[RegistrationState, ...]
 METHODS: tuple[Method, ...]
 RESET_OPTIONS: tuple[ResetOption, ...]
 FEEDBACK_IDS: tuple[FeedbackId, ...]
+LOCALES: tuple[str, ...]
+
+@final
+class Catalog:
+    def __new__(cls, tag: str = "en") -> Catalog: ...
+    @property
+    def locale(self) -> str: ...
+    def reason(self, id: str) -> Optional[str]: ...
+    def feedback(self, id: str) -> Optional[str]: ...
+    def question(self, question: str) -> str: ...
+    def notice(
+        self,
+        kind: str,
+        channel: str,
+        *,
+        org: str,
+        code: Optional[str] = None,
+        minutes: Optional[int] = None,
+        number: Optional[int] = None,
+    ) -> Optional[tuple[Optional[str], str]]: ...
 
 class SsprError(Exception): ...
 class PolicyError(SsprError):
