@@ -5,9 +5,6 @@
 
 use crate::audit::{AuditEvent, AuditKind};
 use crate::error::{Error, PortErrorKind};
-use crate::hashing;
-use crate::ports::PasswordChange;
-use crate::random::Entropy;
 use crate::reason::Reason;
 use crate::secret::SecretString;
 
@@ -16,6 +13,14 @@ use super::views::PasswordChangeOutcome;
 use super::{Engine, MAX_PASSWORD_BYTES, Reauth, bounded};
 
 impl Engine {
+    /// Audits a refused password change of `user`.
+    fn audit_refusal(&self, user: &crate::user::UserId, reason: Reason, now: u64) {
+        let mut ev = AuditEvent::new(now, AuditKind::StepRejected);
+        ev.user = Some(user.clone());
+        ev.reason = Some(reason);
+        self.audit(ev, &mut Vec::new());
+    }
+
     /// Changes a known password. Every open flow of the user ends; other sessions are signed
     /// out when the policy says so (`password_change.revoke_sessions`, on by default); the user
     /// is told as after a reset. What the user gets wrong is a reason id in the outcome.
@@ -55,40 +60,17 @@ impl Engine {
             };
             let verdict = self.evaluate_password(&user, new, confirm)?;
             if let Some(reason) = verdict.reasons.first().copied() {
-                let mut ev = AuditEvent::new(now, AuditKind::StepRejected);
-                ev.user = Some(user.id.clone());
-                ev.reason = Some(reason);
-                self.audit(ev, &mut Vec::new());
+                self.audit_refusal(&user.id, reason, now);
                 return Ok(PasswordChangeOutcome {
                     password: Some(verdict),
                     ..refused(reason, None)
                 });
             }
-            let history_hash = hashing::hash(
-                new.expose().as_bytes(),
-                &self.options.hash_params,
-                self.ports.randomness.as_ref(),
-            )?;
-            let change_id = Entropy::new(self.ports.randomness.as_ref()).token()?;
-            // Every open flow of the user ends with the old password.
-            self.bump_epoch(&user.id, None)?;
-            let applied = self.ports.directory.set_password(
-                user.id.clone(),
-                PasswordChange {
-                    change_id,
-                    password: new.clone(),
-                    history_hash,
-                    requested_at: now,
-                    must_change: false,
-                },
-            );
+            let applied = self.set_password_outside_a_flow(&user.id, new, false, now)?;
             match applied {
                 Ok(()) => {}
                 Err(e) if e.kind == PortErrorKind::Rejected => {
-                    let mut ev = AuditEvent::new(now, AuditKind::StepRejected);
-                    ev.user = Some(user.id.clone());
-                    ev.reason = Some(Reason::PasswordRefused);
-                    self.audit(ev, &mut Vec::new());
+                    self.audit_refusal(&user.id, Reason::PasswordRefused, now);
                     return Ok(PasswordChangeOutcome {
                         password: Some(verdict),
                         ..refused(Reason::PasswordRefused, None)

@@ -4,12 +4,11 @@
 use serde_json::Value;
 
 use crate::audit::{AuditEvent, AuditKind};
-use crate::effect::Notice;
 use crate::error::{Error, InputError};
 use crate::hashing;
 use crate::policy::Policy;
+use crate::ports::MessageKind;
 use crate::ports::PasswordChange;
-use crate::ports::{Channel, MessageKind};
 use crate::random::Entropy;
 use crate::secret::SecretString;
 use crate::user::UserId;
@@ -43,11 +42,9 @@ impl std::fmt::Debug for TemporaryPassword {
 /// The shortest and longest life of a temporary access pass: 10 minutes to 30 days (Entra's).
 pub const ACCESS_PASS_LIFETIME_S: std::ops::RangeInclusive<u64> = 600..=30 * 86_400;
 
-/// The characters of a temporary access pass (Crockford's base32: no `I`, `L`, `O`, `U`).
-const PASS_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/// A temporary access pass a help desk hands to a user who lost every method: it proves the
-/// user's identity once (or until it expires) in the registration wizard
+/// A temporary access pass (16 characters of Crockford's base32, as recovery codes use) a help
+/// desk hands to a user who lost every method: it proves the user's identity once (or until
+/// it expires) in the registration wizard
 /// ([`RegistrationInput::AccessPass`](crate::registration::RegistrationInput::AccessPass)).
 /// Its `Debug` shows nothing of it.
 #[derive(Clone)]
@@ -115,6 +112,35 @@ fn changed_fields(old: &Value, new: &Value, path: &str, out: &mut Vec<String>) {
 }
 
 impl Engine {
+    /// Sets a password outside a flow (a help desk's, a password change): its history hash,
+    /// then every open flow of the user ends (a flow someone else holds must not outlive the
+    /// change), then the directory sets it. The inner `Err` is the directory's refusal.
+    pub(crate) fn set_password_outside_a_flow(
+        &self,
+        user: &UserId,
+        password: &SecretString,
+        must_change: bool,
+        now: u64,
+    ) -> Result<Result<(), crate::PortError>, Error> {
+        let history_hash = hashing::hash(
+            password.expose().as_bytes(),
+            &self.options.hash_params,
+            self.ports.randomness.as_ref(),
+        )?;
+        let change_id = Entropy::new(self.ports.randomness.as_ref()).token()?;
+        self.bump_epoch(user, None)?;
+        Ok(self.ports.directory.set_password(
+            user.clone(),
+            PasswordChange {
+                change_id,
+                password: password.clone(),
+                history_hash,
+                requested_at: now,
+                must_change,
+            },
+        ))
+    }
+
     /// Lifts every failure and send block on `identifier` and on the user it resolves to, and
     /// the lock after too many failures in a row (a help-desk action). The audit event names
     /// the `actor`.
@@ -193,24 +219,8 @@ impl Engine {
                 }
                 .into());
             };
-            let history_hash = hashing::hash(
-                password.expose().as_bytes(),
-                &self.options.hash_params,
-                self.ports.randomness.as_ref(),
-            )?;
-            // Ends every open flow of the user first: a flow an attacker holds must not
-            // outlive the help desk's action.
-            self.bump_epoch(user, None)?;
-            self.ports.directory.set_password(
-                user.clone(),
-                PasswordChange {
-                    change_id: entropy.token()?,
-                    password: password.clone(),
-                    history_hash,
-                    requested_at: now,
-                    must_change: true,
-                },
-            )?;
+            self.set_password_outside_a_flow(user, &password, true, now)?
+                .map_err(Error::from)?;
             // The password changed: from here on a failure is a warning, so that the help
             // desk always gets the password and the audit log the actor.
             let mut warnings = Vec::new();
@@ -255,11 +265,7 @@ impl Engine {
             };
             let now = self.now()?;
             let mut entropy = Entropy::new(self.ports.randomness.as_ref());
-            let raw: String = entropy
-                .bytes(16)?
-                .iter()
-                .map(|b| char::from(PASS_ALPHABET[usize::from(*b) % PASS_ALPHABET.len()]))
-                .collect();
+            let raw = entropy.string(crate::recovery::ALPHABET, 16)?;
             let digest = self.options.identity.reference(
                 "access-pass",
                 &crate::registration::normalize_access_pass(&raw),
@@ -282,24 +288,7 @@ impl Engine {
             self.audit(ev, &mut warnings);
             // The user is told at the account and the alternate email, so that a pass a
             // stranger talked a help desk into is reported.
-            let mut to: Vec<Notice> = Vec::new();
-            for address in [
-                crate::EmailAddress::parse(&directory_user.username).ok(),
-                info.email,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                if !to
-                    .iter()
-                    .any(|n| n.to.eq_ignore_ascii_case(address.as_str()))
-                {
-                    to.push(Notice {
-                        channel: Channel::Email,
-                        to: address.as_str().to_owned(),
-                    });
-                }
-            }
+            let to = super::notices::account_and_alternate(&directory_user.username, info.email);
             self.send_notices(
                 user,
                 MessageKind::SecurityInfoChanged,
@@ -346,20 +335,17 @@ impl Engine {
 }
 
 /// `len` characters in groups of four random characters joined by hyphens
-/// (`Hk7m-Pq2r-Tz9w-Hn4c` at 19): about 5.8 bits a random character.
+/// (`Hk7m-Pq2r-Tz9w-Hn4c` at 19), each drawn uniformly from 57: about 5.8 bits a character.
 fn temporary_password(entropy: &mut Entropy<'_>, len: usize) -> Result<String, crate::PortError> {
+    let random = entropy.string(TEMPORARY_ALPHABET, len)?;
+    let mut chars = random.chars();
     let mut out = String::with_capacity(len);
-    let bytes = entropy.bytes(len)?;
-    for b in bytes {
+    while out.len() < len {
         if out.len() % 5 == 4 && out.len() + 1 < len {
             out.push('-');
-            continue;
+        } else if let Some(c) = chars.next() {
+            out.push(c);
         }
-        // 57 symbols from a byte: the first 28 come up 5 times in 256, the rest 4 times, a
-        // loss of under 0.1 bit a character at this length.
-        out.push(char::from(
-            TEMPORARY_ALPHABET[usize::from(b) % TEMPORARY_ALPHABET.len()],
-        ));
     }
     Ok(out)
 }

@@ -146,21 +146,7 @@ impl Engine {
         };
         let n = self.policy.notifications();
         if n.user_on_reset {
-            let mut to: Vec<Notice> = Vec::new();
-            if let Ok(e) = EmailAddress::parse(&user.username) {
-                to.push(Notice {
-                    channel: Channel::Email,
-                    to: e.as_str().to_owned(),
-                });
-            }
-            if let Some(e) = alternate
-                && !to.iter().any(|n| n.to.eq_ignore_ascii_case(e.as_str()))
-            {
-                to.push(Notice {
-                    channel: Channel::Email,
-                    to: e.as_str().to_owned(),
-                });
-            }
+            let to = account_and_alternate(&user.username, alternate);
             if !to.is_empty() {
                 match self.notice_token(user_id, MessageKind::PasswordChanged, now) {
                     Ok(token) => self.send_notices(
@@ -269,4 +255,28 @@ impl Engine {
             })
         })
     }
+}
+
+/// Email notices to the account's own mailbox (when the username is an address) and to the
+/// alternate email, once each.
+pub(crate) fn account_and_alternate(
+    username: &str,
+    alternate: Option<EmailAddress>,
+) -> Vec<Notice> {
+    let mut to: Vec<Notice> = Vec::new();
+    for address in [EmailAddress::parse(username).ok(), alternate]
+        .into_iter()
+        .flatten()
+    {
+        if !to
+            .iter()
+            .any(|n| n.to.eq_ignore_ascii_case(address.as_str()))
+        {
+            to.push(Notice {
+                channel: Channel::Email,
+                to: address.as_str().to_owned(),
+            });
+        }
+    }
+    to
 }
