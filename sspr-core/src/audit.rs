@@ -28,6 +28,9 @@ pub enum AuditKind {
     OptionChosen,
     /// A code or approval request was handed to the notifier.
     ChallengeSent,
+    /// The whole phone number typed before a text or a call was not the one on file: nothing
+    /// was sent (the user sees the same screen as after a send).
+    PhoneNumberMismatch,
     /// A gate was passed.
     FactorVerified,
     /// The user was blocked by a throttle.

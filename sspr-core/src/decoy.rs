@@ -155,6 +155,8 @@ pub(crate) struct DecoyScreen {
     pub gates: u8,
     /// Options in screen order, with masked destinations.
     pub options: Vec<OfferedOption>,
+    /// Every option the drawn role lists (as a real user of that role sees them).
+    pub listed: Vec<ResetOption>,
     /// The questions it "has registered" (indices into the predefined, then the custom ones).
     pub questions: Vec<u16>,
 }
@@ -240,6 +242,7 @@ pub(crate) fn screen(
     DecoyScreen {
         gates,
         options,
+        listed: crate::reset::listed_options(&methods),
         questions,
     }
 }

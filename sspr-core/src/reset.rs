@@ -90,6 +90,11 @@ pub enum Challenge {
         issued: IssuedCode,
         /// Where it went, as a keyed hash (for the resend cooldown).
         destination: String,
+        /// Nothing was delivered: the phone number typed before it did not match the one on
+        /// file. The flow goes on as if it had been sent (as a decoy's does), and no code
+        /// verifies.
+        #[serde(default, skip_serializing_if = "is_false")]
+        silent: bool,
     },
     /// A code from the authenticator app.
     App,
@@ -99,6 +104,7 @@ crate::screen_ids::screens! {
     /// What a reset shows: its state without the data behind it (the `state` of a view).
     ResetScreen {
         ChooseMethod => "choose_method",
+        ConfirmNumber => "confirm_number",
         EnterCode => "enter_code",
         AnswerQuestions => "answer_questions",
         AwaitApproval => "await_approval",
@@ -118,6 +124,12 @@ crate::screen_ids::screens! {
 pub enum ResetState {
     /// Choosing a contact method for the current gate.
     ChooseMethod,
+    /// Before a text or a call: the user types the whole phone number, compared with the one
+    /// on file (policy `reset.confirm_phone_number`).
+    ConfirmNumber {
+        /// The option chosen (`mobile_text`, `mobile_call` or `office_call`).
+        option: ResetOption,
+    },
     /// Waiting for a code.
     EnterCode {
         /// The option chosen.
@@ -169,6 +181,7 @@ impl ResetState {
     pub fn screen(&self) -> ResetScreen {
         match self {
             Self::ChooseMethod => ResetScreen::ChooseMethod,
+            Self::ConfirmNumber { .. } => ResetScreen::ConfirmNumber,
             Self::EnterCode { .. } => ResetScreen::EnterCode,
             Self::AnswerQuestions { .. } => ResetScreen::AnswerQuestions,
             Self::AwaitApproval { .. } => ResetScreen::AwaitApproval,
@@ -226,6 +239,10 @@ pub(crate) struct ResetFlow {
     pub gates: u8,
     /// Every option available to this user, in screen order.
     pub options: Vec<OfferedOption>,
+    /// Every option the policy lists for this user's role (administrator or not), in screen
+    /// order: those missing from `options` are shown as unavailable, never hidden.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listed: Vec<ResetOption>,
     /// Factors verified so far.
     pub passed: Vec<Factor>,
     /// Last send per destination reference (for the resend cooldown).
@@ -248,6 +265,11 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if takes a reference
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// What the user did.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -256,6 +278,8 @@ pub enum ResetInput {
     Choose(ResetOption),
     /// Asked for the code again.
     Resend,
+    /// Typed the whole phone number before a text or a call (in `confirm_number`).
+    ConfirmNumber(SecretString),
     /// Entered a code.
     EnterCode(SecretString),
     /// Answered the security questions (question → answer).
@@ -335,6 +359,16 @@ impl ResetFlow {
         self.options
             .iter()
             .filter(|o| !self.passed.contains(&o.factor))
+            .collect()
+    }
+
+    /// The options the policy lists that this user cannot use (nothing registered for them),
+    /// in screen order: the screen marks them unavailable rather than hiding them.
+    pub(crate) fn unavailable_options(&self) -> Vec<ResetOption> {
+        self.listed
+            .iter()
+            .copied()
+            .filter(|l| !self.options.iter().any(|o| o.option == *l))
             .collect()
     }
 
@@ -471,15 +505,18 @@ impl ResetFlow {
                 Ok(Transition::ok(self).audit(ev))
             }
             ResetInput::Choose(option) => self.choose(option, ctx),
+            ResetInput::ConfirmNumber(typed) => self.confirm_number(&typed, ctx),
             ResetInput::Resend => match &self.state {
                 ResetState::EnterCode {
                     option,
-                    challenge: Challenge::Sent { .. },
+                    challenge: Challenge::Sent { silent, .. },
                 } => {
-                    let option = *option;
-                    self.send(option, ctx)
+                    let (option, silent) = (*option, *silent);
+                    self.send(option, silent, ctx)
                 }
-                ResetState::AwaitApproval { .. } => self.send(ResetOption::AppNotification, ctx),
+                ResetState::AwaitApproval { .. } => {
+                    self.send(ResetOption::AppNotification, false, ctx)
+                }
                 _ => Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
             },
             ResetInput::EnterCode(code) => self.enter_code(&code, ctx),
@@ -513,7 +550,9 @@ impl ResetFlow {
         ctx: &mut ResetContext<'_>,
     ) -> Transition<Self> {
         let option = match &self.state {
-            ResetState::EnterCode { option, .. } => Some(*option),
+            ResetState::EnterCode { option, .. } | ResetState::ConfirmNumber { option } => {
+                Some(*option)
+            }
             ResetState::AwaitApproval { .. } => Some(ResetOption::AppNotification),
             _ => Some(ResetOption::SecurityQuestions),
         };
@@ -539,6 +578,7 @@ impl ResetFlow {
         matches!(
             self.state,
             ResetState::ChooseMethod
+                | ResetState::ConfirmNumber { .. }
                 | ResetState::EnterCode { .. }
                 | ResetState::AnswerQuestions { .. }
                 | ResetState::AwaitApproval { .. }
@@ -584,13 +624,43 @@ impl ResetFlow {
                 }
                 Ok(t.audit(ev))
             }
+            ResetOption::MobileText | ResetOption::MobileCall | ResetOption::OfficeCall
+                if ctx.policy.reset().confirm_phone_number =>
+            {
+                self.state = ResetState::ConfirmNumber { option };
+                Ok(Transition::ok(self).audit(ev))
+            }
             _ => {
-                let t = self.send(option, ctx)?;
+                let t = self.send(option, false, ctx)?;
                 let mut t = t;
                 t.after.insert(0, After::Audit(ev));
                 Ok(t)
             }
         }
+    }
+
+    /// The whole phone number typed before a text or a call. A number that is not a phone
+    /// number is refused (`method.invalid`: that says nothing of the account). Otherwise the
+    /// code goes out when the number is the one on file; when it is not (and always for a
+    /// decoy) the flow goes on exactly as if it had been sent, the same counters and draws,
+    /// and nothing is delivered: the screen never tells whether a number is on file.
+    fn confirm_number(
+        self,
+        typed: &SecretString,
+        ctx: &mut ResetContext<'_>,
+    ) -> Result<Transition<Self>, PortError> {
+        let ResetState::ConfirmNumber { option } = self.state else {
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
+        };
+        let Ok(typed) = crate::contact::PhoneNumber::parse(typed.expose()) else {
+            return Ok(Transition::refuse(self, Reason::MethodInvalid));
+        };
+        let on_file = self.destination(option, ctx).map(|(_, d)| d);
+        let matches = !self.is_decoy()
+            && on_file.is_some_and(|d| {
+                subtle::ConstantTimeEq::ct_eq(d.as_bytes(), typed.e164().as_bytes()).into()
+            });
+        self.send(option, !matches, ctx)
     }
 
     /// The real destination of a sending option, for a real user.
@@ -628,9 +698,14 @@ impl ResetFlow {
     /// Sends (or, for a decoy, pretends to send) a code or an approval request. Real users and
     /// decoys take the same path: the same draws from the randomness port, the same counters
     /// (a decoy's destination is its own, never shared), the same seal computations.
+    ///
+    /// `silent`: the typed phone number did not match, so a real user's message is built and
+    /// dropped like a decoy's, counted against the number on file, and its code sealed so
+    /// that nothing verifies.
     fn send(
         mut self,
         option: ResetOption,
+        silent: bool,
         ctx: &mut ResetContext<'_>,
     ) -> Result<Transition<Self>, PortError> {
         let real = if self.is_decoy() {
@@ -638,6 +713,7 @@ impl ResetFlow {
         } else {
             self.destination(option, ctx)
         };
+        let mismatch = silent && real.is_some();
         let masked = self
             .options
             .iter()
@@ -687,7 +763,7 @@ impl ResetFlow {
         });
         // A decoy builds the message a real user would get, addressed to its masked stand-in,
         // and drops it instead of delivering it: the same work, nothing sent.
-        let decoy = real.is_none();
+        let decoy = real.is_none() || mismatch;
         let (channel, to) = real.clone().unwrap_or((channel, masked.clone()));
         let user = self.info_owner().clone();
         let mut t_outbox = Vec::new();
@@ -715,8 +791,8 @@ impl ResetFlow {
         } else {
             // A decoy's code is sealed under a random destination: nothing ever verifies.
             let destination = match &real {
-                Some((_, d)) => d.clone(),
-                None => format!("decoy:{}", ctx.entropy.token()?),
+                Some((_, d)) if !mismatch => d.clone(),
+                _ => format!("decoy:{}", ctx.entropy.token()?),
             };
             let binding = Binding {
                 purpose: Purpose::ResetCode,
@@ -746,10 +822,16 @@ impl ResetFlow {
                 challenge: Challenge::Sent {
                     issued,
                     destination: dest_ref,
+                    silent: decoy,
                 },
             };
         }
-        let mut ev = self.event(ctx, AuditKind::ChallengeSent);
+        let kind = if mismatch {
+            AuditKind::PhoneNumberMismatch
+        } else {
+            AuditKind::ChallengeSent
+        };
+        let mut ev = self.event(ctx, kind);
         ev.option = Some(option);
         ev.destination = Some(masked);
         let mut t = Transition::ok(self).guard(count).audit(ev);
@@ -1137,6 +1219,14 @@ pub(crate) fn options_for(
         }
     }
     out
+}
+
+/// Every option of `methods`, in screen order: what a reset screen lists for a role.
+pub(crate) fn listed_options(methods: &[Method]) -> Vec<ResetOption> {
+    ResetOption::ALL
+        .into_iter()
+        .filter(|o| methods.contains(&o.method()))
+        .collect()
 }
 
 /// How many distinct factors a list of options covers.

@@ -346,7 +346,7 @@ fn decoy_screens_cover_what_real_users_show() {
 /// destinations. The country budget refuses a decoy as it refuses a real user of that code.
 #[test]
 fn decoys_share_no_destination_and_meet_the_country_budget() {
-    let policy = r#"{"reset": {"methods": ["mobile_phone", "email"]}, "limits": {"resend_cooldown_s": 0,
+    let policy = r#"{"reset": {"methods": ["mobile_phone", "email"], "confirm_phone_number": false}, "limits": {"resend_cooldown_s": 0,
                      "phone_sends": {"max": 2, "window_s": 3600, "block_s": 600}}}"#;
     let mut options = fixtures::options();
     options.decoys.calling_codes = vec![("44".into(), 1)];

@@ -31,6 +31,7 @@ fn the_diagrams_match_the_state_machines() {
     );
     let reset_states: BTreeSet<String> = [
         "choose_method",
+        "confirm_number",
         "enter_code",
         "answer_questions",
         "await_approval",
@@ -50,6 +51,7 @@ fn the_diagrams_match_the_state_machines() {
         let json = if name == "blocked" {
             serde_json::json!({ "blocked": { "until": 1 } })
         } else if [
+            "confirm_number",
             "enter_code",
             "answer_questions",
             "await_approval",

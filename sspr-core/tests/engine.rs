@@ -553,7 +553,7 @@ fn unblock_lifts_a_block() {
 
 #[test]
 fn a_client_address_is_limited_across_identifiers() {
-    let w = world_with("", |o| {
+    let w = world_with(r#"{"reset": {"confirm_phone_number": false}}"#, |o| {
         o.client_limit = Some(sspr_core::policy::Limit::new(2, 3600, 900))
     });
     let ip = Some("198.51.100.23");
@@ -614,12 +614,15 @@ fn a_client_address_is_limited_across_identifiers() {
 
 #[test]
 fn a_country_budget_stops_toll_fraud() {
-    let w = world_with(r#"{"limits": {"resend_cooldown_s": 0}}"#, |o| {
-        o.country_budget = Some(sspr_core::engine::CountryBudget {
-            max: 2,
-            window_s: 3600,
-        })
-    });
+    let w = world_with(
+        r#"{"limits": {"resend_cooldown_s": 0}, "reset": {"confirm_phone_number": false}}"#,
+        |o| {
+            o.country_budget = Some(sspr_core::engine::CountryBudget {
+                max: 2,
+                window_s: 3600,
+            })
+        },
+    );
     let id = w
         .engine
         .start_reset(ALICE, "ok", None)

@@ -29,7 +29,10 @@ fn sha256_hex(s: &str) -> String {
 /// a1f0e59 counter keys were plain SHA-256 prefixes of the identifier and destinations).
 #[test]
 fn stored_keys_give_nothing_back() {
-    let w = world(r#"{"reset": {"methods": ["email", "mobile_phone"], "methods_required": 2}}"#);
+    let w = world(
+        r#"{"reset": {"methods": ["email", "mobile_phone"], "methods_required": 2,
+            "confirm_phone_number": false}}"#,
+    );
     let view = w
         .engine
         .start_reset(ALICE.username, CAPTCHA, Some("198.51.100.7"))
@@ -86,7 +89,8 @@ fn stored_keys_give_nothing_back() {
 #[test]
 fn one_number_is_one_factor() {
     let w = world(
-        r#"{"reset": {"methods": ["email", "mobile_phone", "office_phone"], "methods_required": 2}}"#,
+        r#"{"reset": {"methods": ["email", "mobile_phone", "office_phone"], "methods_required": 2,
+            "confirm_phone_number": false}}"#,
     );
     let import = sspr_core::engine::SecurityInfoImport {
         email: Some("alice.smith@fabrikam.example".into()),

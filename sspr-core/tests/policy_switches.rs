@@ -68,6 +68,7 @@ fn administrators_can_be_kept_out_of_self_service() {
 fn the_help_desk_is_named_wherever_the_user_is_stuck() {
     let w = world(
         r#"{"help_desk": {"contact": "https://help.contoso.example/sspr"},
+            "reset": {"confirm_phone_number": false},
             "limits": {"verify_failures": {"max": 2, "window_s": 3600, "block_s": 3600}}}"#,
     );
     let id = w.alice_at_code();

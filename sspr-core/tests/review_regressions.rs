@@ -70,12 +70,15 @@ fn an_access_pass_ends_with_a_report_and_a_help_desk_reset() {
 #[test]
 fn a_stored_number_the_metadata_refuses_stays_in_the_country_budget() {
     let sent = |number: &str| -> usize {
-        let w = world_with(r#"{"limits": {"resend_cooldown_s": 0}}"#, |o| {
-            o.country_budget = Some(CountryBudget {
-                max: 1,
-                window_s: 3600,
-            });
-        });
+        let w = world_with(
+            r#"{"limits": {"resend_cooldown_s": 0}, "reset": {"confirm_phone_number": false}}"#,
+            |o| {
+                o.country_budget = Some(CountryBudget {
+                    max: 1,
+                    window_s: 3600,
+                });
+            },
+        );
         let info = SecurityInfo {
             mobile: Some(phone_number_form(number).unwrap()),
             ..fixtures::alice_info()

@@ -199,6 +199,10 @@ pub struct ResetView {
     pub gates: u8,
     /// The options offered at this gate.
     pub options: Vec<OfferedOption>,
+    /// The options the policy allows that this user cannot use: show them marked
+    /// unavailable, never hide them (decoys list theirs the same way).
+    #[uniffi(default)]
+    pub unavailable: Vec<ResetOption>,
     /// The option chosen, if any.
     pub option: Option<ResetOption>,
     /// The questions to answer.
@@ -239,6 +243,7 @@ impl From<&CoreView> for ResetView {
             gate: v.gate,
             gates: v.gates,
             options: offered(&v.options),
+            unavailable: v.unavailable.iter().copied().map(Into::into).collect(),
             option: v.option.map(Into::into),
             questions: v.questions.clone(),
             approval_number: v.approval_number,
@@ -317,6 +322,11 @@ pub enum ResetInput {
     Unlock,
     /// Cancelled.
     Cancel,
+    /// Typed the whole phone number before a text or a call (in `confirm_number`).
+    ConfirmNumber {
+        /// The number as typed (any common form).
+        number: String,
+    },
 }
 
 impl std::fmt::Debug for ResetInput {
@@ -330,6 +340,7 @@ impl std::fmt::Debug for ResetInput {
             Self::NewPassword { .. } => "NewPassword",
             Self::Unlock => "Unlock",
             Self::Cancel => "Cancel",
+            Self::ConfirmNumber { .. } => "ConfirmNumber",
         };
         f.write_str(name)
     }
@@ -364,6 +375,7 @@ impl From<ResetInput> for CoreResetInput {
             },
             ResetInput::Unlock => Self::Unlock,
             ResetInput::Cancel => Self::Cancel,
+            ResetInput::ConfirmNumber { number } => Self::ConfirmNumber(SecretString::new(number)),
         }
     }
 }

@@ -63,6 +63,9 @@ pub(crate) struct PyResetView {
     gates: u8,
     /// The options offered at this gate.
     options: Vec<PyOfferedOption>,
+    /// The options the policy allows that this user cannot use: show them marked
+    /// unavailable, never hide them (decoys list theirs the same way).
+    unavailable: Vec<String>,
     /// The option chosen, if any.
     option: Option<String>,
     /// The questions to answer, in `answer_questions`.
@@ -119,6 +122,7 @@ fn view(v: &ResetView) -> PyResetView {
         gate: v.gate,
         gates: v.gates,
         options: offered(&v.options),
+        unavailable: v.unavailable.iter().map(|o| o.id().to_owned()).collect(),
         option: v.option.map(|o| o.id().to_owned()),
         questions: v.questions.clone(),
         approval_number: v.approval_number,
@@ -558,6 +562,16 @@ impl PyEngine {
     fn choose(&self, py: Python<'_>, flow_id: String, option: &str) -> PyResult<PyResetResult> {
         let input = ResetInput::Choose(self::option(option)?);
         self.step(py, flow_id, input)
+    }
+
+    /// Types the whole phone number before a text or a call (in `confirm_number`).
+    fn confirm_number(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        number: String,
+    ) -> PyResult<PyResetResult> {
+        self.step(py, flow_id, ResetInput::ConfirmNumber(SecretString::new(number)))
     }
 
     /// Sends the code again.

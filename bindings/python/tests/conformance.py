@@ -131,7 +131,7 @@ def run_password(case):
 FLOW_EXPECT_KEYS = [
     "state", "options", "gate", "questions", "rejection", "sent", "retry_after",
     "registration_required", "reconfirm_due", "registered", "password_is",
-    "must_change_password", "help_desk",
+    "must_change_password", "help_desk", "unavailable",
 ]
 
 
@@ -159,6 +159,9 @@ class FlowWorld:
         self.answers = {}
         self.app_secrets = {}
         self.usernames = {}
+        # Each user's phones (mobile, office) as imported or last registered: what a `choose`
+        # types when the screen asks for the whole number.
+        self.phones = {}
         for u in directory.get("users", []):
             name = u["username"]
             self.usernames[name.strip().lower()] = name
@@ -180,6 +183,7 @@ class FlowWorld:
             for refused in u.get("directory_refuses", []):
                 self.mem.directory.refuse_password(refused)
             m = u.get("methods", {})
+            self.phones[name] = [m.get("mobile"), m.get("office")]
             app = m.get("app")
             if "questions" in m:
                 self.answers[name] = dict(m["questions"])
@@ -246,6 +250,7 @@ class FlowWorld:
                 rejection=r.rejection,
                 retry_after=r.retry_after if r.retry_after is not None else (v.retry_after if v else None),
                 help_desk=v.help_desk if v else None,
+                unavailable=list(v.unavailable) if v else None,
             )
 
         def registration(r):
@@ -270,7 +275,16 @@ class FlowWorld:
             option = step["option"]
             if option == "$first":
                 option = e.reset_view(self.reset_flow).options[0].option
-            reset(e.choose(self.reset_flow, option))
+            r = e.choose(self.reset_flow, option)
+            if r.view and r.view.state == "confirm_number" and step.get("type_number", True):
+                # The whole number: the step's, else the one on file (any valid number for a
+                # user without one: a decoy goes on either way).
+                mobile, office = self.phones.get(self.reset_user, [None, None])
+                number = step.get("number") or (office if option == "office_call" else mobile)
+                r = e.confirm_number(self.reset_flow, number or "+14255550123")
+            reset(r)
+        elif op == "confirm_number":
+            reset(e.confirm_number(self.reset_flow, step["number"]))
         elif op == "resend":
             reset(e.resend(self.reset_flow))
         elif op == "enter_code":
@@ -337,8 +351,12 @@ class FlowWorld:
         elif op == "register_email":
             registration(e.register_email(self.registration_flow, step["address"]))
         elif op == "register_mobile":
+            if self.registration_user:
+                self.phones.setdefault(self.registration_user, [None, None])[0] = step["number"]
             registration(e.register_mobile(self.registration_flow, step["number"], step.get("via", "text")))
         elif op == "register_office":
+            if self.registration_user:
+                self.phones.setdefault(self.registration_user, [None, None])[1] = step["number"]
             registration(e.register_office(self.registration_flow, step["number"]))
         elif op == "register_app":
             r = registration(e.register_app(self.registration_flow))
@@ -394,6 +412,8 @@ class FlowWorld:
         check_keys(expect, FLOW_EXPECT_KEYS)
         if "state" in expect and seen.get("state") != expect["state"]:
             raise ExpectError(f"state {seen.get('state')}, expected {expect['state']} (rejection {seen.get('rejection')})")
+        if "unavailable" in expect and sorted(seen.get("unavailable") or []) != sorted(expect["unavailable"]):
+            raise ExpectError(f"unavailable {seen.get('unavailable')}, expected {expect['unavailable']}")
         if "options" in expect and sorted(seen.get("options") or []) != sorted(expect["options"]):
             raise ExpectError(f"options {seen.get('options')}, expected {expect['options']}")
         for key in ("gate", "questions", "retry_after", "registration_required", "reconfirm_due"):

@@ -156,7 +156,11 @@ def test_builtin_ports_mix_with_python_ones():
     engine = sspr.Engine(policy, mem.ports(notifier=outbox), keys=KEYS, identity_key=IDENTITY, issuer="Contoso", **CHEAP)
     engine.import_security_info("u2", mobile="+14255550123")
     flow = engine.start_reset("bo@contoso.example", "pass").view.flow_id
-    engine.choose(flow, "mobile_text")
+    # The whole number first ("enter your complete mobile phone number"): a wrong one sends nothing.
+    assert engine.choose(flow, "mobile_text").view.state == "confirm_number"
+    assert engine.confirm_number(flow, "not a number").rejection == "method.invalid"
+    assert outbox.sent == []
+    assert engine.confirm_number(flow, "+1 (425) 555-0123").view.state == "enter_code"
     assert [m.channel for m in outbox.sent] == ["sms"]
     assert mem.notifier.messages() == []
     rejections = [engine.enter_code(flow, "00000000").rejection for _ in range(3)]

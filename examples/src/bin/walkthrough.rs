@@ -91,7 +91,14 @@ fn show_reset(title: &str, o: &ResetOutcome) {
                     opt.masked.as_deref().unwrap_or("")
                 );
             }
+            for opt in &v.unavailable {
+                println!("   ( ) {:<48} (not set up)", option_label(*opt));
+            }
         }
+        ResetScreen::ConfirmNumber => println!(
+            "   verification step {} of {} › to protect your account, enter your complete phone number",
+            v.gate, v.gates
+        ),
         ResetScreen::EnterCode => println!(
             "   verification step {} of {} › enter your verification code",
             v.gate, v.gates

@@ -334,7 +334,12 @@ impl Engine {
                 if !self.policy.applies_to(user) {
                     why_decoy = Reason::UserNotEnabled;
                 } else if enough {
-                    known = Some((user.clone(), options, req.gates));
+                    known = Some((
+                        user.clone(),
+                        options,
+                        req.gates,
+                        reset::listed_options(&req.methods),
+                    ));
                 } else {
                     why_decoy = Reason::UserNotRegistered;
                 }
@@ -348,14 +353,15 @@ impl Engine {
                     warnings,
                 });
             }
-            let (subject, options, gates, epoch) = match known {
-                Some((user, options, gates)) => (
+            let (subject, options, gates, listed, epoch) = match known {
+                Some((user, options, gates, listed)) => (
                     Subject::Known {
                         user: user.id.clone(),
                         admin: user.admin,
                     },
                     options,
                     gates,
+                    listed,
                     info.epoch,
                 ),
                 None => (
@@ -365,6 +371,7 @@ impl Engine {
                     },
                     screen.options,
                     screen.gates,
+                    screen.listed,
                     0,
                 ),
             };
@@ -381,6 +388,7 @@ impl Engine {
                 client: client.map(str::to_owned),
                 gates,
                 options,
+                listed,
                 passed: Vec::new(),
                 last_sends: BTreeMap::new(),
                 question_draws: 0,
@@ -422,6 +430,7 @@ impl Engine {
     fn check_reset_input(input: &ResetInput) -> Result<(), Error> {
         match input {
             ResetInput::EnterCode(c) => bounded("code", c.expose(), MAX_FIELD_BYTES),
+            ResetInput::ConfirmNumber(n) => bounded("phone number", n.expose(), 64),
             ResetInput::Answer(a) => check_answers(a),
             ResetInput::Approve { request_id, .. } => {
                 bounded("request id", request_id, MAX_FIELD_BYTES)
@@ -571,8 +580,11 @@ impl Engine {
             gate: flow.gate(),
             gates: flow.gates,
             options: flow.current_options().into_iter().cloned().collect(),
+            unavailable: flow.unavailable_options(),
             option: match &flow.state {
-                ResetState::EnterCode { option, .. } => Some(*option),
+                ResetState::EnterCode { option, .. } | ResetState::ConfirmNumber { option } => {
+                    Some(*option)
+                }
                 ResetState::AnswerQuestions { .. } => Some(ResetOption::SecurityQuestions),
                 ResetState::AwaitApproval { .. } => Some(ResetOption::AppNotification),
                 _ => None,

@@ -102,6 +102,7 @@ pub(crate) fn reset_input(input: &ResetInput) -> &'static str {
     match input {
         ResetInput::Choose(_) => "choose",
         ResetInput::Resend => "resend",
+        ResetInput::ConfirmNumber(_) => "confirm_number",
         ResetInput::EnterCode(_) => "enter_code",
         ResetInput::Answer(_) => "answer",
         ResetInput::Approve { .. } => "approve",

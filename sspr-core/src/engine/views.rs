@@ -30,6 +30,10 @@ pub struct ResetView {
     pub gates: u8,
     /// The options offered at this gate, with masked destinations.
     pub options: Vec<OfferedOption>,
+    /// The options the policy allows that this user cannot use (nothing registered for
+    /// them), in screen order: show them marked unavailable, never hide them. Decoys list
+    /// theirs the same way.
+    pub unavailable: Vec<ResetOption>,
     /// The option being answered (in `enter_code`, `answer_questions`, `await_approval`).
     pub option: Option<ResetOption>,
     /// The security questions asked, when answering them.
@@ -54,6 +58,7 @@ impl fmt::Debug for ResetView {
             .field("gate", &self.gate)
             .field("gates", &self.gates)
             .field("options", &self.options)
+            .field("unavailable", &self.unavailable)
             .field("option", &self.option)
             .field("questions", &self.questions.len())
             .field("retry_after", &self.retry_after)

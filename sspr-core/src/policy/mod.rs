@@ -64,6 +64,9 @@ pub struct ResetPolicy {
     /// Whether administrators may reset their own password (Entra's `AllowedToUseSspr`, on by
     /// default). Off, an administrator is out of scope like a user outside `enabled_for`.
     pub allow_administrators: bool,
+    /// Whether the user types the whole phone number, compared with the one on file, before
+    /// a text or a call (on by default, as Entra asks).
+    pub confirm_phone_number: bool,
 }
 
 /// Changing a known password (`password_change`).
@@ -261,6 +264,7 @@ impl Default for Policy {
                 unlock_without_reset: false,
                 disclose_account_state: false,
                 unlock_on_reset: true,
+                confirm_phone_number: true,
                 allow_administrators: true,
             },
             registration: RegistrationPolicy {

@@ -158,6 +158,7 @@ const RESET: &[&str] = &[
     "disclose_account_state",
     "unlock_on_reset",
     "allow_administrators",
+    "confirm_phone_number",
 ];
 const LIMIT: &[&str] = &["max", "window_s", "block_s"];
 const DAY: u64 = 86_400;
@@ -180,6 +181,7 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
         s.boolean("disclose_account_state", &mut r.disclose_account_state)?;
         s.boolean("unlock_on_reset", &mut r.unlock_on_reset)?;
         s.boolean("allow_administrators", &mut r.allow_administrators)?;
+        s.boolean("confirm_phone_number", &mut r.confirm_phone_number)?;
         let ways_in = r.methods.iter().filter(|m| !m.is_app()).count();
         if ways_in < usize::from(r.methods_required) {
             return Err(PolicyError::at(

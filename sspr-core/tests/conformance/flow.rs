@@ -44,6 +44,7 @@ const EXPECT_KEYS: &[&str] = &[
     "password_is",
     "must_change_password",
     "help_desk",
+    "unavailable",
 ];
 
 struct World {
@@ -68,6 +69,9 @@ struct World {
     acted_user: Option<String>,
     /// The last temporary access pass issued (`$issued`).
     access_pass: Option<String>,
+    /// Each user's phone numbers (mobile, office) as imported or last registered: what a
+    /// `choose` types when the screen asks for the whole number.
+    phones: BTreeMap<String, (Option<String>, Option<String>)>,
 }
 
 /// The number a device answers with: `$shown`, `$wrong` (the next one), a literal, or (absent)
@@ -118,6 +122,7 @@ fn build(case: &Value) -> Result<World, String> {
     let mut answers_by_user = BTreeMap::new();
     let mut imports = Vec::new();
     let mut app_secrets = BTreeMap::new();
+    let mut phones = BTreeMap::new();
     for u in case["directory"]["users"]
         .as_array()
         .cloned()
@@ -159,6 +164,13 @@ fn build(case: &Value) -> Result<World, String> {
             directory.refuse_password(p.as_str().unwrap_or_default());
         }
         let m = &u["methods"];
+        phones.insert(
+            username.clone(),
+            (
+                m["mobile"].as_str().map(str::to_owned),
+                m["office"].as_str().map(str::to_owned),
+            ),
+        );
         let mut import = SecurityInfoImport {
             email: m["email"].as_str().map(str::to_owned),
             mobile: m["mobile"].as_str().map(str::to_owned),
@@ -227,6 +239,7 @@ fn build(case: &Value) -> Result<World, String> {
         last_token: None,
         acted_user: None,
         access_pass: None,
+        phones,
     })
 }
 
@@ -243,6 +256,7 @@ struct Seen {
     reconfirm_due: Option<bool>,
     registered: Option<Vec<String>>,
     help_desk: Option<Option<String>>,
+    unavailable: Option<Vec<String>>,
 }
 
 fn from_reset(o: &ResetOutcome) -> Seen {
@@ -259,6 +273,10 @@ fn from_reset(o: &ResetOutcome) -> Seen {
             .retry_after
             .or_else(|| o.view.as_ref().and_then(|v| v.retry_after)),
         help_desk: o.view.as_ref().map(|v| v.help_desk.clone()),
+        unavailable: o
+            .view
+            .as_ref()
+            .map(|v| v.unavailable.iter().map(|x| x.id().to_owned()).collect()),
         ..Default::default()
     }
 }
@@ -400,8 +418,40 @@ impl World {
                     form.parse::<ResetOption>()
                         .map_err(|_| format!("unknown option {form}"))?
                 };
-                from_reset(&e.reset_step(&id, ResetInput::Choose(option)).map_err(err)?)
+                let o = e.reset_step(&id, ResetInput::Choose(option)).map_err(err)?;
+                let asks = o.view.as_ref().is_some_and(|v| v.state == "confirm_number");
+                if asks && step["type_number"].as_bool() != Some(false) {
+                    // The whole number: the step's, else the one on file (any valid number
+                    // for a user without one: a decoy goes on either way).
+                    let number = step["number"].as_str().map(str::to_owned).or_else(|| {
+                        let (mobile, office) = self
+                            .reset_user
+                            .as_ref()
+                            .and_then(|u| self.phones.get(u))
+                            .cloned()
+                            .unwrap_or_default();
+                        if option == ResetOption::OfficeCall {
+                            office
+                        } else {
+                            mobile
+                        }
+                    });
+                    let number = number.unwrap_or_else(|| "+14255550123".to_owned());
+                    from_reset(
+                        &e.reset_step(&id, ResetInput::ConfirmNumber(SecretString::new(number)))
+                            .map_err(err)?,
+                    )
+                } else {
+                    from_reset(&o)
+                }
             }
+            "confirm_number" => from_reset(
+                &e.reset_step(
+                    &reset_id()?,
+                    ResetInput::ConfirmNumber(SecretString::new(s(step, "number"))),
+                )
+                .map_err(err)?,
+            ),
             "resend" => from_reset(
                 &e.reset_step(&reset_id()?, ResetInput::Resend)
                     .map_err(err)?,
@@ -560,6 +610,9 @@ impl World {
                 } else {
                     Via::Text
                 };
+                if let Some(u) = self.registration_user.clone() {
+                    self.phones.entry(u).or_default().0 = Some(s(step, "number"));
+                }
                 from_registration(
                     &e.registration_step(
                         &reg_id()?,
@@ -571,10 +624,15 @@ impl World {
                     .map_err(err)?,
                 )
             }
-            "register_office" => from_registration(
-                &e.registration_step(&reg_id()?, RegistrationInput::Office(s(step, "number")))
-                    .map_err(err)?,
-            ),
+            "register_office" => {
+                if let Some(u) = self.registration_user.clone() {
+                    self.phones.entry(u).or_default().1 = Some(s(step, "number"));
+                }
+                from_registration(
+                    &e.registration_step(&reg_id()?, RegistrationInput::Office(s(step, "number")))
+                        .map_err(err)?,
+                )
+            }
             "register_app" => {
                 let o = e
                     .registration_step(&reg_id()?, RegistrationInput::App { device_id: None })
@@ -757,6 +815,13 @@ fn check(expect: &Value, seen: &Seen, sent: &[Message], world: &World) -> Outcom
         got.sort();
         if got != want {
             return Err(format!("options {got:?}, expected {want:?}"));
+        }
+    }
+    if let Some(want) = expect.get("unavailable").and_then(set) {
+        let mut got = seen.unavailable.clone().unwrap_or_default();
+        got.sort();
+        if got != want {
+            return Err(format!("unavailable {got:?}, expected {want:?}"));
         }
     }
     if let Some(want) = expect.get("gate").and_then(Value::as_u64)

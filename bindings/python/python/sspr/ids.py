@@ -66,6 +66,7 @@ Reason: TypeAlias = (
 
 ResetState: TypeAlias = (
     Literal["choose_method"]
+    | Literal["confirm_number"]
     | Literal["enter_code"]
     | Literal["answer_questions"]
     | Literal["await_approval"]

@@ -148,7 +148,7 @@ fun runPassword(case: Obj) {
 val FLOW_EXPECT_KEYS = setOf(
     "state", "options", "gate", "questions", "rejection", "sent", "retry_after",
     "registration_required", "reconfirm_due", "registered", "password_is",
-    "must_change_password", "help_desk",
+    "must_change_password", "help_desk", "unavailable",
 )
 
 /** What a step produced, in the terms `expect` checks. */
@@ -163,6 +163,7 @@ class Seen {
     var reconfirmDue: Boolean? = null
     var registered: List<String>? = null
     var helpDesk: String? = null
+    var unavailable: List<String>? = null
 }
 
 /** Who acts in a help-desk step (`actor`, default `help desk`). */
@@ -175,6 +176,8 @@ class FlowWorld(case: Obj) {
     val answers = HashMap<String, Map<String, String>>()
     val appSecrets = HashMap<String, String>()
     val usernames = HashMap<String, String>()
+    /** Each user's phones (mobile, office) as imported or last registered: what a `choose` types when the screen asks for the whole number. */
+    val phones = HashMap<String, Array<String?>>()
     var resetFlow: String? = null
     var resetUser: String? = null
     var registrationFlow: String? = null
@@ -212,6 +215,7 @@ class FlowWorld(case: Obj) {
             mem.setHistory(name, u["previous_passwords"].list().map { hashSecret(it as String, TEST_HASH) })
             for (p in u["directory_refuses"].list()) mem.refusePassword(p as String)
             val m = u["methods"].obj()
+            phones[name] = arrayOf(m["mobile"] as? String, m["office"] as? String)
             val questions = m["questions"].obj().mapValues { it.value as String }
             if (m.containsKey("questions")) answers[name] = questions
             val app = m["app"]?.obj()
@@ -251,6 +255,7 @@ class FlowWorld(case: Obj) {
         val v = r.view
         seen.state = v?.state
         seen.options = v?.options?.map { resetOptionId(it.option) }
+        seen.unavailable = v?.unavailable?.map { resetOptionId(it) }
         seen.gate = v?.gate?.toLong()
         seen.questions = v?.questions?.size?.toLong()
         seen.rejection = r.rejection
@@ -293,8 +298,20 @@ class FlowWorld(case: Obj) {
             "choose" -> {
                 val form = step.str("option")
                 val option = if (form == "\$first") engine.resetView(resetFlow!!).options.first().option else option(form)
-                resetStep(ResetInput.Choose(option), seen)
+                val r = engine.resetStep(resetFlow ?: throw ExpectError("no reset flow"), ResetInput.Choose(option))
+                if (r.view?.state == "confirm_number" && step["type_number"] != false) {
+                    // The whole number: the step's, else the one on file (any valid number for a
+                    // user without one: a decoy goes on either way).
+                    val onFile = phones[resetUser ?: ""] ?: arrayOfNulls(2)
+                    val number = (step["number"] as? String)
+                        ?: (if (option == ResetOption.OFFICE_CALL) onFile[1] else onFile[0])
+                        ?: "+14255550123"
+                    resetStep(ResetInput.ConfirmNumber(number), seen)
+                } else {
+                    reset(r, seen)
+                }
             }
+            "confirm_number" -> resetStep(ResetInput.ConfirmNumber(step.str("number")), seen)
             "resend" -> resetStep(ResetInput.Resend, seen)
             "enter_code" -> {
                 val app = engine.resetView(resetFlow!!).option == ResetOption.APP_CODE
@@ -355,8 +372,14 @@ class FlowWorld(case: Obj) {
                 }
             }
             "register_email" -> regStep(RegistrationInput.Email(step.str("address")), seen)
-            "register_mobile" -> regStep(RegistrationInput.Mobile(step.str("number"), if (step["via"] == "call") Via.CALL else Via.TEXT), seen)
-            "register_office" -> regStep(RegistrationInput.Office(step.str("number")), seen)
+            "register_mobile" -> {
+                registrationUser?.let { phones.getOrPut(it) { arrayOfNulls(2) }[0] = step.str("number") }
+                regStep(RegistrationInput.Mobile(step.str("number"), if (step["via"] == "call") Via.CALL else Via.TEXT), seen)
+            }
+            "register_office" -> {
+                registrationUser?.let { phones.getOrPut(it) { arrayOfNulls(2) }[1] = step.str("number") }
+                regStep(RegistrationInput.Office(step.str("number")), seen)
+            }
             "register_app" -> {
                 val r = regStep(RegistrationInput.App(null), seen)
                 val user = registrationUser
@@ -425,6 +448,7 @@ class FlowWorld(case: Obj) {
         checkKeys(expect, FLOW_EXPECT_KEYS)
         fun fail(what: String): Nothing = throw ExpectError(what)
         if (expect.containsKey("state") && seen.state != expect["state"]) fail("state ${seen.state}, expected ${expect["state"]} (rejection ${seen.rejection})")
+        if (expect.containsKey("unavailable") && (seen.unavailable ?: emptyList()).sorted() != expect["unavailable"].list().map { it as String }.sorted()) fail("unavailable ${seen.unavailable}, expected ${expect["unavailable"]}")
         if (expect.containsKey("options") && (seen.options ?: emptyList()).sorted() != expect["options"].list().map { it as String }.sorted()) fail("options ${seen.options}, expected ${expect["options"]}")
         if (expect.containsKey("gate") && seen.gate != expect["gate"].long()) fail("gate ${seen.gate}, expected ${expect["gate"]}")
         if (expect.containsKey("questions") && seen.questions != expect["questions"].long()) fail("questions ${seen.questions}, expected ${expect["questions"]}")

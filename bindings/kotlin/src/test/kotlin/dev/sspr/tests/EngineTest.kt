@@ -89,7 +89,10 @@ class EngineTest {
         val engine = host.engine(ports = host.ports.withFlows(racing))
         engine.importSecurityInfo("u1", importOf(mobile = "+14255550123"))
         val flow = engine.startReset("ann@contoso.example", "solved", null).view!!.flowId
-        val r = engine.resetStep(flow, ResetInput.Choose(ResetOption.MOBILE_TEXT))
+        val asked = engine.resetStep(flow, ResetInput.Choose(ResetOption.MOBILE_TEXT))
+        assertTrue(asked.view!!.state == "confirm_number") { "state ${asked.view?.state}" }
+        conflicts = 1 // the step that sends loses the next race
+        val r = engine.resetStep(flow, ResetInput.ConfirmNumber("+1 (425) 555-0123"))
         assertTrue(r.view!!.state == "enter_code" && conflicts < 0) { "state ${r.view?.state}, conflicts left $conflicts" }
         // The flow is saved before anything is delivered: the step that lost the race sent
         // nothing, and the one code delivered is the one the saved flow holds.
@@ -104,7 +107,11 @@ class EngineTest {
         val engine = host.engine()
         val r = engine.startReset("nobody@contoso.example", "solved", null)
         assertTrue(r.view!!.state == "choose_method" && r.view!!.options.isNotEmpty()) { "decoy view $r" }
-        engine.resetStep(r.view!!.flowId, ResetInput.Choose(r.view!!.options.first().option))
+        val chosen = engine.resetStep(r.view!!.flowId, ResetInput.Choose(r.view!!.options.first().option))
+        if (chosen.view!!.state == "confirm_number") {
+            // A phone: the whole number is asked first, and the decoy goes on whatever it is.
+            engine.resetStep(r.view!!.flowId, ResetInput.ConfirmNumber("+14255550123"))
+        }
         assertTrue(host.notifier.sent.isEmpty()) { "a decoy received ${host.notifier.sent.size}" }
         assertTrue(engine.resetStep(r.view!!.flowId, ResetInput.EnterCode("12345678")).rejection == "code.mismatch") { "decoy code" }
     }
