@@ -95,6 +95,10 @@ pub enum Challenge {
         /// verifies.
         #[serde(default, skip_serializing_if = "is_false")]
         silent: bool,
+        /// The seal of the verification link's token (emailed codes): it verifies like the
+        /// code, against the same attempt budget, until the code expires.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<crate::keyring::Seal>,
     },
     /// A code from the authenticator app.
     App,
@@ -282,6 +286,10 @@ pub enum ResetInput {
     ConfirmNumber(SecretString),
     /// Entered a code.
     EnterCode(SecretString),
+    /// Confirmed the verification link of an emailed code (the token from
+    /// [`Message::link_token`](crate::ports::Message::link_token)), on the host's page, in the
+    /// browser that holds the flow.
+    ConfirmLink(SecretString),
     /// Answered the security questions (question → answer).
     Answer(BTreeMap<String, SecretString>),
     /// The authenticator app answered a push request.
@@ -427,7 +435,7 @@ impl ResetFlow {
                     challenge: Challenge::Sent { issued, .. },
                     ..
                 },
-                ResetInput::EnterCode(_),
+                ResetInput::EnterCode(_) | ResetInput::ConfirmLink(_),
             ) => Some(limits.sent_code(issued)),
             (
                 ResetState::EnterCode {
@@ -520,6 +528,7 @@ impl ResetFlow {
                 _ => Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
             },
             ResetInput::EnterCode(code) => self.enter_code(&code, ctx),
+            ResetInput::ConfirmLink(token) => Ok(self.confirm_link(&token, ctx)),
             ResetInput::Answer(given) => self.answer(&given, ctx),
             ResetInput::Approve {
                 request_id,
@@ -789,10 +798,11 @@ impl ResetFlow {
             send(m);
             self.state = ResetState::AwaitApproval { pending };
         } else {
-            // A decoy's code is sealed under a random destination: nothing ever verifies.
+            // A decoy's code (and a wrong number's) is sealed under a destination no real one
+            // equals, so nothing ever verifies; drawing nothing for it keeps the draws equal.
             let destination = match &real {
                 Some((_, d)) if !mismatch => d.clone(),
-                _ => format!("decoy:{}", ctx.entropy.token()?),
+                _ => "decoy:".to_owned(),
             };
             let binding = Binding {
                 purpose: Purpose::ResetCode,
@@ -807,6 +817,18 @@ impl ResetFlow {
                 ctx.now,
                 ctx.policy.codes().ttl_s,
             )?;
+            // An email carries a verification link as well (a decoy draws and seals one too).
+            let link = if channel == Channel::Email {
+                let token = ctx.entropy.token()?;
+                let link_binding = Binding {
+                    purpose: Purpose::LinkToken,
+                    ..binding
+                };
+                let seal = ctx.keys.seal(&link_binding, &token);
+                Some((SecretString::new(token), seal))
+            } else {
+                None
+            };
             let mut m = Message::new(
                 ctx.entropy.token()?,
                 channel,
@@ -816,6 +838,8 @@ impl ResetFlow {
                 ctx.now,
             );
             m.code = Some(code);
+            let (link_token, link) = link.map_or((None, None), |(t, s)| (Some(t), Some(s)));
+            m.link_token = link_token;
             send(m);
             self.state = ResetState::EnterCode {
                 option,
@@ -823,6 +847,7 @@ impl ResetFlow {
                     issued,
                     destination: dest_ref,
                     silent: decoy,
+                    link,
                 },
             };
         }
@@ -963,6 +988,44 @@ impl ResetFlow {
                 }
             }
         }
+    }
+
+    /// The verification link of an emailed code, confirmed on the host's page: it passes the
+    /// gate as the code would, once, until the code expires. A wrong or stale token is a wrong
+    /// code (counted the same way).
+    fn confirm_link(mut self, token: &SecretString, ctx: &ResetContext<'_>) -> Transition<Self> {
+        let (option, issued, link) = match &self.state {
+            ResetState::EnterCode {
+                option,
+                challenge: Challenge::Sent { issued, link, .. },
+            } => (*option, issued.clone(), link.clone()),
+            _ => return Transition::refuse(self, Reason::FlowInvalidStep),
+        };
+        if ctx.now >= issued.expires_at {
+            self.state = ResetState::ChooseMethod;
+            return Transition::refuse(self, Reason::CodeExpired);
+        }
+        let destination = if self.is_decoy() {
+            String::new()
+        } else {
+            self.destination(option, ctx)
+                .map(|(_, d)| d)
+                .unwrap_or_default()
+        };
+        let binding = Binding {
+            purpose: Purpose::LinkToken,
+            flow_id: &self.flow_ref,
+            destination: &destination,
+        };
+        // A missing link (a text, a call) is compared against nothing, at the same cost.
+        let seal = link.unwrap_or_else(|| issued.seal.clone());
+        let matched =
+            ctx.keys.verify(&seal, &binding, token.expose()) && option == ResetOption::Email;
+        if matched && !self.is_decoy() {
+            let factor = self.factor_of(option);
+            return self.pass_gate(factor, ctx);
+        }
+        self.code_failure(option, ctx)
     }
 
     /// A wrong code: `code.mismatch`, or `code.exhausted` (back to choosing) when that was the

@@ -48,6 +48,7 @@ fn debug_output_is_redacted() {
         }),
         subject: Some(EMAIL.into()),
         revoke_token: Some(SecretString::new(CODE)),
+        link_token: Some(SecretString::new(CODE)),
         created_at: 1,
     };
     assert_clean("Message", &format!("{msg:?}"));

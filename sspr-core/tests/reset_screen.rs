@@ -221,3 +221,93 @@ fn the_policy_can_switch_the_question_off() {
     let o = w.step(&id, typed("+14255550100"));
     assert_eq!(o.rejection, Some(sspr_core::Reason::FlowInvalidStep));
 }
+
+fn link(t: &str) -> sspr_core::reset::ResetInput {
+    sspr_core::reset::ResetInput::ConfirmLink(sspr_core::SecretString::new(t))
+}
+
+fn last_link(w: &common::World) -> String {
+    w.mem
+        .notifier
+        .messages()
+        .iter()
+        .rev()
+        .find_map(|m| m.link_token.as_ref().map(|t| t.expose().to_owned()))
+        .expect("an email with a link was delivered")
+}
+
+#[test]
+fn an_emailed_code_can_be_confirmed_by_its_link_once() {
+    let w = world(CONFIRMING);
+    let id = w.alice_at_code();
+    let token = last_link(&w);
+    assert!(
+        token.len() >= 20,
+        "a link token is not guessable like a code"
+    );
+    let message = w.mem.notifier.messages().pop().unwrap();
+    assert!(!format!("{message:?}").contains(&token), "Debug hides it");
+    // A wrong token is a wrong code, counted.
+    let o = w.step(&id, link("not-the-token"));
+    assert_eq!(o.rejection, Some(sspr_core::Reason::CodeMismatch));
+    assert_eq!(w.compared_failures(None), 1);
+    // The user confirms on the host's page: the gate is passed.
+    let o = w.step(&id, link(&token));
+    assert_eq!(o.rejection, None);
+    assert_eq!(o.view.unwrap().state, "new_password");
+    // Single use: the same link again changes nothing.
+    let o = w.step(&id, link(&token));
+    assert_eq!(o.rejection, Some(sspr_core::Reason::FlowInvalidStep));
+}
+
+#[test]
+fn a_link_is_bound_to_its_flow_its_send_and_the_code_lifetime() {
+    let w = world(CONFIRMING);
+    let first = w.alice_at_code();
+    let first_token = last_link(&w);
+    // Another flow (another tab, an attacker's flow for the same user) cannot use it.
+    let second = w.alice_at_code();
+    let o = w.step(&second, link(&first_token));
+    assert_eq!(o.rejection, Some(sspr_core::Reason::CodeMismatch));
+    // A resend replaces the link: the old one no longer works.
+    let o = w.step(&first, sspr_core::reset::ResetInput::Resend);
+    assert_eq!(o.rejection, None);
+    let o = w.step(&first, link(&first_token));
+    assert_eq!(o.rejection, Some(sspr_core::Reason::CodeMismatch));
+    // It expires with the code.
+    let fresh = last_link(&w);
+    w.mem.clock.advance(301);
+    let o = w.step(&first, link(&fresh));
+    assert_eq!(o.rejection, Some(sspr_core::Reason::CodeExpired));
+}
+
+#[test]
+fn texts_carry_no_link_and_decoys_never_pass_one() {
+    let w = world(
+        r#"{"reset": {"methods": ["email", "mobile_phone"], "confirm_phone_number": false}}"#,
+    );
+    let id = w.start(ALICE.username);
+    w.step(&id, choose(ResetOption::MobileText));
+    let m = w.mem.notifier.messages().pop().unwrap();
+    assert!(m.code.is_some() && m.link_token.is_none());
+    let o = w.step(&id, link("anything-at-all-here"));
+    assert_eq!(o.rejection, Some(sspr_core::Reason::CodeMismatch));
+    // A decoy offering email: any token is a wrong code.
+    let (d, _) = (0..100)
+        .find_map(|i| {
+            let v = w
+                .engine
+                .start_reset(&format!("nobody{i}@contoso.example"), "captcha-ok", None)
+                .unwrap()
+                .view
+                .unwrap();
+            v.options
+                .iter()
+                .any(|o| o.option == ResetOption::Email)
+                .then(|| (v.flow_id.clone(), ()))
+        })
+        .unwrap();
+    w.step(&d, choose(ResetOption::Email));
+    let o = w.step(&d, link("QmFzZTY0LWxvb2tpbmctdG9rZW4"));
+    assert_eq!(o.rejection, Some(sspr_core::Reason::CodeMismatch));
+}

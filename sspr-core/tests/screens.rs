@@ -53,7 +53,9 @@ fn walk(identifier: &str) -> (Vec<Value>, MemoryPorts) {
         step(ResetInput::EnterCode(last_code(&mem)));
         step(ResetInput::Choose(ResetOption::MobileText));
         // "Enter your complete mobile phone number", in any common form.
-        step(ResetInput::ConfirmNumber(SecretString::new("+1 (425) 555-0100")));
+        step(ResetInput::ConfirmNumber(SecretString::new(
+            "+1 (425) 555-0100",
+        )));
         step(ResetInput::EnterCode(last_code(&mem)));
         let weak = SecretString::new("contoso1");
         step(ResetInput::NewPassword {

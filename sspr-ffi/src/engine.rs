@@ -327,6 +327,12 @@ pub enum ResetInput {
         /// The number as typed (any common form).
         number: String,
     },
+    /// Confirmed the verification link of an emailed code (`Message.linkToken`), on the
+    /// host's page, in the browser holding the flow.
+    ConfirmLink {
+        /// The link's token.
+        token: String,
+    },
 }
 
 impl std::fmt::Debug for ResetInput {
@@ -341,6 +347,7 @@ impl std::fmt::Debug for ResetInput {
             Self::Unlock => "Unlock",
             Self::Cancel => "Cancel",
             Self::ConfirmNumber { .. } => "ConfirmNumber",
+            Self::ConfirmLink { .. } => "ConfirmLink",
         };
         f.write_str(name)
     }
@@ -376,6 +383,7 @@ impl From<ResetInput> for CoreResetInput {
             ResetInput::Unlock => Self::Unlock,
             ResetInput::Cancel => Self::Cancel,
             ResetInput::ConfirmNumber { number } => Self::ConfirmNumber(SecretString::new(number)),
+            ResetInput::ConfirmLink { token } => Self::ConfirmLink(SecretString::new(token)),
         }
     }
 }

@@ -207,6 +207,11 @@ pub struct Message {
     pub subject: Option<String>,
     /// A "this wasn't me" token, when the host offers the link.
     pub revoke_token: Option<String>,
+    /// For an emailed reset code: the token of its verification link. Put it in a URL of
+    /// your own page, which asks the user to confirm in the browser holding the flow and then
+    /// steps `ResetInput.ConfirmLink`; opening the page must not (mail scanners open links).
+    #[uniffi(default)]
+    pub link_token: Option<String>,
     /// When sspr created it (Unix seconds).
     pub created_at: u64,
 }
@@ -234,6 +239,7 @@ impl From<&CoreMessage> for Message {
             approval_number: m.approval.as_ref().map(|a| a.number),
             subject: m.subject.clone(),
             revoke_token: m.revoke_token.as_ref().map(|t| t.expose().to_owned()),
+            link_token: m.link_token.as_ref().map(|t| t.expose().to_owned()),
             created_at: m.created_at,
         }
     }

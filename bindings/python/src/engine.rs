@@ -571,7 +571,27 @@ impl PyEngine {
         flow_id: String,
         number: String,
     ) -> PyResult<PyResetResult> {
-        self.step(py, flow_id, ResetInput::ConfirmNumber(SecretString::new(number)))
+        self.step(
+            py,
+            flow_id,
+            ResetInput::ConfirmNumber(SecretString::new(number)),
+        )
+    }
+
+    /// Confirms the verification link of an emailed code (`Message.link_token`). Call it
+    /// when the user confirms on your link page, in the browser holding the flow; never when
+    /// the page is merely opened (mail scanners open links before users do).
+    fn confirm_link(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        token: String,
+    ) -> PyResult<PyResetResult> {
+        self.step(
+            py,
+            flow_id,
+            ResetInput::ConfirmLink(SecretString::new(token)),
+        )
     }
 
     /// Sends the code again.

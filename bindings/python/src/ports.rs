@@ -184,6 +184,9 @@ pub(crate) struct PyMessage {
     pub(crate) subject: Option<String>,
     /// A "this wasn't me" token, when the host offers the link.
     pub(crate) revoke_token: Option<String>,
+    /// For an emailed reset code: the token of its verification link (see
+    /// `Engine.confirm_link`).
+    pub(crate) link_token: Option<String>,
     /// When sspr created it (Unix seconds).
     pub(crate) created_at: u64,
 }
@@ -211,6 +214,7 @@ impl From<&Message> for PyMessage {
             approval_number: m.approval.as_ref().map(|a| a.number),
             subject: m.subject.clone(),
             revoke_token: m.revoke_token.as_ref().map(|t| t.expose().to_owned()),
+            link_token: m.link_token.as_ref().map(|t| t.expose().to_owned()),
             created_at: m.created_at,
         }
     }

@@ -203,7 +203,7 @@ class FlowWorld:
         self.registration_flow = self.registration_user = None
         self.acted_user = None  # the user change_password or help_desk_reset named last
         self.issued_pass = None
-        self.last_code = self.last_push = self.last_token = None
+        self.last_code = self.last_push = self.last_token = self.last_link = None
         self.proof_options = []
         self.approval_shown = None
 
@@ -283,6 +283,10 @@ class FlowWorld:
                 number = step.get("number") or (office if option == "office_call" else mobile)
                 r = e.confirm_number(self.reset_flow, number or "+14255550123")
             reset(r)
+        elif op == "confirm_link":
+            form = step["link"]
+            token = {"$delivered": self.last_link or "", "$wrong": "not-the-token-that-was-sent"}.get(form, form)
+            reset(e.confirm_link(self.reset_flow, token))
         elif op == "confirm_number":
             reset(e.confirm_number(self.reset_flow, step["number"]))
         elif op == "resend":
@@ -406,6 +410,8 @@ class FlowWorld:
                 self.last_push = m.approval_request_id
             if m.revoke_token is not None:
                 self.last_token = m.revoke_token
+            if m.link_token is not None:
+                self.last_link = m.link_token
         return seen, sent
 
     def check(self, expect, seen, sent):

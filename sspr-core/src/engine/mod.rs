@@ -431,6 +431,7 @@ impl Engine {
         match input {
             ResetInput::EnterCode(c) => bounded("code", c.expose(), MAX_FIELD_BYTES),
             ResetInput::ConfirmNumber(n) => bounded("phone number", n.expose(), 64),
+            ResetInput::ConfirmLink(t) => bounded("link token", t.expose(), MAX_FIELD_BYTES),
             ResetInput::Answer(a) => check_answers(a),
             ResetInput::Approve { request_id, .. } => {
                 bounded("request id", request_id, MAX_FIELD_BYTES)

@@ -103,6 +103,7 @@ pub(crate) fn reset_input(input: &ResetInput) -> &'static str {
         ResetInput::Choose(_) => "choose",
         ResetInput::Resend => "resend",
         ResetInput::ConfirmNumber(_) => "confirm_number",
+        ResetInput::ConfirmLink(_) => "confirm_link",
         ResetInput::EnterCode(_) => "enter_code",
         ResetInput::Answer(_) => "answer",
         ResetInput::Approve { .. } => "approve",

@@ -122,6 +122,13 @@ pub struct Message {
     pub subject: Option<String>,
     /// A token for a "this wasn't me" link, when the host offers one.
     pub revoke_token: Option<SecretString>,
+    /// For an emailed reset code: a token for a verification link ("click the link in the
+    /// email"), as an alternative to typing the code. The host puts it in a URL of its own page,
+    /// which asks the user to confirm in the browser holding the flow and then passes it as
+    /// [`ResetInput::ConfirmLink`](crate::reset::ResetInput::ConfirmLink). Opening the page must
+    /// not pass it on: mail scanners open links before users do. Bound to its flow, single use,
+    /// expires with the code.
+    pub link_token: Option<SecretString>,
     /// When sspr created the message (Unix seconds).
     pub created_at: u64,
 }
@@ -146,6 +153,7 @@ impl Message {
             approval: None,
             subject: None,
             revoke_token: None,
+            link_token: None,
             created_at,
         }
     }

@@ -60,6 +60,8 @@ struct World {
     registration_flow: Option<String>,
     registration_user: Option<String>,
     last_code: Option<String>,
+    /// The link token of the last email delivered (`confirm_link` `$delivered`).
+    last_link: Option<String>,
     last_push: Option<String>,
     proof_options: Vec<ResetOption>,
     approval_shown: Option<u8>,
@@ -233,6 +235,7 @@ fn build(case: &Value) -> Result<World, String> {
         registration_flow: None,
         registration_user: None,
         last_code: None,
+        last_link: None,
         last_push: None,
         proof_options: Vec::new(),
         approval_shown: None,
@@ -366,6 +369,9 @@ impl World {
             if let Some(t) = &m.revoke_token {
                 self.last_token = Some(t.expose().to_owned());
             }
+            if let Some(t) = &m.link_token {
+                self.last_link = Some(t.expose().to_owned());
+            }
         }
     }
 
@@ -444,6 +450,21 @@ impl World {
                 } else {
                     from_reset(&o)
                 }
+            }
+            "confirm_link" => {
+                let form = s(step, "link");
+                let token = match form.as_str() {
+                    "$delivered" => self.last_link.clone().unwrap_or_default(),
+                    "$wrong" => "not-the-token-that-was-sent".to_owned(),
+                    literal => literal.to_owned(),
+                };
+                from_reset(
+                    &e.reset_step(
+                        &reset_id()?,
+                        ResetInput::ConfirmLink(SecretString::new(token)),
+                    )
+                    .map_err(err)?,
+                )
             }
             "confirm_number" => from_reset(
                 &e.reset_step(

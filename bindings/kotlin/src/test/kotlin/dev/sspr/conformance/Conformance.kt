@@ -185,6 +185,8 @@ class FlowWorld(case: Obj) {
     var lastCode: String? = null
     var lastPush: String? = null
     var lastToken: String? = null
+    /** The link token of the last email delivered (`confirm_link` `$delivered`). */
+    var lastLink: String? = null
     var proofOptions: List<ResetOption> = emptyList()
     var approvalShown: Int? = null
     /** The user an operation named last (`change_password`, `help_desk_reset`), for `password_is` and `must_change_password`. */
@@ -311,6 +313,14 @@ class FlowWorld(case: Obj) {
                     reset(r, seen)
                 }
             }
+            "confirm_link" -> {
+                val token = when (val form = step.str("link")) {
+                    "\$delivered" -> lastLink ?: ""
+                    "\$wrong" -> "not-the-token-that-was-sent"
+                    else -> form
+                }
+                resetStep(ResetInput.ConfirmLink(token), seen)
+            }
             "confirm_number" -> resetStep(ResetInput.ConfirmNumber(step.str("number")), seen)
             "resend" -> resetStep(ResetInput.Resend, seen)
             "enter_code" -> {
@@ -432,6 +442,7 @@ class FlowWorld(case: Obj) {
             m.code?.let { lastCode = it }
             m.approvalRequestId?.let { lastPush = it }
             m.revokeToken?.let { lastToken = it }
+            m.linkToken?.let { lastLink = it }
         }
         return seen to sent
     }
