@@ -360,3 +360,22 @@ def test_a_stuck_user_is_shown_the_help_desk():
     assert results[-1].rejection == "user.blocked"
     assert results[-1].view.help_desk == "helpdesk@contoso.example"
     assert results[-1].to_dict()["view"]["help_desk"] == "helpdesk@contoso.example"
+
+
+def test_the_reset_screen_lists_unavailable_options_and_confirms_email_links():
+    mem = sspr.MemoryPorts.for_tests(T0, seed=11, captcha_token="pass")
+    mem.directory.add_user(sspr.DirectoryUser("u9", "di@contoso.example"), "Old-Password-1")
+    policy = sspr.Policy.from_dict({"reset": {"methods": ["email", "mobile_phone", "office_phone"]}})
+    engine = sspr.Engine(policy, mem.ports(), keys=KEYS, identity_key=IDENTITY, issuer="Contoso", **CHEAP)
+    engine.import_security_info("u9", email="di.home@fabrikam.example")
+    view = engine.start_reset("di@contoso.example", "pass").view
+    assert [o.option for o in view.options] == ["email"]
+    assert view.unavailable == ["mobile_text", "mobile_call", "office_call"]
+    flow = view.flow_id
+    engine.choose(flow, "email")
+    (mail,) = mem.notifier.take()
+    assert mail.code and mail.link_token and mail.link_token not in repr(mail)
+    # A wrong token counts as a wrong code; the delivered one passes the gate, once.
+    assert engine.confirm_link(flow, "not-it").rejection == "code.mismatch"
+    assert engine.confirm_link(flow, mail.link_token).view.state == "new_password"
+    assert engine.confirm_link(flow, mail.link_token).rejection == "flow.invalid_step"
