@@ -287,6 +287,7 @@ pub(crate) fn shape(options: &[OfferedOption]) -> usize {
             ResetOption::OfficeCall => 4,
             ResetOption::AppCode | ResetOption::AppNotification => 8,
             ResetOption::SecurityQuestions => 16,
+            ResetOption::RecoveryCode => 32,
         }
     })
 }
@@ -300,7 +301,13 @@ pub(crate) fn representative_records(
     answers: u8,
 ) -> Vec<String> {
     let secret = app_secret(key, "representative");
-    (0..32usize)
+    // Ten digests of the stored length (a user's first batch).
+    let digests: Vec<String> = (0..crate::recovery::BATCH)
+        .map(|i| {
+            data_encoding::BASE64URL_NOPAD.encode(&key.digest("decoy-recovery", &i.to_string()))
+        })
+        .collect();
+    (0..64usize)
         .map(|bits| {
             SecurityInfo {
                 email: (bits & 1 != 0)
@@ -329,6 +336,11 @@ pub(crate) fn representative_records(
                             answer_hash: answer_hash.to_owned(),
                         })
                         .collect()
+                } else {
+                    Vec::new()
+                },
+                recovery_codes: if bits & 32 != 0 {
+                    digests.clone()
                 } else {
                     Vec::new()
                 },

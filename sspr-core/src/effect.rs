@@ -110,6 +110,14 @@ pub(crate) enum Guard {
     /// Count a message about to be sent against the send limits (may block, in which case
     /// nothing is sent).
     CountSend(SendCount),
+    /// Spend the recovery code just accepted: remove its digest by compare-and-set on the
+    /// user's security info; a lost race re-runs the step, which then finds it spent.
+    SpendRecoveryCode {
+        /// The digest of the accepted code.
+        digest: String,
+        /// The security-info version the code was checked against.
+        info_version: u64,
+    },
 }
 
 /// A send to count: the channel, the destination's stored reference and, for texts and
@@ -172,6 +180,8 @@ pub(crate) struct Transition<F> {
     pub retry_after: Option<u64>,
     /// What to show the user once when an authenticator app is being registered.
     pub provisioning: Option<Provisioning>,
+    /// Recovery codes just made, to show once.
+    pub recovery_codes: Vec<crate::secret::SecretString>,
 }
 
 impl<F> Transition<F> {
@@ -186,6 +196,7 @@ impl<F> Transition<F> {
             rejection: None,
             retry_after: None,
             provisioning: None,
+            recovery_codes: Vec::new(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Authentication methods, reset options and the factors they belong to.
 //!
-//! * A [`Method`] is what a policy enables and a user registers (six of them).
-//! * A [`ResetOption`] is what the "get back into your account" screen offers (seven of them:
+//! * A [`Method`] is what a policy enables and a user registers (seven of them).
+//! * A [`ResetOption`] is what the "get back into your account" screen offers (eight of them:
 //!   the mobile phone can text or call).
 //! * A [`Factor`] is what counts as *distinct* for a two-gate reset: the authenticator app's code
 //!   and its notification are one factor; each phone is its own.
@@ -27,17 +27,20 @@ pub enum Method {
     OfficePhone,
     /// Answer security questions.
     SecurityQuestions,
+    /// Enter one of ten single-use recovery codes made at registration and shown once.
+    RecoveryCodes,
 }
 
 impl Method {
     /// All methods, in the order the policy document lists its defaults then the rest.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Email,
         Self::MobilePhone,
         Self::OfficePhone,
         Self::AppCode,
         Self::AppNotification,
         Self::SecurityQuestions,
+        Self::RecoveryCodes,
     ];
 
     /// The method's name in policy documents.
@@ -49,6 +52,7 @@ impl Method {
             Self::MobilePhone => "mobile_phone",
             Self::OfficePhone => "office_phone",
             Self::SecurityQuestions => "security_questions",
+            Self::RecoveryCodes => "recovery_codes",
         }
     }
 
@@ -60,6 +64,7 @@ impl Method {
             Self::MobilePhone => Factor::MobilePhone,
             Self::OfficePhone => Factor::OfficePhone,
             Self::SecurityQuestions => Factor::SecurityQuestions,
+            Self::RecoveryCodes => Factor::RecoveryCodes,
         }
     }
 
@@ -77,6 +82,7 @@ impl Method {
             Self::MobilePhone => &[ResetOption::MobileText, ResetOption::MobileCall],
             Self::OfficePhone => &[ResetOption::OfficeCall],
             Self::SecurityQuestions => &[ResetOption::SecurityQuestions],
+            Self::RecoveryCodes => &[ResetOption::RecoveryCode],
         }
     }
 }
@@ -115,11 +121,13 @@ pub enum ResetOption {
     AppNotification,
     /// Answer security questions.
     SecurityQuestions,
+    /// Enter a recovery code.
+    RecoveryCode,
 }
 
 impl ResetOption {
     /// All options.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Email,
         Self::MobileText,
         Self::MobileCall,
@@ -127,6 +135,7 @@ impl ResetOption {
         Self::AppCode,
         Self::AppNotification,
         Self::SecurityQuestions,
+        Self::RecoveryCode,
     ];
 
     /// The option's stable name.
@@ -139,6 +148,7 @@ impl ResetOption {
             Self::AppCode => "app_code",
             Self::AppNotification => "app_notification",
             Self::SecurityQuestions => "security_questions",
+            Self::RecoveryCode => "recovery_code",
         }
     }
 
@@ -151,6 +161,7 @@ impl ResetOption {
             Self::AppCode => Method::AppCode,
             Self::AppNotification => Method::AppNotification,
             Self::SecurityQuestions => Method::SecurityQuestions,
+            Self::RecoveryCode => Method::RecoveryCodes,
         }
     }
 
@@ -190,6 +201,8 @@ pub enum Factor {
     SecurityQuestions,
     /// The authenticator app (code and notification are one factor).
     App,
+    /// The recovery codes (any one of them).
+    RecoveryCodes,
 }
 
 /// A name is not one of the known method or option names.

@@ -1,13 +1,18 @@
-//! Recovery codes: a batch of human-friendly one-time codes, shown once, stored only as keyed
-//! seals, each usable once.
+//! Recovery codes: a batch of ten human-friendly one-time codes, made at registration and shown
+//! once, stored only as keyed hashes under the never-rotated identity key (so that rotating the
+//! code keys does not void them), each usable once.
 //!
 //! A code is ten characters of Crockford's base32 alphabet (`0-9` and `A-Z` without `I L O U`),
 //! 50 bits, shown as `XXXXX-XXXXX`. When typed back, case, spaces and hyphens do not matter, and
 //! the look-alikes `O`, `I` and `L` are read as `0`, `1` and `1`.
+//!
+//! Guessing is bounded by the user's verification limits like any code; 50 bits against ten
+//! live codes leave 2⁻⁴⁶·⁷ per guess.
+
+use subtle::ConstantTimeEq;
 
 use crate::error::PortError;
-use crate::keyring::{Binding, KeyRing, Purpose, Seal};
-use crate::ports::{ConsumeOnceSet, Randomness};
+use crate::keyring::IdentityKey;
 use crate::random::Entropy;
 use crate::secret::SecretString;
 
@@ -15,44 +20,41 @@ use crate::secret::SecretString;
 pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Characters per code (10 × 5 bits = 50 bits).
 pub const CODE_CHARS: usize = 10;
+/// Codes in a batch.
+pub const BATCH: usize = 10;
+/// The length of a stored digest (unpadded base64url of 32 bytes).
+pub(crate) const DIGEST_CHARS: usize = 43;
 
-/// A freshly made batch: the codes to show the user once, and the seals to store.
+/// A freshly made batch: the codes to show the user once, and the digests to store.
 #[derive(Debug)]
 pub struct RecoveryBatch {
     /// The codes, formatted `XXXXX-XXXXX`. Show once, then drop.
     pub codes: Vec<SecretString>,
-    /// What to store, one seal per code.
-    pub seals: Vec<Seal>,
+    /// What to store, one keyed digest per code.
+    pub digests: Vec<String>,
 }
 
-fn binding(user_id: &str) -> Binding<'_> {
-    Binding {
-        purpose: Purpose::RecoveryCode,
-        flow_id: user_id,
-        destination: "",
-    }
+/// The keyed digest of a canonical code, bound to its user.
+fn digest(ids: &IdentityKey, user_id: &str, canonical: &str) -> String {
+    data_encoding::BASE64URL_NOPAD
+        .encode(&ids.digest(&format!("recovery-code/{user_id}"), canonical))
 }
 
-/// Makes `count` recovery codes for `user_id`.
-pub fn generate(
-    rng: &dyn Randomness,
-    keys: &KeyRing,
+/// Makes a batch of [`BATCH`] recovery codes for `user_id`.
+pub(crate) fn generate(
+    entropy: &mut Entropy<'_>,
+    ids: &IdentityKey,
     user_id: &str,
-    count: usize,
 ) -> Result<RecoveryBatch, PortError> {
-    let mut e = Entropy::new(rng);
-    let mut codes = Vec::with_capacity(count);
-    let mut seals = Vec::with_capacity(count);
-    for _ in 0..count {
-        let raw = SecretString::new(e.string(ALPHABET, CODE_CHARS)?);
-        seals.push(keys.seal(&binding(user_id), raw.expose()));
-        codes.push(SecretString::new(format!(
-            "{}-{}",
-            &raw.expose()[..5],
-            &raw.expose()[5..]
-        )));
+    let mut codes = Vec::with_capacity(BATCH);
+    let mut digests = Vec::with_capacity(BATCH);
+    for _ in 0..BATCH {
+        let raw = SecretString::new(entropy.string(ALPHABET, CODE_CHARS)?);
+        digests.push(digest(ids, user_id, raw.expose()));
+        let (a, b) = raw.expose().split_at(CODE_CHARS / 2);
+        codes.push(SecretString::new(format!("{a}-{b}")));
     }
-    Ok(RecoveryBatch { codes, seals })
+    Ok(RecoveryBatch { codes, digests })
 }
 
 /// Reads a typed code back into canonical form, or `None` if it cannot be a recovery code.
@@ -63,80 +65,70 @@ pub fn normalize(typed: &str) -> Option<String> {
             ' ' | '-' => continue,
             'O' => '0',
             'I' | 'L' => '1',
-            c if ALPHABET.contains(&(c as u32 as u8)) && c.is_ascii() => c,
+            c if c.is_ascii() && ALPHABET.contains(&(c as u8)) => c,
             _ => return None,
         };
+        if out.len() == CODE_CHARS {
+            return None;
+        }
         out.push(c);
     }
     (out.len() == CODE_CHARS).then_some(out)
 }
 
-/// Redeems a typed code: if it matches one of `seals`, that seal is removed and `true` is
-/// returned. Every seal is compared (no early exit), and the match is consumed through `used`,
-/// so two concurrent redemptions of one code cannot both succeed.
-pub fn redeem(
-    seals: &mut Vec<Seal>,
-    keys: &KeyRing,
+/// The index of the stored digest `typed` matches, if any. Every one of [`BATCH`] slots is
+/// compared in constant time whatever the input and however many codes are left, so the time
+/// taken tells nothing of the count or of the match.
+pub(crate) fn find(
+    stored: &[String],
+    ids: &IdentityKey,
     user_id: &str,
     typed: &str,
-    used: &dyn ConsumeOnceSet,
-    expires_at: u64,
-) -> Result<bool, PortError> {
-    let Some(code) = normalize(typed).map(SecretString::new) else {
-        return Ok(false);
-    };
+) -> Option<usize> {
+    let canonical = normalize(typed);
+    let wanted = digest(ids, user_id, canonical.as_deref().unwrap_or("-"));
     let mut found = None;
-    for (i, seal) in seals.iter().enumerate() {
-        if keys.verify(seal, &binding(user_id), code.expose()) && found.is_none() {
+    for i in 0..BATCH.max(stored.len()) {
+        let candidate = stored.get(i).map_or("", String::as_str);
+        let same: bool = candidate.as_bytes().ct_eq(wanted.as_bytes()).into();
+        if same && canonical.is_some() && found.is_none() {
             found = Some(i);
         }
     }
-    let Some(i) = found else {
-        return Ok(false);
-    };
-    let seal = seals.remove(i);
-    used.consume(
-        format!("sspr/{}", Purpose::RecoveryCode.id()),
-        seal.tag,
-        expires_at,
-    )
+    found
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory::{MemoryConsumeOnceSet, TestRandomness};
+    use crate::memory::TestRandomness;
+
+    fn ids() -> IdentityKey {
+        IdentityKey::new(vec![7; 32]).unwrap()
+    }
 
     #[test]
-    fn a_batch_redeems_each_code_once() {
-        let keys = KeyRing::single("k", vec![1; 32]).unwrap();
-        let (rng, used) = (TestRandomness::new(5), MemoryConsumeOnceSet::new());
-        let batch = generate(&rng, &keys, "user-1", 10).unwrap();
-        assert_eq!(batch.codes.len(), 10);
-        let mut seals = batch.seals.clone();
+    fn a_batch_matches_each_code_for_its_user_only() {
+        let rng = TestRandomness::new(5);
+        let mut e = Entropy::new(&rng);
+        let batch = generate(&mut e, &ids(), "user-1").unwrap();
+        assert_eq!(batch.codes.len(), BATCH);
+        assert!(batch.digests.iter().all(|d| d.len() == DIGEST_CHARS));
         for c in &batch.codes {
             assert_eq!(c.expose().len(), 11);
             assert_eq!(&c.expose()[5..6], "-");
         }
-        let first = batch.codes[0].expose().to_lowercase().replace('-', " ");
-        assert!(redeem(&mut seals, &keys, "user-1", &first, &used, u64::MAX).unwrap());
-        assert_eq!(seals.len(), 9);
-        assert!(!redeem(&mut seals, &keys, "user-1", &first, &used, u64::MAX).unwrap());
-        // A stale copy of the list cannot replay it either.
-        let mut stale = batch.seals.clone();
-        assert!(!redeem(&mut stale, &keys, "user-1", &first, &used, u64::MAX).unwrap());
-        // Codes are bound to their user.
-        let mut seals2 = batch.seals.clone();
+        let third = batch.codes[2].expose().to_lowercase().replace('-', " ");
+        assert_eq!(find(&batch.digests, &ids(), "user-1", &third), Some(2));
+        assert_eq!(find(&batch.digests, &ids(), "user-2", &third), None);
+        assert_eq!(find(&batch.digests[3..], &ids(), "user-1", &third), None);
+        assert_eq!(find(&batch.digests, &ids(), "user-1", "not a code"), None);
+        // Stored digests never contain the code.
         assert!(
-            !redeem(
-                &mut seals2,
-                &keys,
-                "user-2",
-                batch.codes[1].expose(),
-                &used,
-                u64::MAX
-            )
-            .unwrap()
+            !batch
+                .digests
+                .concat()
+                .contains(&batch.codes[0].expose()[..5])
         );
     }
 
@@ -145,6 +137,7 @@ mod tests {
         assert_eq!(normalize("abcde-fghjk").as_deref(), Some("ABCDEFGHJK"));
         assert_eq!(normalize("o1l2i 3456 7").as_deref(), Some("0112134567"));
         assert_eq!(normalize("ABCDE-FGHJ"), None);
+        assert_eq!(normalize("ABCDE-FGHJKM"), None, "too long");
         assert_eq!(normalize("ABCDE-FGHJU"), None, "U is not in the alphabet");
         assert_eq!(normalize("ÄBCDE-FGHJK"), None);
         assert_eq!(ALPHABET.len(), 32);

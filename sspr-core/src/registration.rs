@@ -262,6 +262,9 @@ pub enum RegistrationInput {
     },
     /// Register security questions (question → answer).
     Questions(BTreeMap<String, SecretString>),
+    /// Make a batch of ten recovery codes, shown once in the outcome; it replaces any earlier
+    /// batch (whose codes stop working).
+    RecoveryCodes,
     /// Verify the pending method (or the proof) with a code.
     Verify(SecretString),
     /// Prove identity with a temporary access pass a help desk issued (instead of a
@@ -314,7 +317,9 @@ pub(crate) fn allowed_methods(policy: &Policy, admin: bool) -> Vec<Method> {
         .methods
         .iter()
         .copied()
-        .filter(|m| !(admin && *m == Method::SecurityQuestions))
+        // Administrators use Entra's administrator methods: never security questions, and
+        // never recovery codes (a code written down is no second possession factor).
+        .filter(|m| !(admin && matches!(m, Method::SecurityQuestions | Method::RecoveryCodes)))
         .collect();
     if admin {
         for m in ADMIN_METHODS {
@@ -365,7 +370,7 @@ pub(crate) fn proof_options(
     // security questions only when nothing else is registered (they prove no possession).
     let possession: Vec<Method> = Method::ALL
         .into_iter()
-        .filter(|m| *m != Method::SecurityQuestions)
+        .filter(|m| !matches!(m, Method::SecurityQuestions | Method::RecoveryCodes))
         .collect();
     let options = reset::options_for(info, &possession, 1);
     if options.is_empty() && !admin && !info.questions.is_empty() {
@@ -550,6 +555,7 @@ impl RegistrationFlow {
             RegistrationInput::Office(_) => !allowed.contains(&Method::OfficePhone),
             RegistrationInput::App { .. } => !allowed.iter().any(|m| m.is_app()),
             RegistrationInput::Questions(_) => !allowed.contains(&Method::SecurityQuestions),
+            RegistrationInput::RecoveryCodes => !allowed.contains(&Method::RecoveryCodes),
             _ => false,
         };
         if unavailable {
@@ -564,6 +570,7 @@ impl RegistrationFlow {
                 | RegistrationInput::Office(_)
                 | RegistrationInput::App { .. }
                 | RegistrationInput::Questions(_)
+                | RegistrationInput::RecoveryCodes
                 | RegistrationInput::Remove(_)
                 | RegistrationInput::SetDefault(_)
                 | RegistrationInput::Finish
@@ -664,6 +671,23 @@ impl RegistrationFlow {
             }
             RegistrationInput::App { device_id } => self.start_app(device_id, &allowed, ctx),
             RegistrationInput::Questions(given) => self.questions(given, &allowed, ctx),
+            RegistrationInput::RecoveryCodes => {
+                let (info, version) = ctx.info;
+                let batch =
+                    crate::recovery::generate(&mut ctx.entropy, ctx.ids, self.user.as_str())?;
+                let mut new = info.clone();
+                new.recovery_codes = batch.digests;
+                self.state = RegistrationState::Registering;
+                let mut t = self.changed(
+                    new,
+                    version,
+                    Method::RecoveryCodes,
+                    AuditKind::MethodRegistered,
+                    ctx,
+                );
+                t.recovery_codes = batch.codes;
+                Ok(t)
+            }
             RegistrationInput::Verify(code) => self.verify(&code, ctx),
             RegistrationInput::Answer(given) => self.answer_proof(&given, ctx),
             RegistrationInput::Remove(method) => {
@@ -678,6 +702,7 @@ impl RegistrationFlow {
                     Method::OfficePhone => new.office = None,
                     Method::AppCode | Method::AppNotification => new.app = None,
                     Method::SecurityQuestions => new.questions.clear(),
+                    Method::RecoveryCodes => new.recovery_codes.clear(),
                 }
                 if new.default_method.is_some_and(|d| !new.has(d, 1)) {
                     new.default_method = None;
@@ -732,7 +757,9 @@ impl RegistrationFlow {
                 .app
                 .as_ref()
                 .map(|a| (Channel::Push, a.device_id.clone())),
-            ResetOption::AppCode | ResetOption::SecurityQuestions => None,
+            ResetOption::AppCode | ResetOption::SecurityQuestions | ResetOption::RecoveryCode => {
+                None
+            }
         }
     }
 

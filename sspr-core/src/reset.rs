@@ -102,6 +102,8 @@ pub enum Challenge {
     },
     /// A code from the authenticator app.
     App,
+    /// One of the user's recovery codes.
+    RecoveryCode,
 }
 
 crate::screen_ids::screens! {
@@ -448,6 +450,14 @@ impl ResetFlow {
                 self.app_params(ctx).period,
                 ctx.policy.totp().skew_steps,
             )),
+            // A recovery code is counted against the user's limits only: each is used once.
+            (
+                ResetState::EnterCode {
+                    challenge: Challenge::RecoveryCode,
+                    ..
+                },
+                ResetInput::EnterCode(_),
+            ) => Some(AttemptSpec { challenge: None }),
             (ResetState::AnswerQuestions { .. }, ResetInput::Answer(_)) => Some(limits.questions(
                 &format!("questions:{}:{}", self.flow_ref, self.question_draws),
                 self.expires_at,
@@ -615,6 +625,13 @@ impl ResetFlow {
                 };
                 Ok(Transition::ok(self).audit(ev))
             }
+            ResetOption::RecoveryCode => {
+                self.state = ResetState::EnterCode {
+                    option,
+                    challenge: Challenge::RecoveryCode,
+                };
+                Ok(Transition::ok(self).audit(ev))
+            }
             ResetOption::SecurityQuestions => {
                 let redraw = self.question_draws > 0;
                 self.state = ResetState::AnswerQuestions {
@@ -691,7 +708,9 @@ impl ResetFlow {
                 .app
                 .as_ref()
                 .map(|a| (Channel::Push, a.device_id.clone())),
-            ResetOption::AppCode | ResetOption::SecurityQuestions => None,
+            ResetOption::AppCode | ResetOption::SecurityQuestions | ResetOption::RecoveryCode => {
+                None
+            }
         }
     }
 
@@ -961,6 +980,28 @@ impl ResetFlow {
                     }));
                 }
                 Ok(self.code_failure(option, ctx))
+            }
+            Challenge::RecoveryCode => {
+                // Every slot is compared, for real users and decoys alike (a decoy against
+                // digests of its own, never matching).
+                let (stored, version, decoy) = match (&self.subject, ctx.info) {
+                    (Subject::Known { .. }, Some((info, version))) => {
+                        (info.recovery_codes.clone(), version, false)
+                    }
+                    _ => (Vec::new(), 0, true),
+                };
+                let owner = self.info_owner().as_str().to_owned();
+                let found = crate::recovery::find(&stored, ctx.ids, &owner, submitted.expose());
+                match (found, decoy) {
+                    (Some(i), false) => {
+                        let digest = stored.get(i).cloned().unwrap_or_default();
+                        Ok(self.pass_gate(factor, ctx).guard(Guard::SpendRecoveryCode {
+                            digest,
+                            info_version: version,
+                        }))
+                    }
+                    _ => Ok(self.code_failure(option, ctx)),
+                }
             }
             Challenge::Sent { issued, .. } => {
                 let destination = if self.is_decoy() {

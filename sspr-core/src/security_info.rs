@@ -165,6 +165,9 @@ pub struct SecurityInfo {
     /// A temporary access pass the help desk issued, if one is outstanding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_pass: Option<AccessPass>,
+    /// The keyed digests of the recovery codes not used yet (at most ten; never the codes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_codes: Vec<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -186,6 +189,7 @@ impl fmt::Debug for SecurityInfo {
                 "access_pass",
                 &self.access_pass.as_ref().map(|p| p.expires_at),
             )
+            .field("recovery_codes", &self.recovery_codes.len())
             .finish()
     }
 }
@@ -209,6 +213,7 @@ impl SecurityInfo {
             Method::SecurityQuestions => {
                 !self.questions.is_empty() && self.questions.len() >= usize::from(questions_needed)
             }
+            Method::RecoveryCodes => !self.recovery_codes.is_empty(),
         }
     }
 
@@ -292,6 +297,16 @@ impl SecurityInfo {
                 return Err(corrupt("an answer hash is longer than 512 bytes"));
             }
         }
+        if self.recovery_codes.len() > crate::recovery::BATCH
+            || self
+                .recovery_codes
+                .iter()
+                .any(|d| d.len() != crate::recovery::DIGEST_CHARS)
+        {
+            return Err(corrupt(
+                "holds more than 10 recovery codes, or one of another length",
+            ));
+        }
         if self.epoch_owner.as_ref().is_some_and(|o| o.len() > 64) {
             return Err(corrupt("epoch owner is longer than 64 bytes"));
         }
@@ -341,7 +356,27 @@ mod tests {
             epoch: 3,
             epoch_owner: Some("flowref".into()),
             access_pass: None,
+            recovery_codes: vec!["d".repeat(43); 10],
         }
+    }
+
+    #[test]
+    fn recovery_digests_are_bounded() {
+        for (digests, ok) in [
+            (vec!["d".repeat(43); 10], true),
+            (vec!["d".repeat(43); 11], false),
+            (vec!["d".repeat(42)], false),
+            (vec!["d".repeat(4000)], false),
+        ] {
+            let mut info = sample();
+            info.recovery_codes = digests;
+            assert_eq!(SecurityInfo::from_record(&info.to_record()).is_ok(), ok);
+        }
+        // A record from before recovery codes reads as having none.
+        let mut old = sample();
+        old.recovery_codes.clear();
+        let back = SecurityInfo::from_record(&old.to_record()).unwrap();
+        assert!(back.recovery_codes.is_empty() && !back.has(Method::RecoveryCodes, 1));
     }
 
     #[test]

@@ -454,6 +454,9 @@ pub enum RegistrationInput {
         /// Question → answer.
         answers: HashMap<String, String>,
     },
+    /// Make ten recovery codes, shown once in the result (`recoveryCodes`); they replace any
+    /// earlier batch.
+    RecoveryCodes,
     /// Verify the pending method with a code.
     Verify {
         /// The code.
@@ -487,6 +490,7 @@ impl std::fmt::Debug for RegistrationInput {
             Self::Office { .. } => "Office",
             Self::App { .. } => "App",
             Self::Questions { .. } => "Questions",
+            Self::RecoveryCodes => "RecoveryCodes",
             Self::Verify { .. } => "Verify",
             Self::Remove { .. } => "Remove",
             Self::SetDefault { .. } => "SetDefault",
@@ -523,6 +527,7 @@ impl From<RegistrationInput> for CoreRegInput {
             RegistrationInput::Office { number } => Self::Office(number),
             RegistrationInput::App { device_id } => Self::App { device_id },
             RegistrationInput::Questions { answers } => Self::Questions(secrets(answers)),
+            RegistrationInput::RecoveryCodes => Self::RecoveryCodes,
             RegistrationInput::Verify { code } => Self::Verify(SecretString::new(code)),
             RegistrationInput::Remove { method } => Self::Remove(method.into()),
             RegistrationInput::SetDefault { method } => Self::SetDefault(method.into()),
@@ -596,8 +601,8 @@ impl std::fmt::Debug for Provisioning {
     }
 }
 
-/// The result of a registration step.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// The result of a registration step. Its `toString` never shows the secrets it carries.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct RegistrationResult {
     /// The flow after the step (none when re-authentication failed).
@@ -608,8 +613,24 @@ pub struct RegistrationResult {
     pub retry_after: Option<u64>,
     /// Set by `App`: what to show the user.
     pub provisioning: Option<Provisioning>,
+    /// Set by `RecoveryCodes`: the ten codes (`XXXXX-XXXXX`), to show once.
+    #[uniffi(default)]
+    pub recovery_codes: Vec<String>,
     /// Failures of optional ports that did not stop the step.
     pub warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for RegistrationResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationResult")
+            .field("view", &self.view)
+            .field("rejection", &self.rejection)
+            .field("retry_after", &self.retry_after)
+            .field("provisioning", &self.provisioning)
+            .field("recovery_codes", &self.recovery_codes.len())
+            .field("warnings", &self.warnings)
+            .finish()
+    }
 }
 
 impl From<RegistrationOutcome> for RegistrationResult {
@@ -637,6 +658,11 @@ impl From<RegistrationOutcome> for RegistrationResult {
                 uri: p.uri.expose().to_owned(),
                 qr_svg: p.qr_svg,
             }),
+            recovery_codes: o
+                .recovery_codes
+                .iter()
+                .map(|c| c.expose().to_owned())
+                .collect(),
             warnings: o.warnings.iter().map(ToString::to_string).collect(),
         }
     }

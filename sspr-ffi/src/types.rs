@@ -22,6 +22,8 @@ pub enum ResetOption {
     AppNotification,
     /// Security questions.
     SecurityQuestions,
+    /// Enter a recovery code.
+    RecoveryCode,
 }
 
 impl From<ResetOption> for sspr_core::ResetOption {
@@ -34,6 +36,7 @@ impl From<ResetOption> for sspr_core::ResetOption {
             ResetOption::AppCode => Self::AppCode,
             ResetOption::AppNotification => Self::AppNotification,
             ResetOption::SecurityQuestions => Self::SecurityQuestions,
+            ResetOption::RecoveryCode => Self::RecoveryCode,
         }
     }
 }
@@ -49,6 +52,7 @@ impl From<sspr_core::ResetOption> for ResetOption {
             C::AppCode => Self::AppCode,
             C::AppNotification => Self::AppNotification,
             C::SecurityQuestions => Self::SecurityQuestions,
+            C::RecoveryCode => Self::RecoveryCode,
         }
     }
 }
@@ -68,6 +72,8 @@ pub enum Method {
     OfficePhone,
     /// Security questions.
     SecurityQuestions,
+    /// Ten single-use recovery codes, shown once.
+    RecoveryCodes,
 }
 
 impl From<Method> for sspr_core::Method {
@@ -79,6 +85,7 @@ impl From<Method> for sspr_core::Method {
             Method::MobilePhone => Self::MobilePhone,
             Method::OfficePhone => Self::OfficePhone,
             Method::SecurityQuestions => Self::SecurityQuestions,
+            Method::RecoveryCodes => Self::RecoveryCodes,
         }
     }
 }
@@ -93,6 +100,7 @@ impl From<sspr_core::Method> for Method {
             C::MobilePhone => Self::MobilePhone,
             C::OfficePhone => Self::OfficePhone,
             C::SecurityQuestions => Self::SecurityQuestions,
+            C::RecoveryCodes => Self::RecoveryCodes,
         }
     }
 }

@@ -259,6 +259,8 @@ pub(crate) struct PyRegistrationResult {
     retry_after: Option<u64>,
     /// Set by `register_app`: what to show the user.
     provisioning: Option<PyProvisioning>,
+    /// Set by `register_recovery_codes`: the ten codes (`XXXXX-XXXXX`), to show once.
+    recovery_codes: Vec<String>,
     /// Failures of optional ports that did not stop the step.
     warnings: Vec<String>,
 }
@@ -302,6 +304,11 @@ fn registration_result(o: RegistrationOutcome) -> PyRegistrationResult {
             uri: p.uri.expose().to_owned(),
             qr_svg: p.qr_svg,
         }),
+        recovery_codes: o
+            .recovery_codes
+            .iter()
+            .map(|c| c.expose().to_owned())
+            .collect(),
         warnings: o.warnings.iter().map(ToString::to_string).collect(),
     }
 }
@@ -884,6 +891,16 @@ impl PyEngine {
         device_id: Option<String>,
     ) -> PyResult<PyRegistrationResult> {
         self.reg(py, flow_id, RegistrationInput::App { device_id })
+    }
+
+    /// Makes ten recovery codes: the result's `recovery_codes` holds them, to show once (they
+    /// replace any earlier batch).
+    fn register_recovery_codes(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+    ) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::RecoveryCodes)
     }
 
     /// Registers security questions: `{question: answer}`.

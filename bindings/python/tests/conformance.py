@@ -203,6 +203,7 @@ class FlowWorld:
         self.registration_flow = self.registration_user = None
         self.acted_user = None  # the user change_password or help_desk_reset named last
         self.issued_pass = None
+        self.recovery = {}  # the recovery codes last shown to each user ($recovery0 … $recovery9)
         self.last_code = self.last_push = self.last_token = self.last_link = None
         self.proof_options = []
         self.approval_shown = None
@@ -227,6 +228,12 @@ class FlowWorld:
                 right = None
             right = right or "12345678"  # a decoy receives nothing: any code is wrong
             return right[:-1] + str((int(right[-1]) + 1) % 10)
+        if form.startswith("$recovery"):
+            codes = self.recovery.get(user, [])
+            n = int(form[9:])
+            if n >= len(codes):
+                raise ExpectError(f"no recovery code {n} shown to the user")
+            return codes[n]
         if form.startswith("$totp"):
             return self.totp_for(user, int(form[5:] or 0))
         return form
@@ -366,6 +373,10 @@ class FlowWorld:
             r = registration(e.register_app(self.registration_flow))
             if r.provisioning and self.registration_user:
                 self.app_secrets[self.registration_user] = r.provisioning.secret_b32
+        elif op == "register_recovery_codes":
+            r = registration(e.register_recovery_codes(self.registration_flow))
+            if self.registration_user and r.recovery_codes:
+                self.recovery[self.registration_user] = list(r.recovery_codes)
         elif op == "register_questions":
             r = registration(e.register_questions(self.registration_flow, step["answers"]))
             if r.rejection is None and self.registration_user:

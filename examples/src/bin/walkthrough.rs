@@ -50,6 +50,7 @@ fn option_label(option: ResetOption) -> &'static str {
         ResetOption::AppCode => "Enter a code from my authenticator app",
         ResetOption::AppNotification => "Approve a notification on my authenticator app",
         ResetOption::SecurityQuestions => "Answer my security questions",
+        ResetOption::RecoveryCode => "Enter one of my recovery codes",
     }
 }
 
@@ -62,6 +63,7 @@ fn method_label(method: Method) -> &'static str {
         Method::AppCode => "Authenticator app (code)",
         Method::AppNotification => "Authenticator app (notification)",
         Method::SecurityQuestions => "Security questions",
+        Method::RecoveryCodes => "Recovery codes",
     }
 }
 

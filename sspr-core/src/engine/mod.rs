@@ -850,6 +850,7 @@ impl Engine {
                             rejection: Some(reason),
                             retry_after: retry,
                             provisioning: None,
+                            recovery_codes: Vec::new(),
                             warnings: Vec::new(),
                         });
                     }
@@ -891,6 +892,7 @@ impl Engine {
                 rejection: None,
                 retry_after: None,
                 provisioning: None,
+                recovery_codes: Vec::new(),
                 warnings,
             })
         })
@@ -914,6 +916,7 @@ impl Engine {
                 bounded("request id", request_id, MAX_FIELD_BYTES)
             }
             RegistrationInput::Prove(_)
+            | RegistrationInput::RecoveryCodes
             | RegistrationInput::Remove(_)
             | RegistrationInput::SetDefault(_)
             | RegistrationInput::Finish
@@ -1005,6 +1008,7 @@ impl Engine {
                             rejection: c.rejection,
                             retry_after: c.retry_after,
                             provisioning: c.provisioning,
+                            recovery_codes: c.recovery_codes,
                             warnings: c.warnings,
                         });
                     }

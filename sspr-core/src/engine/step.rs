@@ -130,6 +130,7 @@ pub(crate) struct Carried<F> {
     pub rejection: Option<Reason>,
     pub retry_after: Option<u64>,
     pub provisioning: Option<crate::effect::Provisioning>,
+    pub recovery_codes: Vec<crate::SecretString>,
     pub warnings: Vec<PortError>,
 }
 
@@ -204,6 +205,7 @@ impl Engine {
             mut rejection,
             mut retry_after,
             provisioning,
+            recovery_codes,
         } = t;
         let mut warnings = Vec::new();
         let mut sends = SendHold::default();
@@ -226,6 +228,22 @@ impl Engine {
                     if memo.totp.is_none_or(|(s, _)| s != step) {
                         memo.totp = Some((step, before));
                     }
+                }
+                Guard::SpendRecoveryCode {
+                    digest,
+                    info_version,
+                } => {
+                    let user = flow.user().ok_or(StepError::Retry)?.clone();
+                    let (mut info, v) = self.load_info(&user)?;
+                    if v != info_version {
+                        return Err(StepError::Retry);
+                    }
+                    let before = info.recovery_codes.len();
+                    info.recovery_codes.retain(|d| *d != digest);
+                    if info.recovery_codes.len() == before {
+                        return Err(StepError::Retry);
+                    }
+                    self.save_or_retry(&user, &info, v)?;
                 }
                 Guard::SaveSecurityInfo {
                     info,
@@ -272,6 +290,7 @@ impl Engine {
                                 rejection,
                                 retry_after,
                                 provisioning: None,
+                                recovery_codes: Vec::new(),
                             },
                             Refusal::Blocked(until),
                             now,
@@ -386,6 +405,7 @@ impl Engine {
                                 rejection: Some(Reason::PasswordRefused),
                                 retry_after: None,
                                 provisioning: None,
+                                recovery_codes: Vec::new(),
                                 warnings,
                             });
                         }
@@ -441,6 +461,7 @@ impl Engine {
             rejection,
             retry_after,
             provisioning,
+            recovery_codes,
             warnings,
         })
     }

@@ -123,6 +123,7 @@ pub(crate) fn registration_input(input: &RegistrationInput) -> &'static str {
         RegistrationInput::Office(_) => "office",
         RegistrationInput::App { .. } => "app",
         RegistrationInput::Questions(_) => "questions",
+        RegistrationInput::RecoveryCodes => "recovery_codes",
         RegistrationInput::Verify(_) => "verify",
         RegistrationInput::AccessPass(_) => "access_pass",
         RegistrationInput::Answer(_) => "answer",

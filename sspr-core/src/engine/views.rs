@@ -161,6 +161,9 @@ pub struct RegistrationOutcome {
     pub retry_after: Option<u64>,
     /// What to show once when registering an authenticator app.
     pub provisioning: Option<Provisioning>,
+    /// The recovery codes just made (`RegistrationInput::RecoveryCodes`), to show once: the user
+    /// writes them down; sspr keeps only their keyed digests.
+    pub recovery_codes: Vec<crate::SecretString>,
     /// Failures after the step was committed.
     pub warnings: Vec<PortError>,
 }

@@ -8,9 +8,9 @@ pub mod code {
     pub use crate::keyring::{Binding, Purpose, Seal};
 }
 
-/// Recovery codes: generate a batch, redeem one.
+/// Recovery codes: their alphabet and how a typed one is read.
 pub mod recovery {
-    pub use crate::recovery::{ALPHABET, CODE_CHARS, RecoveryBatch, generate, normalize, redeem};
+    pub use crate::recovery::{ALPHABET, BATCH, CODE_CHARS, RecoveryBatch, normalize};
 }
 
 /// One-time passwords on raw secret bytes, and the TOTP step arithmetic.

@@ -71,6 +71,8 @@ struct World {
     acted_user: Option<String>,
     /// The last temporary access pass issued (`$issued`).
     access_pass: Option<String>,
+    /// The recovery codes last shown to each user (`$recovery0` … `$recovery9`).
+    recovery: BTreeMap<String, Vec<String>>,
     /// Each user's phone numbers (mobile, office) as imported or last registered: what a
     /// `choose` types when the screen asks for the whole number.
     phones: BTreeMap<String, (Option<String>, Option<String>)>,
@@ -242,6 +244,7 @@ fn build(case: &Value) -> Result<World, String> {
         last_token: None,
         acted_user: None,
         access_pass: None,
+        recovery: BTreeMap::new(),
         phones,
     })
 }
@@ -349,6 +352,14 @@ impl World {
                         .unwrap_or('0');
                 }
                 Ok(chars.into_iter().collect())
+            }
+            f if f.starts_with("$recovery") => {
+                let n: usize = f[9..].parse().map_err(|_| format!("bad code form {f}"))?;
+                self.recovery
+                    .get(user)
+                    .and_then(|codes| codes.get(n))
+                    .cloned()
+                    .ok_or_else(|| format!("no recovery code {n} shown to the user"))
             }
             f if f.starts_with("$totp") => {
                 let n: i64 = f[5..].parse().map_err(|_| format!("bad code form {f}"))?;
@@ -662,6 +673,18 @@ impl World {
                     let secret = SecretBytes::from_base32(p.secret_b32.expose())
                         .map_err(|e| e.to_string())?;
                     self.app_secrets.insert(user.clone(), secret);
+                }
+                from_registration(&o)
+            }
+            "register_recovery_codes" => {
+                let o = e
+                    .registration_step(&reg_id()?, RegistrationInput::RecoveryCodes)
+                    .map_err(err)?;
+                if let Some(u) = self.registration_user.clone()
+                    && !o.recovery_codes.is_empty()
+                {
+                    let shown = o.recovery_codes.iter().map(|c| c.expose().to_owned());
+                    self.recovery.insert(u, shown.collect());
                 }
                 from_registration(&o)
             }

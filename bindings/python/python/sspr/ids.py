@@ -98,6 +98,7 @@ Method: TypeAlias = (
     | Literal["app_code"]
     | Literal["app_notification"]
     | Literal["security_questions"]
+    | Literal["recovery_codes"]
 )
 """A method a policy enables and a user registers (policy documents use these names)."""
 
@@ -109,6 +110,7 @@ ResetOption: TypeAlias = (
     | Literal["app_code"]
     | Literal["app_notification"]
     | Literal["security_questions"]
+    | Literal["recovery_code"]
 )
 """A choice on the "choose a contact method" screen: ``Engine.choose``, ``Engine.prove``."""
 

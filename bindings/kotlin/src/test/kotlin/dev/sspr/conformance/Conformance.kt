@@ -187,6 +187,8 @@ class FlowWorld(case: Obj) {
     var lastToken: String? = null
     /** The link token of the last email delivered (`confirm_link` `$delivered`). */
     var lastLink: String? = null
+    /** The recovery codes last shown to each user (`$recovery0` … `$recovery9`). */
+    val recovery = HashMap<String, List<String>>()
     var proofOptions: List<ResetOption> = emptyList()
     var approvalShown: Int? = null
     /** The user an operation named last (`change_password`, `help_desk_reset`), for `password_is` and `must_change_password`. */
@@ -248,6 +250,8 @@ class FlowWorld(case: Obj) {
             right.dropLast(1) + ((right.last().digitToInt() + 1) % 10)
         }
         form.startsWith("\$totp") -> totpFor(user, form.substring(5).ifEmpty { "0" }.removePrefix("+").toLong())
+        form.startsWith("\$recovery") -> recovery[user ?: ""]?.getOrNull(form.substring(9).toInt())
+            ?: throw ExpectError("no recovery code ${form.substring(9)} shown to the user")
         else -> form
     }
 
@@ -394,6 +398,11 @@ class FlowWorld(case: Obj) {
                 val r = regStep(RegistrationInput.App(null), seen)
                 val user = registrationUser
                 if (r.provisioning != null && user != null) appSecrets[user] = r.provisioning!!.secretB32
+            }
+            "register_recovery_codes" -> {
+                val r = regStep(RegistrationInput.RecoveryCodes, seen)
+                val user = registrationUser
+                if (user != null && r.recoveryCodes.isNotEmpty()) recovery[user] = r.recoveryCodes
             }
             "register_questions" -> {
                 val given = step["answers"].obj().mapValues { it.value as String }
