@@ -379,3 +379,24 @@ def test_the_reset_screen_lists_unavailable_options_and_confirms_email_links():
     assert engine.confirm_link(flow, "not-it").rejection == "code.mismatch"
     assert engine.confirm_link(flow, mail.link_token).view.state == "new_password"
     assert engine.confirm_link(flow, mail.link_token).rejection == "flow.invalid_step"
+
+
+def test_recovery_codes_are_shown_once_and_pass_a_gate_once():
+    mem = sspr.MemoryPorts.for_tests(T0, seed=12, captcha_token="pass")
+    mem.directory.add_user(sspr.DirectoryUser("u10", "ed@contoso.example"), "Old-Password-1")
+    policy = sspr.Policy.from_dict({"reset": {"methods": ["email", "recovery_codes"]}})
+    engine = sspr.Engine(policy, mem.ports(), keys=KEYS, identity_key=IDENTITY, issuer="Contoso", **CHEAP)
+    engine.import_security_info("u10", email="ed.home@fabrikam.example")
+    flow = engine.start_registration("ed@contoso.example", "Old-Password-1").view.flow_id
+    engine.prove(flow, "email")
+    (code,) = [m.code for m in mem.notifier.take() if m.code]
+    assert engine.verify(flow, code).view.state == "registering"
+    r = engine.register_recovery_codes(flow)
+    assert len(r.recovery_codes) == 10 and "recovery_codes" in r.view.registered
+    assert r.recovery_codes[0] not in repr(r)
+    reset = engine.start_reset("ed@contoso.example", "pass").view.flow_id
+    assert engine.choose(reset, "recovery_code").view.state == "enter_code"
+    assert engine.enter_code(reset, r.recovery_codes[5].lower()).view.state == "new_password"
+    again = engine.start_reset("ed@contoso.example", "pass").view.flow_id
+    engine.choose(again, "recovery_code")
+    assert engine.enter_code(again, r.recovery_codes[5]).rejection == "code.mismatch"
