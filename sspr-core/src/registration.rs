@@ -219,7 +219,8 @@ pub(crate) struct RegistrationFlow {
     pub created_at: u64,
     /// When it expires.
     pub expires_at: u64,
-    /// Last proof send per destination reference (for the resend cooldown).
+    /// Last send per destination reference, of proofs and of new methods' codes (for the
+    /// resend cooldown).
     pub last_sends: BTreeMap<String, u64>,
     /// How many times security questions were drawn for a proof in this flow: each draw has
     /// its own one-answer budget, so a draw is never asked twice.
@@ -273,6 +274,15 @@ pub enum RegistrationInput {
     Remove(Method),
     /// Make a method the default.
     SetDefault(Method),
+    /// Send the pending code again: the new method's (in `verifying`, for an email or phone)
+    /// or the proof's (in `proving`, for a code or a push). The earlier code stops working;
+    /// the policy's resend cooldown and send limits apply as for a reset's resend
+    /// (`send.cooldown` with `retry_after`).
+    Resend,
+    /// Go back one screen: from `verifying` to `registering` (the pending method is dropped),
+    /// from `proving` to `prove_identity`. "I want to set up a different method" is `Back`
+    /// followed by registering another method.
+    Back,
     /// Finish (or confirm that the registered info is still correct).
     Finish,
     /// Cancel.
@@ -521,6 +531,7 @@ impl RegistrationFlow {
                 | RegistrationInput::Email(_)
                 | RegistrationInput::Mobile { .. }
                 | RegistrationInput::Office(_)
+                | RegistrationInput::Resend
         );
         if let Some(block) = ctx.block
             && sends_or_verifies
@@ -588,6 +599,8 @@ impl RegistrationFlow {
                 Ok(Transition::ok(self).audit(ev))
             }
             RegistrationInput::Prove(option) => self.prove(option, ctx),
+            RegistrationInput::Resend => self.resend(ctx),
+            RegistrationInput::Back => Ok(self.back()),
             RegistrationInput::AccessPass(pass) => Ok(self.access_pass(&pass, ctx)),
             RegistrationInput::Approve {
                 request_id,
@@ -770,13 +783,8 @@ impl RegistrationFlow {
             return Ok(Transition::refuse(self, Reason::OptionUnavailable));
         };
         let dest_ref = ctx.ids.reference("destination", &to);
-        let cooldown = ctx.policy.limits().resend_cooldown_s;
-        if let Some(&last) = self.last_sends.get(&dest_ref)
-            && ctx.now < last.saturating_add(cooldown)
-        {
-            let mut t = Transition::refuse(self, Reason::SendCooldown);
-            t.retry_after = Some(last.saturating_add(cooldown) - ctx.now);
-            return Ok(t);
+        if let Some(left) = self.cooldown_left(&dest_ref, ctx) {
+            return Ok(self.cooling(left));
         }
         self.last_sends.insert(dest_ref.clone(), ctx.now);
         let country = matches!(channel, Channel::Sms | Channel::Voice)
@@ -836,6 +844,90 @@ impl RegistrationFlow {
         let mut t = Transition::ok(self).guard(count).audit(ev);
         t.outbox.push(Outbox::Deliver(m));
         Ok(t)
+    }
+
+    /// Seconds left of the policy's resend cooldown for `dest_ref`; `None` when it may be
+    /// sent to.
+    fn cooldown_left(&self, dest_ref: &str, ctx: &RegistrationContext<'_>) -> Option<u64> {
+        let cooldown = ctx.policy.limits().resend_cooldown_s;
+        let until = self.last_sends.get(dest_ref)?.saturating_add(cooldown);
+        (ctx.now < until).then(|| until.saturating_sub(ctx.now))
+    }
+
+    /// `send.cooldown` with the seconds left.
+    fn cooling(self, left: u64) -> Transition<Self> {
+        let mut t = Transition::refuse(self, Reason::SendCooldown);
+        t.retry_after = Some(left);
+        t
+    }
+
+    /// Sends the pending code again: the new method's, or the proof's.
+    fn resend(self, ctx: &mut RegistrationContext<'_>) -> Result<Transition<Self>, PortError> {
+        match self.state.clone() {
+            RegistrationState::Verifying { pending } => match pending {
+                Pending::Email { address, .. } => {
+                    let to = address.as_str().to_owned();
+                    self.send_code(
+                        ctx,
+                        Channel::Email,
+                        to,
+                        move |issued| Pending::Email { address, issued },
+                        Method::Email,
+                    )
+                }
+                Pending::Mobile { number, via, .. } => {
+                    let channel = if via == Via::Text {
+                        Channel::Sms
+                    } else {
+                        Channel::Voice
+                    };
+                    let to = number.e164();
+                    self.send_code(
+                        ctx,
+                        channel,
+                        to,
+                        move |issued| Pending::Mobile {
+                            number,
+                            via,
+                            issued,
+                        },
+                        Method::MobilePhone,
+                    )
+                }
+                Pending::Office { number, .. } => {
+                    let to = number.e164();
+                    self.send_code(
+                        ctx,
+                        Channel::Voice,
+                        to,
+                        move |issued| Pending::Office { number, issued },
+                        Method::OfficePhone,
+                    )
+                }
+                Pending::App { .. } => Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
+            },
+            RegistrationState::Proving {
+                option,
+                challenge: ProofChallenge::Sent { .. } | ProofChallenge::Push { .. },
+            } => self.prove(option, ctx),
+            _ => Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
+        }
+    }
+
+    /// One screen back: `verifying` → `registering` (the pending method is dropped),
+    /// `proving` → `prove_identity` (the challenge is dropped; question draws stay counted).
+    fn back(mut self) -> Transition<Self> {
+        match self.state {
+            RegistrationState::Verifying { .. } => {
+                self.state = RegistrationState::Registering;
+                Transition::ok(self)
+            }
+            RegistrationState::Proving { .. } => {
+                self.state = RegistrationState::ProveIdentity;
+                Transition::ok(self)
+            }
+            _ => Transition::refuse(self, Reason::FlowInvalidStep),
+        }
     }
 
     /// A temporary access pass proves identity: compared with the one on record (keyed hash,
@@ -993,6 +1085,13 @@ impl RegistrationFlow {
         pending: impl FnOnce(IssuedCode) -> Pending,
         method: Method,
     ) -> Result<Transition<Self>, PortError> {
+        // One cooldown per destination, as for a reset's resend: registering the same address
+        // again is a resend too.
+        let dest_ref = ctx.ids.reference("destination", &to);
+        if let Some(left) = self.cooldown_left(&dest_ref, ctx) {
+            return Ok(self.cooling(left));
+        }
+        self.last_sends.insert(dest_ref.clone(), ctx.now);
         let binding = Binding {
             purpose: Purpose::RegistrationCode,
             flow_id: &self.flow_ref,
@@ -1029,7 +1128,7 @@ impl RegistrationFlow {
         let mut t = Transition::ok(self)
             .guard(Guard::CountSend(SendCount {
                 channel,
-                destination: ctx.ids.reference("destination", &to),
+                destination: dest_ref,
                 country,
             }))
             .audit(ev);

@@ -903,6 +903,8 @@ impl Engine {
             RegistrationInput::Prove(_)
             | RegistrationInput::Remove(_)
             | RegistrationInput::SetDefault(_)
+            | RegistrationInput::Resend
+            | RegistrationInput::Back
             | RegistrationInput::Finish
             | RegistrationInput::Cancel => Ok(()),
         }

@@ -126,6 +126,8 @@ pub(crate) fn registration_input(input: &RegistrationInput) -> &'static str {
         RegistrationInput::Answer(_) => "answer",
         RegistrationInput::Remove(_) => "remove",
         RegistrationInput::SetDefault(_) => "set_default",
+        RegistrationInput::Resend => "resend",
+        RegistrationInput::Back => "back",
         RegistrationInput::Finish => "finish",
         RegistrationInput::Cancel => "cancel",
     }

@@ -708,6 +708,14 @@ impl World {
                     ..Default::default()
                 }
             }
+            "registration_resend" => from_registration(
+                &e.registration_step(&reg_id()?, RegistrationInput::Resend)
+                    .map_err(err)?,
+            ),
+            "back" => from_registration(
+                &e.registration_step(&reg_id()?, RegistrationInput::Back)
+                    .map_err(err)?,
+            ),
             "finish" => from_registration(
                 &e.registration_step(&reg_id()?, RegistrationInput::Finish)
                     .map_err(err)?,

@@ -1,0 +1,236 @@
+//! The "keep your account secure" wizard as the seeds walk it: resend and back, the default
+//! method, the success screen, reconfirmation, the authenticator's test approval.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use sspr_core::engine::{Engine, RegistrationOutcome};
+use sspr_core::memory::MemoryPorts;
+use sspr_core::ports::{Channel, Message, MessageKind};
+use sspr_core::registration::{RegistrationInput, Via};
+use sspr_core::testing::fixtures::{self, ALICE, DemoUser};
+use sspr_core::{Policy, Reason, ResetOption, SecretString};
+
+const POLICY: &str = r#"{"reset": {"methods": ["email", "mobile_phone", "office_phone",
+    "app_code", "app_notification", "security_questions"], "methods_required": 1},
+    "limits": {"resend_cooldown_s": 60}}"#;
+
+struct W {
+    engine: Engine,
+    mem: MemoryPorts,
+}
+
+fn world(policy: &str) -> W {
+    let mem = fixtures::memory_ports(11);
+    let engine = fixtures::engine(Policy::parse(policy).unwrap(), mem.ports());
+    W { engine, mem }
+}
+
+impl W {
+    fn start(&self, who: DemoUser) -> (String, RegistrationOutcome) {
+        let o = self
+            .engine
+            .start_registration(who.username, &SecretString::new(who.password))
+            .unwrap();
+        (o.view.as_ref().unwrap().flow_id.clone(), o)
+    }
+
+    fn step(&self, id: &str, input: RegistrationInput) -> RegistrationOutcome {
+        self.engine.registration_step(id, input).unwrap()
+    }
+
+    fn sent(&self) -> Vec<Message> {
+        self.mem.notifier.take()
+    }
+
+    fn code_of(sent: &[Message]) -> SecretString {
+        SecretString::new(
+            sent.iter()
+                .rev()
+                .find_map(|m| m.code.as_ref().map(|c| c.expose().to_owned()))
+                .expect("a code was sent"),
+        )
+    }
+
+    /// Alice's wizard, proved with her alternate email: `registering`.
+    fn alice_registering(&self) -> String {
+        let (id, o) = self.start(ALICE);
+        assert_eq!(o.view.unwrap().state, "prove_identity");
+        let o = self.step(&id, RegistrationInput::Prove(ResetOption::Email));
+        assert_eq!(o.rejection, None);
+        let code = Self::code_of(&self.sent());
+        let o = self.step(&id, RegistrationInput::Verify(code));
+        assert_eq!(o.view.unwrap().state, "registering");
+        id
+    }
+
+    fn advance(&self, s: u64) {
+        self.mem.clock.advance(s);
+    }
+}
+
+fn state(o: &RegistrationOutcome) -> String {
+    o.view.as_ref().unwrap().state.id().to_owned()
+}
+
+#[test]
+fn resend_sends_the_new_methods_code_again_after_the_cooldown() {
+    let w = world(POLICY);
+    let id = w.alice_registering();
+    let o = w.step(&id, RegistrationInput::Office("+14255550177".into()));
+    assert_eq!(state(&o), "verifying");
+    let first = w.sent();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].channel, Channel::Voice);
+    let first_code = W::code_of(&first);
+
+    // Within the cooldown: refused with the seconds left, nothing sent, still verifying.
+    w.advance(20);
+    let o = w.step(&id, RegistrationInput::Resend);
+    assert_eq!(o.rejection, Some(Reason::SendCooldown));
+    assert_eq!(o.retry_after, Some(40));
+    assert_eq!(state(&o), "verifying");
+    assert!(w.sent().is_empty());
+    // Registering the same number again is a resend too.
+    let o = w.step(&id, RegistrationInput::Office("+14255550177".into()));
+    assert_eq!(o.rejection, Some(Reason::SendCooldown));
+
+    // After it: a new code to the same number; the first one no longer works.
+    w.advance(40);
+    let o = w.step(&id, RegistrationInput::Resend);
+    assert_eq!(o.rejection, None);
+    assert_eq!(state(&o), "verifying");
+    let second = w.sent();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].to, "+14255550177");
+    assert_eq!(second[0].kind, MessageKind::Code);
+    let second_code = W::code_of(&second);
+    if first_code.expose() != second_code.expose() {
+        let o = w.step(&id, RegistrationInput::Verify(first_code));
+        assert_eq!(o.rejection, Some(Reason::CodeMismatch));
+    }
+    let o = w.step(&id, RegistrationInput::Verify(second_code));
+    assert_eq!(o.rejection, None);
+    assert_eq!(state(&o), "registering");
+    assert!(
+        o.view
+            .unwrap()
+            .registered
+            .contains(&sspr_core::Method::OfficePhone)
+    );
+}
+
+#[test]
+fn resend_of_a_mobile_keeps_its_way_and_counts_sends() {
+    let w = world(
+        r#"{"reset": {"methods": ["email", "mobile_phone", "office_phone"], "methods_required": 1},
+        "limits": {"resend_cooldown_s": 0, "phone_sends": {"max": 3, "window_s": 3600, "block_s": 3600}}}"#,
+    );
+    let id = w.alice_registering();
+    // Replace her mobile: text, then calls.
+    let o = w.step(
+        &id,
+        RegistrationInput::Mobile {
+            number: "+14255550123".into(),
+            via: Via::Call,
+        },
+    );
+    assert_eq!(o.rejection, None);
+    let mut refused = None;
+    for i in 0..6 {
+        let sent = w.sent();
+        assert!(sent.iter().all(|m| m.channel == Channel::Voice), "{i}");
+        let o = w.step(&id, RegistrationInput::Resend);
+        if o.rejection.is_some() {
+            refused = o.rejection;
+            break;
+        }
+    }
+    // The send limit stops resends as it stops a reset's.
+    assert!(
+        matches!(refused, Some(Reason::UserBlocked | Reason::SendCooldown)),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn resend_resends_the_proofs_code() {
+    let w = world(POLICY);
+    let (id, _) = w.start(ALICE);
+    let o = w.step(&id, RegistrationInput::Prove(ResetOption::MobileText));
+    assert_eq!(state(&o), "proving");
+    let first = w.sent();
+    assert_eq!(first[0].channel, Channel::Sms);
+    let o = w.step(&id, RegistrationInput::Resend);
+    assert_eq!(o.rejection, Some(Reason::SendCooldown));
+    assert_eq!(o.retry_after, Some(60));
+    w.advance(60);
+    let o = w.step(&id, RegistrationInput::Resend);
+    assert_eq!(o.rejection, None);
+    let second = w.sent();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].channel, Channel::Sms);
+    let o = w.step(&id, RegistrationInput::Verify(W::code_of(&second)));
+    assert_eq!(state(&o), "registering");
+}
+
+#[test]
+fn resend_where_nothing_was_sent_is_an_invalid_step() {
+    let w = world(POLICY);
+    let (id, _) = w.start(ALICE);
+    let o = w.step(&id, RegistrationInput::Resend);
+    assert_eq!(o.rejection, Some(Reason::FlowInvalidStep));
+    assert_eq!(state(&o), "prove_identity");
+    let id = w.alice_registering();
+    let o = w.step(&id, RegistrationInput::Resend);
+    assert_eq!(o.rejection, Some(Reason::FlowInvalidStep));
+    let o = w.step(&id, RegistrationInput::App { device_id: None });
+    assert_eq!(state(&o), "verifying");
+    let o = w.step(&id, RegistrationInput::Resend);
+    assert_eq!(o.rejection, Some(Reason::FlowInvalidStep));
+}
+
+#[test]
+fn back_drops_the_pending_method_and_a_different_method_follows() {
+    let w = world(POLICY);
+    let id = w.alice_registering();
+    // The seed's "I want to set up a different method": the app was offered first.
+    let o = w.step(&id, RegistrationInput::App { device_id: None });
+    assert_eq!(state(&o), "verifying");
+    assert_eq!(o.view.unwrap().pending, Some(sspr_core::Method::AppCode));
+    let o = w.step(&id, RegistrationInput::Back);
+    assert_eq!(o.rejection, None);
+    let v = o.view.unwrap();
+    assert_eq!(v.state, "registering");
+    assert_eq!(v.pending, None);
+    // Nothing of the app was saved.
+    assert!(!v.registered.contains(&sspr_core::Method::AppCode));
+    let o = w.step(&id, RegistrationInput::Office("+14255550177".into()));
+    assert_eq!(state(&o), "verifying");
+    let o = w.step(&id, RegistrationInput::Verify(W::code_of(&w.sent())));
+    assert_eq!(state(&o), "registering");
+    // Back where there is nowhere to go back to.
+    let o = w.step(&id, RegistrationInput::Back);
+    assert_eq!(o.rejection, Some(Reason::FlowInvalidStep));
+    assert_eq!(state(&o), "registering");
+}
+
+#[test]
+fn back_from_a_proof_offers_the_proof_options_again() {
+    let w = world(POLICY);
+    let (id, _) = w.start(ALICE);
+    let o = w.step(&id, RegistrationInput::Prove(ResetOption::Email));
+    assert_eq!(state(&o), "proving");
+    let emailed = W::code_of(&w.sent());
+    let o = w.step(&id, RegistrationInput::Back);
+    assert_eq!(o.rejection, None);
+    let v = o.view.unwrap();
+    assert_eq!(v.state, "prove_identity");
+    assert!(!v.proof_options.is_empty());
+    // The dropped challenge's code proves nothing now.
+    let o = w.step(&id, RegistrationInput::Verify(emailed));
+    assert_eq!(o.rejection, Some(Reason::FlowInvalidStep));
+    // Another option proves.
+    let o = w.step(&id, RegistrationInput::Prove(ResetOption::MobileText));
+    assert_eq!(state(&o), "proving");
+    let o = w.step(&id, RegistrationInput::Verify(W::code_of(&w.sent())));
+    assert_eq!(state(&o), "registering");
+}
