@@ -388,6 +388,41 @@ pub(crate) fn proof_options(
     options
 }
 
+/// The default method a record without one gets when `method` is registered: the method the
+/// user's screens already showed first when they had methods (a record from before defaults
+/// were stored keeps its order), else the method just registered. A new authenticator app
+/// becomes the default as its notification when the policy allows that (Entra's "Microsoft
+/// Authenticator – notification"), else as its code.
+pub(crate) fn first_default(
+    old: &SecurityInfo,
+    method: Method,
+    policy: &Policy,
+    admin: bool,
+) -> Method {
+    let allowed = allowed_methods(policy, admin);
+    if let Some(shown) =
+        reset::default_method(old, &allowed, policy.security_questions().to_register)
+    {
+        return shown;
+    }
+    app_default(method, &allowed)
+}
+
+/// `method`, or for the authenticator app the notification when `allowed` has it, else the
+/// code: the rule by which a first registered method becomes the default (decoys draw theirs
+/// with it too).
+pub(crate) fn app_default(method: Method, allowed: &[Method]) -> Method {
+    if method.is_app() {
+        if allowed.contains(&Method::AppNotification) {
+            Method::AppNotification
+        } else {
+            Method::AppCode
+        }
+    } else {
+        method
+    }
+}
+
 /// Who is told of a change from `old` to `new` (`None`: not known yet): the account's own
 /// mailbox (when the username is an address) and every contact registered before the change
 /// (the alternate email, the mobile phone by text, the office phone by call, the app by push).
@@ -1200,6 +1235,9 @@ impl RegistrationFlow {
         ctx: &RegistrationContext<'_>,
     ) -> Transition<Self> {
         let (old, _) = ctx.info;
+        if kind == AuditKind::MethodRegistered && new.default_method.is_none() {
+            new.default_method = Some(first_default(old, method, ctx.policy, self.admin));
+        }
         new.epoch = old.epoch.saturating_add(1);
         new.epoch_owner = Some(self.flow_ref.clone());
         let notices = notices_for(old, Some(&new), ctx.account);

@@ -1104,9 +1104,10 @@ impl Flow for ResetFlow {
     }
 }
 
-/// The options a real user is offered: every registered method the requirement allows, in
-/// order, with masked destinations. An office phone with the mobile phone's number is the
-/// same factor as the mobile phone.
+/// The options a real user is offered: every registered method the requirement allows, the
+/// default method's options first ([`default_method`]), then the others in the policy's order,
+/// with masked destinations. An office phone with the mobile phone's number is the same factor
+/// as the mobile phone.
 pub(crate) fn options_for(
     info: &SecurityInfo,
     methods: &[Method],
@@ -1136,7 +1137,29 @@ pub(crate) fn options_for(
             });
         }
     }
+    if let Some(d) = default_method(info, methods, questions_needed) {
+        default_first(&mut out, d);
+    }
     out
+}
+
+/// The user's default method among `methods`: the one the user chose (or that was set with
+/// their first registration) while it is registered and allowed, else the first registered
+/// method in `methods`' order (what a record without a default always showed first).
+pub(crate) fn default_method(
+    info: &SecurityInfo,
+    methods: &[Method],
+    questions_needed: u8,
+) -> Option<Method> {
+    let registered = info.registered(methods, questions_needed);
+    info.default_method
+        .filter(|d| registered.contains(d))
+        .or_else(|| registered.first().copied())
+}
+
+/// Moves the options of `method` to the front, keeping the order of the rest (a stable sort).
+pub(crate) fn default_first(options: &mut [OfferedOption], method: Method) {
+    options.sort_by_key(|o| o.option.method() != method);
 }
 
 /// How many distinct factors a list of options covers.

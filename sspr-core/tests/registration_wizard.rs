@@ -7,7 +7,17 @@ use sspr_core::memory::MemoryPorts;
 use sspr_core::ports::{Channel, Message, MessageKind};
 use sspr_core::registration::{RegistrationInput, Via};
 use sspr_core::testing::fixtures::{self, ALICE, DemoUser};
-use sspr_core::{Policy, Reason, ResetOption, SecretString};
+use sspr_core::{Method, Policy, Reason, ResetOption, SecretString};
+
+/// Carol: in the directory, nothing registered.
+const CAROL: DemoUser = DemoUser {
+    id: "u-carol",
+    username: "carol@contoso.example",
+    first_name: "Carol",
+    last_name: "Jones",
+    password: "Amber-Violin-73",
+    admin: false,
+};
 
 const POLICY: &str = r#"{"reset": {"methods": ["email", "mobile_phone", "office_phone",
     "app_code", "app_notification", "security_questions"], "methods_required": 1},
@@ -60,6 +70,36 @@ impl W {
         let o = self.step(&id, RegistrationInput::Verify(code));
         assert_eq!(o.view.unwrap().state, "registering");
         id
+    }
+
+    /// Carol's wizard (nothing registered yet: `registering` at once).
+    fn carol_registering(&self) -> String {
+        self.mem
+            .directory
+            .add_user(CAROL.directory_user(), CAROL.password);
+        let (id, o) = self.start(CAROL);
+        assert_eq!(o.view.unwrap().state, "registering");
+        id
+    }
+
+    /// Registers and verifies a method that sends a code.
+    fn register(&self, id: &str, input: RegistrationInput) -> RegistrationOutcome {
+        let o = self.step(id, input);
+        assert_eq!(o.rejection, None);
+        assert_eq!(o.view.unwrap().state, "verifying");
+        let o = self.step(id, RegistrationInput::Verify(Self::code_of(&self.sent())));
+        assert_eq!(o.rejection, None, "verify");
+        self.sent();
+        o
+    }
+
+    /// The options `who`'s reset offers, in screen order.
+    fn reset_options(&self, who: &str) -> Vec<ResetOption> {
+        let o = self
+            .engine
+            .start_reset(who, fixtures::CAPTCHA, None)
+            .unwrap();
+        o.view.unwrap().options.iter().map(|o| o.option).collect()
     }
 
     fn advance(&self, s: u64) {
@@ -233,4 +273,154 @@ fn back_from_a_proof_offers_the_proof_options_again() {
     assert_eq!(state(&o), "proving");
     let o = w.step(&id, RegistrationInput::Verify(W::code_of(&w.sent())));
     assert_eq!(state(&o), "registering");
+}
+
+#[test]
+fn the_first_method_registered_becomes_the_default_and_leads_the_reset_screen() {
+    let w = world(POLICY);
+    let id = w.carol_registering();
+    let o = w.register(
+        &id,
+        RegistrationInput::Mobile {
+            number: "+14255550123".into(),
+            via: Via::Text,
+        },
+    );
+    assert_eq!(o.view.unwrap().default_method, Some(Method::MobilePhone));
+    // A second method leaves the default alone, though it comes first in the policy.
+    let o = w.register(
+        &id,
+        RegistrationInput::Email("carol.j@fabrikam.example".into()),
+    );
+    let v = o.view.unwrap();
+    assert_eq!(v.default_method, Some(Method::MobilePhone));
+    assert_eq!(v.registered, [Method::Email, Method::MobilePhone]);
+    assert_eq!(
+        w.reset_options(CAROL.username),
+        [
+            ResetOption::MobileText,
+            ResetOption::MobileCall,
+            ResetOption::Email
+        ]
+    );
+    // Changing it changes the screen's order.
+    let o = w.step(&id, RegistrationInput::SetDefault(Method::Email));
+    assert_eq!(o.rejection, None);
+    assert_eq!(o.view.unwrap().default_method, Some(Method::Email));
+    assert_eq!(
+        w.reset_options(CAROL.username),
+        [
+            ResetOption::Email,
+            ResetOption::MobileText,
+            ResetOption::MobileCall
+        ]
+    );
+    // A method not registered cannot be the default.
+    let o = w.step(&id, RegistrationInput::SetDefault(Method::OfficePhone));
+    assert_eq!(o.rejection, Some(Reason::MethodInvalid));
+}
+
+#[test]
+fn a_first_authenticator_app_is_the_default_by_its_notification() {
+    let w = world(POLICY);
+    let id = w.carol_registering();
+    let o = w.step(&id, RegistrationInput::App { device_id: None });
+    let secret = o.provisioning.unwrap().secret_b32;
+    let now = sspr_core::ports::Clock::now(w.mem.clock.as_ref()).unwrap();
+    let code = sspr_core::otp::Credential::from_base32(secret.expose(), "SHA1", 6, 30)
+        .unwrap()
+        .at(now)
+        .unwrap();
+    let o = w.step(&id, RegistrationInput::Verify(SecretString::new(code)));
+    assert_eq!(o.rejection, None);
+    assert_eq!(
+        o.view.unwrap().default_method,
+        Some(Method::AppNotification)
+    );
+    let o = w.register(&id, RegistrationInput::Office("+14255550177".into()));
+    assert_eq!(
+        o.view.unwrap().default_method,
+        Some(Method::AppNotification)
+    );
+    let first = w.reset_options(CAROL.username)[0];
+    assert_eq!(first, ResetOption::AppNotification);
+    // The proof of a later wizard offers the default first too.
+    let (_, o) = w.start(CAROL);
+    assert_eq!(
+        o.view.unwrap().proof_options[0].option,
+        ResetOption::AppNotification
+    );
+}
+
+#[test]
+fn a_record_without_a_default_keeps_the_order_it_showed() {
+    let w = world(POLICY);
+    // Alice's record predates stored defaults: her screen led with the email.
+    assert_eq!(w.reset_options(ALICE.username)[0], ResetOption::Email);
+    let id = w.alice_registering();
+    let o = w.register(&id, RegistrationInput::Office("+14255550177".into()));
+    assert_eq!(o.view.unwrap().default_method, Some(Method::Email));
+    assert_eq!(w.reset_options(ALICE.username)[0], ResetOption::Email);
+    // Removing the default falls back to the first registered method in the policy's order.
+    let o = w.step(&id, RegistrationInput::SetDefault(Method::OfficePhone));
+    assert_eq!(o.view.unwrap().default_method, Some(Method::OfficePhone));
+    assert_eq!(w.reset_options(ALICE.username)[0], ResetOption::OfficeCall);
+    let o = w.step(&id, RegistrationInput::Remove(Method::OfficePhone));
+    assert_eq!(o.view.unwrap().default_method, Some(Method::Email));
+    assert_eq!(w.reset_options(ALICE.username)[0], ResetOption::Email);
+}
+
+#[test]
+fn decoys_lead_with_any_of_their_methods_as_real_users_do() {
+    let w = world(
+        r#"{"reset": {"methods": ["email", "mobile_phone", "office_phone", "app_code",
+        "app_notification"], "methods_required": 1}}"#,
+    );
+    let mut first = std::collections::BTreeMap::<Method, u32>::new();
+    let mut led_by_policy_first = 0;
+    for i in 0..600 {
+        let who = format!("nobody{i}@contoso.example");
+        let a = w.reset_options(&who);
+        // Stable per identifier, as a real user's screen is.
+        assert_eq!(a, w.reset_options(&who), "{who}");
+        *first.entry(a[0].method()).or_default() += 1;
+        // The first option leads its method's options (text before call).
+        if a[0] == ResetOption::MobileCall {
+            panic!("{who}: a call before the text");
+        }
+        let policy_order: Vec<Method> = [
+            Method::Email,
+            Method::MobilePhone,
+            Method::OfficePhone,
+            Method::AppCode,
+            Method::AppNotification,
+        ]
+        .into_iter()
+        .filter(|m| a.iter().any(|o| o.method() == *m))
+        .collect();
+        if a[0].method() == policy_order[0] {
+            led_by_policy_first += 1;
+        }
+    }
+    // Every method leads some screens (the app by its notification, as a real user's first
+    // app does), and not only the policy's first.
+    for m in [
+        Method::Email,
+        Method::MobilePhone,
+        Method::OfficePhone,
+        Method::AppNotification,
+    ] {
+        assert!(first.get(&m).copied().unwrap_or(0) > 40, "{m:?}: {first:?}");
+    }
+    assert!(!first.contains_key(&Method::AppCode), "{first:?}");
+    assert!(led_by_policy_first < 500, "{led_by_policy_first}");
+}
+
+#[test]
+fn old_records_without_the_new_fields_still_load() {
+    let old = r#"{"v":1,"info":{"email":"alice.smith@fabrikam.example","mobile":"+14255550100","confirmed_at":1750000000}}"#;
+    let info =
+        sspr_core::testing::internals::security_info::SecurityInfo::from_record(old).unwrap();
+    assert_eq!(info.default_method, None);
+    assert!(info.email.is_some());
 }

@@ -782,7 +782,11 @@ impl Engine {
                 RegistrationState::Verifying { pending } => Some(pending.method()),
                 _ => None,
             },
-            default_method: info.default_method,
+            default_method: reset::default_method(
+                info,
+                &registration::allowed_methods(&self.policy, flow.admin),
+                self.policy.security_questions().to_register,
+            ),
             proof_options: match flow.state {
                 RegistrationState::ProveIdentity => {
                     registration::proof_options(info, &self.policy, flow.admin)

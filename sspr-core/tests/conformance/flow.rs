@@ -44,6 +44,8 @@ const EXPECT_KEYS: &[&str] = &[
     "password_is",
     "must_change_password",
     "help_desk",
+    "default_method",
+    "first_option",
 ];
 
 struct World {
@@ -243,6 +245,8 @@ struct Seen {
     reconfirm_due: Option<bool>,
     registered: Option<Vec<String>>,
     help_desk: Option<Option<String>>,
+    default_method: Option<Option<String>>,
+    first_option: Option<Option<String>>,
 }
 
 fn from_reset(o: &ResetOutcome) -> Seen {
@@ -259,6 +263,10 @@ fn from_reset(o: &ResetOutcome) -> Seen {
             .retry_after
             .or_else(|| o.view.as_ref().and_then(|v| v.retry_after)),
         help_desk: o.view.as_ref().map(|v| v.help_desk.clone()),
+        first_option: o
+            .view
+            .as_ref()
+            .map(|v| v.options.first().map(|x| x.option.id().to_owned())),
         ..Default::default()
     }
 }
@@ -273,6 +281,10 @@ fn from_registration(o: &RegistrationOutcome) -> Seen {
             .as_ref()
             .map(|v| v.registered.iter().map(|m| m.id().to_owned()).collect()),
         help_desk: o.view.as_ref().map(|v| v.help_desk.clone()),
+        default_method: o
+            .view
+            .as_ref()
+            .map(|v| v.default_method.map(|m| m.id().to_owned())),
         ..Default::default()
     }
 }
@@ -632,6 +644,15 @@ impl World {
                         .map_err(err)?,
                 )
             }
+            "set_default" => {
+                let m: Method = s(step, "method")
+                    .parse()
+                    .map_err(|_| "unknown method".to_owned())?;
+                from_registration(
+                    &e.registration_step(&reg_id()?, RegistrationInput::SetDefault(m))
+                        .map_err(err)?,
+                )
+            }
             "change_password" => {
                 let user = s(step, "user");
                 let new = s(step, "new");
@@ -873,6 +894,17 @@ fn check(expect: &Value, seen: &Seen, sent: &[Message], world: &World) -> Outcom
         let got = world.directory.must_change_password(&UserId::new(user));
         if got != want {
             return Err(format!("must_change_password {got}, expected {want}"));
+        }
+    }
+    for (key, got) in [
+        ("default_method", &seen.default_method),
+        ("first_option", &seen.first_option),
+    ] {
+        if let Some(want) = expect.get(key) {
+            let got = got.clone().flatten();
+            if got.as_deref() != want.as_str() {
+                return Err(format!("{key} {got:?}, expected {want}"));
+            }
         }
     }
     if let Some(want) = expect.get("help_desk") {
