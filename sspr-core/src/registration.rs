@@ -349,6 +349,34 @@ pub(crate) fn registered_methods(info: &SecurityInfo, policy: &Policy, admin: bo
     )
 }
 
+/// The registered methods with masked destinations, the default first, then the policy's
+/// order (the success screen's and the reconfirmation step's list).
+pub(crate) fn method_list(
+    info: &SecurityInfo,
+    policy: &Policy,
+    admin: bool,
+) -> Vec<crate::engine::RegisteredMethod> {
+    let allowed = allowed_methods(policy, admin);
+    let needed = policy.security_questions().to_register;
+    let default = reset::default_method(info, &allowed, needed);
+    let mut out: Vec<crate::engine::RegisteredMethod> = info
+        .registered(&allowed, needed)
+        .into_iter()
+        .map(|method| crate::engine::RegisteredMethod {
+            method,
+            masked: match method {
+                Method::Email => info.email.as_ref().map(EmailAddress::masked),
+                Method::MobilePhone => info.mobile.as_ref().map(PhoneNumber::masked),
+                Method::OfficePhone => info.office.as_ref().map(PhoneNumber::masked),
+                _ => None,
+            },
+            default: Some(method) == default,
+        })
+        .collect();
+    out.sort_by_key(|m| !m.default);
+    out
+}
+
 /// Distinct factors among the registered methods (one number registered as both mobile and
 /// office phone counts once).
 pub(crate) fn registered_factors(info: &SecurityInfo, policy: &Policy, admin: bool) -> usize {

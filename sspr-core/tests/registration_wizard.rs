@@ -424,3 +424,39 @@ fn old_records_without_the_new_fields_still_load() {
     assert_eq!(info.default_method, None);
     assert!(info.email.is_some());
 }
+
+#[test]
+fn the_success_screen_lists_every_method_masked_with_the_default_first() {
+    let w = world(POLICY);
+    let id = w.carol_registering();
+    w.register(&id, RegistrationInput::Office("+14255550177".into()));
+    w.register(
+        &id,
+        RegistrationInput::Email("carol.j@fabrikam.example".into()),
+    );
+    let o = w.step(&id, RegistrationInput::Finish);
+    assert_eq!(o.rejection, None);
+    let v = o.view.unwrap();
+    assert_eq!(v.state, "done");
+    assert_eq!(v.default_method, Some(Method::OfficePhone));
+    assert_eq!(v.registered, [Method::Email, Method::OfficePhone]);
+    let listed: Vec<(Method, Option<&str>, bool)> = v
+        .methods
+        .iter()
+        .map(|m| (m.method, m.masked.as_deref(), m.default))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (Method::OfficePhone, Some("+1 XXXXXXXX77"), true),
+            (Method::Email, Some("ca*****@fabrikam.example"), false),
+        ]
+    );
+    // Nothing unmasked in the view's JSON or Debug.
+    let json = serde_json::to_string(&v).unwrap();
+    let debug = format!("{v:?}");
+    for shown in [&json, &debug] {
+        assert!(!shown.contains("5550177"), "{shown}");
+        assert!(!shown.contains("carol.j@"), "{shown}");
+    }
+}

@@ -39,8 +39,8 @@ pub use notices::NOTICE_TOKEN_TTL_S;
 pub use options::{CountryBudget, EngineOptions, MAX_CLIENT_LIMIT, Ports};
 pub use settings::EngineSettings;
 pub use views::{
-    PasswordChangeOutcome, RegistrationOutcome, RegistrationView, ReportOutcome, ResetOutcome,
-    ResetView, SignInCheck,
+    PasswordChangeOutcome, RegisteredMethod, RegistrationOutcome, RegistrationView, ReportOutcome,
+    ResetOutcome, ResetView, SignInCheck,
 };
 
 use std::collections::BTreeMap;
@@ -787,6 +787,7 @@ impl Engine {
                 &registration::allowed_methods(&self.policy, flow.admin),
                 self.policy.security_questions().to_register,
             ),
+            methods: registration::method_list(info, &self.policy, flow.admin),
             proof_options: match flow.state {
                 RegistrationState::ProveIdentity => {
                     registration::proof_options(info, &self.policy, flow.admin)

@@ -95,8 +95,12 @@ pub struct RegistrationView {
     pub still_needed: usize,
     /// The method waiting for its verification code.
     pub pending: Option<Method>,
-    /// The default method.
+    /// The default method: the one registered first unless the user changed it (for a record
+    /// without one, its first registered method in the policy's order).
     pub default_method: Option<Method>,
+    /// The registered methods as the "security info" list and the success screen show them:
+    /// the default first, then the policy's order, with masked destinations.
+    pub methods: Vec<RegisteredMethod>,
     /// The registered methods the user may prove (in `prove_identity`), masked.
     pub proof_options: Vec<OfferedOption>,
     /// The option being proved (in `proving`).
@@ -120,10 +124,23 @@ impl fmt::Debug for RegistrationView {
             .field("still_needed", &self.still_needed)
             .field("pending", &self.pending)
             .field("default_method", &self.default_method)
+            .field("methods", &self.methods)
             .field("proof_options", &self.proof_options)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
+}
+
+/// A registered method as the wizard lists it (masked: safe to show and to log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegisteredMethod {
+    /// The method (policy name).
+    pub method: Method,
+    /// The masked destination (`al*********@fabrikam.example`, `+1 XXXXXXXX00`) of an email
+    /// or a phone; `None` for the authenticator app and security questions.
+    pub masked: Option<String>,
+    /// Whether it is the default method.
+    pub default: bool,
 }
 
 /// The result of changing a known password ([`Engine::change_password`](super::Engine::change_password)).

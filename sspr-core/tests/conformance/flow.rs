@@ -46,6 +46,7 @@ const EXPECT_KEYS: &[&str] = &[
     "help_desk",
     "default_method",
     "first_option",
+    "methods",
 ];
 
 struct World {
@@ -247,6 +248,8 @@ struct Seen {
     help_desk: Option<Option<String>>,
     default_method: Option<Option<String>>,
     first_option: Option<Option<String>>,
+    /// The registration view's `methods`: id, masked destination, default.
+    methods: Option<Vec<(String, Option<String>, bool)>>,
 }
 
 fn from_reset(o: &ResetOutcome) -> Seen {
@@ -285,6 +288,12 @@ fn from_registration(o: &RegistrationOutcome) -> Seen {
             .view
             .as_ref()
             .map(|v| v.default_method.map(|m| m.id().to_owned())),
+        methods: o.view.as_ref().map(|v| {
+            v.methods
+                .iter()
+                .map(|m| (m.method.id().to_owned(), m.masked.clone(), m.default))
+                .collect()
+        }),
         ..Default::default()
     }
 }
@@ -905,6 +914,21 @@ fn check(expect: &Value, seen: &Seen, sent: &[Message], world: &World) -> Outcom
             if got.as_deref() != want.as_str() {
                 return Err(format!("{key} {got:?}, expected {want}"));
             }
+        }
+    }
+    if let Some(want) = expect.get("methods").and_then(Value::as_array) {
+        let got = seen.methods.clone().unwrap_or_default();
+        let ok = got.len() == want.len()
+            && got.iter().zip(want).all(|((id, masked, default), w)| {
+                w.get("method").and_then(Value::as_str) == Some(id.as_str())
+                    && w.get("masked")
+                        .is_none_or(|m| m.as_str() == masked.as_deref())
+                    && w.get("default")
+                        .and_then(Value::as_bool)
+                        .is_none_or(|d| d == *default)
+            });
+        if !ok {
+            return Err(format!("methods {got:?}, expected {want:?}"));
         }
     }
     if let Some(want) = expect.get("help_desk") {
