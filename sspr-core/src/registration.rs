@@ -140,6 +140,7 @@ crate::screen_ids::screens! {
         ProveIdentity => "prove_identity",
         Proving => "proving",
         Registering => "registering",
+        Reconfirm => "reconfirm",
         Verifying => "verifying",
         Done => "done",
         Expired => "expired",
@@ -162,6 +163,9 @@ pub enum RegistrationState {
     },
     /// Choosing what to register.
     Registering,
+    /// Reconfirmation is due: the registered methods are shown (masked) after the proof;
+    /// `Finish` says they are still correct, `Back` or any change edits them (`registering`).
+    Reconfirm,
     /// Waiting for the code that proves a new method.
     Verifying {
         /// The method being verified.
@@ -182,6 +186,7 @@ impl RegistrationState {
             Self::ProveIdentity => RegistrationScreen::ProveIdentity,
             Self::Proving { .. } => RegistrationScreen::Proving,
             Self::Registering => RegistrationScreen::Registering,
+            Self::Reconfirm => RegistrationScreen::Reconfirm,
             Self::Verifying { .. } => RegistrationScreen::Verifying,
             Self::Done => RegistrationScreen::Done,
             Self::Expired => RegistrationScreen::Expired,
@@ -347,6 +352,19 @@ pub(crate) fn registered_methods(info: &SecurityInfo, policy: &Policy, admin: bo
         &allowed_methods(policy, admin),
         policy.security_questions().to_register,
     )
+}
+
+/// Whether the user should re-confirm their security info: enough is registered, the policy
+/// asks every `reconfirm_days` (not 0), and that long has passed since `confirmed_at` (never
+/// when it is unset).
+pub(crate) fn reconfirm_due(info: &SecurityInfo, policy: &Policy, admin: bool, now: u64) -> bool {
+    let enough = registered_factors(info, policy, admin) >= factors_required(policy, admin);
+    let days = u64::from(policy.registration().reconfirm_days);
+    enough
+        && days > 0
+        && info
+            .confirmed_at
+            .is_some_and(|c| now >= c.saturating_add(days.saturating_mul(86_400)))
 }
 
 /// The registered methods with masked destinations, the default first, then the policy's
@@ -652,6 +670,14 @@ impl RegistrationFlow {
                 return Ok(Transition::refuse(self, Reason::RegistrationIncomplete));
             }
             return Ok(Transition::refuse(self, Reason::ProofRequired));
+        }
+        // Any change on the reconfirmation step edits the info: the wizard goes on from
+        // `registering` (finishing there says it is still correct).
+        if changes_info
+            && !matches!(input, RegistrationInput::Finish)
+            && self.state == RegistrationState::Reconfirm
+        {
+            self.state = RegistrationState::Registering;
         }
         let refuse_unavailable =
             |flow: Self| Ok(Transition::refuse(flow, Reason::OptionUnavailable));
@@ -989,6 +1015,11 @@ impl RegistrationFlow {
                 self.state = RegistrationState::ProveIdentity;
                 Transition::ok(self)
             }
+            // "Edit" on the reconfirmation step: the security info to change.
+            RegistrationState::Reconfirm => {
+                self.state = RegistrationState::Registering;
+                Transition::ok(self)
+            }
             _ => Transition::refuse(self, Reason::FlowInvalidStep),
         }
     }
@@ -1033,7 +1064,12 @@ impl RegistrationFlow {
     }
 
     fn proven(mut self, ctx: &RegistrationContext<'_>) -> Transition<Self> {
-        self.state = RegistrationState::Registering;
+        let (info, _) = ctx.info;
+        self.state = if reconfirm_due(info, ctx.policy, self.admin, ctx.now) {
+            RegistrationState::Reconfirm
+        } else {
+            RegistrationState::Registering
+        };
         let ev = self.event(ctx, AuditKind::IdentityProven, None);
         Transition::ok(self).verdict(Verdict::Verified).audit(ev)
     }

@@ -460,3 +460,105 @@ fn the_success_screen_lists_every_method_masked_with_the_default_first() {
         assert!(!shown.contains("carol.j@"), "{shown}");
     }
 }
+
+const RECONFIRM: &str = r#"{"reset": {"methods": ["email", "mobile_phone", "office_phone"],
+    "methods_required": 1}, "registration": {"reconfirm_days": 180}}"#;
+
+/// Alice, confirmed at T0, 181 days later.
+fn alice_due() -> W {
+    let w = world(RECONFIRM);
+    let mut info = fixtures::alice_info();
+    info.confirmed_at = Some(fixtures::T0);
+    fixtures::overwrite_info(w.mem.security_info.as_ref(), &ALICE.user_id(), &info);
+    w.advance(181 * 86_400);
+    w
+}
+
+fn sign_in(w: &W) -> sspr_core::engine::SignInCheck {
+    w.engine
+        .sign_in_check(ALICE.username, &SecretString::new(ALICE.password))
+        .unwrap()
+}
+
+fn prove_email(w: &W, id: &str) -> RegistrationOutcome {
+    w.step(id, RegistrationInput::Prove(ResetOption::Email));
+    w.step(id, RegistrationInput::Verify(W::code_of(&w.sent())))
+}
+
+#[test]
+fn reconfirmation_shows_the_methods_and_still_correct_confirms_them() {
+    let w = alice_due();
+    let c = sign_in(&w);
+    assert!(c.reconfirm_due);
+    assert!(c.registration_required, "sign-in sends her to the wizard");
+    let (id, _) = w.start(ALICE);
+    let o = prove_email(&w, &id);
+    assert_eq!(o.rejection, None);
+    let v = o.view.unwrap();
+    assert_eq!(v.state, "reconfirm");
+    let listed: Vec<(Method, Option<&str>)> = v
+        .methods
+        .iter()
+        .map(|m| (m.method, m.masked.as_deref()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (Method::Email, Some("al*********@fabrikam.example")),
+            (Method::MobilePhone, Some("+1 XXXXXXXX00")),
+        ]
+    );
+    let o = w.step(&id, RegistrationInput::Finish);
+    assert_eq!(o.rejection, None);
+    assert_eq!(state(&o), "done");
+    let c = sign_in(&w);
+    assert!(!c.reconfirm_due && !c.registration_required);
+    // Nothing changed, so nobody was told of a change.
+    assert!(w.sent().is_empty());
+}
+
+#[test]
+fn edit_on_the_reconfirmation_step_goes_to_registering() {
+    let w = alice_due();
+    let (id, _) = w.start(ALICE);
+    assert_eq!(state(&prove_email(&w, &id)), "reconfirm");
+    // "Edit": the security info page.
+    let o = w.step(&id, RegistrationInput::Back);
+    assert_eq!(o.rejection, None);
+    assert_eq!(state(&o), "registering");
+    // Still due until finished.
+    assert!(sign_in(&w).reconfirm_due);
+    let o = w.step(&id, RegistrationInput::Finish);
+    assert_eq!(state(&o), "done");
+    assert!(!sign_in(&w).reconfirm_due);
+
+    // A change straight from the step edits too.
+    let w = alice_due();
+    let (id, _) = w.start(ALICE);
+    assert_eq!(state(&prove_email(&w, &id)), "reconfirm");
+    let o = w.step(&id, RegistrationInput::Remove(Method::MobilePhone));
+    assert_eq!(o.rejection, None);
+    assert_eq!(state(&o), "registering");
+    assert_eq!(o.view.unwrap().registered, [Method::Email]);
+    let o = w.step(&id, RegistrationInput::Office("+14255550177".into()));
+    assert_eq!(state(&o), "verifying");
+    let o = w.step(&id, RegistrationInput::Verify(W::code_of(&w.sent())));
+    assert_eq!(state(&o), "registering");
+    let o = w.step(&id, RegistrationInput::Finish);
+    assert_eq!(state(&o), "done");
+}
+
+#[test]
+fn a_wizard_not_due_goes_straight_to_registering() {
+    let w = world(RECONFIRM);
+    let mut info = fixtures::alice_info();
+    info.confirmed_at = Some(fixtures::T0);
+    fixtures::overwrite_info(w.mem.security_info.as_ref(), &ALICE.user_id(), &info);
+    w.advance(179 * 86_400);
+    assert!(!sign_in(&w).reconfirm_due);
+    let (id, _) = w.start(ALICE);
+    assert_eq!(state(&prove_email(&w, &id)), "registering");
+    // Nor is a reconfirmation step offered by Back there.
+    let o = w.step(&id, RegistrationInput::Back);
+    assert_eq!(o.rejection, Some(Reason::FlowInvalidStep));
+}

@@ -748,12 +748,7 @@ impl Engine {
             let (info, _) = self.load_info(&user.id)?;
             let enough = registration::registered_factors(&info, &self.policy, user.admin)
                 >= registration::factors_required(&self.policy, user.admin);
-            let days = u64::from(self.policy.registration().reconfirm_days);
-            let reconfirm_due = enough
-                && days > 0
-                && info
-                    .confirmed_at
-                    .is_some_and(|c| now >= c.saturating_add(days.saturating_mul(86_400)));
+            let reconfirm_due = registration::reconfirm_due(&info, &self.policy, user.admin, now);
             Ok(SignInCheck {
                 registration_required: self.policy.registration().require_on_sign_in
                     && (!enough || reconfirm_due),
