@@ -74,6 +74,8 @@ pub enum AuditKind {
     AccessPassUsed,
     /// The user changed a known password.
     PasswordChangedByUser,
+    /// The user put registration off at sign-in ("not now").
+    RegistrationSnoozed,
 }
 
 /// One audit record.

@@ -807,6 +807,8 @@ impl RegistrationFlow {
                 }
                 let mut new = info.clone();
                 new.confirmed_at = Some(ctx.now);
+                // Registered: the campaign starts over.
+                new.snooze = None;
                 self.state = RegistrationState::Done;
                 let ev = self.event(ctx, AuditKind::RegistrationFinished, None);
                 Ok(Transition::ok(self)

@@ -23,6 +23,8 @@ pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
 pub(crate) const MAX_DEVICE_ID_BYTES: usize = 256;
 /// The most security answers a record may hold.
 pub(crate) const MAX_STORED_ANSWERS: usize = 20;
+/// The most snoozes a record may count.
+pub(crate) const MAX_SNOOZES: u32 = 10_000;
 /// The longest question id or custom question text, in characters.
 pub(crate) const MAX_QUESTION_CHARS: usize = 200;
 
@@ -165,6 +167,19 @@ pub struct SecurityInfo {
     /// A temporary access pass the help desk issued, if one is outstanding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_pass: Option<AccessPass>,
+    /// The user put registration off ("not now"): how often, and until when. Cleared when the
+    /// user finishes the wizard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snooze: Option<Snooze>,
+}
+
+/// Registration put off at sign-in ([`Engine::snooze_registration`](crate::engine::Engine::snooze_registration)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snooze {
+    /// How many times the user put it off since they last finished the wizard.
+    pub count: u32,
+    /// Until when sign-in does not ask (Unix seconds).
+    pub until: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -186,6 +201,7 @@ impl fmt::Debug for SecurityInfo {
                 "access_pass",
                 &self.access_pass.as_ref().map(|p| p.expires_at),
             )
+            .field("snooze", &self.snooze)
             .finish()
     }
 }
@@ -292,6 +308,9 @@ impl SecurityInfo {
                 return Err(corrupt("an answer hash is longer than 512 bytes"));
             }
         }
+        if self.snooze.is_some_and(|s| s.count > MAX_SNOOZES) {
+            return Err(corrupt("snoozed more than 10,000 times"));
+        }
         if self.epoch_owner.as_ref().is_some_and(|o| o.len() > 64) {
             return Err(corrupt("epoch owner is longer than 64 bytes"));
         }
@@ -306,6 +325,7 @@ impl SecurityInfo {
             i.epoch = 0;
             i.epoch_owner = None;
             i.confirmed_at = None;
+            i.snooze = None;
             if let Some(a) = i.app.as_mut() {
                 a.last_step = None;
             }
@@ -341,6 +361,7 @@ mod tests {
             epoch: 3,
             epoch_owner: Some("flowref".into()),
             access_pass: None,
+            snooze: None,
         }
     }
 

@@ -19,6 +19,7 @@
 //! [`Engine::start_registration`], [`Engine::registration_step`],
 //! [`Engine::report_not_me`], [`Engine::unblock`], [`Engine::import_security_info`].
 
+mod campaign;
 mod change_password;
 mod help_desk;
 mod import;
@@ -40,7 +41,7 @@ pub use options::{CountryBudget, EngineOptions, MAX_CLIENT_LIMIT, Ports};
 pub use settings::EngineSettings;
 pub use views::{
     PasswordChangeOutcome, RegisteredMethod, RegistrationOutcome, RegistrationView, ReportOutcome,
-    ResetOutcome, ResetView, SignInCheck,
+    ResetOutcome, ResetView, SignInCheck, SnoozeOutcome,
 };
 
 use std::collections::BTreeMap;
@@ -721,6 +722,8 @@ impl Engine {
                         reconfirm_due: false,
                         rejection: Some(reason),
                         retry_after: retry,
+                        may_snooze: false,
+                        snoozes_left: None,
                     });
                 }
                 Reauth::Refused(r) => {
@@ -730,6 +733,8 @@ impl Engine {
                         reconfirm_due: false,
                         rejection: Some(reason),
                         retry_after: retry,
+                        may_snooze: false,
+                        snoozes_left: None,
                     });
                 }
             };
@@ -743,18 +748,20 @@ impl Engine {
                     reconfirm_due: false,
                     rejection: None,
                     retry_after: None,
+                    may_snooze: false,
+                    snoozes_left: None,
                 });
             }
             let (info, _) = self.load_info(&user.id)?;
-            let enough = registration::registered_factors(&info, &self.policy, user.admin)
-                >= registration::factors_required(&self.policy, user.admin);
             let reconfirm_due = registration::reconfirm_due(&info, &self.policy, user.admin, now);
+            let ask = campaign::ask(&info, &self.policy, user.admin, now);
             Ok(SignInCheck {
-                registration_required: self.policy.registration().require_on_sign_in
-                    && (!enough || reconfirm_due),
+                registration_required: ask.required,
                 reconfirm_due,
                 rejection: None,
                 retry_after: None,
+                may_snooze: ask.may_snooze,
+                snoozes_left: ask.snoozes_left,
             })
         })
     }

@@ -73,6 +73,15 @@ impl Traced for ReportOutcome {
     }
 }
 
+impl Traced for super::views::SnoozeOutcome {
+    fn reason(&self) -> Option<&'static str> {
+        self.rejection.map(|r| r.id())
+    }
+    fn warnings(&self) -> &[PortError] {
+        &self.warnings
+    }
+}
+
 impl Traced for () {}
 
 impl Traced for super::help_desk::TemporaryPassword {}

@@ -180,7 +180,9 @@ pub struct RegistrationOutcome {
 /// The check made at every sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SignInCheck {
-    /// The user must register security info before going on.
+    /// The user must register security info (or re-confirm it) before going on: the policy's
+    /// `registration.require_on_sign_in` is on, too little is registered or reconfirmation is
+    /// due, and the user has not put it off ([`Engine::snooze_registration`](super::Engine::snooze_registration)).
     pub registration_required: bool,
     /// The user should re-confirm their security info.
     pub reconfirm_due: bool,
@@ -189,6 +191,27 @@ pub struct SignInCheck {
     pub rejection: Option<Reason>,
     /// Seconds until a blocked user may try again.
     pub retry_after: Option<u64>,
+    /// The user may put registration off now ("not now":
+    /// [`Engine::snooze_registration`](super::Engine::snooze_registration)): it is required,
+    /// the policy allows snoozing (`registration.snooze_days` not 0), snoozes are left, and
+    /// the user is no administrator.
+    pub may_snooze: bool,
+    /// Snoozes left before registering is required (`None`: without limit; `Some(0)` for
+    /// administrators and when the policy allows none).
+    pub snoozes_left: Option<u32>,
+}
+
+/// The result of putting registration off ([`Engine::snooze_registration`](super::Engine::snooze_registration)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SnoozeOutcome {
+    /// `snooze.unavailable` when the user may not put it off now (nothing was saved).
+    pub rejection: Option<Reason>,
+    /// Until when sign-in does not ask (Unix seconds), when snoozed.
+    pub snoozed_until: Option<u64>,
+    /// Snoozes left after this one (`None`: without limit).
+    pub snoozes_left: Option<u32>,
+    /// Failures after the snooze was saved (it stands regardless).
+    pub warnings: Vec<PortError>,
 }
 
 /// The result of redeeming a "this wasn't me" token.

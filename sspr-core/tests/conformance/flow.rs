@@ -47,6 +47,8 @@ const EXPECT_KEYS: &[&str] = &[
     "default_method",
     "first_option",
     "methods",
+    "may_snooze",
+    "snoozes_left",
 ];
 
 struct World {
@@ -250,6 +252,8 @@ struct Seen {
     first_option: Option<Option<String>>,
     /// The registration view's `methods`: id, masked destination, default.
     methods: Option<Vec<(String, Option<String>, bool)>>,
+    may_snooze: Option<bool>,
+    snoozes_left: Option<Option<u32>>,
 }
 
 fn from_reset(o: &ResetOutcome) -> Seen {
@@ -554,6 +558,16 @@ impl World {
                     registration_required: Some(c.registration_required),
                     reconfirm_due: Some(c.reconfirm_due),
                     rejection: c.rejection,
+                    may_snooze: Some(c.may_snooze),
+                    snoozes_left: Some(c.snoozes_left),
+                    ..Default::default()
+                }
+            }
+            "snooze" => {
+                let o = e.snooze_registration(&s(step, "user")).map_err(err)?;
+                Seen {
+                    rejection: o.rejection,
+                    snoozes_left: Some(o.snoozes_left),
                     ..Default::default()
                 }
             }
@@ -929,6 +943,17 @@ fn check(expect: &Value, seen: &Seen, sent: &[Message], world: &World) -> Outcom
             });
         if !ok {
             return Err(format!("methods {got:?}, expected {want:?}"));
+        }
+    }
+    if let Some(want) = expect.get("may_snooze").and_then(Value::as_bool)
+        && seen.may_snooze != Some(want)
+    {
+        return Err(format!("may_snooze {:?}, expected {want}", seen.may_snooze));
+    }
+    if let Some(want) = expect.get("snoozes_left") {
+        let got = seen.snoozes_left.flatten().map(u64::from);
+        if got != want.as_u64() {
+            return Err(format!("snoozes_left {got:?}, expected {want}"));
         }
     }
     if let Some(want) = expect.get("help_desk") {
