@@ -92,6 +92,10 @@ pub enum Pending {
         params: OtpParams,
         /// The device that will receive pushes.
         device_id: String,
+        /// A test notification sent to the device (seed 003, steps 8 and 9): approving it
+        /// with the number shown confirms the app instead of its first code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approval: Option<PendingApproval>,
     },
 }
 
@@ -279,6 +283,11 @@ pub enum RegistrationInput {
     Remove(Method),
     /// Make a method the default.
     SetDefault(Method),
+    /// Send a test notification to the authenticator app being set up (in `verifying`, after
+    /// `App`): approving it on the device with the number the view shows (`Approve`)
+    /// confirms the app, as its first code would. Sending it again (or `Resend`) replaces the
+    /// request; the resend cooldown and send limits apply.
+    TestPush,
     /// Send the pending code again: the new method's (in `verifying`, for an email or phone)
     /// or the proof's (in `proving`, for a code or a push). The earlier code stops working;
     /// the policy's resend cooldown and send limits apply as for a reset's resend
@@ -569,6 +578,16 @@ impl RegistrationFlow {
                 RegistrationState::ProveIdentity | RegistrationState::Proving { .. },
                 RegistrationInput::AccessPass(_),
             ) => Some(AttemptSpec { challenge: None }),
+            (
+                RegistrationState::Verifying {
+                    pending:
+                        Pending::App {
+                            approval: Some(pending),
+                            ..
+                        },
+                },
+                RegistrationInput::Approve { approve: true, .. },
+            ) => Some(limits.push(pending)),
             (RegistrationState::Verifying { pending }, RegistrationInput::Verify(_)) => {
                 match pending {
                     Pending::Email { issued, .. }
@@ -613,6 +632,7 @@ impl RegistrationFlow {
                 | RegistrationInput::Mobile { .. }
                 | RegistrationInput::Office(_)
                 | RegistrationInput::Resend
+                | RegistrationInput::TestPush
         );
         if let Some(block) = ctx.block
             && sends_or_verifies
@@ -695,7 +715,14 @@ impl RegistrationFlow {
                 request_id,
                 number,
                 approve,
-            } => Ok(self.approve_proof(&request_id, number, approve, ctx)),
+            } => Ok(
+                if matches!(self.state, RegistrationState::Verifying { .. }) {
+                    self.approve_app(&request_id, number, approve, ctx)
+                } else {
+                    self.approve_proof(&request_id, number, approve, ctx)
+                },
+            ),
+            RegistrationInput::TestPush => self.test_push(ctx),
             RegistrationInput::Email(address) => {
                 if !allowed.contains(&Method::Email) {
                     return refuse_unavailable(self);
@@ -995,6 +1022,9 @@ impl RegistrationFlow {
                         Method::OfficePhone,
                     )
                 }
+                Pending::App {
+                    approval: Some(_), ..
+                } => self.test_push(ctx),
                 Pending::App { .. } => Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
             },
             RegistrationState::Proving {
@@ -1095,6 +1125,122 @@ impl RegistrationFlow {
             .audit(ev)
     }
 
+    /// Sends a test notification to the authenticator app being set up.
+    fn test_push(
+        mut self,
+        ctx: &mut RegistrationContext<'_>,
+    ) -> Result<Transition<Self>, PortError> {
+        let RegistrationState::Verifying {
+            pending:
+                Pending::App {
+                    secret,
+                    params,
+                    device_id,
+                    ..
+                },
+        } = self.state.clone()
+        else {
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
+        };
+        // A notification only where the policy lets the user's app receive them.
+        if !allowed_methods(ctx.policy, self.admin).contains(&Method::AppNotification) {
+            return Ok(Transition::refuse(self, Reason::OptionUnavailable));
+        }
+        let dest_ref = ctx.ids.reference("destination", &device_id);
+        if let Some(left) = self.cooldown_left(&dest_ref, ctx) {
+            return Ok(self.cooling(left));
+        }
+        self.last_sends.insert(dest_ref.clone(), ctx.now);
+        let pending = PendingApproval::new(ctx.entropy.port(), ctx.now, ctx.policy.codes().ttl_s)?;
+        let mut m = Message::new(
+            ctx.entropy.token()?,
+            Channel::Push,
+            device_id.clone(),
+            MessageKind::ApprovalRequest,
+            self.user.clone(),
+            ctx.now,
+        );
+        m.approval = Some(pending.message_payload());
+        self.state = RegistrationState::Verifying {
+            pending: Pending::App {
+                secret,
+                params,
+                device_id,
+                approval: Some(pending),
+            },
+        };
+        let ev = self.event(ctx, AuditKind::ChallengeSent, Some(Method::AppNotification));
+        let mut t = Transition::ok(self)
+            .guard(Guard::CountSend(SendCount {
+                channel: Channel::Push,
+                destination: dest_ref,
+                country: None,
+            }))
+            .audit(ev);
+        t.outbox.push(Outbox::Deliver(m));
+        Ok(t)
+    }
+
+    /// The device answered the test notification of the app being set up: the right number
+    /// registers the app (both its code and its notification).
+    fn approve_app(
+        mut self,
+        request_id: &str,
+        number: u8,
+        approve: bool,
+        ctx: &mut RegistrationContext<'_>,
+    ) -> Transition<Self> {
+        let RegistrationState::Verifying {
+            pending:
+                Pending::App {
+                    secret,
+                    params,
+                    device_id,
+                    approval: Some(pending),
+                },
+        } = self.state.clone()
+        else {
+            return Transition::refuse(self, Reason::FlowInvalidStep);
+        };
+        match challenge::push(&pending, request_id, approve, number, ctx.now) {
+            ApprovalCheck::Approved => {
+                let (info, version) = ctx.info;
+                let mut new = info.clone();
+                new.app = Some(AppCredential {
+                    secret,
+                    algorithm: params.algorithm,
+                    digits: params.digits,
+                    period: params.period,
+                    last_step: None,
+                    device_id,
+                });
+                self.state = RegistrationState::Registering;
+                self.changed(
+                    new,
+                    version,
+                    Method::AppNotification,
+                    AuditKind::MethodRegistered,
+                    ctx,
+                )
+                .verdict(Verdict::Verified)
+            }
+            ApprovalCheck::NumberMismatch => self.failed(
+                Reason::PushNumberMismatch,
+                RegistrationState::Registering,
+                ctx,
+            ),
+            ApprovalCheck::Denied => {
+                self.state = RegistrationState::Registering;
+                Transition::refuse(self, Reason::PushDenied)
+            }
+            ApprovalCheck::Expired => {
+                self.state = RegistrationState::Registering;
+                Transition::refuse(self, Reason::CodeExpired)
+            }
+            ApprovalCheck::UnknownRequest => Transition::refuse(self, Reason::FlowInvalidStep),
+        }
+    }
+
     fn approve_proof(
         mut self,
         request_id: &str,
@@ -1171,6 +1317,7 @@ impl RegistrationFlow {
                 secret,
                 params,
                 device_id,
+                approval: None,
             },
         };
         let mut t = Transition::ok(self);
@@ -1334,6 +1481,7 @@ impl RegistrationFlow {
                         secret,
                         params,
                         device_id,
+                        ..
                     } => {
                         let step = challenge::app_code(
                             secret.expose(),

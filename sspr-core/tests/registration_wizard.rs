@@ -562,3 +562,131 @@ fn a_wizard_not_due_goes_straight_to_registering() {
     let o = w.step(&id, RegistrationInput::Back);
     assert_eq!(o.rejection, Some(Reason::FlowInvalidStep));
 }
+
+/// Carol's app being set up on `carol-phone`, a test notification sent: the flow, the request
+/// id and the number shown.
+fn carol_app_tested(w: &W) -> (String, String, u8) {
+    let id = w.carol_registering();
+    let o = w.step(
+        &id,
+        RegistrationInput::App {
+            device_id: Some("carol-phone".into()),
+        },
+    );
+    assert_eq!(state(&o), "verifying");
+    assert!(o.provisioning.is_some());
+    let o = w.step(&id, RegistrationInput::TestPush);
+    assert_eq!(o.rejection, None);
+    let v = o.view.unwrap();
+    assert_eq!(v.state, "verifying");
+    assert_eq!(v.pending, Some(Method::AppCode));
+    let number = v.approval_number.expect("the number to show");
+    let sent = w.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].channel, Channel::Push);
+    assert_eq!(sent[0].to, "carol-phone");
+    assert_eq!(sent[0].kind, MessageKind::ApprovalRequest);
+    let approval = sent[0].approval.clone().unwrap();
+    assert_eq!(approval.number, number);
+    (id, approval.request_id, number)
+}
+
+fn approve(request_id: &str, number: u8, yes: bool) -> RegistrationInput {
+    RegistrationInput::Approve {
+        request_id: request_id.to_owned(),
+        number,
+        approve: yes,
+    }
+}
+
+#[test]
+fn the_app_is_confirmed_by_approving_a_test_notification() {
+    let w = world(POLICY);
+    let (id, request, number) = carol_app_tested(&w);
+    let o = w.step(&id, approve(&request, number, true));
+    assert_eq!(o.rejection, None);
+    let v = o.view.unwrap();
+    assert_eq!(v.state, "registering");
+    assert!(v.registered.contains(&Method::AppCode));
+    assert!(v.registered.contains(&Method::AppNotification));
+    assert_eq!(v.default_method, Some(Method::AppNotification));
+    assert_eq!(v.approval_number, None);
+    let audit = w.mem.audit.events();
+    assert!(audit.iter().any(|e| {
+        e.kind == sspr_core::audit::AuditKind::MethodRegistered
+            && e.method == Some(Method::AppNotification)
+    }));
+    // Later pushes go to that device.
+    assert_eq!(
+        w.reset_options(CAROL.username)[0],
+        ResetOption::AppNotification
+    );
+}
+
+#[test]
+fn a_wrong_number_counts_and_the_request_dies_after_max_attempts() {
+    let w = world(POLICY);
+    let (id, request, number) = carol_app_tested(&w);
+    let wrong = if number == 99 { 10 } else { number + 1 };
+    let o = w.step(&id, approve(&request, wrong, true));
+    assert_eq!(o.rejection, Some(Reason::PushNumberMismatch));
+    assert_eq!(state(&o), "verifying");
+    let o = w.step(&id, approve(&request, wrong, true));
+    assert_eq!(o.rejection, Some(Reason::PushNumberMismatch));
+    let o = w.step(&id, approve(&request, wrong, true));
+    assert_eq!(o.rejection, Some(Reason::CodeExhausted));
+    assert_eq!(state(&o), "registering");
+    let o = w.step(&id, approve(&request, number, true));
+    assert_ne!(o.rejection, None);
+    assert!(!o.view.unwrap().registered.contains(&Method::AppCode));
+}
+
+#[test]
+fn a_denied_test_notification_registers_nothing_and_the_code_still_works() {
+    let w = world(POLICY);
+    let (id, request, number) = carol_app_tested(&w);
+    let o = w.step(&id, approve(&request, number, false));
+    assert_eq!(o.rejection, Some(Reason::PushDenied));
+    let v = o.view.unwrap();
+    assert_eq!(v.state, "registering");
+    assert!(v.registered.is_empty());
+
+    // The first code stays the other way: a test notification sent, then the code.
+    let w = world(POLICY);
+    let id = w.carol_registering();
+    let o = w.step(
+        &id,
+        RegistrationInput::App {
+            device_id: Some("carol-phone".into()),
+        },
+    );
+    let secret = o.provisioning.unwrap().secret_b32;
+    w.step(&id, RegistrationInput::TestPush);
+    // Within the cooldown a second notification is refused; Resend is the same.
+    let o = w.step(&id, RegistrationInput::TestPush);
+    assert_eq!(o.rejection, Some(Reason::SendCooldown));
+    let o = w.step(&id, RegistrationInput::Resend);
+    assert_eq!(o.rejection, Some(Reason::SendCooldown));
+    let now = sspr_core::ports::Clock::now(w.mem.clock.as_ref()).unwrap();
+    let code = sspr_core::otp::Credential::from_base32(secret.expose(), "SHA1", 6, 30)
+        .unwrap()
+        .at(now)
+        .unwrap();
+    let o = w.step(&id, RegistrationInput::Verify(SecretString::new(code)));
+    assert_eq!(o.rejection, None);
+    assert!(o.view.unwrap().registered.contains(&Method::AppCode));
+}
+
+#[test]
+fn no_test_notification_where_the_policy_has_no_app_notifications_or_nothing_is_set_up() {
+    let w = world(
+        r#"{"reset": {"methods": ["email", "mobile_phone", "app_code"], "methods_required": 1}}"#,
+    );
+    let id = w.carol_registering();
+    let o = w.step(&id, RegistrationInput::TestPush);
+    assert_eq!(o.rejection, Some(Reason::FlowInvalidStep));
+    w.step(&id, RegistrationInput::App { device_id: None });
+    let o = w.step(&id, RegistrationInput::TestPush);
+    assert_eq!(o.rejection, Some(Reason::OptionUnavailable));
+    assert!(w.sent().is_empty());
+}

@@ -811,6 +811,13 @@ impl Engine {
                 RegistrationState::Proving {
                     challenge: registration::ProofChallenge::Push { pending },
                     ..
+                }
+                | RegistrationState::Verifying {
+                    pending:
+                        registration::Pending::App {
+                            approval: Some(pending),
+                            ..
+                        },
                 } => Some(pending.number),
                 _ => None,
             },
@@ -911,6 +918,7 @@ impl Engine {
             | RegistrationInput::Remove(_)
             | RegistrationInput::SetDefault(_)
             | RegistrationInput::Resend
+            | RegistrationInput::TestPush
             | RegistrationInput::Back
             | RegistrationInput::Finish
             | RegistrationInput::Cancel => Ok(()),

@@ -136,6 +136,7 @@ pub(crate) fn registration_input(input: &RegistrationInput) -> &'static str {
         RegistrationInput::Remove(_) => "remove",
         RegistrationInput::SetDefault(_) => "set_default",
         RegistrationInput::Resend => "resend",
+        RegistrationInput::TestPush => "test_push",
         RegistrationInput::Back => "back",
         RegistrationInput::Finish => "finish",
         RegistrationInput::Cancel => "cancel",

@@ -107,7 +107,8 @@ pub struct RegistrationView {
     pub proof_option: Option<ResetOption>,
     /// The security questions to answer, when proving with them.
     pub questions: Vec<String>,
-    /// The number to show for push number matching (proving with the app's notification).
+    /// The number to show for push number matching: proving with the app's notification, or
+    /// the test notification of an app being set up.
     pub approval_number: Option<u8>,
     /// When the flow expires.
     pub expires_at: u64,

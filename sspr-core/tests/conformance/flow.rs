@@ -500,7 +500,14 @@ impl World {
                 self.approval_shown = o.view.as_ref().and_then(|v| v.approval_number);
                 from_registration(&o)
             }
-            "approve_proof" => {
+            "test_push" => {
+                let o = e
+                    .registration_step(&reg_id()?, RegistrationInput::TestPush)
+                    .map_err(err)?;
+                self.approval_shown = o.view.as_ref().and_then(|v| v.approval_number);
+                from_registration(&o)
+            }
+            "approve_proof" | "approve_app" => {
                 let id = reg_id()?;
                 let shown = self.approval_shown.unwrap_or(10);
                 let number = approval_number(&step["number"], shown)?;
