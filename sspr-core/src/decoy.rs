@@ -329,14 +329,17 @@ pub(crate) fn representative_records(
                 office: (bits & 4 != 0)
                     .then(|| PhoneNumber::parse("+14255550199").ok())
                     .flatten(),
-                app: (bits & 8 != 0).then(|| AppCredential {
-                    secret: SecretBytes::new(secret.to_vec()),
-                    algorithm: OtpAlgorithm::Sha1,
-                    digits: 6,
-                    period: 30,
-                    last_step: Some(58_333_333),
-                    device_id: "device-0123456789abcdef".into(),
-                }),
+                apps: (bits & 8 != 0)
+                    .then(|| AppCredential {
+                        secret: SecretBytes::new(secret.to_vec()),
+                        algorithm: OtpAlgorithm::Sha1,
+                        digits: 6,
+                        period: 30,
+                        last_step: Some(58_333_333),
+                        device_id: "device-0123456789abcdef".into(),
+                    })
+                    .into_iter()
+                    .collect(),
                 questions: if bits & 16 != 0 {
                     questions::PREDEFINED
                         .iter()

@@ -38,8 +38,8 @@ use crate::reason::Reason;
 use crate::reset::{self, OfferedOption};
 use crate::secret::SecretString;
 use crate::security_info::{
-    AppCredential, MAX_DEVICE_ID_BYTES, MAX_QUESTION_CHARS, RegisteredAnswer, SecretBytes,
-    SecurityInfo,
+    AppCredential, MAX_APPS, MAX_DEVICE_ID_BYTES, MAX_QUESTION_CHARS, RegisteredAnswer,
+    SecretBytes, SecurityInfo,
 };
 use crate::totp::{self, OtpParams};
 use crate::user::UserId;
@@ -505,7 +505,7 @@ pub(crate) fn notices_for(
     if let Some(p) = &old.office {
         add(&mut notices, Channel::Voice, p.e164());
     }
-    if let Some(a) = &old.app {
+    for a in &old.apps {
         add(&mut notices, Channel::Push, a.device_id.clone());
     }
     if notices.is_empty()
@@ -551,7 +551,7 @@ impl RegistrationFlow {
                     ProofChallenge::Sent { issued, .. } => Some(limits.sent_code(issued)),
                     ProofChallenge::App => Some(limits.app_code(
                         &self.counter_id,
-                        ctx.info.0.app.as_ref().map_or(30, |a| a.period),
+                        ctx.info.0.apps.iter().map(|a| a.period).max().unwrap_or(30),
                         ctx.policy.totp().skew_steps,
                     )),
                     ProofChallenge::Push { .. } | ProofChallenge::Questions { .. } => None,
@@ -805,7 +805,7 @@ impl RegistrationFlow {
                     Method::Email => new.email = None,
                     Method::MobilePhone => new.mobile = None,
                     Method::OfficePhone => new.office = None,
-                    Method::AppCode | Method::AppNotification => new.app = None,
+                    Method::AppCode | Method::AppNotification => new.apps.clear(),
                     Method::SecurityQuestions => new.questions.clear(),
                 }
                 if new.default_method.is_some_and(|d| !new.has(d, 1)) {
@@ -859,10 +859,9 @@ impl RegistrationFlow {
             ResetOption::MobileText => info.mobile.as_ref().map(|p| (Channel::Sms, p.e164())),
             ResetOption::MobileCall => info.mobile.as_ref().map(|p| (Channel::Voice, p.e164())),
             ResetOption::OfficeCall => info.office.as_ref().map(|p| (Channel::Voice, p.e164())),
-            ResetOption::AppNotification => info
-                .app
-                .as_ref()
-                .map(|a| (Channel::Push, a.device_id.clone())),
+            ResetOption::AppNotification => {
+                info.app().map(|a| (Channel::Push, a.device_id.clone()))
+            }
             ResetOption::AppCode | ResetOption::SecurityQuestions => None,
         }
     }
@@ -1206,7 +1205,7 @@ impl RegistrationFlow {
             ApprovalCheck::Approved => {
                 let (info, version) = ctx.info;
                 let mut new = info.clone();
-                new.app = Some(AppCredential {
+                new.apps.push(AppCredential {
                     secret,
                     algorithm: params.algorithm,
                     digits: params.digits,
@@ -1288,6 +1287,10 @@ impl RegistrationFlow {
             .as_ref()
             .is_some_and(|d| d.len() > MAX_DEVICE_ID_BYTES || d.chars().any(char::is_control))
         {
+            return Ok(Transition::refuse(self, Reason::MethodInvalid));
+        }
+        // Up to five apps, as Entra allows; a sixth is refused before anything is made.
+        if ctx.info.0.apps.len() >= MAX_APPS {
             return Ok(Transition::refuse(self, Reason::MethodInvalid));
         }
         let secret = totp::new_secret(ctx.entropy.port())?;
@@ -1492,7 +1495,7 @@ impl RegistrationFlow {
                             None,
                         );
                         if let Some(step) = step {
-                            new.app = Some(AppCredential {
+                            new.apps.push(AppCredential {
                                 secret,
                                 algorithm: params.algorithm,
                                 digits: params.digits,
@@ -1610,24 +1613,31 @@ impl RegistrationFlow {
         let (info, version) = ctx.info;
         match challenge {
             ProofChallenge::App => {
-                let Some(app) = &info.app else {
+                if info.apps.is_empty() {
                     return Transition::refuse(self, Reason::OptionUnavailable);
-                };
-                let params = OtpParams {
-                    algorithm: app.algorithm,
-                    digits: app.digits,
-                    period: app.period,
-                };
-                let step = challenge::app_code(
-                    app.secret.expose(),
-                    &params,
+                }
+                let slots: Vec<challenge::TotpSlot<'_>> = info
+                    .apps
+                    .iter()
+                    .map(|a| challenge::TotpSlot {
+                        secret: a.secret.expose(),
+                        params: OtpParams {
+                            algorithm: a.algorithm,
+                            digits: a.digits,
+                            period: a.period,
+                        },
+                        last_step: a.last_step,
+                    })
+                    .collect();
+                let found = challenge::any_app_code(
+                    &slots,
                     submitted,
                     ctx.now,
                     ctx.policy.totp().skew_steps,
-                    app.last_step,
                 );
-                match step {
-                    Some(step) => self.proven(ctx).guard(Guard::AdvanceTotp {
+                match found {
+                    Some((app, step)) => self.proven(ctx).guard(Guard::AdvanceTotp {
+                        app,
                         step,
                         info_version: version,
                     }),

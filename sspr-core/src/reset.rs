@@ -608,10 +608,9 @@ impl ResetFlow {
             ResetOption::MobileText => info.mobile.as_ref().map(|p| (Channel::Sms, p.e164())),
             ResetOption::MobileCall => info.mobile.as_ref().map(|p| (Channel::Voice, p.e164())),
             ResetOption::OfficeCall => info.office.as_ref().map(|p| (Channel::Voice, p.e164())),
-            ResetOption::AppNotification => info
-                .app
-                .as_ref()
-                .map(|a| (Channel::Push, a.device_id.clone())),
+            ResetOption::AppNotification => {
+                info.app().map(|a| (Channel::Push, a.device_id.clone()))
+            }
             ResetOption::AppCode | ResetOption::SecurityQuestions => None,
         }
     }
@@ -794,8 +793,10 @@ impl ResetFlow {
     fn app_params(&self, ctx: &ResetContext<'_>) -> OtpParams {
         match (&self.subject, ctx.info) {
             (Subject::Known { .. }, Some((info, _))) => {
-                info.app
-                    .as_ref()
+                // The longest period among the apps: the attempt window covers every one.
+                info.apps
+                    .iter()
+                    .max_by_key(|a| a.period)
                     .map_or_else(OtpParams::default, |a| OtpParams {
                         algorithm: a.algorithm,
                         digits: a.digits,
@@ -818,37 +819,45 @@ impl ResetFlow {
         let factor = self.factor_of(option);
         match challenge {
             Challenge::App => {
-                let params = self.app_params(ctx);
                 let real = match (&self.subject, ctx.info) {
-                    (Subject::Known { .. }, Some((info, version))) => info
-                        .app
-                        .as_ref()
-                        .map(|a| (a.secret.expose().to_vec(), a.last_step, version)),
+                    (Subject::Known { .. }, Some((info, version))) if !info.apps.is_empty() => {
+                        Some((info, version))
+                    }
                     _ => None,
                 };
-                // A decoy compares against a secret of its own, at the same cost, and never
-                // passes.
-                let (secret, last_step, version, decoy) = match real {
-                    Some((s, l, v)) => (s, l, v, false),
-                    None => (
-                        decoy::app_secret(ctx.ids, &self.counter_id).to_vec(),
-                        None,
-                        0,
-                        true,
-                    ),
+                // A decoy compares against a secret of its own, at the same cost (every
+                // comparison is padded to the most apps a user may have), and never passes.
+                let decoy_secret = decoy::app_secret(ctx.ids, &self.counter_id);
+                let slots: Vec<challenge::TotpSlot<'_>> = match real {
+                    Some((info, _)) => info
+                        .apps
+                        .iter()
+                        .map(|a| challenge::TotpSlot {
+                            secret: a.secret.expose(),
+                            params: OtpParams {
+                                algorithm: a.algorithm,
+                                digits: a.digits,
+                                period: a.period,
+                            },
+                            last_step: a.last_step,
+                        })
+                        .collect(),
+                    None => vec![challenge::TotpSlot {
+                        secret: &decoy_secret,
+                        params: OtpParams::default(),
+                        last_step: None,
+                    }],
                 };
-                let step = challenge::app_code(
-                    &secret,
-                    &params,
+                let found = challenge::any_app_code(
+                    &slots,
                     submitted,
                     ctx.now,
                     ctx.policy.totp().skew_steps,
-                    last_step,
                 );
-                if let Some(step) = step
-                    && !decoy
-                {
+                drop(slots);
+                if let (Some((app, step)), Some((_, version))) = (found, real) {
                     return Ok(self.pass_gate(factor, ctx).guard(Guard::AdvanceTotp {
+                        app,
                         step,
                         info_version: version,
                     }));

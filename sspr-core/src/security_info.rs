@@ -23,6 +23,8 @@ pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
 pub(crate) const MAX_DEVICE_ID_BYTES: usize = 256;
 /// The most security answers a record may hold.
 pub(crate) const MAX_STORED_ANSWERS: usize = 20;
+/// The most authenticator apps a user may register (Entra allows five).
+pub const MAX_APPS: usize = 5;
 /// The most snoozes a record may count.
 pub(crate) const MAX_SNOOZES: u32 = 10_000;
 /// The longest question id or custom question text, in characters.
@@ -134,6 +136,7 @@ pub struct AccessPass {
 
 /// Everything a user has registered.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(from = "StoredInfo")]
 pub struct SecurityInfo {
     /// Alternate email address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -147,9 +150,11 @@ pub struct SecurityInfo {
     /// Security questions with hashed answers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<RegisteredAnswer>,
-    /// Authenticator app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app: Option<AppCredential>,
+    /// Authenticator apps, in the order registered (at most [`MAX_APPS`]); the first
+    /// receives a reset's or a proof's push. Records from before several apps were allowed
+    /// hold one `app`, read as the only one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppCredential>,
     /// The method the user prefers to be offered first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_method: Option<Method>,
@@ -173,6 +178,55 @@ pub struct SecurityInfo {
     pub snooze: Option<Snooze>,
 }
 
+/// A stored record as written by any version: one `app` (older records) or `apps`.
+#[derive(Deserialize)]
+struct StoredInfo {
+    #[serde(default)]
+    email: Option<EmailAddress>,
+    #[serde(default)]
+    mobile: Option<PhoneNumber>,
+    #[serde(default)]
+    office: Option<PhoneNumber>,
+    #[serde(default)]
+    questions: Vec<RegisteredAnswer>,
+    #[serde(default)]
+    app: Option<AppCredential>,
+    #[serde(default)]
+    apps: Vec<AppCredential>,
+    #[serde(default)]
+    default_method: Option<Method>,
+    #[serde(default)]
+    confirmed_at: Option<u64>,
+    #[serde(default)]
+    epoch: u64,
+    #[serde(default)]
+    epoch_owner: Option<String>,
+    #[serde(default)]
+    access_pass: Option<AccessPass>,
+    #[serde(default)]
+    snooze: Option<Snooze>,
+}
+
+impl From<StoredInfo> for SecurityInfo {
+    fn from(s: StoredInfo) -> Self {
+        let mut apps: Vec<AppCredential> = s.app.into_iter().collect();
+        apps.extend(s.apps);
+        Self {
+            email: s.email,
+            mobile: s.mobile,
+            office: s.office,
+            questions: s.questions,
+            apps,
+            default_method: s.default_method,
+            confirmed_at: s.confirmed_at,
+            epoch: s.epoch,
+            epoch_owner: s.epoch_owner,
+            access_pass: s.access_pass,
+            snooze: s.snooze,
+        }
+    }
+}
+
 /// Registration put off at sign-in ([`Engine::snooze_registration`](crate::engine::Engine::snooze_registration)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snooze {
@@ -193,7 +247,7 @@ impl fmt::Debug for SecurityInfo {
             .field("mobile", &self.mobile)
             .field("office", &self.office)
             .field("questions", &self.questions.len())
-            .field("app", &self.app.as_ref().map(|_| "<registered>"))
+            .field("apps", &self.apps.len())
             .field("default_method", &self.default_method)
             .field("confirmed_at", &self.confirmed_at)
             .field("epoch", &self.epoch)
@@ -221,7 +275,7 @@ impl SecurityInfo {
             Method::Email => self.email.is_some(),
             Method::MobilePhone => self.mobile.is_some(),
             Method::OfficePhone => self.office.is_some(),
-            Method::AppCode | Method::AppNotification => self.app.is_some(),
+            Method::AppCode | Method::AppNotification => !self.apps.is_empty(),
             Method::SecurityQuestions => {
                 !self.questions.is_empty() && self.questions.len() >= usize::from(questions_needed)
             }
@@ -235,6 +289,11 @@ impl SecurityInfo {
             .copied()
             .filter(|m| self.has(*m, questions_needed))
             .collect()
+    }
+
+    /// The authenticator app that receives pushes: the first registered.
+    pub fn app(&self) -> Option<&AppCredential> {
+        self.apps.first()
     }
 
     /// Encodes the record stored through the security-info store.
@@ -281,7 +340,10 @@ impl SecurityInfo {
             what: "security info",
             problem: problem.to_owned(),
         };
-        if let Some(app) = &self.app {
+        if self.apps.len() > MAX_APPS {
+            return Err(corrupt("holds more than 5 authenticator apps"));
+        }
+        for app in &self.apps {
             let params = crate::totp::OtpParams {
                 algorithm: app.algorithm,
                 digits: app.digits,
@@ -326,7 +388,7 @@ impl SecurityInfo {
             i.epoch_owner = None;
             i.confirmed_at = None;
             i.snooze = None;
-            if let Some(a) = i.app.as_mut() {
+            for a in &mut i.apps {
                 a.last_step = None;
             }
             i
@@ -348,14 +410,14 @@ mod tests {
                 question: "builtin:01".into(),
                 answer_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
             }],
-            app: Some(AppCredential {
+            apps: vec![AppCredential {
                 secret: SecretBytes::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap(),
                 algorithm: OtpAlgorithm::Sha1,
                 digits: 6,
                 period: 30,
                 last_step: Some(58_333_333),
                 device_id: "alice-phone".into(),
-            }),
+            }],
             default_method: Some(Method::Email),
             confirmed_at: Some(1_750_000_000),
             epoch: 3,

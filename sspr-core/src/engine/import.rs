@@ -138,14 +138,14 @@ impl SecurityInfoImport {
                 }
                 .into());
             }
-            info.app = Some(AppCredential {
+            info.apps = vec![AppCredential {
                 secret,
                 algorithm: app.params.algorithm,
                 digits: app.params.digits,
                 period: app.params.period,
                 last_step: None,
                 device_id: device_id.to_owned(),
-            });
+            }];
         }
         // Every bound a stored record is held to, so that what is stored can be read back.
         SecurityInfo::from_record(&info.to_record())?;

@@ -34,6 +34,7 @@ mod trace;
 mod views;
 
 pub use crate::effect::Provisioning;
+pub use crate::security_info::MAX_APPS;
 pub use help_desk::{ACCESS_PASS_LIFETIME_S, IssuedAccessPass, MAX_ACTOR_CHARS, TemporaryPassword};
 pub use import::{AppImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport};
 pub use notices::NOTICE_TOKEN_TTL_S;
