@@ -76,6 +76,8 @@ pub enum AuditKind {
     PasswordChangedByUser,
     /// The user put registration off at sign-in ("not now").
     RegistrationSnoozed,
+    /// An administrator assigned a hardware OATH token to the user (`actor`).
+    HardwareTokenImported,
 }
 
 /// One audit record.

@@ -288,6 +288,14 @@ pub enum RegistrationInput {
     /// confirms the app, as its first code would. Sending it again (or `Resend`) replaces the
     /// request; the resend cooldown and send limits apply.
     TestPush,
+    /// Activate a hardware OATH token an administrator assigned (by its serial) with a code
+    /// it shows now: it then proves the `app_code` factor. Needs the proof, like any change.
+    ActivateToken {
+        /// The serial number printed on the token.
+        serial: String,
+        /// The code the token shows.
+        code: SecretString,
+    },
     /// Send the pending code again: the new method's (in `verifying`, for an email or phone)
     /// or the proof's (in `proving`, for a code or a push). The earlier code stops working;
     /// the policy's resend cooldown and send limits apply as for a reset's resend
@@ -549,11 +557,19 @@ impl RegistrationFlow {
             (RegistrationState::Proving { challenge, .. }, RegistrationInput::Verify(_)) => {
                 match challenge {
                     ProofChallenge::Sent { issued, .. } => Some(limits.sent_code(issued)),
-                    ProofChallenge::App => Some(limits.app_code(
-                        &self.counter_id,
-                        ctx.info.0.apps.iter().map(|a| a.period).max().unwrap_or(30),
-                        ctx.policy.totp().skew_steps,
-                    )),
+                    ProofChallenge::App => Some(
+                        limits.app_code(
+                            &self.counter_id,
+                            ctx.info
+                                .0
+                                .code_credentials()
+                                .iter()
+                                .map(|c| c.2.period)
+                                .max()
+                                .unwrap_or(30),
+                            ctx.policy.totp().skew_steps,
+                        ),
+                    ),
                     ProofChallenge::Push { .. } | ProofChallenge::Questions { .. } => None,
                 }
             }
@@ -588,6 +604,18 @@ impl RegistrationFlow {
                 },
                 RegistrationInput::Approve { approve: true, .. },
             ) => Some(limits.push(pending)),
+            // Counted only for a token there is to activate (a mistyped serial compares
+            // nothing).
+            (RegistrationState::Registering, RegistrationInput::ActivateToken { serial, .. })
+                if ctx
+                    .info
+                    .0
+                    .tokens
+                    .iter()
+                    .any(|t| t.serial == serial.trim() && !t.activated) =>
+            {
+                Some(limits.new_app(&format!("token:{}", self.flow_ref), self.expires_at))
+            }
             (RegistrationState::Verifying { pending }, RegistrationInput::Verify(_)) => {
                 match pending {
                     Pending::Email { issued, .. }
@@ -633,6 +661,7 @@ impl RegistrationFlow {
                 | RegistrationInput::Office(_)
                 | RegistrationInput::Resend
                 | RegistrationInput::TestPush
+                | RegistrationInput::ActivateToken { .. }
         );
         if let Some(block) = ctx.block
             && sends_or_verifies
@@ -661,6 +690,7 @@ impl RegistrationFlow {
             RegistrationInput::Mobile { .. } => !allowed.contains(&Method::MobilePhone),
             RegistrationInput::Office(_) => !allowed.contains(&Method::OfficePhone),
             RegistrationInput::App { .. } => !allowed.iter().any(|m| m.is_app()),
+            RegistrationInput::ActivateToken { .. } => !allowed.contains(&Method::AppCode),
             RegistrationInput::Questions(_) => !allowed.contains(&Method::SecurityQuestions),
             _ => false,
         };
@@ -678,6 +708,7 @@ impl RegistrationFlow {
                 | RegistrationInput::Questions(_)
                 | RegistrationInput::Remove(_)
                 | RegistrationInput::SetDefault(_)
+                | RegistrationInput::ActivateToken { .. }
                 | RegistrationInput::Finish
         );
         if changes_info && self.proving() {
@@ -723,6 +754,9 @@ impl RegistrationFlow {
                 },
             ),
             RegistrationInput::TestPush => self.test_push(ctx),
+            RegistrationInput::ActivateToken { serial, code } => {
+                Ok(self.activate_token(&serial, &code, ctx))
+            }
             RegistrationInput::Email(address) => {
                 if !allowed.contains(&Method::Email) {
                     return refuse_unavailable(self);
@@ -805,7 +839,10 @@ impl RegistrationFlow {
                     Method::Email => new.email = None,
                     Method::MobilePhone => new.mobile = None,
                     Method::OfficePhone => new.office = None,
-                    Method::AppCode | Method::AppNotification => new.apps.clear(),
+                    Method::AppCode | Method::AppNotification => {
+                        new.apps.clear();
+                        new.tokens.clear();
+                    }
                     Method::SecurityQuestions => new.questions.clear(),
                 }
                 if new.default_method.is_some_and(|d| !new.has(d, 1)) {
@@ -1122,6 +1159,63 @@ impl RegistrationFlow {
         Transition::refuse(self, reason)
             .verdict(Verdict::Failed)
             .audit(ev)
+    }
+
+    /// Activates an assigned hardware token with a current code.
+    fn activate_token(
+        self,
+        serial: &str,
+        code: &SecretString,
+        ctx: &RegistrationContext<'_>,
+    ) -> Transition<Self> {
+        if !matches!(self.state, RegistrationState::Registering) {
+            return Transition::refuse(self, Reason::FlowInvalidStep);
+        }
+        let (info, version) = ctx.info;
+        let Some(i) = info
+            .tokens
+            .iter()
+            .position(|t| t.serial == serial.trim() && !t.activated)
+        else {
+            return Transition::refuse(self, Reason::MethodInvalid);
+        };
+        let mut new = info.clone();
+        let Some(token) = new.tokens.get_mut(i) else {
+            return Transition::refuse(self, Reason::MethodInvalid);
+        };
+        let params = OtpParams {
+            algorithm: token.algorithm,
+            digits: token.digits,
+            period: token.period,
+        };
+        let step = challenge::app_code(
+            token.secret.expose(),
+            &params,
+            code,
+            ctx.now,
+            ctx.policy.totp().skew_steps,
+            None,
+        );
+        let Some(step) = step else {
+            return self.failed(Reason::CodeMismatch, RegistrationState::Registering, ctx);
+        };
+        token.activated = true;
+        token.last_step = Some(step);
+        if new.default_method.is_none() {
+            // A token proves the app's code, never its notifications.
+            let allowed = allowed_methods(ctx.policy, self.admin);
+            let needed = ctx.policy.security_questions().to_register;
+            new.default_method =
+                Some(reset::default_method(info, &allowed, needed).unwrap_or(Method::AppCode));
+        }
+        self.changed(
+            new,
+            version,
+            Method::AppCode,
+            AuditKind::MethodRegistered,
+            ctx,
+        )
+        .verdict(Verdict::Verified)
     }
 
     /// Sends a test notification to the authenticator app being set up.
@@ -1613,22 +1707,10 @@ impl RegistrationFlow {
         let (info, version) = ctx.info;
         match challenge {
             ProofChallenge::App => {
-                if info.apps.is_empty() {
+                if !info.has(Method::AppCode, 1) {
                     return Transition::refuse(self, Reason::OptionUnavailable);
                 }
-                let slots: Vec<challenge::TotpSlot<'_>> = info
-                    .apps
-                    .iter()
-                    .map(|a| challenge::TotpSlot {
-                        secret: a.secret.expose(),
-                        params: OtpParams {
-                            algorithm: a.algorithm,
-                            digits: a.digits,
-                            period: a.period,
-                        },
-                        last_step: a.last_step,
-                    })
-                    .collect();
+                let slots = challenge::code_slots(info);
                 let found = challenge::any_app_code(
                     &slots,
                     submitted,

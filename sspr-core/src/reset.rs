@@ -793,15 +793,12 @@ impl ResetFlow {
     fn app_params(&self, ctx: &ResetContext<'_>) -> OtpParams {
         match (&self.subject, ctx.info) {
             (Subject::Known { .. }, Some((info, _))) => {
-                // The longest period among the apps: the attempt window covers every one.
-                info.apps
-                    .iter()
-                    .max_by_key(|a| a.period)
-                    .map_or_else(OtpParams::default, |a| OtpParams {
-                        algorithm: a.algorithm,
-                        digits: a.digits,
-                        period: a.period,
-                    })
+                // The longest period among the credentials: the attempt window covers them all.
+                info.code_credentials()
+                    .into_iter()
+                    .map(|(_, _, p, _)| p)
+                    .max_by_key(|p| p.period)
+                    .unwrap_or_default()
             }
             _ => OtpParams::default(),
         }
@@ -820,7 +817,9 @@ impl ResetFlow {
         match challenge {
             Challenge::App => {
                 let real = match (&self.subject, ctx.info) {
-                    (Subject::Known { .. }, Some((info, version))) if !info.apps.is_empty() => {
+                    (Subject::Known { .. }, Some((info, version)))
+                        if info.has(Method::AppCode, 1) =>
+                    {
                         Some((info, version))
                     }
                     _ => None,
@@ -829,20 +828,9 @@ impl ResetFlow {
                 // comparison is padded to the most apps a user may have), and never passes.
                 let decoy_secret = decoy::app_secret(ctx.ids, &self.counter_id);
                 let slots: Vec<challenge::TotpSlot<'_>> = match real {
-                    Some((info, _)) => info
-                        .apps
-                        .iter()
-                        .map(|a| challenge::TotpSlot {
-                            secret: a.secret.expose(),
-                            params: OtpParams {
-                                algorithm: a.algorithm,
-                                digits: a.digits,
-                                period: a.period,
-                            },
-                            last_step: a.last_step,
-                        })
-                        .collect(),
+                    Some((info, _)) => challenge::code_slots(info),
                     None => vec![challenge::TotpSlot {
+                        index: 0,
                         secret: &decoy_secret,
                         params: OtpParams::default(),
                         last_step: None,

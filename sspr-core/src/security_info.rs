@@ -25,6 +25,10 @@ pub(crate) const MAX_DEVICE_ID_BYTES: usize = 256;
 pub(crate) const MAX_STORED_ANSWERS: usize = 20;
 /// The most authenticator apps a user may register (Entra allows five).
 pub const MAX_APPS: usize = 5;
+/// The most hardware OATH tokens a user may hold.
+pub const MAX_TOKENS: usize = 5;
+/// The longest token serial number, in bytes.
+pub const MAX_SERIAL_BYTES: usize = 64;
 /// The most snoozes a record may count.
 pub(crate) const MAX_SNOOZES: u32 = 10_000;
 /// The longest question id or custom question text, in characters.
@@ -121,6 +125,41 @@ pub struct AppCredential {
     pub device_id: String,
 }
 
+/// A hardware OATH TOTP token an administrator imported (RFC 6238: SHA-1 or SHA-256, 6 or 8
+/// digits, 30 or 60 seconds). It proves the `app_code` factor once the user activates it with a
+/// current code; it receives no pushes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HardwareToken {
+    /// The serial number printed on the token.
+    pub serial: String,
+    /// The token's seed.
+    pub secret: SecretBytes,
+    /// HMAC hash: SHA-1 or SHA-256.
+    pub algorithm: OtpAlgorithm,
+    /// Digits per code: 6 or 8.
+    pub digits: u8,
+    /// Seconds per time step: 30 or 60.
+    pub period: u32,
+    /// The step of the last accepted code.
+    pub last_step: Option<u64>,
+    /// Whether the user activated it with a current code (only then does it prove anything).
+    pub activated: bool,
+}
+
+impl HardwareToken {
+    /// Whether the parameters are a hardware token's: SHA-1 or SHA-256, 6 or 8 digits, 30 or
+    /// 60 seconds, a seed of 16 to 128 bytes and a serial of 1 to 64 printable bytes.
+    pub(crate) fn valid(&self) -> bool {
+        matches!(self.algorithm, OtpAlgorithm::Sha1 | OtpAlgorithm::Sha256)
+            && matches!(self.digits, 6 | 8)
+            && matches!(self.period, 30 | 60)
+            && (16..=128).contains(&self.secret.expose().len())
+            && !self.serial.is_empty()
+            && self.serial.len() <= MAX_SERIAL_BYTES
+            && self.serial.chars().all(|c| c.is_ascii_graphic())
+    }
+}
+
 /// A temporary access pass a help desk issued: never the pass itself, only its keyed hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessPass {
@@ -155,6 +194,10 @@ pub struct SecurityInfo {
     /// hold one `app`, read as the only one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub apps: Vec<AppCredential>,
+    /// Hardware OATH tokens an administrator imported (at most [`MAX_TOKENS`]); an activated
+    /// one proves the `app_code` factor like an app.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<HardwareToken>,
     /// The method the user prefers to be offered first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_method: Option<Method>,
@@ -194,6 +237,8 @@ struct StoredInfo {
     #[serde(default)]
     apps: Vec<AppCredential>,
     #[serde(default)]
+    tokens: Vec<HardwareToken>,
+    #[serde(default)]
     default_method: Option<Method>,
     #[serde(default)]
     confirmed_at: Option<u64>,
@@ -217,6 +262,7 @@ impl From<StoredInfo> for SecurityInfo {
             office: s.office,
             questions: s.questions,
             apps,
+            tokens: s.tokens,
             default_method: s.default_method,
             confirmed_at: s.confirmed_at,
             epoch: s.epoch,
@@ -248,6 +294,7 @@ impl fmt::Debug for SecurityInfo {
             .field("office", &self.office)
             .field("questions", &self.questions.len())
             .field("apps", &self.apps.len())
+            .field("tokens", &self.tokens.len())
             .field("default_method", &self.default_method)
             .field("confirmed_at", &self.confirmed_at)
             .field("epoch", &self.epoch)
@@ -275,7 +322,8 @@ impl SecurityInfo {
             Method::Email => self.email.is_some(),
             Method::MobilePhone => self.mobile.is_some(),
             Method::OfficePhone => self.office.is_some(),
-            Method::AppCode | Method::AppNotification => !self.apps.is_empty(),
+            Method::AppCode => !self.apps.is_empty() || self.tokens.iter().any(|t| t.activated),
+            Method::AppNotification => !self.apps.is_empty(),
             Method::SecurityQuestions => {
                 !self.questions.is_empty() && self.questions.len() >= usize::from(questions_needed)
             }
@@ -294,6 +342,53 @@ impl SecurityInfo {
     /// The authenticator app that receives pushes: the first registered.
     pub fn app(&self) -> Option<&AppCredential> {
         self.apps.first()
+    }
+
+    /// Every credential a code of the `app_code` factor may come from: the apps, then the
+    /// activated hardware tokens, as (index, secret, parameters, last step). The index names
+    /// the credential for [`last_step_mut`](Self::last_step_mut): apps first, then tokens.
+    pub(crate) fn code_credentials(
+        &self,
+    ) -> Vec<(usize, &[u8], crate::totp::OtpParams, Option<u64>)> {
+        let apps = self.apps.iter().map(|a| {
+            (
+                a.secret.expose(),
+                crate::totp::OtpParams {
+                    algorithm: a.algorithm,
+                    digits: a.digits,
+                    period: a.period,
+                },
+                a.last_step,
+                true,
+            )
+        });
+        let tokens = self.tokens.iter().map(|t| {
+            (
+                t.secret.expose(),
+                crate::totp::OtpParams {
+                    algorithm: t.algorithm,
+                    digits: t.digits,
+                    period: t.period,
+                },
+                t.last_step,
+                t.activated,
+            )
+        });
+        apps.chain(tokens)
+            .enumerate()
+            .filter(|(_, c)| c.3)
+            .map(|(i, (secret, params, last, _))| (i, secret, params, last))
+            .collect()
+    }
+
+    /// The last accepted step of credential `index` of [`code_credentials`](Self::code_credentials).
+    pub(crate) fn last_step_mut(&mut self, index: usize) -> Option<&mut Option<u64>> {
+        let apps = self.apps.len();
+        if index < apps {
+            self.apps.get_mut(index).map(|a| &mut a.last_step)
+        } else {
+            self.tokens.get_mut(index - apps).map(|t| &mut t.last_step)
+        }
     }
 
     /// Encodes the record stored through the security-info store.
@@ -359,6 +454,12 @@ impl SecurityInfo {
                 return Err(corrupt("device id must have 1 to 256 bytes"));
             }
         }
+        if self.tokens.len() > MAX_TOKENS {
+            return Err(corrupt("holds more than 5 hardware tokens"));
+        }
+        if !self.tokens.iter().all(HardwareToken::valid) {
+            return Err(corrupt("hardware token parameters out of range"));
+        }
         if self.questions.len() > MAX_STORED_ANSWERS {
             return Err(corrupt("holds more than 20 security answers"));
         }
@@ -390,6 +491,9 @@ impl SecurityInfo {
             i.snooze = None;
             for a in &mut i.apps {
                 a.last_step = None;
+            }
+            for t in &mut i.tokens {
+                t.last_step = None;
             }
             i
         };
@@ -423,6 +527,7 @@ mod tests {
             epoch: 3,
             epoch_owner: Some("flowref".into()),
             access_pass: None,
+            tokens: Vec::new(),
             snooze: None,
         }
     }

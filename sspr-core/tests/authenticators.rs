@@ -281,3 +281,190 @@ fn older_records_with_one_app_read_as_the_first_of_apps() {
     let five = format!(r#"{{"v":1,"info":{{"apps":[{}]}}}}"#, [app; 5].join(","));
     assert_eq!(SecurityInfo::from_record(&five).unwrap().apps.len(), 5);
 }
+
+mod tokens {
+    use super::*;
+    use sspr_core::audit::AuditKind;
+    use sspr_core::engine::HardwareTokenImport;
+    use sspr_core::otp::OtpAlgorithm;
+
+    const SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+    fn token(serial: &str) -> HardwareTokenImport {
+        HardwareTokenImport {
+            serial: serial.into(),
+            secret_b32: SecretString::new(SEED),
+            algorithm: OtpAlgorithm::Sha256,
+            digits: 8,
+            period: 60,
+        }
+    }
+
+    fn token_code(t: u64) -> String {
+        sspr_core::otp::Credential::from_base32(SEED, "SHA256", 8, 60)
+            .unwrap()
+            .at(t)
+            .unwrap()
+    }
+
+    #[test]
+    fn an_imported_token_proves_app_code_once_activated() {
+        let w = W::new();
+        w.engine
+            .import_hardware_token(&CAROL.user_id(), &token("HW-0001"), "admin bob")
+            .unwrap();
+        let ev = w
+            .mem
+            .audit
+            .events()
+            .into_iter()
+            .find(|e| e.kind == AuditKind::HardwareTokenImported)
+            .unwrap();
+        assert_eq!(ev.actor.as_deref(), Some("admin bob"));
+        // Inactive: nothing registered yet.
+        let c = w
+            .engine
+            .sign_in_check(CAROL.username, &SecretString::new(CAROL.password))
+            .unwrap();
+        assert!(c.registration_required);
+        let o = w
+            .engine
+            .start_registration(CAROL.username, &SecretString::new(CAROL.password))
+            .unwrap();
+        let v = o.view.unwrap();
+        assert_eq!(v.state, "registering");
+        assert!(v.registered.is_empty());
+        let id = v.flow_id;
+        let activate = |serial: &str, code: String| {
+            w.engine
+                .registration_step(
+                    &id,
+                    RegistrationInput::ActivateToken {
+                        serial: serial.into(),
+                        code: SecretString::new(code),
+                    },
+                )
+                .unwrap()
+        };
+        let right = token_code(w.now());
+        let o = activate("HW-0002", right.clone());
+        assert_eq!(o.rejection, Some(Reason::MethodInvalid));
+        let wrong = format!("{:08}", (right.parse::<u64>().unwrap() + 1) % 100_000_000);
+        let o = activate("HW-0001", wrong);
+        assert_eq!(o.rejection, Some(Reason::CodeMismatch));
+        let o = activate("HW-0001", right);
+        assert_eq!(o.rejection, None);
+        let v = o.view.unwrap();
+        assert_eq!(v.registered, [Method::AppCode]);
+        assert_eq!(v.default_method, Some(Method::AppCode));
+        // Activating it twice is refused.
+        let o = activate("HW-0001", token_code(w.now()));
+        assert_eq!(o.rejection, Some(Reason::MethodInvalid));
+
+        // A reset: app_code only (no notifications to a token), a later code passes.
+        w.mem.clock.advance(60);
+        let r = w
+            .engine
+            .start_reset(CAROL.username, fixtures::CAPTCHA, None)
+            .unwrap();
+        let v = r.view.unwrap();
+        let options: Vec<ResetOption> = v.options.iter().map(|o| o.option).collect();
+        assert_eq!(options, [ResetOption::AppCode]);
+        w.engine
+            .reset_step(&v.flow_id, ResetInput::Choose(ResetOption::AppCode))
+            .unwrap();
+        let o = w
+            .engine
+            .reset_step(
+                &v.flow_id,
+                ResetInput::EnterCode(SecretString::new(token_code(w.now()))),
+            )
+            .unwrap();
+        assert_eq!(o.rejection, None);
+        assert_eq!(o.view.unwrap().state, "new_password");
+    }
+
+    #[test]
+    fn imports_outside_the_hardware_rules_are_refused() {
+        let w = W::new();
+        let user = CAROL.user_id();
+        for bad in [
+            HardwareTokenImport {
+                algorithm: OtpAlgorithm::Sha512,
+                ..token("A")
+            },
+            HardwareTokenImport {
+                period: 45,
+                ..token("A")
+            },
+            HardwareTokenImport {
+                digits: 7,
+                ..token("A")
+            },
+            HardwareTokenImport {
+                serial: String::new(),
+                ..token("A")
+            },
+            HardwareTokenImport {
+                serial: "has space".into(),
+                ..token("A")
+            },
+            HardwareTokenImport {
+                secret_b32: SecretString::new("JBSWY3DP"),
+                ..token("A")
+            },
+            HardwareTokenImport {
+                secret_b32: SecretString::new("not base32!"),
+                ..token("A")
+            },
+        ] {
+            assert!(
+                w.engine
+                    .import_hardware_token(&user, &bad, "admin")
+                    .is_err(),
+                "{bad:?}"
+            );
+        }
+        assert!(
+            w.engine
+                .import_hardware_token(&sspr_core::UserId::new("nobody"), &token("A"), "admin")
+                .is_err()
+        );
+        for i in 0..5 {
+            w.engine
+                .import_hardware_token(&user, &token(&format!("T{i}")), "admin")
+                .unwrap();
+        }
+        assert!(
+            w.engine
+                .import_hardware_token(&user, &token("T0"), "admin")
+                .is_err()
+        );
+        assert!(
+            w.engine
+                .import_hardware_token(&user, &token("T5"), "admin")
+                .is_err()
+        );
+        // Debug never shows the seed.
+        assert!(!format!("{:?}", token("A")).contains("JBSWY3DP"));
+    }
+
+    #[test]
+    fn tampered_token_records_are_refused() {
+        let ok = format!(
+            r#"{{"v":1,"info":{{"tokens":[{{"serial":"HW-1","secret":"{SEED}","algorithm":"SHA256","digits":8,"period":60,"last_step":null,"activated":true}}]}}}}"#
+        );
+        let info = SecurityInfo::from_record(&ok).unwrap();
+        assert!(info.has(Method::AppCode, 1));
+        assert!(!info.has(Method::AppNotification, 1));
+        for (from, to) in [
+            ("\"period\":60", "\"period\":45"),
+            ("\"digits\":8", "\"digits\":7"),
+            ("\"algorithm\":\"SHA256\"", "\"algorithm\":\"SHA512\""),
+            ("\"serial\":\"HW-1\"", "\"serial\":\"\""),
+        ] {
+            let bad = ok.replacen(from, to, 1);
+            assert!(SecurityInfo::from_record(&bad).is_err(), "{to}");
+        }
+    }
+}

@@ -34,9 +34,11 @@ mod trace;
 mod views;
 
 pub use crate::effect::Provisioning;
-pub use crate::security_info::MAX_APPS;
+pub use crate::security_info::{MAX_APPS, MAX_SERIAL_BYTES, MAX_TOKENS};
 pub use help_desk::{ACCESS_PASS_LIFETIME_S, IssuedAccessPass, MAX_ACTOR_CHARS, TemporaryPassword};
-pub use import::{AppImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport};
+pub use import::{
+    AppImport, HardwareTokenImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport,
+};
 pub use notices::NOTICE_TOKEN_TTL_S;
 pub use options::{CountryBudget, EngineOptions, MAX_CLIENT_LIMIT, Ports};
 pub use settings::EngineSettings;
@@ -909,6 +911,10 @@ impl Engine {
             }),
             RegistrationInput::Questions(a) | RegistrationInput::Answer(a) => check_answers(a),
             RegistrationInput::Verify(c) => bounded("code", c.expose(), MAX_FIELD_BYTES),
+            RegistrationInput::ActivateToken { serial, code } => {
+                bounded("serial", serial, crate::security_info::MAX_SERIAL_BYTES)?;
+                bounded("code", code.expose(), MAX_FIELD_BYTES)
+            }
             RegistrationInput::AccessPass(p) => {
                 bounded("temporary access pass", p.expose(), MAX_FIELD_BYTES)
             }

@@ -42,8 +42,8 @@ pub(crate) const MAX_RETRIES: usize = 8;
 pub(crate) struct Memo {
     /// The attempt this call reserved, and how it was settled.
     pub attempt: Option<super::throttle::Attempted>,
-    /// The authenticator step this call recorded: which app, the step, and the app's last
-    /// step before it.
+    /// The authenticator step this call recorded: which credential (an app or a hardware
+    /// token), the step, and its last step before it.
     pub totp: Option<(usize, u64, Option<u64>)>,
 }
 
@@ -52,10 +52,10 @@ impl Memo {
     /// not a replay on a re-run.
     pub(crate) fn unrecord_own_step(&self, info: &mut SecurityInfo) {
         if let Some((i, step, before)) = self.totp
-            && let Some(app) = info.apps.get_mut(i)
-            && app.last_step == Some(step)
+            && let Some(last) = info.last_step_mut(i)
+            && *last == Some(step)
         {
-            app.last_step = before;
+            *last = before;
         }
     }
 }
@@ -224,9 +224,9 @@ impl Engine {
                         return Err(StepError::Retry);
                     }
                     let mut before = None;
-                    if let Some(app) = info.apps.get_mut(index) {
-                        before = app.last_step;
-                        app.last_step = Some(app.last_step.map_or(step, |l| l.max(step)));
+                    if let Some(last) = info.last_step_mut(index) {
+                        before = *last;
+                        *last = Some(last.map_or(step, |l| l.max(step)));
                     }
                     self.save_or_retry(&user, &info, v)?;
                     if memo.totp.is_none_or(|(i, s, _)| (i, s) != (index, step)) {

@@ -137,6 +137,7 @@ pub(crate) fn registration_input(input: &RegistrationInput) -> &'static str {
         RegistrationInput::SetDefault(_) => "set_default",
         RegistrationInput::Resend => "resend",
         RegistrationInput::TestPush => "test_push",
+        RegistrationInput::ActivateToken { .. } => "activate_token",
         RegistrationInput::Back => "back",
         RegistrationInput::Finish => "finish",
         RegistrationInput::Cancel => "cancel",

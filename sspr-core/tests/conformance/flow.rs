@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use sspr_core::engine::{
-    AppImport, Engine, EngineOptions, RegistrationOutcome, ResetOutcome, SecurityInfoImport,
+    AppImport, Engine, EngineOptions, HardwareTokenImport, RegistrationOutcome, ResetOutcome,
+    SecurityInfoImport,
 };
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::memory::{MemoryDirectory, MemoryPorts, RecordingNotifier, TestClock};
@@ -73,6 +74,8 @@ struct World {
     acted_user: Option<String>,
     /// The last temporary access pass issued (`$issued`).
     access_pass: Option<String>,
+    /// Hardware tokens imported, by serial: seed, algorithm, digits, period (`$token:SERIAL`).
+    tokens: BTreeMap<String, (SecretBytes, OtpAlgorithm, u8, u32)>,
 }
 
 /// The number a device answers with: `$shown`, `$wrong` (the next one), a literal, or (absent)
@@ -232,6 +235,7 @@ fn build(case: &Value) -> Result<World, String> {
         last_token: None,
         acted_user: None,
         access_pass: None,
+        tokens: BTreeMap::new(),
     })
 }
 
@@ -353,6 +357,22 @@ impl World {
                         .unwrap_or('0');
                 }
                 Ok(chars.into_iter().collect())
+            }
+            f if f.starts_with("$token:") => {
+                let (seed, algorithm, digits, period) = self
+                    .tokens
+                    .get(&f[7..])
+                    .ok_or_else(|| format!("no token {}", &f[7..]))?;
+                totp::totp(
+                    seed.expose(),
+                    self.now(),
+                    &OtpParams {
+                        algorithm: *algorithm,
+                        digits: *digits,
+                        period: *period,
+                    },
+                )
+                .map_err(|e| e.to_string())
             }
             f if f.starts_with("$totp") => {
                 let n: i64 = f[5..].parse().map_err(|_| format!("bad code form {f}"))?;
@@ -680,6 +700,51 @@ impl World {
                     .map_err(|_| "unknown method".to_owned())?;
                 from_registration(
                     &e.registration_step(&reg_id()?, RegistrationInput::SetDefault(m))
+                        .map_err(err)?,
+                )
+            }
+            "import_hardware_token" => {
+                let serial = s(step, "serial");
+                let b32 = s(step, "secret_b32");
+                let algorithm = match step["algorithm"].as_str().unwrap_or("SHA1") {
+                    "SHA256" => OtpAlgorithm::Sha256,
+                    "SHA512" => OtpAlgorithm::Sha512,
+                    _ => OtpAlgorithm::Sha1,
+                };
+                let digits = u8::try_from(step["digits"].as_u64().unwrap_or(6)).unwrap_or(0);
+                let period = u32::try_from(step["period"].as_u64().unwrap_or(30)).unwrap_or(0);
+                e.import_hardware_token(
+                    &UserId::new(s(step, "user")),
+                    &HardwareTokenImport {
+                        serial: serial.clone(),
+                        secret_b32: SecretString::new(b32.clone()),
+                        algorithm,
+                        digits,
+                        period,
+                    },
+                    &actor(step),
+                )
+                .map_err(err)?;
+                let seed = SecretBytes::from_base32(&b32).map_err(|e| e.to_string())?;
+                self.tokens
+                    .insert(serial, (seed, algorithm, digits, period));
+                Seen::default()
+            }
+            "activate_token" => {
+                let form = s(step, "code");
+                let code = self
+                    .code(&form, self.registration_user.as_ref(), false)
+                    .unwrap_or(form);
+                from_registration(
+                    &self
+                        .engine
+                        .registration_step(
+                            &reg_id()?,
+                            RegistrationInput::ActivateToken {
+                                serial: s(step, "serial"),
+                                code: SecretString::new(code),
+                            },
+                        )
                         .map_err(err)?,
                 )
             }
