@@ -77,6 +77,10 @@ pub enum AuditKind {
     AccessPassUsed,
     /// The user changed a known password.
     PasswordChangedByUser,
+    /// The user put registration off at sign-in ("not now").
+    RegistrationSnoozed,
+    /// An administrator assigned a hardware OATH token to the user (`actor`).
+    HardwareTokenImported,
 }
 
 /// One audit record.

@@ -123,6 +123,73 @@ pub(crate) fn app_code(
         .step()
 }
 
+/// One registered TOTP credential a code may come from.
+pub(crate) struct TotpSlot<'a> {
+    /// Which credential it is (the index [`SecurityInfo::code_credentials`] gives).
+    ///
+    /// [`SecurityInfo::code_credentials`]: crate::security_info::SecurityInfo::code_credentials
+    pub index: usize,
+    /// The shared key.
+    pub secret: &'a [u8],
+    /// Its parameters.
+    pub params: OtpParams,
+    /// The step of its last accepted code.
+    pub last_step: Option<u64>,
+}
+
+/// Compares a submitted code with every credential in `slots` (a user's apps, or a decoy's
+/// one), then with stand-ins up to [`MAX_APPS`](crate::security_info::MAX_APPS) plus
+/// [`MAX_TOKENS`](crate::security_info::MAX_TOKENS), so that the work does not tell how many
+/// apps and tokens a user has, or whether the user is a decoy. The first credential that
+/// accepts it: its index and step.
+pub(crate) fn any_app_code(
+    slots: &[TotpSlot<'_>],
+    submitted: &SecretString,
+    now: u64,
+    skew: u8,
+) -> Option<(usize, u64)> {
+    const STAND_IN: [u8; 20] = [0x5a; 20];
+    let mut found = None;
+    for slot in slots {
+        let step = app_code(
+            slot.secret,
+            &slot.params,
+            submitted,
+            now,
+            skew,
+            slot.last_step,
+        );
+        if let (None, Some(step)) = (found, step) {
+            found = Some((slot.index, step));
+        }
+    }
+    let most = crate::security_info::MAX_APPS + crate::security_info::MAX_TOKENS;
+    for _ in slots.len()..most {
+        std::hint::black_box(app_code(
+            &STAND_IN,
+            &OtpParams::default(),
+            submitted,
+            now,
+            skew,
+            None,
+        ));
+    }
+    found
+}
+
+/// The slots of every credential `info` holds for the `app_code` factor.
+pub(crate) fn code_slots(info: &crate::security_info::SecurityInfo) -> Vec<TotpSlot<'_>> {
+    info.code_credentials()
+        .into_iter()
+        .map(|(index, secret, params, last_step)| TotpSlot {
+            index,
+            secret,
+            params,
+            last_step,
+        })
+        .collect()
+}
+
 /// Checks a push answer. An overlong request id is an unknown request.
 pub(crate) fn push(
     pending: &PendingApproval,

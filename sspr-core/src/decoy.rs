@@ -239,6 +239,26 @@ pub(crate) fn screen(
         }
     }
     let questions = question_pool(&mut s, policy);
+    // The default method, whose options a real user's screen shows first: a real user's
+    // default is the method they registered first unless they changed it, so any of their
+    // methods may lead. A decoy draws its default uniformly among its own methods (the app's
+    // code and notification count as one method, becoming the default by the rule a real
+    // user's first app does), from the same per-identifier stream, after every other draw so
+    // that the option sets, masks and questions stay what they were. The first option is
+    // then as stable per identifier as a real user's and can be any method the set holds.
+    let mut groups: Vec<Method> = Vec::new();
+    for m in &chosen {
+        let m = crate::registration::app_default(*m, &chosen);
+        if !groups.contains(&m) {
+            groups.push(m);
+        }
+    }
+    if !groups.is_empty() {
+        let pick = s.below(u32::try_from(groups.len()).unwrap_or(u32::MAX)) as usize;
+        if let Some(&d) = groups.get(pick) {
+            crate::reset::default_first(&mut options, d);
+        }
+    }
     DecoyScreen {
         gates,
         options,
@@ -319,14 +339,17 @@ pub(crate) fn representative_records(
                 office: (bits & 4 != 0)
                     .then(|| PhoneNumber::parse("+14255550199").ok())
                     .flatten(),
-                app: (bits & 8 != 0).then(|| AppCredential {
-                    secret: SecretBytes::new(secret.to_vec()),
-                    algorithm: OtpAlgorithm::Sha1,
-                    digits: 6,
-                    period: 30,
-                    last_step: Some(58_333_333),
-                    device_id: "device-0123456789abcdef".into(),
-                }),
+                apps: (bits & 8 != 0)
+                    .then(|| AppCredential {
+                        secret: SecretBytes::new(secret.to_vec()),
+                        algorithm: OtpAlgorithm::Sha1,
+                        digits: 6,
+                        period: 30,
+                        last_step: Some(58_333_333),
+                        device_id: "device-0123456789abcdef".into(),
+                    })
+                    .into_iter()
+                    .collect(),
                 questions: if bits & 16 != 0 {
                     questions::PREDEFINED
                         .iter()
@@ -394,10 +417,13 @@ mod tests {
         let mut sets = std::collections::BTreeSet::new();
         let mut gates = [0u32; 3];
         let mut codes = std::collections::BTreeSet::new();
+        let mut leads = std::collections::BTreeSet::new();
         for i in 0..2000 {
             let sc = screen(&k, &format!("s{i}"), &policy, &profile);
             gates[usize::from(sc.gates)] += 1;
-            let set: Vec<ResetOption> = sc.options.iter().map(|o| o.option).collect();
+            let mut set: Vec<ResetOption> = sc.options.iter().map(|o| o.option).collect();
+            leads.insert(set[0]);
+            set.sort();
             sets.insert(set);
             for o in &sc.options {
                 if let Some(c) = o.masked.as_deref().and_then(calling_code_of_mask) {
@@ -409,6 +435,16 @@ mod tests {
         // Every non-empty combination of the four method groups (app code+notification go
         // together), one gate: 15 sets; two-gate administrators draw from the same groups.
         assert_eq!(sets.len(), 15, "{sets:?}");
+        // Any method may lead (its default); a phone by its text, the app by its notification.
+        assert_eq!(
+            leads.into_iter().collect::<Vec<_>>(),
+            [
+                ResetOption::Email,
+                ResetOption::MobileText,
+                ResetOption::OfficeCall,
+                ResetOption::AppNotification
+            ]
+        );
         assert!(gates[2] > 100 && gates[2] < 300, "{gates:?}");
         assert_eq!(codes.into_iter().collect::<Vec<_>>(), ["1", "44"]);
     }

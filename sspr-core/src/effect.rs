@@ -92,6 +92,9 @@ pub(crate) enum Guard {
     /// Record the authenticator step just accepted, by compare-and-set on the user's
     /// security info; a lost race re-runs the step, which then sees a replay.
     AdvanceTotp {
+        /// The credential that accepted it: an index into the user's apps, then tokens
+        /// (`SecurityInfo::code_credentials`).
+        app: usize,
         /// The accepted step.
         step: u64,
         /// The security-info version the step was checked against.

@@ -86,6 +86,10 @@ reasons! {
     AccessPassInvalid => "access_pass.invalid",
     /// A "this wasn't me" token is unknown, already used or expired.
     NoticeInvalid => "notice.invalid",
+    /// Registration may not be put off now: it is not asked for, the policy allows no snooze
+    /// (`registration.snooze_days` 0), the user used every snooze (`registration.snoozes`),
+    /// or the user is an administrator.
+    SnoozeUnavailable => "snooze.unavailable",
     /// The password has fewer characters than the policy requires.
     PasswordTooShort => "password.too_short",
     /// The password has more characters than the policy allows.
@@ -172,7 +176,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", r.id()));
             assert_eq!(serde_json::from_str::<Reason>(&json).unwrap(), *r);
         }
-        assert_eq!(Reason::ALL.len(), 35);
+        assert_eq!(Reason::ALL.len(), 36);
         assert_eq!("code.nope".parse::<Reason>(), Err(UnknownReason));
     }
 }

@@ -38,8 +38,8 @@ use crate::reason::Reason;
 use crate::reset::{self, OfferedOption};
 use crate::secret::SecretString;
 use crate::security_info::{
-    AppCredential, MAX_DEVICE_ID_BYTES, MAX_QUESTION_CHARS, RegisteredAnswer, SecretBytes,
-    SecurityInfo,
+    AppCredential, MAX_APPS, MAX_DEVICE_ID_BYTES, MAX_QUESTION_CHARS, RegisteredAnswer,
+    SecretBytes, SecurityInfo,
 };
 use crate::totp::{self, OtpParams};
 use crate::user::UserId;
@@ -92,6 +92,10 @@ pub enum Pending {
         params: OtpParams,
         /// The device that will receive pushes.
         device_id: String,
+        /// A test notification sent to the device (seed 003, steps 8 and 9): approving it
+        /// with the number shown confirms the app instead of its first code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approval: Option<PendingApproval>,
     },
 }
 
@@ -140,6 +144,7 @@ crate::screen_ids::screens! {
         ProveIdentity => "prove_identity",
         Proving => "proving",
         Registering => "registering",
+        Reconfirm => "reconfirm",
         Verifying => "verifying",
         Done => "done",
         Expired => "expired",
@@ -162,6 +167,9 @@ pub enum RegistrationState {
     },
     /// Choosing what to register.
     Registering,
+    /// Reconfirmation is due: the registered methods are shown (masked) after the proof;
+    /// `Finish` says they are still correct, `Back` or any change edits them (`registering`).
+    Reconfirm,
     /// Waiting for the code that proves a new method.
     Verifying {
         /// The method being verified.
@@ -182,6 +190,7 @@ impl RegistrationState {
             Self::ProveIdentity => RegistrationScreen::ProveIdentity,
             Self::Proving { .. } => RegistrationScreen::Proving,
             Self::Registering => RegistrationScreen::Registering,
+            Self::Reconfirm => RegistrationScreen::Reconfirm,
             Self::Verifying { .. } => RegistrationScreen::Verifying,
             Self::Done => RegistrationScreen::Done,
             Self::Expired => RegistrationScreen::Expired,
@@ -219,7 +228,8 @@ pub(crate) struct RegistrationFlow {
     pub created_at: u64,
     /// When it expires.
     pub expires_at: u64,
-    /// Last proof send per destination reference (for the resend cooldown).
+    /// Last send per destination reference, of proofs and of new methods' codes (for the
+    /// resend cooldown).
     pub last_sends: BTreeMap<String, u64>,
     /// How many times security questions were drawn for a proof in this flow: each draw has
     /// its own one-answer budget, so a draw is never asked twice.
@@ -276,6 +286,28 @@ pub enum RegistrationInput {
     Remove(Method),
     /// Make a method the default.
     SetDefault(Method),
+    /// Send a test notification to the authenticator app being set up (in `verifying`, after
+    /// `App`): approving it on the device with the number the view shows (`Approve`)
+    /// confirms the app, as its first code would. Sending it again (or `Resend`) replaces the
+    /// request; the resend cooldown and send limits apply.
+    TestPush,
+    /// Activate a hardware OATH token an administrator assigned (by its serial) with a code
+    /// it shows now: it then proves the `app_code` factor. Needs the proof, like any change.
+    ActivateToken {
+        /// The serial number printed on the token.
+        serial: String,
+        /// The code the token shows.
+        code: SecretString,
+    },
+    /// Send the pending code again: the new method's (in `verifying`, for an email or phone)
+    /// or the proof's (in `proving`, for a code or a push). The earlier code stops working;
+    /// the policy's resend cooldown and send limits apply as for a reset's resend
+    /// (`send.cooldown` with `retry_after`).
+    Resend,
+    /// Go back one screen: from `verifying` to `registering` (the pending method is dropped),
+    /// from `proving` to `prove_identity`. "I want to set up a different method" is `Back`
+    /// followed by registering another method.
+    Back,
     /// Finish (or confirm that the registered info is still correct).
     Finish,
     /// Cancel.
@@ -344,6 +376,47 @@ pub(crate) fn registered_methods(info: &SecurityInfo, policy: &Policy, admin: bo
     )
 }
 
+/// Whether the user should re-confirm their security info: enough is registered, the policy
+/// asks every `reconfirm_days` (not 0), and that long has passed since `confirmed_at` (never
+/// when it is unset).
+pub(crate) fn reconfirm_due(info: &SecurityInfo, policy: &Policy, admin: bool, now: u64) -> bool {
+    let enough = registered_factors(info, policy, admin) >= factors_required(policy, admin);
+    let days = u64::from(policy.registration().reconfirm_days);
+    enough
+        && days > 0
+        && info
+            .confirmed_at
+            .is_some_and(|c| now >= c.saturating_add(days.saturating_mul(86_400)))
+}
+
+/// The registered methods with masked destinations, the default first, then the policy's
+/// order (the success screen's and the reconfirmation step's list).
+pub(crate) fn method_list(
+    info: &SecurityInfo,
+    policy: &Policy,
+    admin: bool,
+) -> Vec<crate::engine::RegisteredMethod> {
+    let allowed = allowed_methods(policy, admin);
+    let needed = policy.security_questions().to_register;
+    let default = reset::default_method(info, &allowed, needed);
+    let mut out: Vec<crate::engine::RegisteredMethod> = info
+        .registered(&allowed, needed)
+        .into_iter()
+        .map(|method| crate::engine::RegisteredMethod {
+            method,
+            masked: match method {
+                Method::Email => info.email.as_ref().map(EmailAddress::masked),
+                Method::MobilePhone => info.mobile.as_ref().map(PhoneNumber::masked),
+                Method::OfficePhone => info.office.as_ref().map(PhoneNumber::masked),
+                _ => None,
+            },
+            default: Some(method) == default,
+        })
+        .collect();
+    out.sort_by_key(|m| !m.default);
+    out
+}
+
 /// Distinct factors among the registered methods (one number registered as both mobile and
 /// office phone counts once).
 pub(crate) fn registered_factors(info: &SecurityInfo, policy: &Policy, admin: bool) -> usize {
@@ -383,6 +456,41 @@ pub(crate) fn proof_options(
     options
 }
 
+/// The default method a record without one gets when `method` is registered: the method the
+/// user's screens already showed first when they had methods (a record from before defaults
+/// were stored keeps its order), else the method just registered. A new authenticator app
+/// becomes the default as its notification when the policy allows that (Entra's "Microsoft
+/// Authenticator – notification"), else as its code.
+pub(crate) fn first_default(
+    old: &SecurityInfo,
+    method: Method,
+    policy: &Policy,
+    admin: bool,
+) -> Method {
+    let allowed = allowed_methods(policy, admin);
+    if let Some(shown) =
+        reset::default_method(old, &allowed, policy.security_questions().to_register)
+    {
+        return shown;
+    }
+    app_default(method, &allowed)
+}
+
+/// `method`, or for the authenticator app the notification when `allowed` has it, else the
+/// code: the rule by which a first registered method becomes the default (decoys draw theirs
+/// with it too).
+pub(crate) fn app_default(method: Method, allowed: &[Method]) -> Method {
+    if method.is_app() {
+        if allowed.contains(&Method::AppNotification) {
+            Method::AppNotification
+        } else {
+            Method::AppCode
+        }
+    } else {
+        method
+    }
+}
+
 /// Who is told of a change from `old` to `new` (`None`: not known yet): the account's own
 /// mailbox (when the username is an address) and every contact registered before the change
 /// (the alternate email, the mobile phone by text, the office phone by call, the app by push).
@@ -410,7 +518,7 @@ pub(crate) fn notices_for(
     if let Some(p) = &old.office {
         add(&mut notices, Channel::Voice, p.e164());
     }
-    if let Some(a) = &old.app {
+    for a in &old.apps {
         add(&mut notices, Channel::Push, a.device_id.clone());
     }
     if notices.is_empty()
@@ -454,11 +562,19 @@ impl RegistrationFlow {
             (RegistrationState::Proving { challenge, .. }, RegistrationInput::Verify(_)) => {
                 match challenge {
                     ProofChallenge::Sent { issued, .. } => Some(limits.sent_code(issued)),
-                    ProofChallenge::App => Some(limits.app_code(
-                        &self.counter_id,
-                        ctx.info.0.app.as_ref().map_or(30, |a| a.period),
-                        ctx.policy.totp().skew_steps,
-                    )),
+                    ProofChallenge::App => Some(
+                        limits.app_code(
+                            &self.counter_id,
+                            ctx.info
+                                .0
+                                .code_credentials()
+                                .iter()
+                                .map(|c| c.2.period)
+                                .max()
+                                .unwrap_or(30),
+                            ctx.policy.totp().skew_steps,
+                        ),
+                    ),
                     ProofChallenge::Push { .. } | ProofChallenge::Questions { .. } => None,
                 }
             }
@@ -483,6 +599,28 @@ impl RegistrationFlow {
                 RegistrationState::ProveIdentity | RegistrationState::Proving { .. },
                 RegistrationInput::AccessPass(_),
             ) => Some(AttemptSpec { challenge: None }),
+            (
+                RegistrationState::Verifying {
+                    pending:
+                        Pending::App {
+                            approval: Some(pending),
+                            ..
+                        },
+                },
+                RegistrationInput::Approve { approve: true, .. },
+            ) => Some(limits.push(pending)),
+            // Counted only for a token there is to activate (a mistyped serial compares
+            // nothing).
+            (RegistrationState::Registering, RegistrationInput::ActivateToken { serial, .. })
+                if ctx
+                    .info
+                    .0
+                    .tokens
+                    .iter()
+                    .any(|t| t.serial == serial.trim() && !t.activated) =>
+            {
+                Some(limits.new_app(&format!("token:{}", self.flow_ref), self.expires_at))
+            }
             (RegistrationState::Verifying { pending }, RegistrationInput::Verify(_)) => {
                 match pending {
                     Pending::Email { issued, .. }
@@ -526,6 +664,9 @@ impl RegistrationFlow {
                 | RegistrationInput::Email(_)
                 | RegistrationInput::Mobile { .. }
                 | RegistrationInput::Office(_)
+                | RegistrationInput::Resend
+                | RegistrationInput::TestPush
+                | RegistrationInput::ActivateToken { .. }
         );
         if let Some(block) = ctx.block
             && sends_or_verifies
@@ -554,6 +695,7 @@ impl RegistrationFlow {
             RegistrationInput::Mobile { .. } => !allowed.contains(&Method::MobilePhone),
             RegistrationInput::Office(_) => !allowed.contains(&Method::OfficePhone),
             RegistrationInput::App { .. } => !allowed.iter().any(|m| m.is_app()),
+            RegistrationInput::ActivateToken { .. } => !allowed.contains(&Method::AppCode),
             RegistrationInput::Questions(_) => !allowed.contains(&Method::SecurityQuestions),
             RegistrationInput::RecoveryCodes => !allowed.contains(&Method::RecoveryCodes),
             _ => false,
@@ -573,6 +715,7 @@ impl RegistrationFlow {
                 | RegistrationInput::RecoveryCodes
                 | RegistrationInput::Remove(_)
                 | RegistrationInput::SetDefault(_)
+                | RegistrationInput::ActivateToken { .. }
                 | RegistrationInput::Finish
         );
         if changes_info && self.proving() {
@@ -586,6 +729,14 @@ impl RegistrationFlow {
             }
             return Ok(Transition::refuse(self, Reason::ProofRequired));
         }
+        // Any change on the reconfirmation step edits the info: the wizard goes on from
+        // `registering` (finishing there says it is still correct).
+        if changes_info
+            && !matches!(input, RegistrationInput::Finish)
+            && self.state == RegistrationState::Reconfirm
+        {
+            self.state = RegistrationState::Registering;
+        }
         let refuse_unavailable =
             |flow: Self| Ok(Transition::refuse(flow, Reason::OptionUnavailable));
         match input {
@@ -595,12 +746,24 @@ impl RegistrationFlow {
                 Ok(Transition::ok(self).audit(ev))
             }
             RegistrationInput::Prove(option) => self.prove(option, ctx),
+            RegistrationInput::Resend => self.resend(ctx),
+            RegistrationInput::Back => Ok(self.back()),
             RegistrationInput::AccessPass(pass) => Ok(self.access_pass(&pass, ctx)),
             RegistrationInput::Approve {
                 request_id,
                 number,
                 approve,
-            } => Ok(self.approve_proof(&request_id, number, approve, ctx)),
+            } => Ok(
+                if matches!(self.state, RegistrationState::Verifying { .. }) {
+                    self.approve_app(&request_id, number, approve, ctx)
+                } else {
+                    self.approve_proof(&request_id, number, approve, ctx)
+                },
+            ),
+            RegistrationInput::TestPush => self.test_push(ctx),
+            RegistrationInput::ActivateToken { serial, code } => {
+                Ok(self.activate_token(&serial, &code, ctx))
+            }
             RegistrationInput::Email(address) => {
                 if !allowed.contains(&Method::Email) {
                     return refuse_unavailable(self);
@@ -700,7 +863,10 @@ impl RegistrationFlow {
                     Method::Email => new.email = None,
                     Method::MobilePhone => new.mobile = None,
                     Method::OfficePhone => new.office = None,
-                    Method::AppCode | Method::AppNotification => new.app = None,
+                    Method::AppCode | Method::AppNotification => {
+                        new.apps.clear();
+                        new.tokens.clear();
+                    }
                     Method::SecurityQuestions => new.questions.clear(),
                     Method::RecoveryCodes => new.recovery_codes.clear(),
                 }
@@ -730,6 +896,8 @@ impl RegistrationFlow {
                 }
                 let mut new = info.clone();
                 new.confirmed_at = Some(ctx.now);
+                // Registered: the campaign starts over.
+                new.snooze = None;
                 self.state = RegistrationState::Done;
                 let ev = self.event(ctx, AuditKind::RegistrationFinished, None);
                 Ok(Transition::ok(self)
@@ -753,10 +921,9 @@ impl RegistrationFlow {
             ResetOption::MobileText => info.mobile.as_ref().map(|p| (Channel::Sms, p.e164())),
             ResetOption::MobileCall => info.mobile.as_ref().map(|p| (Channel::Voice, p.e164())),
             ResetOption::OfficeCall => info.office.as_ref().map(|p| (Channel::Voice, p.e164())),
-            ResetOption::AppNotification => info
-                .app
-                .as_ref()
-                .map(|a| (Channel::Push, a.device_id.clone())),
+            ResetOption::AppNotification => {
+                info.app().map(|a| (Channel::Push, a.device_id.clone()))
+            }
             ResetOption::AppCode | ResetOption::SecurityQuestions | ResetOption::RecoveryCode => {
                 None
             }
@@ -797,13 +964,8 @@ impl RegistrationFlow {
             return Ok(Transition::refuse(self, Reason::OptionUnavailable));
         };
         let dest_ref = ctx.ids.reference("destination", &to);
-        let cooldown = ctx.policy.limits().resend_cooldown_s;
-        if let Some(&last) = self.last_sends.get(&dest_ref)
-            && ctx.now < last.saturating_add(cooldown)
-        {
-            let mut t = Transition::refuse(self, Reason::SendCooldown);
-            t.retry_after = Some(last.saturating_add(cooldown) - ctx.now);
-            return Ok(t);
+        if let Some(left) = self.cooldown_left(&dest_ref, ctx) {
+            return Ok(self.cooling(left));
         }
         self.last_sends.insert(dest_ref.clone(), ctx.now);
         let country = matches!(channel, Channel::Sms | Channel::Voice)
@@ -865,6 +1027,98 @@ impl RegistrationFlow {
         Ok(t)
     }
 
+    /// Seconds left of the policy's resend cooldown for `dest_ref`; `None` when it may be
+    /// sent to.
+    fn cooldown_left(&self, dest_ref: &str, ctx: &RegistrationContext<'_>) -> Option<u64> {
+        let cooldown = ctx.policy.limits().resend_cooldown_s;
+        let until = self.last_sends.get(dest_ref)?.saturating_add(cooldown);
+        (ctx.now < until).then(|| until.saturating_sub(ctx.now))
+    }
+
+    /// `send.cooldown` with the seconds left.
+    fn cooling(self, left: u64) -> Transition<Self> {
+        let mut t = Transition::refuse(self, Reason::SendCooldown);
+        t.retry_after = Some(left);
+        t
+    }
+
+    /// Sends the pending code again: the new method's, or the proof's.
+    fn resend(self, ctx: &mut RegistrationContext<'_>) -> Result<Transition<Self>, PortError> {
+        match self.state.clone() {
+            RegistrationState::Verifying { pending } => match pending {
+                Pending::Email { address, .. } => {
+                    let to = address.as_str().to_owned();
+                    self.send_code(
+                        ctx,
+                        Channel::Email,
+                        to,
+                        move |issued| Pending::Email { address, issued },
+                        Method::Email,
+                    )
+                }
+                Pending::Mobile { number, via, .. } => {
+                    let channel = if via == Via::Text {
+                        Channel::Sms
+                    } else {
+                        Channel::Voice
+                    };
+                    let to = number.e164();
+                    self.send_code(
+                        ctx,
+                        channel,
+                        to,
+                        move |issued| Pending::Mobile {
+                            number,
+                            via,
+                            issued,
+                        },
+                        Method::MobilePhone,
+                    )
+                }
+                Pending::Office { number, .. } => {
+                    let to = number.e164();
+                    self.send_code(
+                        ctx,
+                        Channel::Voice,
+                        to,
+                        move |issued| Pending::Office { number, issued },
+                        Method::OfficePhone,
+                    )
+                }
+                Pending::App {
+                    approval: Some(_), ..
+                } => self.test_push(ctx),
+                Pending::App { .. } => Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
+            },
+            RegistrationState::Proving {
+                option,
+                challenge: ProofChallenge::Sent { .. } | ProofChallenge::Push { .. },
+            } => self.prove(option, ctx),
+            _ => Ok(Transition::refuse(self, Reason::FlowInvalidStep)),
+        }
+    }
+
+    /// One screen back: `verifying` → `registering` (the pending method is dropped),
+    /// `proving` → `prove_identity` (the challenge is dropped; question draws stay counted).
+    fn back(mut self) -> Transition<Self> {
+        match self.state {
+            RegistrationState::Verifying { .. } => {
+                self.state = RegistrationState::Registering;
+                Transition::ok(self)
+            }
+            RegistrationState::Proving { .. } => {
+                self.state = RegistrationState::ProveIdentity;
+                Transition::ok(self)
+            }
+            // "Edit" on the reconfirmation step: the security info to change.
+            RegistrationState::Reconfirm => {
+                self.state = RegistrationState::Registering;
+                Transition::ok(self)
+            }
+            _ => Transition::refuse(self, Reason::FlowInvalidStep),
+        }
+    }
+
     /// A temporary access pass proves identity: compared with the one on record (keyed hash,
     /// constant time), in force and unused; a one-time pass is removed as it is used.
     fn access_pass(self, pass: &SecretString, ctx: &RegistrationContext<'_>) -> Transition<Self> {
@@ -905,7 +1159,12 @@ impl RegistrationFlow {
     }
 
     fn proven(mut self, ctx: &RegistrationContext<'_>) -> Transition<Self> {
-        self.state = RegistrationState::Registering;
+        let (info, _) = ctx.info;
+        self.state = if reconfirm_due(info, ctx.policy, self.admin, ctx.now) {
+            RegistrationState::Reconfirm
+        } else {
+            RegistrationState::Registering
+        };
         let ev = self.event(ctx, AuditKind::IdentityProven, None);
         Transition::ok(self).verdict(Verdict::Verified).audit(ev)
     }
@@ -927,6 +1186,179 @@ impl RegistrationFlow {
         Transition::refuse(self, reason)
             .verdict(Verdict::Failed)
             .audit(ev)
+    }
+
+    /// Activates an assigned hardware token with a current code.
+    fn activate_token(
+        self,
+        serial: &str,
+        code: &SecretString,
+        ctx: &RegistrationContext<'_>,
+    ) -> Transition<Self> {
+        if !matches!(self.state, RegistrationState::Registering) {
+            return Transition::refuse(self, Reason::FlowInvalidStep);
+        }
+        let (info, version) = ctx.info;
+        let Some(i) = info
+            .tokens
+            .iter()
+            .position(|t| t.serial == serial.trim() && !t.activated)
+        else {
+            return Transition::refuse(self, Reason::MethodInvalid);
+        };
+        let mut new = info.clone();
+        let Some(token) = new.tokens.get_mut(i) else {
+            return Transition::refuse(self, Reason::MethodInvalid);
+        };
+        let params = OtpParams {
+            algorithm: token.algorithm,
+            digits: token.digits,
+            period: token.period,
+        };
+        let step = challenge::app_code(
+            token.secret.expose(),
+            &params,
+            code,
+            ctx.now,
+            ctx.policy.totp().skew_steps,
+            None,
+        );
+        let Some(step) = step else {
+            return self.failed(Reason::CodeMismatch, RegistrationState::Registering, ctx);
+        };
+        token.activated = true;
+        token.last_step = Some(step);
+        if new.default_method.is_none() {
+            // A token proves the app's code, never its notifications.
+            let allowed = allowed_methods(ctx.policy, self.admin);
+            let needed = ctx.policy.security_questions().to_register;
+            new.default_method =
+                Some(reset::default_method(info, &allowed, needed).unwrap_or(Method::AppCode));
+        }
+        self.changed(
+            new,
+            version,
+            Method::AppCode,
+            AuditKind::MethodRegistered,
+            ctx,
+        )
+        .verdict(Verdict::Verified)
+    }
+
+    /// Sends a test notification to the authenticator app being set up.
+    fn test_push(
+        mut self,
+        ctx: &mut RegistrationContext<'_>,
+    ) -> Result<Transition<Self>, PortError> {
+        let RegistrationState::Verifying {
+            pending:
+                Pending::App {
+                    secret,
+                    params,
+                    device_id,
+                    ..
+                },
+        } = self.state.clone()
+        else {
+            return Ok(Transition::refuse(self, Reason::FlowInvalidStep));
+        };
+        // A notification only where the policy lets the user's app receive them.
+        if !allowed_methods(ctx.policy, self.admin).contains(&Method::AppNotification) {
+            return Ok(Transition::refuse(self, Reason::OptionUnavailable));
+        }
+        let dest_ref = ctx.ids.reference("destination", &device_id);
+        if let Some(left) = self.cooldown_left(&dest_ref, ctx) {
+            return Ok(self.cooling(left));
+        }
+        self.last_sends.insert(dest_ref.clone(), ctx.now);
+        let pending = PendingApproval::new(ctx.entropy.port(), ctx.now, ctx.policy.codes().ttl_s)?;
+        let mut m = Message::new(
+            ctx.entropy.token()?,
+            Channel::Push,
+            device_id.clone(),
+            MessageKind::ApprovalRequest,
+            self.user.clone(),
+            ctx.now,
+        );
+        m.approval = Some(pending.message_payload());
+        self.state = RegistrationState::Verifying {
+            pending: Pending::App {
+                secret,
+                params,
+                device_id,
+                approval: Some(pending),
+            },
+        };
+        let ev = self.event(ctx, AuditKind::ChallengeSent, Some(Method::AppNotification));
+        let mut t = Transition::ok(self)
+            .guard(Guard::CountSend(SendCount {
+                channel: Channel::Push,
+                destination: dest_ref,
+                country: None,
+            }))
+            .audit(ev);
+        t.outbox.push(Outbox::Deliver(m));
+        Ok(t)
+    }
+
+    /// The device answered the test notification of the app being set up: the right number
+    /// registers the app (both its code and its notification).
+    fn approve_app(
+        mut self,
+        request_id: &str,
+        number: u8,
+        approve: bool,
+        ctx: &mut RegistrationContext<'_>,
+    ) -> Transition<Self> {
+        let RegistrationState::Verifying {
+            pending:
+                Pending::App {
+                    secret,
+                    params,
+                    device_id,
+                    approval: Some(pending),
+                },
+        } = self.state.clone()
+        else {
+            return Transition::refuse(self, Reason::FlowInvalidStep);
+        };
+        match challenge::push(&pending, request_id, approve, number, ctx.now) {
+            ApprovalCheck::Approved => {
+                let (info, version) = ctx.info;
+                let mut new = info.clone();
+                new.apps.push(AppCredential {
+                    secret,
+                    algorithm: params.algorithm,
+                    digits: params.digits,
+                    period: params.period,
+                    last_step: None,
+                    device_id,
+                });
+                self.state = RegistrationState::Registering;
+                self.changed(
+                    new,
+                    version,
+                    Method::AppNotification,
+                    AuditKind::MethodRegistered,
+                    ctx,
+                )
+                .verdict(Verdict::Verified)
+            }
+            ApprovalCheck::NumberMismatch => self.failed(
+                Reason::PushNumberMismatch,
+                RegistrationState::Registering,
+                ctx,
+            ),
+            ApprovalCheck::Denied => {
+                self.state = RegistrationState::Registering;
+                Transition::refuse(self, Reason::PushDenied)
+            }
+            ApprovalCheck::Expired => {
+                self.state = RegistrationState::Registering;
+                Transition::refuse(self, Reason::CodeExpired)
+            }
+            ApprovalCheck::UnknownRequest => Transition::refuse(self, Reason::FlowInvalidStep),
+        }
     }
 
     fn approve_proof(
@@ -978,6 +1410,10 @@ impl RegistrationFlow {
         {
             return Ok(Transition::refuse(self, Reason::MethodInvalid));
         }
+        // Up to five apps, as Entra allows; a sixth is refused before anything is made.
+        if ctx.info.0.apps.len() >= MAX_APPS {
+            return Ok(Transition::refuse(self, Reason::MethodInvalid));
+        }
         let secret = totp::new_secret(ctx.entropy.port())?;
         let params = OtpParams {
             algorithm: OtpAlgorithm::Sha1,
@@ -1005,6 +1441,7 @@ impl RegistrationFlow {
                 secret,
                 params,
                 device_id,
+                approval: None,
             },
         };
         let mut t = Transition::ok(self);
@@ -1020,6 +1457,13 @@ impl RegistrationFlow {
         pending: impl FnOnce(IssuedCode) -> Pending,
         method: Method,
     ) -> Result<Transition<Self>, PortError> {
+        // One cooldown per destination, as for a reset's resend: registering the same address
+        // again is a resend too.
+        let dest_ref = ctx.ids.reference("destination", &to);
+        if let Some(left) = self.cooldown_left(&dest_ref, ctx) {
+            return Ok(self.cooling(left));
+        }
+        self.last_sends.insert(dest_ref.clone(), ctx.now);
         let binding = Binding {
             purpose: Purpose::RegistrationCode,
             flow_id: &self.flow_ref,
@@ -1056,7 +1500,7 @@ impl RegistrationFlow {
         let mut t = Transition::ok(self)
             .guard(Guard::CountSend(SendCount {
                 channel,
-                destination: ctx.ids.reference("destination", &to),
+                destination: dest_ref,
                 country,
             }))
             .audit(ev);
@@ -1128,6 +1572,9 @@ impl RegistrationFlow {
         ctx: &RegistrationContext<'_>,
     ) -> Transition<Self> {
         let (old, _) = ctx.info;
+        if kind == AuditKind::MethodRegistered && new.default_method.is_none() {
+            new.default_method = Some(first_default(old, method, ctx.policy, self.admin));
+        }
         new.epoch = old.epoch.saturating_add(1);
         new.epoch_owner = Some(self.flow_ref.clone());
         let notices = notices_for(old, Some(&new), ctx.account);
@@ -1158,6 +1605,7 @@ impl RegistrationFlow {
                         secret,
                         params,
                         device_id,
+                        ..
                     } => {
                         let step = challenge::app_code(
                             secret.expose(),
@@ -1168,7 +1616,7 @@ impl RegistrationFlow {
                             None,
                         );
                         if let Some(step) = step {
-                            new.app = Some(AppCredential {
+                            new.apps.push(AppCredential {
                                 secret,
                                 algorithm: params.algorithm,
                                 digits: params.digits,
@@ -1286,24 +1734,19 @@ impl RegistrationFlow {
         let (info, version) = ctx.info;
         match challenge {
             ProofChallenge::App => {
-                let Some(app) = &info.app else {
+                if !info.has(Method::AppCode, 1) {
                     return Transition::refuse(self, Reason::OptionUnavailable);
-                };
-                let params = OtpParams {
-                    algorithm: app.algorithm,
-                    digits: app.digits,
-                    period: app.period,
-                };
-                let step = challenge::app_code(
-                    app.secret.expose(),
-                    &params,
+                }
+                let slots = challenge::code_slots(info);
+                let found = challenge::any_app_code(
+                    &slots,
                     submitted,
                     ctx.now,
                     ctx.policy.totp().skew_steps,
-                    app.last_step,
                 );
-                match step {
-                    Some(step) => self.proven(ctx).guard(Guard::AdvanceTotp {
+                match found {
+                    Some((app, step)) => self.proven(ctx).guard(Guard::AdvanceTotp {
+                        app,
                         step,
                         info_version: version,
                     }),

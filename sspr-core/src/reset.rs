@@ -704,10 +704,9 @@ impl ResetFlow {
             ResetOption::MobileText => info.mobile.as_ref().map(|p| (Channel::Sms, p.e164())),
             ResetOption::MobileCall => info.mobile.as_ref().map(|p| (Channel::Voice, p.e164())),
             ResetOption::OfficeCall => info.office.as_ref().map(|p| (Channel::Voice, p.e164())),
-            ResetOption::AppNotification => info
-                .app
-                .as_ref()
-                .map(|a| (Channel::Push, a.device_id.clone())),
+            ResetOption::AppNotification => {
+                info.app().map(|a| (Channel::Push, a.device_id.clone()))
+            }
             ResetOption::AppCode | ResetOption::SecurityQuestions | ResetOption::RecoveryCode => {
                 None
             }
@@ -920,13 +919,12 @@ impl ResetFlow {
     fn app_params(&self, ctx: &ResetContext<'_>) -> OtpParams {
         match (&self.subject, ctx.info) {
             (Subject::Known { .. }, Some((info, _))) => {
-                info.app
-                    .as_ref()
-                    .map_or_else(OtpParams::default, |a| OtpParams {
-                        algorithm: a.algorithm,
-                        digits: a.digits,
-                        period: a.period,
-                    })
+                // The longest period among the credentials: the attempt window covers them all.
+                info.code_credentials()
+                    .into_iter()
+                    .map(|(_, _, p, _)| p)
+                    .max_by_key(|p| p.period)
+                    .unwrap_or_default()
             }
             _ => OtpParams::default(),
         }
@@ -944,37 +942,36 @@ impl ResetFlow {
         let factor = self.factor_of(option);
         match challenge {
             Challenge::App => {
-                let params = self.app_params(ctx);
                 let real = match (&self.subject, ctx.info) {
-                    (Subject::Known { .. }, Some((info, version))) => info
-                        .app
-                        .as_ref()
-                        .map(|a| (a.secret.expose().to_vec(), a.last_step, version)),
+                    (Subject::Known { .. }, Some((info, version)))
+                        if info.has(Method::AppCode, 1) =>
+                    {
+                        Some((info, version))
+                    }
                     _ => None,
                 };
-                // A decoy compares against a secret of its own, at the same cost, and never
-                // passes.
-                let (secret, last_step, version, decoy) = match real {
-                    Some((s, l, v)) => (s, l, v, false),
-                    None => (
-                        decoy::app_secret(ctx.ids, &self.counter_id).to_vec(),
-                        None,
-                        0,
-                        true,
-                    ),
+                // A decoy compares against a secret of its own, at the same cost (every
+                // comparison is padded to the most apps a user may have), and never passes.
+                let decoy_secret = decoy::app_secret(ctx.ids, &self.counter_id);
+                let slots: Vec<challenge::TotpSlot<'_>> = match real {
+                    Some((info, _)) => challenge::code_slots(info),
+                    None => vec![challenge::TotpSlot {
+                        index: 0,
+                        secret: &decoy_secret,
+                        params: OtpParams::default(),
+                        last_step: None,
+                    }],
                 };
-                let step = challenge::app_code(
-                    &secret,
-                    &params,
+                let found = challenge::any_app_code(
+                    &slots,
                     submitted,
                     ctx.now,
                     ctx.policy.totp().skew_steps,
-                    last_step,
                 );
-                if let Some(step) = step
-                    && !decoy
-                {
+                drop(slots);
+                if let (Some((app, step)), Some((_, version))) = (found, real) {
                     return Ok(self.pass_gate(factor, ctx).guard(Guard::AdvanceTotp {
+                        app,
                         step,
                         info_version: version,
                     }));
@@ -1290,9 +1287,10 @@ impl Flow for ResetFlow {
     }
 }
 
-/// The options a real user is offered: every registered method the requirement allows, in
-/// order, with masked destinations. An office phone with the mobile phone's number is the
-/// same factor as the mobile phone.
+/// The options a real user is offered: every registered method the requirement allows, the
+/// default method's options first ([`default_method`]), then the others in the policy's order,
+/// with masked destinations. An office phone with the mobile phone's number is the same factor
+/// as the mobile phone.
 pub(crate) fn options_for(
     info: &SecurityInfo,
     methods: &[Method],
@@ -1322,6 +1320,9 @@ pub(crate) fn options_for(
             });
         }
     }
+    if let Some(d) = default_method(info, methods, questions_needed) {
+        default_first(&mut out, d);
+    }
     out
 }
 
@@ -1331,6 +1332,25 @@ pub(crate) fn listed_options(methods: &[Method]) -> Vec<ResetOption> {
         .into_iter()
         .filter(|o| methods.contains(&o.method()))
         .collect()
+}
+
+/// The user's default method among `methods`: the one the user chose (or that was set with
+/// their first registration) while it is registered and allowed, else the first registered
+/// method in `methods`' order (what a record without a default always showed first).
+pub(crate) fn default_method(
+    info: &SecurityInfo,
+    methods: &[Method],
+    questions_needed: u8,
+) -> Option<Method> {
+    let registered = info.registered(methods, questions_needed);
+    info.default_method
+        .filter(|d| registered.contains(d))
+        .or_else(|| registered.first().copied())
+}
+
+/// Moves the options of `method` to the front, keeping the order of the rest (a stable sort).
+pub(crate) fn default_first(options: &mut [OfferedOption], method: Method) {
+    options.sort_by_key(|o| o.option.method() != method);
 }
 
 /// How many distinct factors a list of options covers.

@@ -23,6 +23,14 @@ pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
 pub(crate) const MAX_DEVICE_ID_BYTES: usize = 256;
 /// The most security answers a record may hold.
 pub(crate) const MAX_STORED_ANSWERS: usize = 20;
+/// The most authenticator apps a user may register (Entra allows five).
+pub const MAX_APPS: usize = 5;
+/// The most hardware OATH tokens a user may hold.
+pub const MAX_TOKENS: usize = 5;
+/// The longest token serial number, in bytes.
+pub const MAX_SERIAL_BYTES: usize = 64;
+/// The most snoozes a record may count.
+pub(crate) const MAX_SNOOZES: u32 = 10_000;
 /// The longest question id or custom question text, in characters.
 pub(crate) const MAX_QUESTION_CHARS: usize = 200;
 
@@ -117,6 +125,41 @@ pub struct AppCredential {
     pub device_id: String,
 }
 
+/// A hardware OATH TOTP token an administrator imported (RFC 6238: SHA-1 or SHA-256, 6 or 8
+/// digits, 30 or 60 seconds). It proves the `app_code` factor once the user activates it with a
+/// current code; it receives no pushes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HardwareToken {
+    /// The serial number printed on the token.
+    pub serial: String,
+    /// The token's seed.
+    pub secret: SecretBytes,
+    /// HMAC hash: SHA-1 or SHA-256.
+    pub algorithm: OtpAlgorithm,
+    /// Digits per code: 6 or 8.
+    pub digits: u8,
+    /// Seconds per time step: 30 or 60.
+    pub period: u32,
+    /// The step of the last accepted code.
+    pub last_step: Option<u64>,
+    /// Whether the user activated it with a current code (only then does it prove anything).
+    pub activated: bool,
+}
+
+impl HardwareToken {
+    /// Whether the parameters are a hardware token's: SHA-1 or SHA-256, 6 or 8 digits, 30 or
+    /// 60 seconds, a seed of 16 to 128 bytes and a serial of 1 to 64 printable bytes.
+    pub(crate) fn valid(&self) -> bool {
+        matches!(self.algorithm, OtpAlgorithm::Sha1 | OtpAlgorithm::Sha256)
+            && matches!(self.digits, 6 | 8)
+            && matches!(self.period, 30 | 60)
+            && (16..=128).contains(&self.secret.expose().len())
+            && !self.serial.is_empty()
+            && self.serial.len() <= MAX_SERIAL_BYTES
+            && self.serial.chars().all(|c| c.is_ascii_graphic())
+    }
+}
+
 /// A temporary access pass a help desk issued: never the pass itself, only its keyed hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessPass {
@@ -132,6 +175,7 @@ pub struct AccessPass {
 
 /// Everything a user has registered.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(from = "StoredInfo")]
 pub struct SecurityInfo {
     /// Alternate email address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,9 +189,15 @@ pub struct SecurityInfo {
     /// Security questions with hashed answers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<RegisteredAnswer>,
-    /// Authenticator app.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app: Option<AppCredential>,
+    /// Authenticator apps, in the order registered (at most [`MAX_APPS`]); the first
+    /// receives a reset's or a proof's push. Records from before several apps were allowed
+    /// hold one `app`, read as the only one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppCredential>,
+    /// Hardware OATH tokens an administrator imported (at most [`MAX_TOKENS`]); an activated
+    /// one proves the `app_code` factor like an app.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<HardwareToken>,
     /// The method the user prefers to be offered first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_method: Option<Method>,
@@ -168,6 +218,74 @@ pub struct SecurityInfo {
     /// The keyed digests of the recovery codes not used yet (at most ten; never the codes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recovery_codes: Vec<String>,
+    /// The user put registration off ("not now"): how often, and until when. Cleared when the
+    /// user finishes the wizard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snooze: Option<Snooze>,
+}
+
+/// A stored record as written by any version: one `app` (older records) or `apps`.
+#[derive(Deserialize)]
+struct StoredInfo {
+    #[serde(default)]
+    email: Option<EmailAddress>,
+    #[serde(default)]
+    mobile: Option<PhoneNumber>,
+    #[serde(default)]
+    office: Option<PhoneNumber>,
+    #[serde(default)]
+    questions: Vec<RegisteredAnswer>,
+    #[serde(default)]
+    app: Option<AppCredential>,
+    #[serde(default)]
+    apps: Vec<AppCredential>,
+    #[serde(default)]
+    tokens: Vec<HardwareToken>,
+    #[serde(default)]
+    default_method: Option<Method>,
+    #[serde(default)]
+    confirmed_at: Option<u64>,
+    #[serde(default)]
+    epoch: u64,
+    #[serde(default)]
+    epoch_owner: Option<String>,
+    #[serde(default)]
+    access_pass: Option<AccessPass>,
+    #[serde(default)]
+    snooze: Option<Snooze>,
+    #[serde(default)]
+    recovery_codes: Vec<String>,
+}
+
+impl From<StoredInfo> for SecurityInfo {
+    fn from(s: StoredInfo) -> Self {
+        let mut apps: Vec<AppCredential> = s.app.into_iter().collect();
+        apps.extend(s.apps);
+        Self {
+            email: s.email,
+            mobile: s.mobile,
+            office: s.office,
+            questions: s.questions,
+            apps,
+            tokens: s.tokens,
+            default_method: s.default_method,
+            confirmed_at: s.confirmed_at,
+            epoch: s.epoch,
+            epoch_owner: s.epoch_owner,
+            access_pass: s.access_pass,
+            snooze: s.snooze,
+            recovery_codes: s.recovery_codes,
+        }
+    }
+}
+
+/// Registration put off at sign-in ([`Engine::snooze_registration`](crate::engine::Engine::snooze_registration)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snooze {
+    /// How many times the user put it off since they last finished the wizard.
+    pub count: u32,
+    /// Until when sign-in does not ask (Unix seconds).
+    pub until: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -181,7 +299,8 @@ impl fmt::Debug for SecurityInfo {
             .field("mobile", &self.mobile)
             .field("office", &self.office)
             .field("questions", &self.questions.len())
-            .field("app", &self.app.as_ref().map(|_| "<registered>"))
+            .field("apps", &self.apps.len())
+            .field("tokens", &self.tokens.len())
             .field("default_method", &self.default_method)
             .field("confirmed_at", &self.confirmed_at)
             .field("epoch", &self.epoch)
@@ -190,6 +309,7 @@ impl fmt::Debug for SecurityInfo {
                 &self.access_pass.as_ref().map(|p| p.expires_at),
             )
             .field("recovery_codes", &self.recovery_codes.len())
+            .field("snooze", &self.snooze)
             .finish()
     }
 }
@@ -209,7 +329,8 @@ impl SecurityInfo {
             Method::Email => self.email.is_some(),
             Method::MobilePhone => self.mobile.is_some(),
             Method::OfficePhone => self.office.is_some(),
-            Method::AppCode | Method::AppNotification => self.app.is_some(),
+            Method::AppCode => !self.apps.is_empty() || self.tokens.iter().any(|t| t.activated),
+            Method::AppNotification => !self.apps.is_empty(),
             Method::SecurityQuestions => {
                 !self.questions.is_empty() && self.questions.len() >= usize::from(questions_needed)
             }
@@ -224,6 +345,58 @@ impl SecurityInfo {
             .copied()
             .filter(|m| self.has(*m, questions_needed))
             .collect()
+    }
+
+    /// The authenticator app that receives pushes: the first registered.
+    pub fn app(&self) -> Option<&AppCredential> {
+        self.apps.first()
+    }
+
+    /// Every credential a code of the `app_code` factor may come from: the apps, then the
+    /// activated hardware tokens, as (index, secret, parameters, last step). The index names
+    /// the credential for [`last_step_mut`](Self::last_step_mut): apps first, then tokens.
+    pub(crate) fn code_credentials(
+        &self,
+    ) -> Vec<(usize, &[u8], crate::totp::OtpParams, Option<u64>)> {
+        let apps = self.apps.iter().map(|a| {
+            (
+                a.secret.expose(),
+                crate::totp::OtpParams {
+                    algorithm: a.algorithm,
+                    digits: a.digits,
+                    period: a.period,
+                },
+                a.last_step,
+                true,
+            )
+        });
+        let tokens = self.tokens.iter().map(|t| {
+            (
+                t.secret.expose(),
+                crate::totp::OtpParams {
+                    algorithm: t.algorithm,
+                    digits: t.digits,
+                    period: t.period,
+                },
+                t.last_step,
+                t.activated,
+            )
+        });
+        apps.chain(tokens)
+            .enumerate()
+            .filter(|(_, c)| c.3)
+            .map(|(i, (secret, params, last, _))| (i, secret, params, last))
+            .collect()
+    }
+
+    /// The last accepted step of credential `index` of [`code_credentials`](Self::code_credentials).
+    pub(crate) fn last_step_mut(&mut self, index: usize) -> Option<&mut Option<u64>> {
+        let apps = self.apps.len();
+        if index < apps {
+            self.apps.get_mut(index).map(|a| &mut a.last_step)
+        } else {
+            self.tokens.get_mut(index - apps).map(|t| &mut t.last_step)
+        }
     }
 
     /// Encodes the record stored through the security-info store.
@@ -270,7 +443,10 @@ impl SecurityInfo {
             what: "security info",
             problem: problem.to_owned(),
         };
-        if let Some(app) = &self.app {
+        if self.apps.len() > MAX_APPS {
+            return Err(corrupt("holds more than 5 authenticator apps"));
+        }
+        for app in &self.apps {
             let params = crate::totp::OtpParams {
                 algorithm: app.algorithm,
                 digits: app.digits,
@@ -285,6 +461,12 @@ impl SecurityInfo {
             if app.device_id.is_empty() || app.device_id.len() > MAX_DEVICE_ID_BYTES {
                 return Err(corrupt("device id must have 1 to 256 bytes"));
             }
+        }
+        if self.tokens.len() > MAX_TOKENS {
+            return Err(corrupt("holds more than 5 hardware tokens"));
+        }
+        if !self.tokens.iter().all(HardwareToken::valid) {
+            return Err(corrupt("hardware token parameters out of range"));
         }
         if self.questions.len() > MAX_STORED_ANSWERS {
             return Err(corrupt("holds more than 20 security answers"));
@@ -307,6 +489,9 @@ impl SecurityInfo {
                 "holds more than 10 recovery codes, or one of another length",
             ));
         }
+        if self.snooze.is_some_and(|s| s.count > MAX_SNOOZES) {
+            return Err(corrupt("snoozed more than 10,000 times"));
+        }
         if self.epoch_owner.as_ref().is_some_and(|o| o.len() > 64) {
             return Err(corrupt("epoch owner is longer than 64 bytes"));
         }
@@ -321,8 +506,12 @@ impl SecurityInfo {
             i.epoch = 0;
             i.epoch_owner = None;
             i.confirmed_at = None;
-            if let Some(a) = i.app.as_mut() {
+            i.snooze = None;
+            for a in &mut i.apps {
                 a.last_step = None;
+            }
+            for t in &mut i.tokens {
+                t.last_step = None;
             }
             i
         };
@@ -343,20 +532,22 @@ mod tests {
                 question: "builtin:01".into(),
                 answer_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
             }],
-            app: Some(AppCredential {
+            apps: vec![AppCredential {
                 secret: SecretBytes::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap(),
                 algorithm: OtpAlgorithm::Sha1,
                 digits: 6,
                 period: 30,
                 last_step: Some(58_333_333),
                 device_id: "alice-phone".into(),
-            }),
+            }],
             default_method: Some(Method::Email),
             confirmed_at: Some(1_750_000_000),
             epoch: 3,
             epoch_owner: Some("flowref".into()),
             access_pass: None,
             recovery_codes: vec!["d".repeat(43); 10],
+            tokens: Vec::new(),
+            snooze: None,
         }
     }
 

@@ -70,6 +70,7 @@ fn the_diagrams_match_the_state_machines() {
         "prove_identity",
         "proving",
         "registering",
+        "reconfirm",
         "verifying",
         "done",
         "expired",
@@ -81,6 +82,7 @@ fn the_diagrams_match_the_state_machines() {
     for name in [
         "prove_identity",
         "registering",
+        "reconfirm",
         "done",
         "expired",
         "cancelled",

@@ -78,14 +78,14 @@ fn debug_output_is_redacted() {
             question: "q".into(),
             answer_hash: "tin man".into(),
         }],
-        app: Some(AppCredential {
+        apps: vec![AppCredential {
             secret: SecretBytes::from_base32(SECRET_B32).unwrap(),
             algorithm: Default::default(),
             digits: 6,
             period: 30,
             last_step: None,
             device_id: "d".into(),
-        }),
+        }],
         ..Default::default()
     };
     assert_clean("SecurityInfo", &format!("{info:?}"));

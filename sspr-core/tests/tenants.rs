@@ -75,7 +75,16 @@ fn tenants_sharing_stores_see_nothing_of_each_other() {
         .unwrap();
     fabrikam
         .engine
-        .reset_step(&f.flow_id, ResetInput::Choose(f.options[0].option))
+        .reset_step(
+            &f.flow_id,
+            ResetInput::Choose(
+                f.options
+                    .iter()
+                    .map(|o| o.option)
+                    .find(|o| !matches!(o, ResetOption::AppNotification))
+                    .unwrap(),
+            ),
+        )
         .unwrap();
     assert!(
         shared.notifier.take().is_empty(),

@@ -138,14 +138,14 @@ impl SecurityInfoImport {
                 }
                 .into());
             }
-            info.app = Some(AppCredential {
+            info.apps = vec![AppCredential {
                 secret,
                 algorithm: app.params.algorithm,
                 digits: app.params.digits,
                 period: app.params.period,
                 last_step: None,
                 device_id: device_id.to_owned(),
-            });
+            }];
         }
         // Every bound a stored record is held to, so that what is stored can be read back.
         SecurityInfo::from_record(&info.to_record())?;
@@ -198,6 +198,109 @@ impl Engine {
                     &mut warnings,
                 );
             }
+            Ok(())
+        })
+    }
+}
+
+/// A hardware OATH TOTP token an administrator assigns to a user (Entra's "Hardware OATH
+/// tokens" import): stored inactive until the user activates it in the registration wizard
+/// with a current code ([`RegistrationInput::ActivateToken`](crate::registration::RegistrationInput::ActivateToken)).
+/// `Debug` never shows the seed.
+#[derive(Clone)]
+pub struct HardwareTokenImport {
+    /// The serial number printed on the token (1 to 64 printable ASCII characters).
+    pub serial: String,
+    /// The seed in base32 (16 to 128 bytes).
+    pub secret_b32: SecretString,
+    /// SHA-1 or SHA-256.
+    pub algorithm: OtpAlgorithm,
+    /// 6 or 8 digits.
+    pub digits: u8,
+    /// 30 or 60 seconds.
+    pub period: u32,
+}
+
+impl std::fmt::Debug for HardwareTokenImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HardwareTokenImport")
+            .field("serial", &self.serial)
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("period", &self.period)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Assigns a hardware OATH TOTP token to `user`, inactive until the user activates it with
+    /// a current code in the registration wizard; then it proves the `app_code` factor like an
+    /// authenticator app (it receives no pushes). At most
+    /// [`MAX_TOKENS`](crate::engine::MAX_TOKENS) a user; a serial the user already holds is
+    /// refused. Audited (`hardware_token_imported`) with `actor`. Errors: parameters other
+    /// than SHA-1/SHA-256, 6/8 digits, 30/60 seconds, a bad seed or serial, an unknown user.
+    pub fn import_hardware_token(
+        &self,
+        user: &UserId,
+        token: &HardwareTokenImport,
+        actor: &str,
+    ) -> Result<(), Error> {
+        super::trace::call("import_hardware_token", "user", None).run(|| {
+            let actor = super::help_desk::actor(actor)?;
+            let bad = |problem: &'static str| -> Error {
+                InputError::Malformed {
+                    what: "hardware token",
+                    problem,
+                }
+                .into()
+            };
+            if token.secret_b32.expose().len() > 1024 {
+                return Err(bad("the seed is longer than 128 bytes"));
+            }
+            let secret = SecretBytes::from_base32(token.secret_b32.expose())
+                .map_err(|_| bad("the seed is not base32"))?;
+            let record = crate::security_info::HardwareToken {
+                serial: token.serial.trim().to_owned(),
+                secret,
+                algorithm: token.algorithm,
+                digits: token.digits,
+                period: token.period,
+                last_step: None,
+                activated: false,
+            };
+            if !record.valid() {
+                return Err(bad(
+                    "must be SHA-1 or SHA-256, 6 or 8 digits, 30 or 60 seconds, a seed of 16 to \
+                     128 bytes and a serial of 1 to 64 printable characters",
+                ));
+            }
+            if self.ports.directory.user(user.clone())?.is_none() {
+                return Err(InputError::Malformed {
+                    what: "user",
+                    problem: "is not in the directory",
+                }
+                .into());
+            }
+            let now = self.now()?;
+            let refused = std::cell::Cell::new(None);
+            self.update_info(user, |info| {
+                refused.set(None);
+                if info.tokens.iter().any(|t| t.serial == record.serial) {
+                    refused.set(Some("the user already holds a token with this serial"));
+                } else if info.tokens.len() >= crate::security_info::MAX_TOKENS {
+                    refused.set(Some("the user already holds 5 hardware tokens"));
+                } else {
+                    info.tokens.push(record.clone());
+                }
+            })?;
+            if let Some(problem) = refused.get() {
+                return Err(bad(problem));
+            }
+            let mut ev =
+                crate::audit::AuditEvent::new(now, crate::audit::AuditKind::HardwareTokenImported);
+            ev.user = Some(user.clone());
+            ev.actor = Some(actor);
+            self.audit(ev, &mut Vec::new());
             Ok(())
         })
     }

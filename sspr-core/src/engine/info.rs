@@ -12,7 +12,7 @@ use super::Engine;
 pub(crate) const DECOY_RECORD_OWNER: &str = "sspr/decoy-shape";
 
 /// How many times a lost compare-and-set on one user's record is retried.
-const INFO_RETRIES: usize = 16;
+pub(crate) const INFO_RETRIES: usize = 16;
 
 impl Engine {
     /// Where `user`'s record is stored: the user id, prefixed by the tenant's name when the

@@ -19,6 +19,7 @@
 //! [`Engine::start_registration`], [`Engine::registration_step`],
 //! [`Engine::report_not_me`], [`Engine::unblock`], [`Engine::import_security_info`].
 
+mod campaign;
 mod change_password;
 mod help_desk;
 mod import;
@@ -33,14 +34,17 @@ mod trace;
 mod views;
 
 pub use crate::effect::Provisioning;
+pub use crate::security_info::{MAX_APPS, MAX_SERIAL_BYTES, MAX_TOKENS};
 pub use help_desk::{ACCESS_PASS_LIFETIME_S, IssuedAccessPass, MAX_ACTOR_CHARS, TemporaryPassword};
-pub use import::{AppImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport};
+pub use import::{
+    AppImport, HardwareTokenImport, MAX_IMPORTED_ANSWERS, MIN_APP_SECRET_BYTES, SecurityInfoImport,
+};
 pub use notices::NOTICE_TOKEN_TTL_S;
 pub use options::{CountryBudget, EngineOptions, MAX_CLIENT_LIMIT, Ports};
 pub use settings::EngineSettings;
 pub use views::{
-    PasswordChangeOutcome, RegistrationOutcome, RegistrationView, ReportOutcome, ResetOutcome,
-    ResetView, SignInCheck,
+    PasswordChangeOutcome, RegisteredMethod, RegistrationOutcome, RegistrationView, ReportOutcome,
+    ResetOutcome, ResetView, SignInCheck, SnoozeOutcome,
 };
 
 use std::collections::BTreeMap;
@@ -734,6 +738,8 @@ impl Engine {
                         reconfirm_due: false,
                         rejection: Some(reason),
                         retry_after: retry,
+                        may_snooze: false,
+                        snoozes_left: None,
                     });
                 }
                 Reauth::Refused(r) => {
@@ -743,6 +749,8 @@ impl Engine {
                         reconfirm_due: false,
                         rejection: Some(reason),
                         retry_after: retry,
+                        may_snooze: false,
+                        snoozes_left: None,
                     });
                 }
             };
@@ -756,23 +764,20 @@ impl Engine {
                     reconfirm_due: false,
                     rejection: None,
                     retry_after: None,
+                    may_snooze: false,
+                    snoozes_left: None,
                 });
             }
             let (info, _) = self.load_info(&user.id)?;
-            let enough = registration::registered_factors(&info, &self.policy, user.admin)
-                >= registration::factors_required(&self.policy, user.admin);
-            let days = u64::from(self.policy.registration().reconfirm_days);
-            let reconfirm_due = enough
-                && days > 0
-                && info
-                    .confirmed_at
-                    .is_some_and(|c| now >= c.saturating_add(days.saturating_mul(86_400)));
+            let reconfirm_due = registration::reconfirm_due(&info, &self.policy, user.admin, now);
+            let ask = campaign::ask(&info, &self.policy, user.admin, now);
             Ok(SignInCheck {
-                registration_required: self.policy.registration().require_on_sign_in
-                    && (!enough || reconfirm_due),
+                registration_required: ask.required,
                 reconfirm_due,
                 rejection: None,
                 retry_after: None,
+                may_snooze: ask.may_snooze,
+                snoozes_left: ask.snoozes_left,
             })
         })
     }
@@ -795,7 +800,12 @@ impl Engine {
                 RegistrationState::Verifying { pending } => Some(pending.method()),
                 _ => None,
             },
-            default_method: info.default_method,
+            default_method: reset::default_method(
+                info,
+                &registration::allowed_methods(&self.policy, flow.admin),
+                self.policy.security_questions().to_register,
+            ),
+            methods: registration::method_list(info, &self.policy, flow.admin),
             proof_options: match flow.state {
                 RegistrationState::ProveIdentity => {
                     registration::proof_options(info, &self.policy, flow.admin)
@@ -817,6 +827,13 @@ impl Engine {
                 RegistrationState::Proving {
                     challenge: registration::ProofChallenge::Push { pending },
                     ..
+                }
+                | RegistrationState::Verifying {
+                    pending:
+                        registration::Pending::App {
+                            approval: Some(pending),
+                            ..
+                        },
                 } => Some(pending.number),
                 _ => None,
             },
@@ -909,6 +926,10 @@ impl Engine {
             }),
             RegistrationInput::Questions(a) | RegistrationInput::Answer(a) => check_answers(a),
             RegistrationInput::Verify(c) => bounded("code", c.expose(), MAX_FIELD_BYTES),
+            RegistrationInput::ActivateToken { serial, code } => {
+                bounded("serial", serial, crate::security_info::MAX_SERIAL_BYTES)?;
+                bounded("code", code.expose(), MAX_FIELD_BYTES)
+            }
             RegistrationInput::AccessPass(p) => {
                 bounded("temporary access pass", p.expose(), MAX_FIELD_BYTES)
             }
@@ -919,6 +940,9 @@ impl Engine {
             | RegistrationInput::RecoveryCodes
             | RegistrationInput::Remove(_)
             | RegistrationInput::SetDefault(_)
+            | RegistrationInput::Resend
+            | RegistrationInput::TestPush
+            | RegistrationInput::Back
             | RegistrationInput::Finish
             | RegistrationInput::Cancel => Ok(()),
         }

@@ -42,18 +42,20 @@ pub(crate) const MAX_RETRIES: usize = 8;
 pub(crate) struct Memo {
     /// The attempt this call reserved, and how it was settled.
     pub attempt: Option<super::throttle::Attempted>,
-    /// The authenticator step this call recorded, and the credential's last step before it.
-    pub totp: Option<(u64, Option<u64>)>,
+    /// The authenticator step this call recorded: which credential (an app or a hardware
+    /// token), the step, and its last step before it.
+    pub totp: Option<(usize, u64, Option<u64>)>,
 }
 
 impl Memo {
     /// The security info as this call saw it first: an authenticator step it recorded itself is
     /// not a replay on a re-run.
     pub(crate) fn unrecord_own_step(&self, info: &mut SecurityInfo) {
-        if let (Some((step, before)), Some(app)) = (self.totp, info.app.as_mut())
-            && app.last_step == Some(step)
+        if let Some((i, step, before)) = self.totp
+            && let Some(last) = info.last_step_mut(i)
+            && *last == Some(step)
         {
-            app.last_step = before;
+            *last = before;
         }
     }
 }
@@ -213,20 +215,24 @@ impl Engine {
             Vec::new();
         for g in guards {
             match g {
-                Guard::AdvanceTotp { step, info_version } => {
+                Guard::AdvanceTotp {
+                    app: index,
+                    step,
+                    info_version,
+                } => {
                     let user = flow.user().ok_or(StepError::Retry)?.clone();
                     let (mut info, v) = self.load_info(&user)?;
                     if v != info_version {
                         return Err(StepError::Retry);
                     }
                     let mut before = None;
-                    if let Some(app) = info.app.as_mut() {
-                        before = app.last_step;
-                        app.last_step = Some(app.last_step.map_or(step, |l| l.max(step)));
+                    if let Some(last) = info.last_step_mut(index) {
+                        before = *last;
+                        *last = Some(last.map_or(step, |l| l.max(step)));
                     }
                     self.save_or_retry(&user, &info, v)?;
-                    if memo.totp.is_none_or(|(s, _)| s != step) {
-                        memo.totp = Some((step, before));
+                    if memo.totp.is_none_or(|(i, s, _)| (i, s) != (index, step)) {
+                        memo.totp = Some((index, step, before));
                     }
                 }
                 Guard::SpendRecoveryCode {

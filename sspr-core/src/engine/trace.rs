@@ -73,6 +73,15 @@ impl Traced for ReportOutcome {
     }
 }
 
+impl Traced for super::views::SnoozeOutcome {
+    fn reason(&self) -> Option<&'static str> {
+        self.rejection.map(|r| r.id())
+    }
+    fn warnings(&self) -> &[PortError] {
+        &self.warnings
+    }
+}
+
 impl Traced for () {}
 
 impl Traced for super::help_desk::TemporaryPassword {}
@@ -129,6 +138,10 @@ pub(crate) fn registration_input(input: &RegistrationInput) -> &'static str {
         RegistrationInput::Answer(_) => "answer",
         RegistrationInput::Remove(_) => "remove",
         RegistrationInput::SetDefault(_) => "set_default",
+        RegistrationInput::Resend => "resend",
+        RegistrationInput::TestPush => "test_push",
+        RegistrationInput::ActivateToken { .. } => "activate_token",
+        RegistrationInput::Back => "back",
         RegistrationInput::Finish => "finish",
         RegistrationInput::Cancel => "cancel",
     }

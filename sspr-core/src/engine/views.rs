@@ -100,15 +100,20 @@ pub struct RegistrationView {
     pub still_needed: usize,
     /// The method waiting for its verification code.
     pub pending: Option<Method>,
-    /// The default method.
+    /// The default method: the one registered first unless the user changed it (for a record
+    /// without one, its first registered method in the policy's order).
     pub default_method: Option<Method>,
+    /// The registered methods as the "security info" list and the success screen show them:
+    /// the default first, then the policy's order, with masked destinations.
+    pub methods: Vec<RegisteredMethod>,
     /// The registered methods the user may prove (in `prove_identity`), masked.
     pub proof_options: Vec<OfferedOption>,
     /// The option being proved (in `proving`).
     pub proof_option: Option<ResetOption>,
     /// The security questions to answer, when proving with them.
     pub questions: Vec<String>,
-    /// The number to show for push number matching (proving with the app's notification).
+    /// The number to show for push number matching: proving with the app's notification, or
+    /// the test notification of an app being set up.
     pub approval_number: Option<u8>,
     /// When the flow expires.
     pub expires_at: u64,
@@ -125,10 +130,23 @@ impl fmt::Debug for RegistrationView {
             .field("still_needed", &self.still_needed)
             .field("pending", &self.pending)
             .field("default_method", &self.default_method)
+            .field("methods", &self.methods)
             .field("proof_options", &self.proof_options)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
+}
+
+/// A registered method as the wizard lists it (masked: safe to show and to log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegisteredMethod {
+    /// The method (policy name).
+    pub method: Method,
+    /// The masked destination (`al*********@fabrikam.example`, `+1 XXXXXXXX00`) of an email
+    /// or a phone; `None` for the authenticator app and security questions.
+    pub masked: Option<String>,
+    /// Whether it is the default method.
+    pub default: bool,
 }
 
 /// The result of changing a known password ([`Engine::change_password`](super::Engine::change_password)).
@@ -171,7 +189,9 @@ pub struct RegistrationOutcome {
 /// The check made at every sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SignInCheck {
-    /// The user must register security info before going on.
+    /// The user must register security info (or re-confirm it) before going on: the policy's
+    /// `registration.require_on_sign_in` is on, too little is registered or reconfirmation is
+    /// due, and the user has not put it off ([`Engine::snooze_registration`](super::Engine::snooze_registration)).
     pub registration_required: bool,
     /// The user should re-confirm their security info.
     pub reconfirm_due: bool,
@@ -180,6 +200,27 @@ pub struct SignInCheck {
     pub rejection: Option<Reason>,
     /// Seconds until a blocked user may try again.
     pub retry_after: Option<u64>,
+    /// The user may put registration off now ("not now":
+    /// [`Engine::snooze_registration`](super::Engine::snooze_registration)): it is required,
+    /// the policy allows snoozing (`registration.snooze_days` not 0), snoozes are left, and
+    /// the user is no administrator.
+    pub may_snooze: bool,
+    /// Snoozes left before registering is required (`None`: without limit; `Some(0)` for
+    /// administrators and when the policy allows none).
+    pub snoozes_left: Option<u32>,
+}
+
+/// The result of putting registration off ([`Engine::snooze_registration`](super::Engine::snooze_registration)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SnoozeOutcome {
+    /// `snooze.unavailable` when the user may not put it off now (nothing was saved).
+    pub rejection: Option<Reason>,
+    /// Until when sign-in does not ask (Unix seconds), when snoozed.
+    pub snoozed_until: Option<u64>,
+    /// Snoozes left after this one (`None`: without limit).
+    pub snoozes_left: Option<u32>,
+    /// Failures after the snooze was saved (it stands regardless).
+    pub warnings: Vec<PortError>,
 }
 
 /// The result of redeeming a "this wasn't me" token.

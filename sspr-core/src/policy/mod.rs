@@ -119,6 +119,14 @@ pub struct RegistrationPolicy {
     pub require_on_sign_in: bool,
     /// Days after which users are asked to re-confirm their info; 0 means never.
     pub reconfirm_days: u16,
+    /// Days a user who is asked to register (or re-confirm) at sign-in may put it off ("not
+    /// now"), 0 to 14; 0: never (asked at every sign-in). Entra's registration campaign
+    /// `snoozeDurationInDays`, default 1.
+    pub snooze_days: u8,
+    /// How many times a user may put it off before registering is required, 0 to 100; 0:
+    /// without limit. Entra's campaign allows 3 (`enforceRegistrationAfterAllowedSnoozes`,
+    /// default on; off is "without limit"). Administrators never put it off.
+    pub snoozes: u8,
 }
 
 /// Security questions (`security_questions`).
@@ -270,6 +278,8 @@ impl Default for Policy {
             registration: RegistrationPolicy {
                 require_on_sign_in: true,
                 reconfirm_days: 180,
+                snooze_days: 1,
+                snoozes: 3,
             },
             security_questions: QuestionPolicy {
                 to_register: 3,

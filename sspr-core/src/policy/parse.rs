@@ -195,10 +195,20 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
         }
     }
 
-    if let Some(s) = root.section("registration", &["require_on_sign_in", "reconfirm_days"])? {
+    if let Some(s) = root.section(
+        "registration",
+        &[
+            "require_on_sign_in",
+            "reconfirm_days",
+            "snooze_days",
+            "snoozes",
+        ],
+    )? {
         let r = &mut p.registration;
         s.boolean("require_on_sign_in", &mut r.require_on_sign_in)?;
         s.small("reconfirm_days", 0, 730, &mut r.reconfirm_days)?;
+        s.small("snooze_days", 0, 14, &mut r.snooze_days)?;
+        s.small("snoozes", 0, 100, &mut r.snoozes)?;
     }
 
     if let Some(s) = root.section("security_questions", &["to_register", "to_reset", "custom"])? {

@@ -104,6 +104,18 @@ fn every_error_names_its_field() {
             "registration.reconfirm_days",
         ),
         (
+            json!({"registration": {"snooze_days": 15}}),
+            "registration.snooze_days",
+        ),
+        (
+            json!({"registration": {"snoozes": 101}}),
+            "registration.snoozes",
+        ),
+        (
+            json!({"registration": {"snoozes": -1}}),
+            "registration.snoozes",
+        ),
+        (
             json!({"security_questions": {"to_register": 2}}),
             "security_questions.to_register",
         ),

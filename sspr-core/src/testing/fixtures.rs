@@ -107,7 +107,7 @@ pub fn ben_info() -> SecurityInfo {
     SecurityInfo {
         email: EmailAddress::parse("ben.okafor@fabrikam.example").ok(),
         mobile: PhoneNumber::parse("+442071838750").ok(),
-        app: SecretBytes::from_base32(BEN_APP_SECRET)
+        apps: SecretBytes::from_base32(BEN_APP_SECRET)
             .ok()
             .map(|secret| AppCredential {
                 secret,
@@ -116,7 +116,9 @@ pub fn ben_info() -> SecurityInfo {
                 period: 30,
                 last_step: None,
                 device_id: "ben-phone".into(),
-            }),
+            })
+            .into_iter()
+            .collect(),
         ..SecurityInfo::default()
     }
 }

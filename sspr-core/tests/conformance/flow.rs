@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use sspr_core::engine::{
-    AppImport, Engine, EngineOptions, RegistrationOutcome, ResetOutcome, SecurityInfoImport,
+    AppImport, Engine, EngineOptions, HardwareTokenImport, RegistrationOutcome, ResetOutcome,
+    SecurityInfoImport,
 };
 use sspr_core::hashing::{self, HashParams};
 use sspr_core::memory::{MemoryDirectory, MemoryPorts, RecordingNotifier, TestClock};
@@ -45,6 +46,11 @@ const EXPECT_KEYS: &[&str] = &[
     "must_change_password",
     "help_desk",
     "unavailable",
+    "default_method",
+    "first_option",
+    "methods",
+    "may_snooze",
+    "snoozes_left",
 ];
 
 struct World {
@@ -76,6 +82,8 @@ struct World {
     /// Each user's phone numbers (mobile, office) as imported or last registered: what a
     /// `choose` types when the screen asks for the whole number.
     phones: BTreeMap<String, (Option<String>, Option<String>)>,
+    /// Hardware tokens imported, by serial: seed, algorithm, digits, period (`$token:SERIAL`).
+    tokens: BTreeMap<String, (SecretBytes, OtpAlgorithm, u8, u32)>,
 }
 
 /// The number a device answers with: `$shown`, `$wrong` (the next one), a literal, or (absent)
@@ -246,6 +254,7 @@ fn build(case: &Value) -> Result<World, String> {
         access_pass: None,
         recovery: BTreeMap::new(),
         phones,
+        tokens: BTreeMap::new(),
     })
 }
 
@@ -263,6 +272,12 @@ struct Seen {
     registered: Option<Vec<String>>,
     help_desk: Option<Option<String>>,
     unavailable: Option<Vec<String>>,
+    default_method: Option<Option<String>>,
+    first_option: Option<Option<String>>,
+    /// The registration view's `methods`: id, masked destination, default.
+    methods: Option<Vec<(String, Option<String>, bool)>>,
+    may_snooze: Option<bool>,
+    snoozes_left: Option<Option<u32>>,
 }
 
 fn from_reset(o: &ResetOutcome) -> Seen {
@@ -283,6 +298,10 @@ fn from_reset(o: &ResetOutcome) -> Seen {
             .view
             .as_ref()
             .map(|v| v.unavailable.iter().map(|x| x.id().to_owned()).collect()),
+        first_option: o
+            .view
+            .as_ref()
+            .map(|v| v.options.first().map(|x| x.option.id().to_owned())),
         ..Default::default()
     }
 }
@@ -297,6 +316,16 @@ fn from_registration(o: &RegistrationOutcome) -> Seen {
             .as_ref()
             .map(|v| v.registered.iter().map(|m| m.id().to_owned()).collect()),
         help_desk: o.view.as_ref().map(|v| v.help_desk.clone()),
+        default_method: o
+            .view
+            .as_ref()
+            .map(|v| v.default_method.map(|m| m.id().to_owned())),
+        methods: o.view.as_ref().map(|v| {
+            v.methods
+                .iter()
+                .map(|m| (m.method.id().to_owned(), m.masked.clone(), m.default))
+                .collect()
+        }),
         ..Default::default()
     }
 }
@@ -360,6 +389,22 @@ impl World {
                     .and_then(|codes| codes.get(n))
                     .cloned()
                     .ok_or_else(|| format!("no recovery code {n} shown to the user"))
+            }
+            f if f.starts_with("$token:") => {
+                let (seed, algorithm, digits, period) = self
+                    .tokens
+                    .get(&f[7..])
+                    .ok_or_else(|| format!("no token {}", &f[7..]))?;
+                totp::totp(
+                    seed.expose(),
+                    self.now(),
+                    &OtpParams {
+                        algorithm: *algorithm,
+                        digits: *digits,
+                        period: *period,
+                    },
+                )
+                .map_err(|e| e.to_string())
             }
             f if f.starts_with("$totp") => {
                 let n: i64 = f[5..].parse().map_err(|_| format!("bad code form {f}"))?;
@@ -557,7 +602,14 @@ impl World {
                 self.approval_shown = o.view.as_ref().and_then(|v| v.approval_number);
                 from_registration(&o)
             }
-            "approve_proof" => {
+            "test_push" => {
+                let o = e
+                    .registration_step(&reg_id()?, RegistrationInput::TestPush)
+                    .map_err(err)?;
+                self.approval_shown = o.view.as_ref().and_then(|v| v.approval_number);
+                from_registration(&o)
+            }
+            "approve_proof" | "approve_app" => {
                 let id = reg_id()?;
                 let shown = self.approval_shown.unwrap_or(10);
                 let number = approval_number(&step["number"], shown)?;
@@ -615,6 +667,16 @@ impl World {
                     registration_required: Some(c.registration_required),
                     reconfirm_due: Some(c.reconfirm_due),
                     rejection: c.rejection,
+                    may_snooze: Some(c.may_snooze),
+                    snoozes_left: Some(c.snoozes_left),
+                    ..Default::default()
+                }
+            }
+            "snooze" => {
+                let o = e.snooze_registration(&s(step, "user")).map_err(err)?;
+                Seen {
+                    rejection: o.rejection,
+                    snoozes_left: Some(o.snoozes_left),
                     ..Default::default()
                 }
             }
@@ -734,6 +796,60 @@ impl World {
                         .map_err(err)?,
                 )
             }
+            "set_default" => {
+                let m: Method = s(step, "method")
+                    .parse()
+                    .map_err(|_| "unknown method".to_owned())?;
+                from_registration(
+                    &e.registration_step(&reg_id()?, RegistrationInput::SetDefault(m))
+                        .map_err(err)?,
+                )
+            }
+            "import_hardware_token" => {
+                let serial = s(step, "serial");
+                let b32 = s(step, "secret_b32");
+                let algorithm = match step["algorithm"].as_str().unwrap_or("SHA1") {
+                    "SHA256" => OtpAlgorithm::Sha256,
+                    "SHA512" => OtpAlgorithm::Sha512,
+                    _ => OtpAlgorithm::Sha1,
+                };
+                let digits = u8::try_from(step["digits"].as_u64().unwrap_or(6)).unwrap_or(0);
+                let period = u32::try_from(step["period"].as_u64().unwrap_or(30)).unwrap_or(0);
+                e.import_hardware_token(
+                    &UserId::new(s(step, "user")),
+                    &HardwareTokenImport {
+                        serial: serial.clone(),
+                        secret_b32: SecretString::new(b32.clone()),
+                        algorithm,
+                        digits,
+                        period,
+                    },
+                    &actor(step),
+                )
+                .map_err(err)?;
+                let seed = SecretBytes::from_base32(&b32).map_err(|e| e.to_string())?;
+                self.tokens
+                    .insert(serial, (seed, algorithm, digits, period));
+                Seen::default()
+            }
+            "activate_token" => {
+                let form = s(step, "code");
+                let code = self
+                    .code(&form, self.registration_user.as_ref(), false)
+                    .unwrap_or(form);
+                from_registration(
+                    &self
+                        .engine
+                        .registration_step(
+                            &reg_id()?,
+                            RegistrationInput::ActivateToken {
+                                serial: s(step, "serial"),
+                                code: SecretString::new(code),
+                            },
+                        )
+                        .map_err(err)?,
+                )
+            }
             "change_password" => {
                 let user = s(step, "user");
                 let new = s(step, "new");
@@ -810,6 +926,14 @@ impl World {
                     ..Default::default()
                 }
             }
+            "registration_resend" => from_registration(
+                &e.registration_step(&reg_id()?, RegistrationInput::Resend)
+                    .map_err(err)?,
+            ),
+            "back" => from_registration(
+                &e.registration_step(&reg_id()?, RegistrationInput::Back)
+                    .map_err(err)?,
+            ),
             "finish" => from_registration(
                 &e.registration_step(&reg_id()?, RegistrationInput::Finish)
                     .map_err(err)?,
@@ -974,6 +1098,43 @@ fn check(expect: &Value, seen: &Seen, sent: &[Message], world: &World) -> Outcom
         let got = world.directory.must_change_password(&UserId::new(user));
         if got != want {
             return Err(format!("must_change_password {got}, expected {want}"));
+        }
+    }
+    for (key, got) in [
+        ("default_method", &seen.default_method),
+        ("first_option", &seen.first_option),
+    ] {
+        if let Some(want) = expect.get(key) {
+            let got = got.clone().flatten();
+            if got.as_deref() != want.as_str() {
+                return Err(format!("{key} {got:?}, expected {want}"));
+            }
+        }
+    }
+    if let Some(want) = expect.get("methods").and_then(Value::as_array) {
+        let got = seen.methods.clone().unwrap_or_default();
+        let ok = got.len() == want.len()
+            && got.iter().zip(want).all(|((id, masked, default), w)| {
+                w.get("method").and_then(Value::as_str) == Some(id.as_str())
+                    && w.get("masked")
+                        .is_none_or(|m| m.as_str() == masked.as_deref())
+                    && w.get("default")
+                        .and_then(Value::as_bool)
+                        .is_none_or(|d| d == *default)
+            });
+        if !ok {
+            return Err(format!("methods {got:?}, expected {want:?}"));
+        }
+    }
+    if let Some(want) = expect.get("may_snooze").and_then(Value::as_bool)
+        && seen.may_snooze != Some(want)
+    {
+        return Err(format!("may_snooze {:?}, expected {want}", seen.may_snooze));
+    }
+    if let Some(want) = expect.get("snoozes_left") {
+        let got = seen.snoozes_left.flatten().map(u64::from);
+        if got != want.as_u64() {
+            return Err(format!("snoozes_left {got:?}, expected {want}"));
         }
     }
     if let Some(want) = expect.get("help_desk") {

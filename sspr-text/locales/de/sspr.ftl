@@ -23,6 +23,7 @@ reason-method-invalid = Überprüfen Sie Ihre Eingabe für diese Methode.
 reason-proof-required = Bestätigen Sie zuerst Ihre Identität mit einer bereits eingerichteten Methode.
 reason-access-pass-invalid = Dieser befristete Zugriffspass hat nicht funktioniert. Er ist eventuell abgelaufen oder wurde bereits verwendet.
 reason-notice-invalid = Dieser Link ist nicht mehr gültig.
+reason-snooze-unavailable = Sie können dies nicht weiter aufschieben. Richten Sie Ihre Sicherheitsinformationen jetzt ein.
 reason-password-too-short = Ihr Kennwort ist zu kurz.
 reason-password-too-long = Ihr Kennwort ist zu lang.
 reason-password-too-few-classes = Verwenden Sie mehr Zeichenarten: Klein- und Großbuchstaben, Ziffern und Symbole.

@@ -23,6 +23,7 @@ reason-method-invalid = Check what you entered for this method.
 reason-proof-required = First prove it's you with a method you've already set up.
 reason-access-pass-invalid = That temporary access pass didn't work. It may have expired or been used.
 reason-notice-invalid = This link is no longer valid.
+reason-snooze-unavailable = You can't put this off any longer. Set up your security info now.
 reason-password-too-short = Your password is too short.
 reason-password-too-long = Your password is too long.
 reason-password-too-few-classes = Use more kinds of characters: lower case, upper case, digits and symbols.
