@@ -6,9 +6,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use sspr_core::engine::{
     AppImport, CountryBudget, Engine as CoreEngine, EngineSettings as CoreSettings,
-    IssuedAccessPass as CoreAccessPass, PasswordChangeOutcome, RegistrationOutcome, ResetOutcome,
-    ResetView as CoreView, SecurityInfoImport as CoreImport,
-    TemporaryPassword as CoreTemporaryPassword,
+    HardwareTokenImport as CoreTokenImport, IssuedAccessPass as CoreAccessPass,
+    PasswordChangeOutcome, RegistrationOutcome, ResetOutcome, ResetView as CoreView,
+    SecurityInfoImport as CoreImport, SnoozeOutcome, TemporaryPassword as CoreTemporaryPassword,
 };
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput as CoreRegInput, Via as CoreVia};
@@ -18,7 +18,7 @@ use sspr_core::{SecretString, UserId};
 use crate::error::SsprError;
 use crate::policy::Policy;
 use crate::ports::Ports;
-use crate::types::{HashParams, Method, PasswordVerdict, ResetOption};
+use crate::types::{HashParams, Method, OtpAlgorithm, PasswordVerdict, ResetOption};
 
 /// A key sealing verification codes: at least 32 random bytes, secret, stable across restarts.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
@@ -467,12 +467,34 @@ pub enum RegistrationInput {
         /// The method.
         method: Method,
     },
-    /// Make a method the one offered first.
+    /// Make a method the default: the one offered first at reset and in proofs.
     SetDefault {
         /// The method.
         method: Method,
     },
-    /// Finish.
+    /// Send a test notification to the authenticator app being set up (in `verifying`, after
+    /// `App`; policy `app_notification` only): the view's `approvalNumber` is the number to
+    /// show, and `Approve` with it from the device confirms the app, as its first code would.
+    /// Sending it again (or `Resend`) replaces the request; the resend cooldown and send limits
+    /// apply.
+    TestPush,
+    /// Activate a hardware OATH token an administrator assigned (`Engine.import_hardware_token`)
+    /// with the code it shows now; it then proves the `app_code` factor. Needs the proof, like
+    /// any change.
+    ActivateToken {
+        /// The serial number printed on the token.
+        serial: String,
+        /// The code the token shows.
+        code: String,
+    },
+    /// Send the pending code again: the new method's (in `verifying`) or the proof's (in
+    /// `proving`); the earlier code stops working. The resend cooldown and send limits apply
+    /// (`send.cooldown` with `retryAfter`).
+    Resend,
+    /// Go back one screen: from `verifying` to `registering` (the pending method is dropped),
+    /// from `proving` to `prove_identity`; from `reconfirm`, edit the info (`registering`).
+    Back,
+    /// Finish (or, in `reconfirm`, confirm that the registered info is still correct).
     Finish,
     /// Cancel.
     Cancel,
@@ -494,6 +516,10 @@ impl std::fmt::Debug for RegistrationInput {
             Self::Verify { .. } => "Verify",
             Self::Remove { .. } => "Remove",
             Self::SetDefault { .. } => "SetDefault",
+            Self::TestPush => "TestPush",
+            Self::ActivateToken { .. } => "ActivateToken",
+            Self::Resend => "Resend",
+            Self::Back => "Back",
             Self::Finish => "Finish",
             Self::Cancel => "Cancel",
         };
@@ -531,6 +557,13 @@ impl From<RegistrationInput> for CoreRegInput {
             RegistrationInput::Verify { code } => Self::Verify(SecretString::new(code)),
             RegistrationInput::Remove { method } => Self::Remove(method.into()),
             RegistrationInput::SetDefault { method } => Self::SetDefault(method.into()),
+            RegistrationInput::TestPush => Self::TestPush,
+            RegistrationInput::ActivateToken { serial, code } => Self::ActivateToken {
+                serial,
+                code: SecretString::new(code),
+            },
+            RegistrationInput::Resend => Self::Resend,
+            RegistrationInput::Back => Self::Back,
             RegistrationInput::Finish => Self::Finish,
             RegistrationInput::Cancel => Self::Cancel,
         }
@@ -546,8 +579,8 @@ pub struct RegistrationView {
     pub flow_id: String,
     /// The flow's reference (safe to log).
     pub flow_ref: String,
-    /// `prove_identity`, `proving`, `registering`, `verifying`, `done`, `expired` or
-    /// `cancelled`.
+    /// `prove_identity`, `proving`, `registering`, `reconfirm`, `verifying`, `done`,
+    /// `expired` or `cancelled`.
     pub state: String,
     /// Registered methods.
     pub registered: Vec<Method>,
@@ -555,21 +588,39 @@ pub struct RegistrationView {
     pub still_needed: u32,
     /// The method awaiting verification.
     pub pending: Option<Method>,
-    /// The method offered first at reset.
+    /// The default method, offered first at reset and in proofs: the one registered first
+    /// unless the user changed it (`SetDefault`).
     pub default_method: Option<Method>,
+    /// The registered methods as the "security info" list, the success screen and the
+    /// reconfirmation step show them: the default first, destinations masked.
+    #[uniffi(default)]
+    pub methods: Vec<RegisteredMethod>,
     /// The registered options the user may prove (in `prove_identity`).
     pub proof_options: Vec<OfferedOption>,
     /// The option being proved (in `proving`).
     pub proof_option: Option<ResetOption>,
     /// The questions to answer, when proving with security questions.
     pub questions: Vec<String>,
-    /// The number to show while a proof by push awaits the app.
+    /// The number to show for push number matching: while a proof by push awaits the app, or
+    /// during the test notification of an app being set up (`TestPush`).
     pub approval_number: Option<u8>,
     /// When the flow expires (Unix seconds).
     pub expires_at: u64,
     /// The help desk's contact when the user is stuck (as [`ResetView::help_desk`]).
     #[uniffi(default)]
     pub help_desk: Option<String>,
+}
+
+/// A registered method as the wizard lists it. Masked: safe to show and to log.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RegisteredMethod {
+    /// The method.
+    pub method: Method,
+    /// The masked destination (`al*********@fabrikam.example`, `+1 XXXXXXXX00`) of an email
+    /// or a phone; none for the authenticator app, security questions and recovery codes.
+    pub masked: Option<String>,
+    /// Whether it is the default method.
+    pub default: bool,
 }
 
 impl std::fmt::Debug for RegistrationView {
@@ -579,6 +630,9 @@ impl std::fmt::Debug for RegistrationView {
             .field("state", &self.state)
             .field("registered", &self.registered)
             .field("still_needed", &self.still_needed)
+            .field("pending", &self.pending)
+            .field("default_method", &self.default_method)
+            .field("methods", &self.methods)
             .field("help_desk", &self.help_desk)
             .finish_non_exhaustive()
     }
@@ -644,6 +698,15 @@ impl From<RegistrationOutcome> for RegistrationResult {
                 still_needed: u32::try_from(v.still_needed).unwrap_or(u32::MAX),
                 pending: v.pending.map(Into::into),
                 default_method: v.default_method.map(Into::into),
+                methods: v
+                    .methods
+                    .into_iter()
+                    .map(|m| RegisteredMethod {
+                        method: m.method.into(),
+                        masked: m.masked,
+                        default: m.default,
+                    })
+                    .collect(),
                 proof_options: offered(&v.proof_options),
                 proof_option: v.proof_option.map(Into::into),
                 questions: v.questions,
@@ -679,6 +742,39 @@ pub struct SignInCheck {
     pub rejection: Option<String>,
     /// Seconds until a blocked user may try again.
     pub retry_after: Option<u64>,
+    /// The user may put registration off now ("not now": `Engine.snooze_registration`): it is
+    /// required, the policy allows snoozing (`registration.snooze_days` not 0), snoozes are
+    /// left, and the user is no administrator.
+    #[uniffi(default)]
+    pub may_snooze: bool,
+    /// Snoozes left before registering is required (none: without limit; 0 for
+    /// administrators and when the policy allows none).
+    #[uniffi(default)]
+    pub snoozes_left: Option<u32>,
+}
+
+/// The result of putting registration off (`Engine.snooze_registration`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SnoozeResult {
+    /// `snooze.unavailable` when the user may not put it off now (nothing was saved).
+    pub rejection: Option<String>,
+    /// Until when sign-in does not ask (Unix seconds), when snoozed.
+    pub snoozed_until: Option<u64>,
+    /// Snoozes left after this one (none: without limit).
+    pub snoozes_left: Option<u32>,
+    /// Failures after the snooze was saved (it stands regardless), for logs.
+    pub warnings: Vec<String>,
+}
+
+impl From<SnoozeOutcome> for SnoozeResult {
+    fn from(o: SnoozeOutcome) -> Self {
+        Self {
+            rejection: o.rejection.map(|r| r.id().to_owned()),
+            snoozed_until: o.snoozed_until,
+            snoozes_left: o.snoozes_left,
+            warnings: o.warnings.iter().map(ToString::to_string).collect(),
+        }
+    }
 }
 
 /// The result of a "this wasn't me" report.
@@ -821,6 +917,36 @@ impl std::fmt::Debug for SecurityInfoImport {
     }
 }
 
+/// A hardware OATH TOTP token an administrator assigns to a user (`Engine.import_hardware_token`).
+/// Its `toString` never shows the seed.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct HardwareTokenImport {
+    /// The serial number printed on the token (1 to 64 printable ASCII characters).
+    pub serial: String,
+    /// The seed in base32 (16 to 128 bytes).
+    pub secret_b32: String,
+    /// SHA-1 or SHA-256 (`OtpAlgorithm.SHA1` for most tokens).
+    pub algorithm: OtpAlgorithm,
+    /// 6 or 8 digits.
+    #[uniffi(default = 6)]
+    pub digits: u8,
+    /// 30 or 60 seconds.
+    #[uniffi(default = 30)]
+    pub period: u32,
+}
+
+impl std::fmt::Debug for HardwareTokenImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HardwareTokenImport")
+            .field("serial", &self.serial)
+            .field("algorithm", &self.algorithm)
+            .field("digits", &self.digits)
+            .field("period", &self.period)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The self-service password reset engine. Safe to share between threads: every call but
 /// `replace_policy` runs alongside the others; `replace_policy` waits for the calls in progress
 /// to finish, and the calls after it run under the new policy. A port that calls back into the
@@ -903,7 +1029,18 @@ impl Engine {
             reconfirm_due: c.reconfirm_due,
             rejection: c.rejection.map(|r| r.id().to_owned()),
             retry_after: c.retry_after,
+            may_snooze: c.may_snooze,
+            snoozes_left: c.snoozes_left,
         })
+    }
+
+    /// "Not now": puts off the registration (or re-confirmation) `sign_in_check` asked of
+    /// `username` for the policy's `registration.snooze_days`, counting one of its
+    /// `registration.snoozes`. Refused with `snooze.unavailable` (nothing saved) when
+    /// `sign_in_check` would not offer it (`may_snooze` false). Call it for the user just
+    /// signed in, never for a name someone typed: it takes no password.
+    pub fn snooze_registration(&self, username: String) -> Result<SnoozeResult, SsprError> {
+        Ok(self.engine().snooze_registration(&username)?.into())
     }
 
     /// "This wasn't me": redeems the token of a notice; revokes the user's flows and sessions
@@ -962,6 +1099,30 @@ impl Engine {
         Ok(self
             .engine()
             .import_security_info(&UserId::new(user_id), &core)?)
+    }
+
+    /// Assigns a hardware OATH TOTP token to the user, inactive until the user activates it
+    /// with a current code in the wizard (`RegistrationInput.ActivateToken`); then it proves
+    /// the `app_code` factor (it receives no pushes). At most five a user; a serial the user
+    /// already holds is refused. Audited (`hardware_token_imported`) with `actor`. An input
+    /// error for parameters other than SHA-1/SHA-256, 6/8 digits, 30/60 seconds, a bad seed
+    /// or serial, or an unknown user.
+    pub fn import_hardware_token(
+        &self,
+        user_id: String,
+        token: HardwareTokenImport,
+        actor: String,
+    ) -> Result<(), SsprError> {
+        let core = CoreTokenImport {
+            serial: token.serial,
+            secret_b32: SecretString::new(token.secret_b32),
+            algorithm: token.algorithm.into(),
+            digits: token.digits,
+            period: token.period,
+        };
+        Ok(self
+            .engine()
+            .import_hardware_token(&UserId::new(user_id), &core, &actor)?)
     }
 
     /// "Change password": a user who knows the current password chooses a new one. The old
