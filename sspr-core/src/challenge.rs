@@ -217,9 +217,16 @@ pub(crate) fn answers<'h>(
     given: &BTreeMap<String, SecretString>,
 ) -> bool {
     let mut all_right = !asked.is_empty();
+    // A predefined question may be named by its id or its English text.
+    let given: BTreeMap<String, &SecretString> = given
+        .iter()
+        .map(|(q, a)| (crate::questions::canonical(q), a))
+        .collect();
     for q in asked {
         let registered = stored(q);
-        let answer = given.get(q).map_or("", |a| a.expose());
+        let answer = given
+            .get(&crate::questions::canonical(q))
+            .map_or("", |a| a.expose());
         let bounded = if answer.len() > 4 * answers::MAX_ANSWER_CHARS {
             ""
         } else {

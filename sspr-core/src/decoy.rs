@@ -290,9 +290,8 @@ pub(crate) fn questions_at(indices: &[u16], policy: &Policy) -> Vec<String> {
         .iter()
         .filter_map(|&i| {
             let i = usize::from(i);
-            questions::PREDEFINED
-                .get(i)
-                .map(|q| (*q).to_owned())
+            (i < questions::PREDEFINED.len())
+                .then(|| questions::id_at(i))
                 .or_else(|| custom.get(i - questions::PREDEFINED.len().min(i)).cloned())
         })
         .collect()
@@ -351,11 +350,9 @@ pub(crate) fn representative_records(
                     .into_iter()
                     .collect(),
                 questions: if bits & 16 != 0 {
-                    questions::PREDEFINED
-                        .iter()
-                        .take(usize::from(answers))
-                        .map(|q| RegisteredAnswer {
-                            question: (*q).to_owned(),
+                    (0..usize::from(answers).min(questions::PREDEFINED.len()))
+                        .map(|i| RegisteredAnswer {
+                            question: questions::id_at(i),
                             answer_hash: answer_hash.to_owned(),
                         })
                         .collect()

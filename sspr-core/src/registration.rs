@@ -1518,8 +1518,14 @@ impl RegistrationFlow {
         if !allowed.contains(&Method::SecurityQuestions) {
             return Ok(Transition::refuse(self, Reason::OptionUnavailable));
         }
+        // Predefined questions are stored by their stable id, whether named by id or text.
+        let named = given.len();
+        let given: BTreeMap<String, SecretString> = given
+            .into_iter()
+            .map(|(q, a)| (questions::canonical(&q), a))
+            .collect();
         let mut normalized: Vec<String> = Vec::new();
-        let mut valid = given.len() == usize::from(policy.to_register);
+        let mut valid = named == given.len() && given.len() == usize::from(policy.to_register);
         for (q, a) in &given {
             valid &=
                 q.chars().count() <= MAX_QUESTION_CHARS && questions::is_offered(q, &policy.custom);

@@ -265,7 +265,16 @@ impl From<StoredInfo> for SecurityInfo {
             email: s.email,
             mobile: s.mobile,
             office: s.office,
-            questions: s.questions,
+            // Records from before stable question ids name predefined questions by their
+            // English text: read them by id (the answer hashes do not depend on it).
+            questions: s
+                .questions
+                .into_iter()
+                .map(|q| RegisteredAnswer {
+                    question: crate::questions::canonical(&q.question),
+                    answer_hash: q.answer_hash,
+                })
+                .collect(),
             apps,
             tokens: s.tokens,
             default_method: s.default_method,

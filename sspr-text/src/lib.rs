@@ -178,12 +178,10 @@ impl Catalog {
             .flatten()
     }
 
-    /// A question as registered (its English text) in this language: a predefined question
-    /// translated, a custom one as the policy wrote it.
+    /// A question as a view names it, in this language: a predefined question (by its stable
+    /// id, `question-07`, or its English text) translated, a custom one as the policy wrote it.
     pub fn question(&self, question: &str) -> String {
-        sspr_core::questions::PREDEFINED
-            .iter()
-            .position(|q| *q == question)
+        sspr_core::questions::index_of(question)
             .and_then(|i| self.predefined_question(i))
             .unwrap_or_else(|| question.to_owned())
     }

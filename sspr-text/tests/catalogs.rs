@@ -139,6 +139,10 @@ fn english_questions_are_the_predefined_ones_and_german_is_a_translation() {
         assert_eq!(en.predefined_question(i).as_deref(), Some(*q));
         assert_eq!(de.question(q), de.predefined_question(i).unwrap());
         assert_ne!(de.question(q), *q, "untranslated: {q}");
+        // Views name it by its stable id: the same words either way.
+        let id = sspr_core::questions::id_at(i);
+        assert_eq!(de.question(&id), de.question(q));
+        assert_eq!(en.question(&id), *q);
     }
     assert_eq!(
         de.question("Name of your first robot?"),

@@ -55,7 +55,8 @@ pub struct SecurityInfoImport {
     pub mobile: Option<String>,
     /// Office phone, international form.
     pub office: Option<String>,
-    /// Security questions (question id or custom question text → answer).
+    /// Security questions (a predefined question's id or English text, or a custom question's
+    /// text → answer); predefined questions are stored by id.
     pub questions: BTreeMap<String, SecretString>,
     /// Authenticator app.
     pub app: Option<AppImport>,
@@ -105,7 +106,7 @@ impl SecurityInfoImport {
             }
             answers::validate(answer.expose())?;
             info.questions.push(RegisteredAnswer {
-                question: question.to_owned(),
+                question: crate::questions::canonical(question),
                 answer_hash: answers::hash(
                     answer.expose(),
                     &engine.options.hash_params,

@@ -226,6 +226,16 @@ pub(super) fn policy(value: &Value) -> R<Policy> {
         }
         if let Some((list, path)) = s.strings("custom")? {
             q.custom = distinct_texts(&list, &path, 20, 3, 200, "questions")?;
+            if q.custom
+                .iter()
+                .any(|c| c.starts_with("question-") && crate::questions::index_of(c).is_some())
+            {
+                return Err(PolicyError::at(
+                    &path,
+                    "a custom question may not be a predefined question's id (question-01 to \
+                     question-35)",
+                ));
+            }
         }
     }
 

@@ -195,7 +195,8 @@ fn build(case: &Value) -> Result<World, String> {
             for (q, a) in qs {
                 let a = a.as_str().unwrap_or_default();
                 import.questions.insert(q.clone(), SecretString::new(a));
-                map.insert(q.clone(), a.to_owned());
+                // Views name predefined questions by their stable id.
+                map.insert(sspr_core::questions::canonical(q), a.to_owned());
             }
             answers_by_user.insert(username.clone(), map);
         }
@@ -755,7 +756,7 @@ impl World {
                 let mut plain = BTreeMap::new();
                 for (q, a) in step["answers"].as_object().cloned().unwrap_or_default() {
                     let a = a.as_str().unwrap_or_default().to_owned();
-                    plain.insert(q.clone(), a.clone());
+                    plain.insert(sspr_core::questions::canonical(&q), a.clone());
                     given.insert(q, SecretString::new(a));
                 }
                 let o = e
