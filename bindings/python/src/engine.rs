@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 
 use pyo3::prelude::*;
 use sspr_core::engine::{
-    AppImport, CountryBudget, Engine, EngineSettings, RegistrationOutcome, ResetOutcome, ResetView,
-    SecurityInfoImport,
+    AppImport, CountryBudget, Engine, EngineSettings, HardwareTokenImport, RegistrationOutcome,
+    ResetOutcome, ResetView, SecurityInfoImport,
 };
 use sspr_core::hashing::HashParams;
+use sspr_core::otp::OtpAlgorithm;
 use sspr_core::policy::Limit;
 use sspr_core::registration::{RegistrationInput, Via};
 use sspr_core::reset::ResetInput;
@@ -104,6 +105,16 @@ fn py_str(s: Option<&str>) -> String {
     s.map_or_else(|| "None".to_owned(), |s| format!("{s:?}"))
 }
 
+/// A Python literal for an optional number: `3` or `None`.
+fn py_num<T: std::fmt::Display>(n: Option<T>) -> String {
+    n.map_or_else(|| "None".to_owned(), |n| n.to_string())
+}
+
+/// A Python literal for a boolean.
+const fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
 fn offered(options: &[sspr_core::reset::OfferedOption]) -> Vec<PyOfferedOption> {
     options
         .iter()
@@ -186,8 +197,8 @@ pub(crate) struct PyRegistrationView {
     flow_id: String,
     /// The flow's reference (safe to log).
     flow_ref: String,
-    /// `prove_identity`, `proving`, `registering`, `verifying`, `done`, `expired` or
-    /// `cancelled`.
+    /// `prove_identity`, `proving`, `registering`, `reconfirm`, `verifying`, `done`,
+    /// `expired` or `cancelled`.
     state: String,
     /// Registered methods (policy names).
     registered: Vec<String>,
@@ -195,20 +206,54 @@ pub(crate) struct PyRegistrationView {
     still_needed: usize,
     /// The method awaiting verification.
     pending: Option<String>,
-    /// The method offered first at reset.
+    /// The default method, offered first at reset and in proofs: the one registered first
+    /// unless the user changed it (`set_default`).
     default_method: Option<String>,
+    /// The registered methods as the "security info" list, the success screen and the
+    /// reconfirmation step show them: the default first, destinations masked.
+    methods: Vec<PyRegisteredMethod>,
     /// The registered options the user may prove (in `prove_identity`).
     proof_options: Vec<PyOfferedOption>,
     /// The option being proved (in `proving`).
     proof_option: Option<String>,
     /// The questions to answer, when proving with security questions.
     questions: Vec<String>,
-    /// The number to show while a proof by push awaits the app.
+    /// The number to show for push number matching: while a proof by push awaits the app, or
+    /// during the test notification of an app being set up (`test_push`).
     approval_number: Option<u8>,
     /// When the flow expires (Unix seconds).
     expires_at: u64,
     /// The help desk's contact when the user is stuck (as `ResetView.help_desk`).
     help_desk: Option<String>,
+}
+
+/// A registered method as the wizard lists it (masked: safe to show and to log).
+#[pyclass(frozen, name = "RegisteredMethod", module = "sspr", get_all)]
+#[derive(Clone)]
+pub(crate) struct PyRegisteredMethod {
+    /// The method (policy name).
+    method: String,
+    /// The masked destination (`al*********@fabrikam.example`, `+1 XXXXXXXX00`) of an email
+    /// or a phone; `None` for the authenticator app, security questions and recovery codes.
+    masked: Option<String>,
+    /// Whether it is the default method.
+    default: bool,
+}
+
+#[pymethods]
+impl PyRegisteredMethod {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "RegisteredMethod({:?}, masked={}, default={})",
+            self.method,
+            py_str(self.masked.as_deref()),
+            py_bool(self.default)
+        )
+    }
 }
 
 #[pymethods]
@@ -290,6 +335,15 @@ fn registration_result(o: RegistrationOutcome) -> PyRegistrationResult {
             still_needed: v.still_needed,
             pending: v.pending.map(|m| m.id().to_owned()),
             default_method: v.default_method.map(|m| m.id().to_owned()),
+            methods: v
+                .methods
+                .into_iter()
+                .map(|m| PyRegisteredMethod {
+                    method: m.method.id().to_owned(),
+                    masked: m.masked,
+                    default: m.default,
+                })
+                .collect(),
             proof_options: offered(&v.proof_options),
             proof_option: v.proof_option.map(|o| o.id().to_owned()),
             questions: v.questions,
@@ -324,6 +378,13 @@ pub(crate) struct PySignInCheck {
     rejection: Option<String>,
     /// Seconds until a blocked user may try again.
     retry_after: Option<u64>,
+    /// The user may put registration off now ("not now": `Engine.snooze_registration`): it is
+    /// required, the policy allows snoozing, snoozes are left, and the user is no
+    /// administrator.
+    may_snooze: bool,
+    /// Snoozes left before registering is required (`None`: without limit; 0 for
+    /// administrators and when the policy allows none).
+    snoozes_left: Option<u32>,
 }
 
 #[pymethods]
@@ -331,6 +392,45 @@ impl PySignInCheck {
     /// Every attribute as a dict (nested results too), ready for `json.dumps`.
     fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         crate::dict::to_dict(slf.as_any())
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "SignInCheck(registration_required={}, reconfirm_due={}, rejection={}, may_snooze={}, snoozes_left={})",
+            py_bool(self.registration_required),
+            py_bool(self.reconfirm_due),
+            py_str(self.rejection.as_deref()),
+            py_bool(self.may_snooze),
+            py_num(self.snoozes_left)
+        )
+    }
+}
+
+/// The result of putting registration off (`Engine.snooze_registration`).
+#[pyclass(frozen, name = "SnoozeResult", module = "sspr", get_all)]
+pub(crate) struct PySnoozeResult {
+    /// `snooze.unavailable` when the user may not put it off now (nothing was saved).
+    rejection: Option<String>,
+    /// Until when sign-in does not ask (Unix seconds), when snoozed.
+    snoozed_until: Option<u64>,
+    /// Snoozes left after this one (`None`: without limit).
+    snoozes_left: Option<u32>,
+    /// Failures after the snooze was saved (it stands regardless), as log lines.
+    warnings: Vec<String>,
+}
+
+#[pymethods]
+impl PySnoozeResult {
+    /// Every attribute as a dict (nested results too), ready for `json.dumps`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        crate::dict::to_dict(slf.as_any())
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "SnoozeResult(rejection={}, snoozed_until={}, snoozes_left={})",
+            py_str(self.rejection.as_deref()),
+            py_num(self.snoozed_until),
+            py_num(self.snoozes_left)
+        )
     }
 }
 
@@ -433,7 +533,7 @@ fn option(name: &str) -> PyResult<ResetOption> {
     name.parse().map_err(|_| {
         crate::InputError::new_err(
             "option must be one of email, mobile_text, mobile_call, office_call, app_code, \
-             app_notification, security_questions",
+             app_notification, security_questions, recovery_code",
         )
     })
 }
@@ -442,7 +542,7 @@ fn method(name: &str) -> PyResult<Method> {
     name.parse().map_err(|_| {
         crate::InputError::new_err(
             "method must be one of email, mobile_phone, office_phone, app_code, \
-             app_notification, security_questions",
+             app_notification, security_questions, recovery_codes",
         )
     })
 }
@@ -762,6 +862,56 @@ impl PyEngine {
             reconfirm_due: c.reconfirm_due,
             rejection: c.rejection.map(|r| r.id().to_owned()),
             retry_after: c.retry_after,
+            may_snooze: c.may_snooze,
+            snoozes_left: c.snoozes_left,
+        })
+    }
+
+    /// "Not now": puts off the registration (or re-confirmation) `sign_in_check` asked of
+    /// `username` for the policy's `registration.snooze_days`, counting one of its
+    /// `registration.snoozes`; `snooze.unavailable` (nothing saved) when `sign_in_check` would
+    /// not offer it (`may_snooze` false). Call it for the user just signed in, never for a
+    /// name someone typed: it takes no password.
+    fn snooze_registration(&self, py: Python<'_>, username: String) -> PyResult<PySnoozeResult> {
+        let o = run(py, || self.engine().snooze_registration(&username))?;
+        Ok(PySnoozeResult {
+            rejection: o.rejection.map(|r| r.id().to_owned()),
+            snoozed_until: o.snoozed_until,
+            snoozes_left: o.snoozes_left,
+            warnings: o.warnings.iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// Assigns a hardware OATH TOTP token (`serial`, base32 `secret_b32`, `SHA1` or `SHA256`,
+    /// 6 or 8 digits, 30 or 60 s) to the user, inactive until the user activates it with a
+    /// current code in the wizard (`activate_token`); then it proves the `app_code` factor.
+    /// At most five a user; a serial the user already holds is refused. `actor` names who
+    /// acts, in the audit log (`hardware_token_imported`).
+    #[pyo3(signature = (user_id, actor, serial, secret_b32, *, algorithm="SHA1", digits=6, period=30))]
+    #[allow(clippy::too_many_arguments)]
+    fn import_hardware_token(
+        &self,
+        py: Python<'_>,
+        user_id: String,
+        actor: String,
+        serial: String,
+        secret_b32: String,
+        algorithm: &str,
+        digits: u8,
+        period: u32,
+    ) -> PyResult<()> {
+        let algorithm = OtpAlgorithm::parse(algorithm)
+            .ok_or_else(|| crate::InputError::new_err("algorithm must be `SHA1` or `SHA256`"))?;
+        let token = HardwareTokenImport {
+            serial,
+            secret_b32: SecretString::new(secret_b32),
+            algorithm,
+            digits,
+            period,
+        };
+        run(py, || {
+            self.engine()
+                .import_hardware_token(&UserId::new(user_id), &token, &actor)
         })
     }
 
@@ -812,7 +962,9 @@ impl PyEngine {
         self.reg(py, flow_id, RegistrationInput::Answer(secrets(answers)))
     }
 
-    /// The authenticator app's answer to a proof's push request.
+    /// The authenticator app's answer to a proof's push request, or to the test notification
+    /// of an app being set up (`test_push`): approving it with the number shown confirms the
+    /// app.
     #[pyo3(signature = (flow_id, request_id, number, approve=true))]
     fn approve_proof(
         &self,
@@ -938,7 +1090,47 @@ impl PyEngine {
         self.reg(py, flow_id, RegistrationInput::Remove(m))
     }
 
-    /// Makes a method the one offered first.
+    /// Sends a test notification to the authenticator app being set up (in `verifying`, after
+    /// `register_app`; policy `app_notification` only): the view's `approval_number` is the
+    /// number to show; `approve_proof` with it from the device confirms the app.
+    fn test_push(&self, py: Python<'_>, flow_id: String) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::TestPush)
+    }
+
+    /// Activates a hardware OATH token an administrator assigned (`import_hardware_token`)
+    /// with the code it shows now (needs the proof, like any change).
+    fn activate_token(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+        serial: String,
+        code: String,
+    ) -> PyResult<PyRegistrationResult> {
+        let input = RegistrationInput::ActivateToken {
+            serial,
+            code: SecretString::new(code),
+        };
+        self.reg(py, flow_id, input)
+    }
+
+    /// Sends the pending code again: the new method's (in `verifying`) or the proof's (in
+    /// `proving`); the earlier code stops working. The resend cooldown and send limits apply
+    /// (`send.cooldown` with `retry_after`).
+    fn resend_registration(
+        &self,
+        py: Python<'_>,
+        flow_id: String,
+    ) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::Resend)
+    }
+
+    /// Goes back one screen: from `verifying` to `registering` (the pending method is
+    /// dropped), from `proving` to `prove_identity`; from `reconfirm`, edits the info.
+    fn back(&self, py: Python<'_>, flow_id: String) -> PyResult<PyRegistrationResult> {
+        self.reg(py, flow_id, RegistrationInput::Back)
+    }
+
+    /// Makes a method the default: the one offered first at reset and in proofs.
     fn set_default(
         &self,
         py: Python<'_>,
@@ -949,7 +1141,8 @@ impl PyEngine {
         self.reg(py, flow_id, RegistrationInput::SetDefault(m))
     }
 
-    /// Finishes the wizard (refused while the policy wants more methods).
+    /// Finishes the wizard (refused while the policy wants more methods); in `reconfirm`,
+    /// confirms that the registered info is still correct.
     fn finish(&self, py: Python<'_>, flow_id: String) -> PyResult<PyRegistrationResult> {
         self.reg(py, flow_id, RegistrationInput::Finish)
     }

@@ -458,8 +458,8 @@ mod _sspr {
     #[pymodule_export]
     use super::engine::{
         PyAccessPass, PyEngine, PyOfferedOption, PyPasswordChangeResult, PyProvisioning,
-        PyRegistrationResult, PyRegistrationView, PyReportResult, PyResetResult, PyResetView,
-        PySignInCheck, PyTemporaryPassword,
+        PyRegisteredMethod, PyRegistrationResult, PyRegistrationView, PyReportResult,
+        PyResetResult, PyResetView, PySignInCheck, PySnoozeResult, PyTemporaryPassword,
     };
     #[pymodule_export]
     use super::memory::{
