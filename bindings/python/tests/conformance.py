@@ -131,7 +131,8 @@ def run_password(case):
 FLOW_EXPECT_KEYS = [
     "state", "options", "gate", "questions", "rejection", "sent", "retry_after",
     "registration_required", "reconfirm_due", "registered", "password_is",
-    "must_change_password", "help_desk", "unavailable",
+    "must_change_password", "help_desk", "unavailable", "default_method", "first_option",
+    "methods", "may_snooze", "snoozes_left",
 ]
 
 
@@ -207,6 +208,7 @@ class FlowWorld:
         self.last_code = self.last_push = self.last_token = self.last_link = None
         self.proof_options = []
         self.approval_shown = None
+        self.tokens = {}  # hardware tokens imported, by serial: totp_code's arguments ($token:SERIAL)
 
     def now(self):
         return self.mem.clock.now()
@@ -218,7 +220,8 @@ class FlowWorld:
         return sspr.totp_code(secret, max(0, self.now() + offset * 30))
 
     def code(self, form, user, app):
-        """Resolves a code form: `$delivered`, `$totp`, `$totp±N`, `$wrong` or a literal."""
+        """Resolves a code form: `$delivered`, `$totp`, `$totp±N`, `$token:SERIAL`, `$wrong`,
+        `$recoveryN` or a literal."""
         if form == "$delivered":
             return self.last_code
         if form == "$wrong":
@@ -234,6 +237,12 @@ class FlowWorld:
             if n >= len(codes):
                 raise ExpectError(f"no recovery code {n} shown to the user")
             return codes[n]
+        if form.startswith("$token:"):
+            token = self.tokens.get(form[7:])
+            if token is None:
+                raise ExpectError(f"no token {form[7:]}")
+            secret, params = token
+            return sspr.totp_code(secret, self.now(), **params)
         if form.startswith("$totp"):
             return self.totp_for(user, int(form[5:] or 0))
         return form
@@ -258,6 +267,7 @@ class FlowWorld:
                 retry_after=r.retry_after if r.retry_after is not None else (v.retry_after if v else None),
                 help_desk=v.help_desk if v else None,
                 unavailable=list(v.unavailable) if v else None,
+                first_option=v.options[0].option if v and v.options else None,
             )
 
         def registration(r):
@@ -268,6 +278,8 @@ class FlowWorld:
                 retry_after=r.retry_after,
                 registered=list(v.registered) if v else None,
                 help_desk=v.help_desk if v else None,
+                default_method=v.default_method if v else None,
+                methods=[(m.method, m.masked, m.default) for m in v.methods] if v else None,
             )
             return r
 
@@ -332,7 +344,12 @@ class FlowWorld:
                 registration_required=c.registration_required,
                 reconfirm_due=c.reconfirm_due,
                 rejection=c.rejection,
+                may_snooze=c.may_snooze,
+                snoozes_left=c.snoozes_left,
             )
+        elif op == "snooze":
+            r = e.snooze_registration(step["user"])
+            seen.update(rejection=r.rejection, snoozes_left=r.snoozes_left)
         elif op == "start_registration":
             r = registration(e.start_registration(step["user"], step["password"]))
             if r.view:
@@ -348,7 +365,10 @@ class FlowWorld:
                 option = self.proof_options[0]
             r = registration(e.prove(self.registration_flow, option))
             self.approval_shown = r.view.approval_number if r.view else None
-        elif op == "approve_proof":
+        elif op == "test_push":
+            r = registration(e.test_push(self.registration_flow))
+            self.approval_shown = r.view.approval_number if r.view else None
+        elif op in ("approve_proof", "approve_app"):
             shown = self.approval_shown or 10
             number = approval_number(step.get("number", "$shown"), shown)
             registration(e.approve_proof(self.registration_flow, self.last_push or "", number, step.get("approve", True)))
@@ -389,6 +409,22 @@ class FlowWorld:
             registration(e.verify(self.registration_flow, code))
         elif op == "remove":
             registration(e.remove(self.registration_flow, step["method"]))
+        elif op == "set_default":
+            registration(e.set_default(self.registration_flow, step["method"]))
+        elif op == "registration_resend":
+            registration(e.resend_registration(self.registration_flow))
+        elif op == "back":
+            registration(e.back(self.registration_flow))
+        elif op == "import_hardware_token":
+            params = dict(algorithm=step.get("algorithm", "SHA1"), digits=step.get("digits", 6),
+                          period=step.get("period", 30))
+            e.import_hardware_token(step["user"], step.get("actor", "help desk"), step["serial"],
+                                    step["secret_b32"], **params)
+            self.tokens[step["serial"]] = (step["secret_b32"], params)
+        elif op == "activate_token":
+            form = step["code"]
+            code = self.code(form, self.registration_user, False) or form
+            registration(e.activate_token(self.registration_flow, step["serial"], code))
         elif op == "finish":
             registration(e.finish(self.registration_flow))
         elif op == "change_password":
@@ -452,6 +488,24 @@ class FlowWorld:
                 left.remove(match)
             if left:
                 raise ExpectError(f"{len(left)} unexpected message(s): {[(m.channel, m.kind) for m in left]}")
+        for key in ("default_method", "first_option"):
+            if key in expect and seen.get(key) != expect[key]:
+                raise ExpectError(f"{key} {seen.get(key)}, expected {expect[key]}")
+        if "methods" in expect:
+            got = seen.get("methods") or []
+            want = expect["methods"]
+            ok = len(got) == len(want) and all(
+                w.get("method") == method
+                and ("masked" not in w or w["masked"] == masked)
+                and ("default" not in w or w["default"] == default)
+                for (method, masked, default), w in zip(got, want)
+            )
+            if not ok:
+                raise ExpectError(f"methods {got}, expected {want}")
+        if "may_snooze" in expect and seen.get("may_snooze") != expect["may_snooze"]:
+            raise ExpectError(f"may_snooze {seen.get('may_snooze')}, expected {expect['may_snooze']}")
+        if "snoozes_left" in expect and seen.get("snoozes_left") != expect["snoozes_left"]:
+            raise ExpectError(f"snoozes_left {seen.get('snoozes_left')}, expected {expect['snoozes_left']}")
         if "help_desk" in expect and seen.get("help_desk") != expect["help_desk"]:
             raise ExpectError(f"help_desk {seen.get('help_desk')}, expected {expect['help_desk']}")
         if "must_change_password" in expect:
