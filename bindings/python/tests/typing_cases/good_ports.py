@@ -39,6 +39,8 @@ def screen_title(state: RegistrationState) -> str:
             return "Prove it's you"
         case "registering" | "verifying":
             return "Keep your account secure"
+        case "reconfirm":
+            return "Is your security info still correct?"
         case "done" | "expired" | "cancelled":
             return "Done"
         case _:
