@@ -282,8 +282,10 @@ impl From<ResetOutcome> for ResetResult {
     }
 }
 
-/// A user's step in a reset.
+/// A user's step in a reset. Its `toString` names the step, never the code, answers or
+/// password it carries.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::export(Debug)]
 pub enum ResetInput {
     /// Chose an option at the current gate (replaces any pending challenge).
     Choose {
@@ -397,8 +399,10 @@ pub enum Via {
     Call,
 }
 
-/// A user's step in the "keep your account secure" wizard.
+/// A user's step in the "keep your account secure" wizard. Its `toString` names the step,
+/// never the code, pass or answers it carries.
 #[derive(Clone, PartialEq, Eq, uniffi::Enum)]
+#[uniffi::export(Debug)]
 pub enum RegistrationInput {
     /// Prove a registered method before changing security info (sends a code, or a push).
     Prove {
