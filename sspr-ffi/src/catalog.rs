@@ -48,8 +48,8 @@ impl Catalog {
         self.0.feedback_by_id(&id)
     }
 
-    /// A question as registered (its English text), in this language; a custom question as
-    /// the policy wrote it.
+    /// A question as a view names it, in this language: a predefined question (by its stable
+    /// id, `question-07`, or its English text) translated, a custom one as the policy wrote it.
     pub fn question(&self, question: String) -> String {
         self.0.question(&question)
     }

@@ -34,8 +34,8 @@ impl PyCatalog {
         self.0.feedback_by_id(id)
     }
 
-    /// A question as registered (its English text) in this language; a custom question as the
-    /// policy wrote it.
+    /// A question as a view names it, in this language: a predefined question (by its stable
+    /// id, `question-07`, or its English text) translated, a custom one as the policy wrote it.
     fn question(&self, question: &str) -> String {
         self.0.question(question)
     }

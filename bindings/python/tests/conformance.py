@@ -11,6 +11,7 @@ import sspr
 
 ROOT = Path(__file__).resolve().parents[3]
 TEST_HASH = dict(memory_kib=8, iterations=1, parallelism=1)
+ENGLISH = sspr.Catalog("en")
 
 
 class ExpectError(Exception):
@@ -321,7 +322,8 @@ class FlowWorld:
             if form in ("$correct", "$one_wrong"):
                 given = {}
                 for i, q in enumerate(view.questions):
-                    a = known.get(q, "unknown")
+                    # Views name a predefined question by its stable id; vectors by its English text.
+                    a = known.get(q) or known.get(ENGLISH.question(q), "unknown")
                     given[q] = a + " not" if form == "$one_wrong" and i == 0 else a
             elif isinstance(form, dict):
                 given = form
