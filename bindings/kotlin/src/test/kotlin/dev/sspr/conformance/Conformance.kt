@@ -148,7 +148,8 @@ fun runPassword(case: Obj) {
 val FLOW_EXPECT_KEYS = setOf(
     "state", "options", "gate", "questions", "rejection", "sent", "retry_after",
     "registration_required", "reconfirm_due", "registered", "password_is",
-    "must_change_password", "help_desk", "unavailable",
+    "must_change_password", "help_desk", "unavailable", "default_method", "first_option",
+    "methods", "may_snooze", "snoozes_left",
 )
 
 /** What a step produced, in the terms `expect` checks. */
@@ -164,6 +165,12 @@ class Seen {
     var registered: List<String>? = null
     var helpDesk: String? = null
     var unavailable: List<String>? = null
+    var defaultMethod: String? = null
+    var firstOption: String? = null
+    /** The registration view's `methods`: id, masked destination, default. */
+    var methods: List<Triple<String, String?, Boolean>>? = null
+    var maySnooze: Boolean? = null
+    var snoozesLeft: Long? = null
 }
 
 /** Who acts in a help-desk step (`actor`, default `help desk`). */
@@ -195,6 +202,9 @@ class FlowWorld(case: Obj) {
     var actedUser: String? = null
     /** The last temporary access pass issued (`$issued`). */
     var accessPass: String? = null
+    val english = Catalog.english()
+    /** Hardware tokens imported, by serial: seed, algorithm, digits, period (`$token:SERIAL`). */
+    val tokens = HashMap<String, HardwareTokenImport>()
 
     init {
         mem.addCommonPasswords()
@@ -242,13 +252,15 @@ class FlowWorld(case: Obj) {
         return totpCode(secret, maxOf(0L, now() + offset * 30).toULong(), OtpAlgorithm.SHA1, 6u, 30u)
     }
 
-    /** Resolves a code form: `$delivered`, `$totp`, `$totp±N`, `$wrong` or a literal. */
+    /** Resolves a code form: `$delivered`, `$totp`, `$totp±N`, `$token:SERIAL`, `$wrong`, `$recoveryN` or a literal. */
     fun code(form: String, user: String?, app: Boolean): String? = when {
         form == "\$delivered" -> lastCode
         form == "\$wrong" -> {
             val right = (if (app) runCatching { totpFor(user, 0) }.getOrNull() else lastCode) ?: "12345678"
             right.dropLast(1) + ((right.last().digitToInt() + 1) % 10)
         }
+        form.startsWith("\$token:") -> (tokens[form.substring(7)] ?: throw ExpectError("no token ${form.substring(7)}"))
+            .let { totpCode(it.secretB32, now().toULong(), it.algorithm, it.digits, it.period) }
         form.startsWith("\$totp") -> totpFor(user, form.substring(5).ifEmpty { "0" }.removePrefix("+").toLong())
         form.startsWith("\$recovery") -> recovery[user ?: ""]?.getOrNull(form.substring(9).toInt())
             ?: throw ExpectError("no recovery code ${form.substring(9)} shown to the user")
@@ -267,6 +279,7 @@ class FlowWorld(case: Obj) {
         seen.rejection = r.rejection
         seen.retryAfter = (r.retryAfter ?: v?.retryAfter)?.toLong()
         seen.helpDesk = v?.helpDesk
+        seen.firstOption = v?.options?.firstOrNull()?.let { resetOptionId(it.option) }
     }
 
     fun registration(r: RegistrationResult, seen: Seen): RegistrationResult {
@@ -275,6 +288,8 @@ class FlowWorld(case: Obj) {
         seen.retryAfter = r.retryAfter?.toLong()
         seen.registered = r.view?.registered?.map(::methodId)
         seen.helpDesk = r.view?.helpDesk
+        seen.defaultMethod = r.view?.defaultMethod?.let(::methodId)
+        seen.methods = r.view?.methods?.map { Triple(methodId(it.method), it.masked, it.default) }
         return r
     }
 
@@ -337,7 +352,8 @@ class FlowWorld(case: Obj) {
                 val known = answers[resetUser] ?: emptyMap()
                 val given: Map<String, String> = when (val form = step["answers"]) {
                     "\$correct", "\$one_wrong" -> view.questions.mapIndexed { i, q ->
-                        val a = known[q] ?: "unknown"
+                        // Views name a predefined question by its stable id; vectors by its English text.
+                        val a = known[q] ?: known[english.question(q)] ?: "unknown"
                         q to (if (form == "\$one_wrong" && i == 0) "$a not" else a)
                     }.toMap()
                     is Map<*, *> -> form.obj().mapValues { it.value as String }
@@ -356,7 +372,11 @@ class FlowWorld(case: Obj) {
                 val r = regStep(RegistrationInput.Prove(option), seen)
                 approvalShown = r.view?.approvalNumber?.toInt()
             }
-            "approve_proof" -> {
+            "test_push" -> {
+                val r = regStep(RegistrationInput.TestPush, seen)
+                approvalShown = r.view?.approvalNumber?.toInt()
+            }
+            "approve_proof", "approve_app" -> {
                 val number = approvalNumber(step["number"], approvalShown ?: 10)
                 regStep(RegistrationInput.Approve(lastPush ?: "", number.toUByte(), step["approve"] != false), seen)
             }
@@ -376,6 +396,13 @@ class FlowWorld(case: Obj) {
                 seen.registrationRequired = c.registrationRequired
                 seen.reconfirmDue = c.reconfirmDue
                 seen.rejection = c.rejection
+                seen.maySnooze = c.maySnooze
+                seen.snoozesLeft = c.snoozesLeft?.toLong()
+            }
+            "snooze" -> {
+                val r = engine.snoozeRegistration(step.str("user"))
+                seen.rejection = r.rejection
+                seen.snoozesLeft = r.snoozesLeft?.toLong()
             }
             "start_registration" -> {
                 val r = registration(engine.startRegistration(step.str("user"), step.str("password")), seen)
@@ -417,6 +444,21 @@ class FlowWorld(case: Obj) {
                 regStep(RegistrationInput.Verify(code(form, registrationUser, app) ?: form), seen)
             }
             "remove" -> regStep(RegistrationInput.Remove(method(step.str("method"))), seen)
+            "set_default" -> regStep(RegistrationInput.SetDefault(method(step.str("method"))), seen)
+            "registration_resend" -> regStep(RegistrationInput.Resend, seen)
+            "back" -> regStep(RegistrationInput.Back, seen)
+            "import_hardware_token" -> {
+                val token = HardwareTokenImport(
+                    step.str("serial"), step.str("secret_b32"), algorithm(step),
+                    (step["digits"].long() ?: 6L).toInt().toUByte(), (step["period"].long() ?: 30L).toUInt(),
+                )
+                engine.importHardwareToken(step.str("user"), token, actor(step))
+                tokens[token.serial] = token
+            }
+            "activate_token" -> {
+                val form = step.str("code")
+                regStep(RegistrationInput.ActivateToken(step.str("serial"), code(form, registrationUser, false) ?: form), seen)
+            }
             "finish" -> regStep(RegistrationInput.Finish, seen)
             "change_password" -> {
                 val user = step.str("user")
@@ -496,6 +538,20 @@ class FlowWorld(case: Obj) {
             val got = mem.mustChangePassword(user)
             if (got != want) fail("must_change_password $got, expected $want")
         }
+        if (expect.containsKey("default_method") && seen.defaultMethod != expect["default_method"] as? String) fail("default_method ${seen.defaultMethod}, expected ${expect["default_method"]}")
+        if (expect.containsKey("first_option") && seen.firstOption != expect["first_option"] as? String) fail("first_option ${seen.firstOption}, expected ${expect["first_option"]}")
+        if (expect.containsKey("methods")) {
+            val got = seen.methods ?: emptyList()
+            val want = expect["methods"].list().map { it.obj() }
+            val ok = got.size == want.size && got.zip(want).all { (g, w) ->
+                w["method"] == g.first &&
+                    (!w.containsKey("masked") || w["masked"] as? String == g.second) &&
+                    (w["default"] !is Boolean || w["default"] == g.third)
+            }
+            if (!ok) fail("methods $got, expected $want")
+        }
+        (expect["may_snooze"] as? Boolean)?.let { if (seen.maySnooze != it) fail("may_snooze ${seen.maySnooze}, expected $it") }
+        if (expect.containsKey("snoozes_left") && seen.snoozesLeft != expect["snoozes_left"].long()) fail("snoozes_left ${seen.snoozesLeft}, expected ${expect["snoozes_left"]}")
         if (expect.containsKey("help_desk") && seen.helpDesk != expect["help_desk"] as? String) {
             fail("help_desk ${seen.helpDesk}, expected ${expect["help_desk"]}")
         }
