@@ -169,8 +169,15 @@ pub(crate) fn screen(
     profile: &DecoyProfile,
 ) -> DecoyScreen {
     let mut s = Stream::new(key, subject);
-    let admin_like =
-        policy.reset().methods_required < 2 && s.below(100) < u32::from(profile.admin_percent);
+    let admin_percent = u32::from(profile.admin_percent);
+    // Administrators are among the users whatever the policy: under one gate they differ by
+    // their second gate, under two by the administrator methods their screen lists. (Under two
+    // gates the draw has a stream of its own, so that one-gate screens stay what they were.)
+    let admin_like = if policy.reset().methods_required < 2 {
+        s.below(100) < admin_percent
+    } else {
+        Stream::new(key, &format!("{subject}#administrator")).below(100) < admin_percent
+    };
     let req = policy.requirement_for(admin_like);
     let gates = req.gates;
     let methods: Vec<Method> = if admin_like {

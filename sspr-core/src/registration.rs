@@ -599,6 +599,11 @@ impl RegistrationFlow {
                 RegistrationState::ProveIdentity | RegistrationState::Proving { .. },
                 RegistrationInput::AccessPass(_),
             ) => Some(AttemptSpec { challenge: None }),
+            // Drawing the proof's questions again counts as a failed verification.
+            (
+                RegistrationState::ProveIdentity | RegistrationState::Proving { .. },
+                RegistrationInput::Prove(ResetOption::SecurityQuestions),
+            ) if self.question_draws > 0 => Some(AttemptSpec { challenge: None }),
             (
                 RegistrationState::Verifying {
                     pending:
@@ -610,14 +615,17 @@ impl RegistrationFlow {
                 RegistrationInput::Approve { approve: true, .. },
             ) => Some(limits.push(pending)),
             // Counted only for a token there is to activate (a mistyped serial compares
-            // nothing).
-            (RegistrationState::Registering, RegistrationInput::ActivateToken { serial, .. })
-                if ctx
-                    .info
-                    .0
-                    .tokens
-                    .iter()
-                    .any(|t| t.serial == serial.trim() && !t.activated) =>
+            // nothing), from every state that compares it: the reconfirmation step turns into
+            // `registering` before it does.
+            (
+                RegistrationState::Registering | RegistrationState::Reconfirm,
+                RegistrationInput::ActivateToken { serial, .. },
+            ) if ctx
+                .info
+                .0
+                .tokens
+                .iter()
+                .any(|t| t.serial == serial.trim() && !t.activated) =>
             {
                 Some(limits.new_app(&format!("token:{}", self.flow_ref), self.expires_at))
             }
@@ -958,7 +966,14 @@ impl RegistrationFlow {
                 option,
                 challenge: ProofChallenge::Questions { asked, draw },
             };
-            return Ok(Transition::ok(self));
+            // Asking for other questions is a failed attempt at the ones shown, as at reset:
+            // redrawing never fishes for questions the caller knows for free.
+            let t = Transition::ok(self);
+            return Ok(if draw > 0 {
+                t.verdict(Verdict::Failed)
+            } else {
+                t
+            });
         }
         let Some((channel, to)) = Self::proof_destination(option, info) else {
             return Ok(Transition::refuse(self, Reason::OptionUnavailable));

@@ -22,7 +22,7 @@ use sspr_core::{Error, Reason, ResetOption, SecretString};
 /// Per-user limits high enough that only the per-challenge limit (3) applies.
 const HIGH: &str = r#"{"reset": {"methods": ["email", "mobile_phone", "app_code", "app_notification"]},
     "limits": {"verify_failures": {"max": 1000, "window_s": 3600, "block_s": 60},
-               "consecutive_failures": 1000, "resend_cooldown_s": 0}}"#;
+               "consecutive_failures": 300, "resend_cooldown_s": 0}}"#;
 
 fn code_at(secret_b32: &str, t: u64) -> String {
     sspr_core::otp::Credential::from_base32(secret_b32, "SHA1", 6, 30)

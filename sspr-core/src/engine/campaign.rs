@@ -29,8 +29,14 @@ pub(crate) fn ask(info: &SecurityInfo, policy: &Policy, admin: bool, now: u64) -
         >= registration::factors_required(policy, admin);
     let due = registration::reconfirm_due(info, policy, admin, now);
     let asked = policy.registration().require_on_sign_in && (!enough || due);
-    let snoozed = info.snooze.is_some_and(|s| now < s.until);
     let r = policy.registration();
+    // A snooze never reaches further than the policy lets one reach from now, and never holds
+    // for an administrator: a stored `until` is hostile data like any other.
+    let horizon = now.saturating_add(u64::from(r.snooze_days).saturating_mul(86_400));
+    let snoozed = !admin
+        && info
+            .snooze
+            .is_some_and(|s| now < s.until && s.until <= horizon);
     let used = info.snooze.map_or(0, |s| s.count);
     let snoozes_left = if admin || r.snooze_days == 0 {
         Some(0)

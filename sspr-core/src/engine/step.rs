@@ -45,17 +45,25 @@ pub(crate) struct Memo {
     /// The authenticator step this call recorded: which credential (an app or a hardware
     /// token), the step, and its last step before it.
     pub totp: Option<(usize, u64, Option<u64>)>,
+    /// The recovery code this call spent: its digest and where it stood in the list.
+    pub recovery: Option<(String, usize)>,
 }
 
 impl Memo {
     /// The security info as this call saw it first: an authenticator step it recorded itself is
-    /// not a replay on a re-run.
+    /// not a replay on a re-run, and a recovery code it spent itself is still there to match.
     pub(crate) fn unrecord_own_step(&self, info: &mut SecurityInfo) {
         if let Some((i, step, before)) = self.totp
             && let Some(last) = info.last_step_mut(i)
             && *last == Some(step)
         {
             *last = before;
+        }
+        if let Some((digest, at)) = &self.recovery
+            && !info.recovery_codes.contains(digest)
+        {
+            let at = (*at).min(info.recovery_codes.len());
+            info.recovery_codes.insert(at, digest.clone());
         }
     }
 }
@@ -244,12 +252,17 @@ impl Engine {
                     if v != info_version {
                         return Err(StepError::Retry);
                     }
-                    let before = info.recovery_codes.len();
-                    info.recovery_codes.retain(|d| *d != digest);
-                    if info.recovery_codes.len() == before {
+                    let Some(at) = info.recovery_codes.iter().position(|d| *d == digest) else {
+                        // Spent by an earlier run of this very call (its flow save lost a
+                        // race): done. Spent by anyone else: the re-run finds it gone.
+                        if memo.recovery.as_ref().is_some_and(|(d, _)| *d == digest) {
+                            continue;
+                        }
                         return Err(StepError::Retry);
-                    }
+                    };
+                    info.recovery_codes.remove(at);
                     self.save_or_retry(&user, &info, v)?;
+                    memo.recovery = Some((digest, at));
                 }
                 Guard::SaveSecurityInfo {
                     info,

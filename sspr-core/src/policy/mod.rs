@@ -23,7 +23,9 @@ use serde::{Serialize, Serializer};
 use crate::method::Method;
 use crate::user::DirectoryUser;
 
-pub use odds::{GUESS_CEILING_PER_YEAR, GuessingOdds, Odds, WEAKEST_ANSWER_GUESS};
+pub use odds::{
+    GUESS_CEILING_PER_YEAR, GuessingOdds, MAX_AUTHENTICATORS, Odds, WEAKEST_ANSWER_GUESS,
+};
 pub use parse::PolicyError;
 
 /// A validated policy. Build one with [`Policy::parse`], [`Policy::from_json`],

@@ -10,7 +10,8 @@
 //!   locks (NIST SP 800-63B §5.2.2); the budget starts again only when the user completes a
 //!   reset or signs in;
 //! * each guess at a delivered code succeeds with 1/10^digits, at an authenticator code with
-//!   (2·skew + 1)/10^6 (six-digit apps; every code in the window is accepted);
+//!   (2·skew + 1)·[`MAX_AUTHENTICATORS`]/10^6: every code in the window of every credential a
+//!   user may hold (five apps and five hardware tokens, six digits) is accepted;
 //! * each guess at the security answers succeeds with q^n for n answers asked, q being the
 //!   chance of guessing one answer at the first try. sspr takes q = [`WEAKEST_ANSWER_GUESS`]:
 //!   19.7%, the first-guess success rate Bonneau et al. measured for the weakest common question
@@ -23,9 +24,14 @@ use serde::Serialize;
 use super::Policy;
 
 /// The highest chance per year the policy accepts that one user's delivered or authenticator
-/// code is guessed: 1%. With the default budget of 100 failures in a row the worst document
-/// FORMAT allows (six digits, a skew of 10 steps) gives 0.21%.
+/// code is guessed: 1%. With the default budget of 100 failures in a row, a skew of up to four
+/// steps stays under it (0.9% for a user holding ten authenticators); a larger skew needs a
+/// smaller budget.
 pub const GUESS_CEILING_PER_YEAR: f64 = 0.01;
+
+/// The most authenticator credentials one user may hold (apps and hardware tokens): one guess
+/// at an authenticator code is compared with every one of them.
+pub const MAX_AUTHENTICATORS: u32 = 10;
 
 /// The chance of guessing one security answer at the first try, for the weakest common
 /// question (Bonneau et al., WWW 2015).
@@ -73,7 +79,7 @@ fn chance(guesses: u64, p: f64) -> f64 {
 fn over(p: &Policy, horizon: u64) -> Odds {
     let guesses = windowed_guesses(p, horizon).min(u64::from(p.limits.consecutive_failures));
     let delivered = 10f64.powi(-i32::from(p.codes.digits));
-    let app = f64::from(2 * u32::from(p.totp.skew_steps) + 1) / 1e6;
+    let app = f64::from((2 * u32::from(p.totp.skew_steps) + 1) * MAX_AUTHENTICATORS) / 1e6;
     let questions = p
         .reset
         .methods
@@ -109,13 +115,25 @@ mod tests {
         assert_eq!(o.per_day.guesses, 96);
         assert_eq!(o.per_year.guesses, 100);
         assert!((o.per_year.delivered_code - 100.0 * 1e-8).abs() < 1e-15);
-        assert!((o.per_year.app_code - 300.0 / 1e6).abs() < 1e-12);
+        assert!((o.per_year.app_code - 3000.0 / 1e6).abs() < 1e-12);
+        // Ten credentials of a user, each with its window.
+        assert_eq!(
+            MAX_AUTHENTICATORS as usize,
+            crate::security_info::MAX_APPS + crate::security_info::MAX_TOKENS
+        );
         assert_eq!(o.per_year.answers, None);
     }
 
     #[test]
     fn the_ceiling_refuses_a_budget_too_large_for_the_totp_window() {
-        let ok = Policy::parse(r#"{"totp": {"skew_steps": 10}}"#).unwrap();
+        let ok = Policy::parse(r#"{"totp": {"skew_steps": 4}}"#).unwrap();
+        assert!(ok.guessing_odds().per_year.app_code < GUESS_CEILING_PER_YEAR);
+        let err = Policy::parse(r#"{"totp": {"skew_steps": 5}}"#).unwrap_err();
+        assert_eq!(err.field, "limits.consecutive_failures");
+        let ok = Policy::parse(
+            r#"{"totp": {"skew_steps": 10}, "limits": {"consecutive_failures": 40}}"#,
+        )
+        .unwrap();
         assert!(ok.guessing_odds().per_year.app_code < GUESS_CEILING_PER_YEAR);
         let err = Policy::parse(
             r#"{"totp": {"skew_steps": 10}, "limits": {"consecutive_failures": 500}}"#,
