@@ -64,9 +64,12 @@ def main() -> None:
     view = shown(engine.enter_code(flow, code))
     print(f"  verification step {view.gate} of {view.gates}")
 
+    # Views name predefined questions by their stable id (`question-06`); the catalog gives
+    # the words in the user's language, and the answers go back under the same ids.
+    catalog = sspr.Catalog("en")
     view = shown(engine.choose(flow, "security_questions"))
-    print(f"  answer {len(view.questions)} questions:", " / ".join(view.questions))
-    view = shown(engine.answer(flow, {q: answers[q] for q in view.questions}))
+    print(f"  answer {len(view.questions)} questions:", " / ".join(catalog.question(q) for q in view.questions))
+    view = shown(engine.answer(flow, {q: answers[catalog.question(q)] for q in view.questions}))
     print(f"  state: {view.state}")
 
     r = engine.new_password(flow, "password123")
