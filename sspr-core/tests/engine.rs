@@ -1097,3 +1097,30 @@ fn an_unknown_flow_id_is_its_own_error_and_changes_nothing() {
     unknown(w.engine.reset_step(&id, ResetInput::Cancel).map(drop));
     assert!(w.notifier.messages().is_empty());
 }
+
+#[test]
+fn a_registration_page_can_be_shown_again_without_a_step() {
+    let mem = fixtures::memory_ports(3);
+    let engine = fixtures::engine(Policy::default(), mem.ports());
+    let o = engine
+        .start_registration(
+            fixtures::ALICE.username,
+            &sspr_core::SecretString::new(fixtures::ALICE.password),
+        )
+        .unwrap();
+    let v = o.view.unwrap();
+    let again = engine.registration_view_of(&v.flow_id).unwrap();
+    assert_eq!(again, v, "the same screen, nothing changed");
+    // A reset flow's id is not a registration flow, and an unknown id is unknown.
+    let reset = engine
+        .start_reset(fixtures::ALICE.username, fixtures::CAPTCHA, None)
+        .unwrap()
+        .view
+        .unwrap()
+        .flow_id;
+    assert!(engine.registration_view_of(&reset).is_err());
+    assert!(matches!(
+        engine.registration_view_of("no-such-flow"),
+        Err(sspr_core::Error::Input(sspr_core::InputError::UnknownFlow))
+    ));
+}

@@ -691,33 +691,39 @@ impl std::fmt::Debug for RegistrationResult {
     }
 }
 
+impl From<sspr_core::engine::RegistrationView> for RegistrationView {
+    fn from(v: sspr_core::engine::RegistrationView) -> Self {
+        Self {
+            flow_id: v.flow_id,
+            flow_ref: v.flow_ref,
+            state: v.state.id().to_owned(),
+            registered: v.registered.into_iter().map(Into::into).collect(),
+            still_needed: u32::try_from(v.still_needed).unwrap_or(u32::MAX),
+            pending: v.pending.map(Into::into),
+            default_method: v.default_method.map(Into::into),
+            methods: v
+                .methods
+                .into_iter()
+                .map(|m| RegisteredMethod {
+                    method: m.method.into(),
+                    masked: m.masked,
+                    default: m.default,
+                })
+                .collect(),
+            proof_options: offered(&v.proof_options),
+            proof_option: v.proof_option.map(Into::into),
+            questions: v.questions,
+            approval_number: v.approval_number,
+            expires_at: v.expires_at,
+            help_desk: v.help_desk,
+        }
+    }
+}
+
 impl From<RegistrationOutcome> for RegistrationResult {
     fn from(o: RegistrationOutcome) -> Self {
         Self {
-            view: o.view.map(|v| RegistrationView {
-                flow_id: v.flow_id,
-                flow_ref: v.flow_ref,
-                state: v.state.id().to_owned(),
-                registered: v.registered.into_iter().map(Into::into).collect(),
-                still_needed: u32::try_from(v.still_needed).unwrap_or(u32::MAX),
-                pending: v.pending.map(Into::into),
-                default_method: v.default_method.map(Into::into),
-                methods: v
-                    .methods
-                    .into_iter()
-                    .map(|m| RegisteredMethod {
-                        method: m.method.into(),
-                        masked: m.masked,
-                        default: m.default,
-                    })
-                    .collect(),
-                proof_options: offered(&v.proof_options),
-                proof_option: v.proof_option.map(Into::into),
-                questions: v.questions,
-                approval_number: v.approval_number,
-                expires_at: v.expires_at,
-                help_desk: v.help_desk,
-            }),
+            view: o.view.map(Into::into),
             rejection: o.rejection.map(|r| r.id().to_owned()),
             retry_after: o.retry_after,
             provisioning: o.provisioning.map(|p| Provisioning {
@@ -1011,6 +1017,11 @@ impl Engine {
     /// The reset flow as it stands.
     pub fn reset_view(&self, flow_id: String) -> Result<ResetView, SsprError> {
         Ok((&self.engine().reset_view_of(&flow_id)?).into())
+    }
+
+    /// The registration flow as it stands (to show a page again without a step).
+    pub fn registration_view(&self, flow_id: String) -> Result<RegistrationView, SsprError> {
+        Ok(self.engine().registration_view_of(&flow_id)?.into())
     }
 
     /// Lifts an identifier's blocks (a help desk's action); `actor` names who acts, in the

@@ -325,32 +325,36 @@ impl PyRegistrationResult {
     }
 }
 
+fn registration_view(v: sspr_core::engine::RegistrationView) -> PyRegistrationView {
+    PyRegistrationView {
+        flow_id: v.flow_id,
+        flow_ref: v.flow_ref,
+        state: v.state.id().to_owned(),
+        registered: v.registered.iter().map(|m| m.id().to_owned()).collect(),
+        still_needed: v.still_needed,
+        pending: v.pending.map(|m| m.id().to_owned()),
+        default_method: v.default_method.map(|m| m.id().to_owned()),
+        methods: v
+            .methods
+            .into_iter()
+            .map(|m| PyRegisteredMethod {
+                method: m.method.id().to_owned(),
+                masked: m.masked,
+                default: m.default,
+            })
+            .collect(),
+        proof_options: offered(&v.proof_options),
+        proof_option: v.proof_option.map(|o| o.id().to_owned()),
+        questions: v.questions,
+        approval_number: v.approval_number,
+        expires_at: v.expires_at,
+        help_desk: v.help_desk,
+    }
+}
+
 fn registration_result(o: RegistrationOutcome) -> PyRegistrationResult {
     PyRegistrationResult {
-        view: o.view.map(|v| PyRegistrationView {
-            flow_id: v.flow_id,
-            flow_ref: v.flow_ref,
-            state: v.state.id().to_owned(),
-            registered: v.registered.iter().map(|m| m.id().to_owned()).collect(),
-            still_needed: v.still_needed,
-            pending: v.pending.map(|m| m.id().to_owned()),
-            default_method: v.default_method.map(|m| m.id().to_owned()),
-            methods: v
-                .methods
-                .into_iter()
-                .map(|m| PyRegisteredMethod {
-                    method: m.method.id().to_owned(),
-                    masked: m.masked,
-                    default: m.default,
-                })
-                .collect(),
-            proof_options: offered(&v.proof_options),
-            proof_option: v.proof_option.map(|o| o.id().to_owned()),
-            questions: v.questions,
-            approval_number: v.approval_number,
-            expires_at: v.expires_at,
-            help_desk: v.help_desk,
-        }),
+        view: o.view.map(registration_view),
         rejection: o.rejection.map(|r| r.id().to_owned()),
         retry_after: o.retry_after,
         provisioning: o.provisioning.map(|p| PyProvisioning {
@@ -663,6 +667,11 @@ impl PyEngine {
     /// The reset flow as it stands.
     fn reset_view(&self, py: Python<'_>, flow_id: String) -> PyResult<PyResetView> {
         run(py, || self.engine().reset_view_of(&flow_id)).map(|v| view(&v))
+    }
+
+    /// The registration flow as it stands (to show a page again without a step).
+    fn registration_view(&self, py: Python<'_>, flow_id: String) -> PyResult<PyRegistrationView> {
+        run(py, || self.engine().registration_view_of(&flow_id)).map(registration_view)
     }
 
     /// Chooses an option at the current gate (replaces any pending challenge).

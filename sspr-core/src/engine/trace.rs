@@ -106,6 +106,15 @@ impl Traced for crate::engine::ResetView {
     }
 }
 
+impl Traced for crate::engine::RegistrationView {
+    fn state(&self) -> Option<&'static str> {
+        Some(self.state.id())
+    }
+    fn flow_ref(&self) -> Option<&str> {
+        Some(&self.flow_ref)
+    }
+}
+
 /// The kind of a reset input, as a stable id.
 pub(crate) fn reset_input(input: &ResetInput) -> &'static str {
     match input {
