@@ -315,14 +315,6 @@ pub fn render(app: &App, ctx: &Ctx, outcome: &ResetOutcome, set: &[String]) -> R
         return who(ctx, outcome.rejection.map(|r| t.sspr.reason(r)), "");
     };
     let now = app.now();
-    let mut frame = Frame {
-        title: t.t("reset-heading"),
-        expires_in: Some(view.expires_at.saturating_sub(now)),
-        help_desk: view.help_desk.as_deref(),
-        refresh: None,
-    };
-    let rejection = outcome.rejection.map(|r| t.sspr.reason(r));
-    let mut cookies_out: Vec<String> = set.to_vec();
     let terminal = matches!(
         view.state,
         ResetScreen::Completed
@@ -331,6 +323,18 @@ pub fn render(app: &App, ctx: &Ctx, outcome: &ResetOutcome, set: &[String]) -> R
             | ResetScreen::Expired
             | ResetScreen::Cancelled
     );
+    // The session ran out: the engine ends the flow at its next step; the page says so now.
+    if !terminal && view.expires_at <= now {
+        return expired(app, ctx);
+    }
+    let mut frame = Frame {
+        title: t.t("reset-heading"),
+        expires_in: Some(view.expires_at.saturating_sub(now)),
+        help_desk: view.help_desk.as_deref(),
+        refresh: None,
+    };
+    let rejection = outcome.rejection.map(|r| t.sspr.reason(r));
+    let mut cookies_out: Vec<String> = set.to_vec();
     if terminal {
         frame.expires_in = None;
         cookies_out.retain(|c| !c.starts_with(cookies::RESET_FLOW));
