@@ -199,19 +199,18 @@ pub struct LinkQuery {
 }
 
 /// GET `/reset/link?token=…`: only a Confirm button. Opening the page spends nothing (mail
-/// scanners open links first); the form posts back to this same address.
+/// scanners open links first); the form posts back to this same address. The button is always
+/// shown: a link opened from a mail client is a cross-site navigation, on which the browser
+/// withholds the `SameSite=Strict` flow cookie; the same-origin POST carries it.
 pub async fn link(Extension(ctx): Extension<Ctx>) -> Response {
     let t = &ctx.texts;
     let body = html! {
-        @if ctx.reset_flow.is_some() {
-            p { (t.t("reset-link-intro")) }
-            form method="post" {
-                (csrf(&ctx))
-                div class="buttons" { button type="submit" class="primary" { (t.t("button-confirm")) } }
-            }
-        } @else {
-            p role="alert" { (t.t("reset-link-no-flow")) }
+        p { (t.t("reset-link-intro")) }
+        form method="post" {
+            (csrf(&ctx))
+            div class="buttons" { button type="submit" class="primary" { (t.t("button-confirm")) } }
         }
+        p class="hint" { (t.t("reset-link-no-flow")) }
     };
     let frame = Frame {
         title: t.t("reset-link-heading"),
