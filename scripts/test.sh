@@ -70,6 +70,9 @@ cargo run -q -p sspr-examples --bin async-host > "$out/async-host.txt"
 cat "$out/async-host.txt"
 grep -q "responsive while 200 resets run: true" "$out/async-host.txt"
 
+echo "== portal: both wizards over HTTP on an in-process server (examples/portal)"
+cargo test -q -p sspr-portal
+
 echo "== interop: argon2-cffi and pyotp"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt

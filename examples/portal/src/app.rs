@@ -1,0 +1,283 @@
+//! The portal's shared state and how it is put together: the engine on the shipped SQLite
+//! stores, the CAPTCHA, the notifier (dev mailbox, SMTP), the catalogs, and the bounded pool
+//! the engine runs on (`spawn_blocking`, as `docs/async.md` says).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+use sspr_core::Policy;
+use sspr_core::engine::{Engine, EngineOptions, Ports, RegistrationOutcome};
+use sspr_core::memory::{MemoryDirectory, SystemClock};
+use sspr_core::ports::{Clock, Directory};
+use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
+use tokio::sync::Semaphore;
+
+use crate::captcha::PortalCaptcha;
+use crate::delivery::PortalNotifier;
+use crate::i18n::Languages;
+use crate::mailbox::Mailbox;
+use crate::smtp::{SmtpQueue, SmtpSettings};
+
+/// An error while starting the portal.
+pub type StartError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How the portal runs.
+#[derive(Clone)]
+pub struct Config {
+    /// The address to listen on (loopback by default).
+    pub listen: SocketAddr,
+    /// The data directory (the SQLite database, the key file); a temporary one when `None`.
+    pub data: Option<PathBuf>,
+    /// The key file; `DATA/keys.json` (created with random keys) when `None`.
+    pub keys: Option<PathBuf>,
+    /// Demo mode: demo users in an in-memory directory, the demo policy, the dev mailbox.
+    pub demo: bool,
+    /// Plain SMTP for email (`host`, `port`).
+    pub smtp: Option<(String, u16)>,
+    /// The sender of emails.
+    pub mail_from: String,
+    /// Cookies with `Secure` (behind TLS).
+    pub secure_cookies: bool,
+    /// The policy (TOML); the demo policy in demo mode, else the default policy.
+    pub policy: Option<String>,
+    /// The organisation's name (authenticator apps, messages).
+    pub org: String,
+    /// The user directory (required outside demo mode: the host's own).
+    pub directory: Option<Arc<dyn Directory>>,
+    /// The clock (the system clock unless a test brings its own).
+    pub clock: Option<Arc<dyn Clock>>,
+    /// The base URL of verification links (`http://<listen>` when `None`).
+    pub base_url: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data", &self.data)
+            .field("demo", &self.demo)
+            .field("smtp", &self.smtp)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data: None,
+            keys: None,
+            demo: false,
+            smtp: None,
+            mail_from: "no-reply@contoso.example".into(),
+            secure_cookies: false,
+            policy: None,
+            org: "Contoso".into(),
+            directory: None,
+            clock: None,
+            base_url: None,
+        }
+    }
+}
+
+/// What the registration pages show between requests (the engine has no "view of" call for
+/// registrations): the last outcome, keyed by a hash of the flow id, with the user's role.
+#[derive(Clone)]
+pub struct RegistrationState {
+    /// The last outcome.
+    pub outcome: RegistrationOutcome,
+    /// Whether the user is an administrator (which methods they may register).
+    pub admin: bool,
+}
+
+/// The portal's state, shared by every handler.
+pub struct App {
+    /// The engine.
+    pub engine: Engine,
+    /// The page texts and catalogs.
+    pub langs: Languages,
+    /// The dev mailbox (demo mode only).
+    pub mailbox: Option<Arc<Mailbox>>,
+    /// The CAPTCHA.
+    pub captcha: Arc<PortalCaptcha>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// The directory.
+    pub directory: Arc<dyn Directory>,
+    /// Engine calls running at once, at most.
+    pub slots: Semaphore,
+    /// Registration screens between requests.
+    registrations: Mutex<HashMap<[u8; 32], RegistrationState>>,
+    /// Cookies with `Secure`.
+    pub secure_cookies: bool,
+    /// Demo mode.
+    pub demo: bool,
+    /// The data directory in use.
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an engine call gave no outcome.
+#[derive(Debug)]
+pub enum CallError {
+    /// The engine refused the call (misuse, hostile input, failing port).
+    Engine(sspr_core::Error),
+    /// The pool or the task failed.
+    Pool,
+}
+
+fn flow_key(flow_id: &str) -> [u8; 32] {
+    Sha256::digest(flow_id.as_bytes()).into()
+}
+
+impl App {
+    /// Puts the portal together from `config`.
+    pub fn build(config: &Config) -> Result<Self, StartError> {
+        let (data_dir, temp) = match &config.data {
+            Some(d) => {
+                std::fs::create_dir_all(d)?;
+                (d.clone(), None)
+            }
+            None => {
+                let t = tempfile::Builder::new().prefix("sspr-portal-").tempdir()?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        let keys = crate::keys::load_or_create(
+            &config
+                .keys
+                .clone()
+                .unwrap_or_else(|| data_dir.join("keys.json")),
+        )?;
+        let clock: Arc<dyn Clock> = config
+            .clock
+            .clone()
+            .unwrap_or_else(|| Arc::new(SystemClock));
+        let policy_text = config
+            .policy
+            .clone()
+            .or_else(|| config.demo.then(|| crate::demo::POLICY.to_owned()));
+        let policy = match policy_text {
+            Some(t) => Policy::from_toml(&t)?,
+            None => Policy::default(),
+        };
+        let demo_directory = Arc::new(MemoryDirectory::new());
+        let directory: Arc<dyn Directory> = match (&config.directory, config.demo) {
+            (Some(d), _) => d.clone(),
+            (None, true) => demo_directory.clone(),
+            (None, false) => {
+                return Err("outside demo mode the host passes its user directory (Config::directory); run with --demo to try the portal".into());
+            }
+        };
+        let mailbox = config.demo.then(|| Arc::new(Mailbox::default()));
+        let listen = config.listen;
+        let base_url = config
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let smtp = match &config.smtp {
+            Some((host, port)) => Some(SmtpQueue::start(SmtpSettings {
+                host: host.clone(),
+                port: *port,
+                from: config.mail_from.clone(),
+                org: config.org.clone(),
+                base_url,
+                code_minutes: policy.codes().ttl_s.div_ceil(60),
+                locale: sspr_text::Locale::English,
+            })?),
+            None => None,
+        };
+        let notifier = Arc::new(PortalNotifier {
+            mailbox: mailbox.clone(),
+            smtp,
+        });
+        let captcha = Arc::new(PortalCaptcha::new(clock.clone()));
+        let mut options = SqliteOptions::new(Prefix::default());
+        options.clock = clock.clone();
+        let stores = SqliteStores::open_with(data_dir.join("sspr.db"), options)?;
+        let mut base = Ports::new(directory.clone(), notifier, captcha.clone());
+        base.clock = clock.clone();
+        let ports = stores.ports(base);
+        let engine = Engine::new(
+            policy,
+            ports,
+            EngineOptions::new(keys.codes, keys.identity, config.org.clone()),
+        )?;
+        if config.demo {
+            crate::demo::seed(&engine, &demo_directory)?;
+        }
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Self {
+            engine,
+            langs: Languages::default(),
+            mailbox,
+            captcha,
+            clock,
+            directory,
+            slots: Semaphore::new(2 * cores),
+            registrations: Mutex::new(HashMap::new()),
+            secure_cookies: config.secure_cookies,
+            demo: config.demo,
+            data_dir,
+            _temp: temp,
+        })
+    }
+
+    /// Runs `f` with the engine on the blocking pool, a bounded number at a time.
+    pub async fn run<T, F>(self: &Arc<Self>, f: F) -> Result<T, CallError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Engine) -> Result<T, sspr_core::Error> + Send + 'static,
+    {
+        let _slot = self.slots.acquire().await.map_err(|_| CallError::Pool)?;
+        let app = self.clone();
+        tokio::task::spawn_blocking(move || f(&app.engine))
+            .await
+            .map_err(|_| CallError::Pool)?
+            .map_err(CallError::Engine)
+    }
+
+    /// Now, by the portal's clock (0 if the clock fails).
+    pub fn now(&self) -> u64 {
+        self.clock.now().unwrap_or(0)
+    }
+
+    /// Keeps the last outcome of a registration flow (dropping expired ones).
+    pub fn keep_registration(&self, flow_id: &str, state: RegistrationState) {
+        let now = self.now();
+        let mut m = self
+            .registrations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.retain(|_, s| s.outcome.view.as_ref().is_some_and(|v| v.expires_at > now));
+        m.insert(flow_key(flow_id), state);
+    }
+
+    /// The last outcome of a registration flow.
+    pub fn registration(&self, flow_id: &str) -> Option<RegistrationState> {
+        self.registrations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&flow_key(flow_id))
+            .cloned()
+    }
+
+    /// Forgets a registration flow.
+    pub fn forget_registration(&self, flow_id: &str) {
+        self.registrations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&flow_key(flow_id));
+    }
+}

@@ -1,0 +1,69 @@
+//! `sspr-portal`: the reference web portal.
+//!
+//! ```sh
+//! cargo run -p sspr-portal -- --demo [--listen 127.0.0.1:8080] [--data DIR] [--keys FILE] [--smtp HOST:PORT]
+//! ```
+#![allow(clippy::print_stdout)]
+
+use std::path::PathBuf;
+
+use sspr_portal::{Config, StartError};
+
+const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--secure-cookies]";
+
+fn parse(args: &[String]) -> Result<Config, StartError> {
+    let mut c = Config::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{a} needs a value\n{USAGE}"))
+        };
+        match a.as_str() {
+            "--demo" => c.demo = true,
+            "--listen" => c.listen = value()?.parse()?,
+            "--data" => c.data = Some(PathBuf::from(value()?)),
+            "--keys" => c.keys = Some(PathBuf::from(value()?)),
+            "--policy" => c.policy = Some(std::fs::read_to_string(value()?)?),
+            "--smtp" => {
+                let v = value()?;
+                let (host, port) = v.rsplit_once(':').ok_or("--smtp takes HOST:PORT")?;
+                c.smtp = Some((host.to_owned(), port.parse()?));
+            }
+            "--mail-from" => c.mail_from = value()?,
+            "--secure-cookies" => c.secure_cookies = true,
+            "--help" | "-h" => return Err(USAGE.into()),
+            other => return Err(format!("unknown argument {other}\n{USAGE}").into()),
+        }
+    }
+    Ok(c)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), StartError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let config = parse(&args)?;
+    let demo = config.demo;
+    let running = sspr_portal::start(config).await?;
+    println!("sspr portal listening on {}", running.url());
+    println!("data directory: {}", running.app.data_dir.display());
+    if demo {
+        println!("demo users (sign-in name / password):");
+        for u in sspr_portal::demo::USERS {
+            println!(
+                "  {:<24} {}{}",
+                u.username,
+                u.password,
+                if u.admin { "  (administrator)" } else { "" }
+            );
+        }
+        println!("dev mailbox: {}/dev/mailbox", running.url());
+    }
+    let stop = tokio::signal::ctrl_c();
+    tokio::select! {
+        r = stop => { r?; }
+        r = running.wait() => { r?; return Ok(()); }
+    }
+    Ok(())
+}

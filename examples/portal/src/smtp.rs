@@ -1,0 +1,93 @@
+//! Email over SMTP with `lettre`: messages go to a queue and a worker thread renders them with
+//! the catalogs and sends them, so a step never waits for delivery (and response times do not
+//! tell a real user from a decoy, which delivers nothing).
+
+use std::sync::mpsc;
+
+use lettre::message::header::ContentType;
+use lettre::{SmtpTransport, Transport};
+use sspr_core::ports::Message;
+use sspr_core::{PortError, PortErrorKind, PortName};
+
+use crate::i18n::Texts;
+
+/// Where and how mail is sent.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    /// The SMTP server's host (plain SMTP, no TLS: a local relay or sink).
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// The sender address.
+    pub from: String,
+    /// The organisation named in messages.
+    pub org: String,
+    /// The portal's base URL, for verification links.
+    pub base_url: String,
+    /// Minutes a code stays valid (said in the message).
+    pub code_minutes: u64,
+    /// The language messages are written in.
+    pub locale: sspr_text::Locale,
+}
+
+/// The sending side of the mail queue.
+#[derive(Debug, Clone)]
+pub struct SmtpQueue {
+    tx: mpsc::Sender<Message>,
+}
+
+impl SmtpQueue {
+    /// Starts the worker thread that sends queued messages.
+    pub fn start(settings: SmtpSettings) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel::<Message>();
+        std::thread::Builder::new()
+            .name("sspr-smtp".into())
+            .spawn(move || {
+                let transport = SmtpTransport::builder_dangerous(settings.host.as_str())
+                    .port(settings.port)
+                    .build();
+                let texts = Texts::new(settings.locale);
+                for message in rx {
+                    // A failed send is dropped: the user asks for a new code (the message's
+                    // contents are never logged).
+                    if let Some(email) = render(&settings, &texts, &message) {
+                        let _ = transport.send(&email);
+                    }
+                }
+            })?;
+        Ok(Self { tx })
+    }
+
+    /// Queues a message for sending.
+    pub fn enqueue(&self, message: Message) -> Result<(), PortError> {
+        self.tx.send(message).map_err(|_| {
+            PortError::new(
+                PortName::Notifier,
+                PortErrorKind::Unavailable,
+                "the mail queue has stopped",
+            )
+        })
+    }
+}
+
+/// The email for a message, in the catalog's words.
+pub fn render(
+    settings: &SmtpSettings,
+    texts: &Texts,
+    message: &Message,
+) -> Option<lettre::Message> {
+    let words = crate::pages::mail::words(texts, &settings.org, settings.code_minutes, message)?;
+    let mut body = words.text;
+    if let Some(token) = &message.link_token {
+        let url = format!("{}/reset/link?token={}", settings.base_url, token.expose());
+        body.push_str("\n\n");
+        body.push_str(&texts.fmt("mail-link", &[("url", url)]));
+    }
+    lettre::Message::builder()
+        .from(settings.from.parse().ok()?)
+        .to(message.to.parse().ok()?)
+        .subject(words.subject.unwrap_or_default())
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .ok()
+}

@@ -1,0 +1,60 @@
+//! Files the pages load: the script (the countdown, the strength meter), the style sheet, and
+//! the CAPTCHA's picture and audio; the 404 page.
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::app::App;
+use crate::context::Ctx;
+
+/// GET `/static/portal.js`.
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../static/portal.js"),
+    )
+        .into_response()
+}
+
+/// GET `/static/portal.css`.
+pub async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../static/portal.css"),
+    )
+        .into_response()
+}
+
+/// GET `/captcha.png`: a new challenge for this browser.
+pub async fn captcha_png(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>) -> Response {
+    let captcha = app.captcha.clone();
+    let browser = ctx.csrf.clone();
+    match tokio::task::spawn_blocking(move || captcha.picture(&browser)).await {
+        Ok(Ok(png)) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        _ => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+/// GET `/captcha.wav`: this browser's challenge read aloud.
+pub async fn captcha_wav(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>) -> Response {
+    let voice = ctx.texts.locale().tag();
+    match app.captcha.audio(&ctx.csrf, voice).await {
+        Ok(Some(wav)) => ([(header::CONTENT_TYPE, "audio/wav")], wav).into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+/// Any other path.
+pub async fn not_found(Extension(ctx): Extension<Ctx>) -> Response {
+    crate::pages::error_page(&ctx, StatusCode::NOT_FOUND, "not-found")
+}

@@ -1,0 +1,155 @@
+//! Starts the portal in-process on a free loopback port and drives it over HTTP with a
+//! cookie-keeping client.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use reqwest::cookie::{CookieStore, Jar};
+use sspr_core::memory::TestClock;
+use sspr_core::ports::Clock;
+use sspr_portal::{Config, Running};
+
+pub struct Portal {
+    pub running: Running,
+    pub clock: Arc<TestClock>,
+    pub jar: Arc<Jar>,
+    pub client: reqwest::Client,
+    /// Every URL requested and every body received, to check no flow id appears in them.
+    pub seen: std::sync::Mutex<Vec<String>>,
+}
+
+pub async fn start(smtp: Option<(String, u16)>) -> Portal {
+    let now = sspr_core::memory::SystemClock.now().unwrap();
+    let clock = Arc::new(TestClock::new(now));
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        smtp,
+        clock: Some(clock.clone()),
+        ..Config::default()
+    };
+    let running = sspr_portal::start(config).await.unwrap();
+    let jar = Arc::new(Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap();
+    Portal {
+        running,
+        clock,
+        jar,
+        client,
+        seen: Default::default(),
+    }
+}
+
+pub struct Page {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Portal {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.running.url())
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let url: reqwest::Url = self.running.url().parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_owned))
+    }
+
+    async fn page(&self, url: String, r: reqwest::Response) -> Page {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let final_url = r.url().to_string();
+        let body = r.text().await.unwrap();
+        let mut seen = self.seen.lock().unwrap();
+        seen.push(url);
+        seen.push(final_url);
+        seen.push(body.clone());
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let url = self.url(path);
+        let r = self.client.get(&url).send().await.unwrap();
+        self.page(url, r).await
+    }
+
+    /// POSTs a form with the browser's CSRF token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.cookie("sspr_csrf").expect("a CSRF cookie");
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf", &csrf));
+        self.post_raw(path, &form).await
+    }
+
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let url = self.url(path);
+        let r = self.client.post(&url).form(form).send().await.unwrap();
+        self.page(url, r).await
+    }
+
+    /// Who are you: alice (or `user`) with the CAPTCHA solved from the in-process challenge.
+    pub async fn start_reset(&self, user: &str) -> Page {
+        self.get("/reset").await;
+        let png = self
+            .client
+            .get(self.url("/captcha.png"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(png.headers()["content-type"], "image/png");
+        let csrf = self.cookie("sspr_csrf").unwrap();
+        let answer = self
+            .running
+            .app
+            .captcha
+            .current(&csrf)
+            .unwrap()
+            .expect("a challenge");
+        self.post(
+            "/reset/start",
+            &[("user", user), ("captcha", &answer.to_lowercase())],
+        )
+        .await
+    }
+
+    /// The newest code delivered to `to`, from the dev mailbox.
+    pub fn code_to(&self, to: &str) -> String {
+        let m = self
+            .running
+            .app
+            .mailbox
+            .as_ref()
+            .unwrap()
+            .latest_to(to)
+            .expect("a message");
+        m.code.expect("a code").expose().to_owned()
+    }
+
+    /// Asserts that the flow ids never appeared in a URL or a body.
+    pub fn assert_no_flow_id_seen(&self, flow_ids: &[String]) {
+        let seen = self.seen.lock().unwrap();
+        for id in flow_ids {
+            assert!(id.len() > 16);
+            for s in seen.iter() {
+                assert!(
+                    !s.contains(id.as_str()),
+                    "a flow id appeared in a URL or a page"
+                );
+            }
+        }
+    }
+}
