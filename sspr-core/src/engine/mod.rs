@@ -784,14 +784,17 @@ impl Engine {
 
     /// The current screen of a registration flow, without changing it (a page shown again).
     pub fn registration_view_of(&self, flow_id: &str) -> Result<RegistrationView, Error> {
-        trace::call("registration_view_of", "", self.traced_ref(flow_id).as_deref()).run(|| {
-            match self.load_flow(flow_id)?.1.stored {
-                StoredFlow::Registration(f) => {
-                    let (info, _) = self.load_info(&f.user)?;
-                    Ok(self.registration_view(flow_id, &f, &info))
-                }
-                _ => Err(not_a("not a registration flow")),
+        trace::call(
+            "registration_view_of",
+            "",
+            self.traced_ref(flow_id).as_deref(),
+        )
+        .run(|| match self.load_flow(flow_id)?.1.stored {
+            StoredFlow::Registration(f) => {
+                let (info, _) = self.load_info(&f.user)?;
+                Ok(self.registration_view(flow_id, &f, &info))
             }
+            _ => Err(not_a("not a registration flow")),
         })
     }
 
