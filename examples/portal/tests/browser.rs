@@ -217,25 +217,43 @@ impl Browser {
         self.axe_check(&file).await;
     }
 
-    async fn axe_check(&self, page: &str) {
+    /// axe-core's result on the current page: rules passed and violations.
+    async fn axe_run(&self) -> Value {
         self.c.execute(&self.axe, vec![]).await.unwrap();
-        let r = self
+        self
             .c
             .execute_async(
                 "const done = arguments[arguments.length - 1];
                  axe.run(document, { resultTypes: ['violations'] })
-                   .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
-                       nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))
-                   .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+                   .then(r => done({ passes: r.passes.length, violations: r.violations.map(v => ({
+                       id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) })) }))
+                   .catch(e => done({ passes: 0, violations: [{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }] }));",
                 vec![],
             )
             .await
-            .unwrap();
-        let violations = r.as_array().cloned().unwrap_or_default();
-        let mut line = format!("{page}: {} violation(s)", violations.len());
+            .unwrap()
+    }
+
+    async fn axe_check(&self, page: &str) {
+        let r = self.axe_run().await;
+        let violations = r["violations"].as_array().cloned().unwrap_or_default();
+        assert!(
+            r["passes"].as_u64().unwrap_or(0) > 10,
+            "axe-core ran no rule on {page}: {r}"
+        );
+        let mut line = format!(
+            "{page}: {} rules passed, {} violation(s)",
+            r["passes"],
+            violations.len()
+        );
         for v in &violations {
             let impact = v["impact"].as_str().unwrap_or("?");
-            let _ = write!(line, "\n  [{impact}] {} – {} {}", v["id"], v["help"], v["nodes"]);
+            let _ = write!(
+                line,
+                "\n  [{impact}] {} – {} {}",
+                v["id"], v["help"], v["nodes"]
+            );
             if matches!(impact, "serious" | "critical") {
                 self.serious.lock().unwrap().push(format!(
                     "{page}: [{impact}] {} – {} {}",
@@ -277,7 +295,10 @@ impl Browser {
             .await
             .unwrap();
         self.c.switch_to_window(wizard).await.unwrap();
-        let code = code.as_str().expect("a code on the mailbox page").to_owned();
+        let code = code
+            .as_str()
+            .expect("a code on the mailbox page")
+            .to_owned();
         assert_eq!(code, self.p.code_to(to), "the page shows the code sent");
         code
     }
@@ -388,6 +409,21 @@ impl Browser {
     }
 }
 
+/// axe-core finds what it should: an image without a text alternative (a page of no site).
+async fn axe_self_check(b: &Browser) {
+    b.c.goto("data:text/html,%3Chtml%3E%3Cbody%3E%3Cimg%20src%3D%22x.png%22%3E%3C%2Fbody%3E%3C%2Fhtml%3E")
+        .await
+        .unwrap();
+    let r = b.axe_run().await;
+    let ids: Vec<_> = r["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(ids.iter().any(|i| i == "image-alt"), "{r}");
+}
+
 async fn registration(b: &Browser) {
     b.goto("/register").await;
     b.visit("register-sign-in").await;
@@ -419,7 +455,13 @@ async fn registration(b: &Browser) {
     b.click("button[value=app]").await;
     b.assert_main("Scan the QR code").await;
     let summary = b.c.find(Locator::Css("details summary")).await.unwrap();
-    assert!(summary.text().await.unwrap().contains("Can't scan the image?"));
+    assert!(
+        summary
+            .text()
+            .await
+            .unwrap()
+            .contains("Can't scan the image?")
+    );
     summary.click().await.unwrap();
     b.visit("register-app-qr").await;
     let text = b.main_text().await;
@@ -464,7 +506,8 @@ async fn reset_with_mistakes(b: &Browser) {
     who_are_you(b, "alice@contoso.example", "reset-who").await;
     b.assert_main("verification step 1").await;
     b.assert_main("verification step 2").await;
-    b.assert_main("Please choose the first contact method").await;
+    b.assert_main("Please choose the first contact method")
+        .await;
     b.visit("reset-step1-choose").await;
     b.c.find(Locator::Css("#opt-email"))
         .await
@@ -485,7 +528,8 @@ async fn reset_with_mistakes(b: &Browser) {
     b.visit("reset-step1-wrong-code").await;
     b.fill("#code", &code).await;
     b.click("button[value=code]").await;
-    b.assert_main("Please choose the second contact method").await;
+    b.assert_main("Please choose the second contact method")
+        .await;
     b.visit("reset-step2-choose").await;
 
     b.c.find(Locator::Css("#opt-mobile_text"))
@@ -511,14 +555,13 @@ async fn reset_with_mistakes(b: &Browser) {
     b.fill("#password", "contoso1").await;
     b.fill("#confirm", "contoso1").await;
     b.click("button[value=password]").await;
-    let alert = b
-        .c
-        .find(Locator::Css("[role=alert]"))
-        .await
-        .expect("the refusal in an alert")
-        .text()
-        .await
-        .unwrap();
+    let alert =
+        b.c.find(Locator::Css("[role=alert]"))
+            .await
+            .expect("the refusal in an alert")
+            .text()
+            .await
+            .unwrap();
     assert!(
         alert.contains("harder for people to guess") || alert.contains("isn't strong enough"),
         "{alert}"
@@ -552,14 +595,18 @@ async fn keyboard_reset(b: &Browser) -> String {
     b.type_text("ben@contoso.example").await;
     stops.extend(b.tab_to("#captcha").await);
     b.type_text(&answer).await;
-    stops.extend(b.tab_to("form[action='/reset/start'] button[type=submit]").await);
+    stops.extend(
+        b.tab_to("form[action='/reset/start'] button[type=submit]")
+            .await,
+    );
     // Shift+Tab goes back to the CAPTCHA field.
     b.shift_tab().await;
     assert!(b.focus_matches("#captcha").await, "{}", b.focused().await);
     stops.push(format!("(shift+tab) {}", b.focused().await));
     note("who are you", &stops);
     b.after(b.keys(&[Key::Enter.into()])).await;
-    b.assert_main("Please choose the first contact method").await;
+    b.assert_main("Please choose the first contact method")
+        .await;
     b.visit("keyboard-step1-choose").await;
 
     // Arrows choose the radio; Space presses Next.
@@ -579,10 +626,16 @@ async fn keyboard_reset(b: &Browser) -> String {
     b.visit("keyboard-step1-code").await;
     let code = b.code_from_mailbox("ben.jones@fabrikam.example").await;
     let stops = b.tab_to("#code").await;
+    assert_eq!(
+        stops[..2],
+        ["a(#main)", "a(/reset?lng=de)"],
+        "the skip link, then the language switch to the wizard's page"
+    );
     note("verification step 1, code", &stops);
     b.type_text(&code).await;
     b.after(b.keys(&[Key::Enter.into()])).await;
-    b.assert_main("Please choose the second contact method").await;
+    b.assert_main("Please choose the second contact method")
+        .await;
     b.visit("keyboard-step2-choose").await;
 
     let mut stops = b.tab_to("input[name=option]").await;
@@ -630,7 +683,8 @@ async fn keyboard_reset(b: &Browser) -> String {
 
 async fn expired_session(b: &Browser) {
     who_are_you(b, "alice@contoso.example", "expiry-who").await;
-    b.assert_main("Please choose the first contact method").await;
+    b.assert_main("Please choose the first contact method")
+        .await;
     b.p.clock.advance(901);
     b.goto("/reset").await;
     b.assert_main("Your session has expired").await;
@@ -640,11 +694,10 @@ async fn expired_session(b: &Browser) {
 
 async fn german(b: &Browser) {
     b.goto("/reset?lng=de").await;
-    let lang = b
-        .c
-        .execute("return document.documentElement.lang;", vec![])
-        .await
-        .unwrap();
+    let lang =
+        b.c.execute("return document.documentElement.lang;", vec![])
+            .await
+            .unwrap();
     assert_eq!(lang, json!("de"));
     b.assert_main("Zurück in Ihr Konto").await;
     b.assert_main("Wer sind Sie?").await;
@@ -656,6 +709,18 @@ async fn german(b: &Browser) {
         .await;
     b.assert_main("Überprüfungsschritt 1").await;
     b.visit("de-reset-choose").await;
+    // The language switch on a screen a form posted to reloads the wizard's page.
+    let switch = b.c.find(Locator::Css("header a[lang=en]")).await.unwrap();
+    assert_eq!(
+        switch.attr("href").await.unwrap().as_deref(),
+        Some("/reset?lng=en")
+    );
+    b.click("header a[lang=en]").await;
+    b.assert_main("Please choose the first contact method")
+        .await;
+    b.visit("reset-choose-back-in-english").await;
+    b.click("header a[lang=de]").await;
+    b.assert_main("Überprüfungsschritt 1").await;
     b.click("button[value=cancel]").await;
     b.visit("de-reset-cancelled").await;
     b.goto("/register").await;
@@ -697,6 +762,7 @@ async fn both_wizards_in_headless_chromium() {
     let run = tokio::spawn({
         let b = b.clone();
         async move {
+            axe_self_check(&b).await;
             registration(&b).await;
             reset_with_mistakes(&b).await;
             let focus = keyboard_reset(&b).await;
