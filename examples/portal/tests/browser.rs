@@ -212,6 +212,20 @@ impl Browser {
             v.len()
         };
         let file = format!("{n:02}-{name}.png");
+        // The whole page: the window as tall as the page (at least 800 pixels of it).
+        let size = self
+            .c
+            .execute(
+                "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let height = size[0].as_u64().unwrap_or(800).max(800) + size[1].as_u64().unwrap_or(0);
+        self.c
+            .set_window_size(1280, u32::try_from(height).unwrap())
+            .await
+            .unwrap();
         let png = self.c.screenshot().await.unwrap();
         std::fs::write(self.shots.join(&file), png).unwrap();
         self.axe_check(&file).await;
@@ -611,14 +625,14 @@ async fn keyboard_reset(b: &Browser) -> String {
 
     // Arrows choose the radio; Space presses Next.
     let mut stops = b.tab_to("input[name=option]").await;
-    for _ in 0..8 {
-        if b.focus_matches("#opt-email:checked").await {
-            break;
-        }
+    // Arrow keys move the choice within the radio group (Tab stops on the checked one).
+    let mut arrows = 0;
+    while !b.focus_matches("#opt-email:checked").await {
+        assert!(arrows < 8, "no email option");
         b.keys(&[Key::Down.into()]).await;
+        arrows += 1;
     }
-    assert!(b.focus_matches("#opt-email:checked").await);
-    stops.push(format!("(arrows) {}", b.focused().await));
+    stops.push(format!("({arrows} × arrow down) {}", b.focused().await));
     stops.extend(b.tab_to("button[value=choose]").await);
     note("verification step 1, choose", &stops);
     b.after(b.keys(&[Key::Space.into()])).await;
@@ -639,14 +653,14 @@ async fn keyboard_reset(b: &Browser) -> String {
     b.visit("keyboard-step2-choose").await;
 
     let mut stops = b.tab_to("input[name=option]").await;
-    for _ in 0..8 {
-        if b.focus_matches("#opt-mobile_text:checked").await {
-            break;
-        }
+    // Arrow keys move the choice within the radio group (Tab stops on the checked one).
+    let mut arrows = 0;
+    while !b.focus_matches("#opt-mobile_text:checked").await {
+        assert!(arrows < 8, "no mobile_text option");
         b.keys(&[Key::Down.into()]).await;
+        arrows += 1;
     }
-    assert!(b.focus_matches("#opt-mobile_text:checked").await);
-    stops.push(format!("(arrows) {}", b.focused().await));
+    stops.push(format!("({arrows} × arrow down) {}", b.focused().await));
     stops.extend(b.tab_to("button[value=choose]").await);
     note("verification step 2, choose", &stops);
     b.after(b.keys(&[Key::Enter.into()])).await;
