@@ -213,6 +213,7 @@ impl Browser {
         };
         let file = format!("{n:02}-{name}.png");
         // The whole page: the window as tall as the page (at least 800 pixels of it).
+        self.c.set_window_size(1280, 800).await.unwrap();
         let size = self
             .c
             .execute(
@@ -416,6 +417,18 @@ impl Browser {
             self.keys(&[Key::Tab.into()]).await;
             stops.push(self.focused().await);
             if self.focus_matches(css).await {
+                // The focus shows: the style sheet's :focus-visible outline.
+                let outline = self
+                    .c
+                    .execute(
+                        "const e = document.activeElement; const s = getComputedStyle(e);
+                         return e.matches(':focus-visible') && s.outlineStyle !== 'none'
+                           && parseFloat(s.outlineWidth) >= 2;",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(outline, json!(true), "no visible focus on {css}");
                 return stops;
             }
         }
@@ -689,6 +702,7 @@ async fn keyboard_reset(b: &Browser) -> String {
     stops.push(format!("(shift+tab) {}", b.focused().await));
     stops.extend(b.tab_to("button[value=password]").await);
     note("new password", &stops);
+    b.visit("keyboard-password-focus-on-submit").await;
     b.after(b.keys(&[Key::Enter.into()])).await;
     b.assert_main("Your password has been reset").await;
     b.visit("keyboard-done").await;
