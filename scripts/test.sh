@@ -72,6 +72,14 @@ grep -q "responsive while 200 resets run: true" "$out/async-host.txt"
 
 echo "== portal: both wizards over HTTP on an in-process server (examples/portal)"
 cargo test -q -p sspr-portal
+echo "== portal in a real browser: headless Chromium over WebDriver, axe-core on every page"
+if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
+  apt-get update -q > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null
+fi
+# axe-core, pinned in examples/portal/tests/browser/package-lock.json, into its node_modules/
+# (ignored by git).
+(cd examples/portal/tests/browser && npm ci --silent --no-audit --no-fund)
+cargo test -q -p sspr-portal --test browser -- --ignored
 
 echo "== interop: argon2-cffi and pyotp"
 [ -x .venv/bin/python ] || python3 -m venv .venv

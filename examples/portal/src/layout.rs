@@ -43,7 +43,7 @@ pub fn page(ctx: &Ctx, frame: &Frame<'_>, body: Markup) -> Markup {
                 a class="skip" href="#main" { (t.t("skip-to-content")) }
                 header {
                     span class="brand" { (t.t("portal-title")) }
-                    a href={ (ctx.path) "?lng=" (t.t("lang-switch-tag")) } lang=(t.t("lang-switch-tag")) { (t.t("lang-switch")) }
+                    a href={ (switch_path(&ctx.path)) "?lng=" (t.t("lang-switch-tag")) } lang=(t.t("lang-switch-tag")) { (t.t("lang-switch")) }
                 }
                 main id="main" tabindex="-1" {
                     h1 { (frame.title) }
@@ -62,6 +62,17 @@ pub fn page(ctx: &Ctx, frame: &Frame<'_>, body: Markup) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// The page the language switch reloads: the page itself, or for a screen a form posted to
+/// (which answers no GET), the wizard's page, which shows the flow's current screen.
+fn switch_path(path: &str) -> &str {
+    match path {
+        "/reset/start" | "/reset/step" => "/reset",
+        "/register/start" | "/register/step" => "/register",
+        "/dev/device" => "/dev/mailbox",
+        p => p,
     }
 }
 

@@ -187,6 +187,12 @@ async fn german_is_chosen_with_lng_and_kept() {
     );
     let page = p.start_reset("alice@contoso.example").await;
     assert!(page.body.contains("Überprüfungsschritt 1"));
+    // The language switch on a screen a form posted to reloads the wizard's page.
+    assert!(
+        page.body.contains("href=\"/reset?lng=en\""),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains(
         "Ihre Sitzung läuft in <span class=\"countdown\" data-seconds=\"900\">15:00</span> ab."
     ));

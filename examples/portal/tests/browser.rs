@@ -1,0 +1,824 @@
+//! Both wizards in a real browser: headless Chromium (Debian's `chromium`) driven over
+//! WebDriver by `chromedriver` on a free loopback port, the portal in-process on another.
+//!
+//! Carol registers an alternate email (code from the dev mailbox page) and the authenticator
+//! app (TOTP from the "can't scan the image?" secret); Alice resets through two verification
+//! steps with a wrong code and a weak password on the way; Ben resets with the keyboard alone
+//! (Tab, Shift+Tab, arrows, Space, Enter, typing; no element is clicked), the focus order
+//! checked on every screen; a session expires (the portal's clock is advanced); German with
+//! `?lng=de`. Every page visited is saved as `target/portal-screenshots/NN-<page>.png` and
+//! checked with axe-core: no violation of impact "serious" or "critical".
+//!
+//! It needs Chromium, chromedriver and axe-core, so it is ignored by default;
+//! `scripts/test.sh` installs them and runs it with `--ignored`. Set `SSPR_CHROMIUM`,
+//! `SSPR_CHROMEDRIVER` and `SSPR_AXE_JS` to use other paths.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::fmt::Write as _;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hmac::{KeyInit, Mac};
+use serde_json::{Value, json};
+
+/// RFC 6238 with SHA-1, 6 digits, 30 seconds: what the phone's app computes.
+fn totp(secret_b32: &str, now: u64) -> String {
+    let key = data_encoding::BASE32_NOPAD
+        .decode(secret_b32.trim_end_matches('=').as_bytes())
+        .unwrap();
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&(now / 30).to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let o = usize::from(h[19] & 0x0f);
+    let n = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]) % 1_000_000;
+    format!("{n:06}")
+}
+
+fn env_path(name: &str, default: &str) -> PathBuf {
+    std::env::var_os(name).map_or_else(|| PathBuf::from(default), PathBuf::from)
+}
+
+/// `target/portal-screenshots` (next to the `tmp` folder cargo gives integration tests).
+fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("portal-screenshots")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// chromedriver, stopped (by its process id) when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_driver() -> (Driver, u16) {
+    let port = free_port();
+    let child = Command::new(env_path("SSPR_CHROMEDRIVER", "/usr/bin/chromedriver"))
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (apt-get install chromium-driver)");
+    let driver = Driver(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (driver, port)
+}
+
+async fn start_browser(port: u16) -> Client {
+    let chromium = env_path("SSPR_CHROMIUM", "/usr/bin/chromium");
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,1300", "--lang=en-US", "--no-first-run",
+                "--no-default-browser-check", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-default-apps",
+                "--disable-extensions", "--disable-features=Translate,OptimizationHints,MediaRouter",
+                // Only loopback: every other host name fails to resolve.
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+            ],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session")
+}
+
+/// The browser on the portal: screenshots and axe-core on every page visited.
+struct Browser {
+    c: Client,
+    p: Arc<common::Portal>,
+    axe: String,
+    shots: PathBuf,
+    visited: Mutex<Vec<String>>,
+    /// Pages with a violation of impact "serious" or "critical".
+    serious: Mutex<Vec<String>>,
+    /// Every page's axe result, one line each.
+    report: Mutex<String>,
+    /// The dev mailbox's tab, and the wizard's.
+    tabs: Mutex<Option<(fantoccini::wd::WindowHandle, fantoccini::wd::WindowHandle)>>,
+}
+
+impl Browser {
+    async fn goto(&self, path: &str) {
+        self.c.goto(&self.p.url(path)).await.unwrap();
+        self.loaded().await;
+    }
+
+    /// Waits until the page that replaces the current one has loaded.
+    async fn after<F: std::future::Future<Output = ()>>(&self, action: F) {
+        self.c
+            .execute("window.__ssprOld = true;", vec![])
+            .await
+            .unwrap();
+        action.await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = self
+                .c
+                .execute(
+                    "return !window.__ssprOld && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await;
+            if matches!(r, Ok(Value::Bool(true))) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no new page");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn loaded(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self
+            .c
+            .execute("return document.readyState;", vec![])
+            .await
+            .ok()
+            != Some(json!("complete"))
+        {
+            assert!(Instant::now() < deadline, "page did not load");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Clicks `css` and waits for the next page.
+    async fn click(&self, css: &str) {
+        let e = self.c.find(Locator::Css(css)).await.expect(css);
+        self.after(async { e.click().await.unwrap() }).await;
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let e = self.c.find(Locator::Css(css)).await.expect(css);
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    /// The text of `main`.
+    async fn main_text(&self) -> String {
+        self.c
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn assert_main(&self, words: &str) {
+        let text = self.main_text().await;
+        assert!(text.contains(words), "{words:?} not in:\n{text}");
+    }
+
+    /// A screenshot `NN-name.png`, then axe-core on the page.
+    async fn visit(&self, name: &str) {
+        let n = {
+            let mut v = self.visited.lock().unwrap();
+            v.push(name.to_owned());
+            v.len()
+        };
+        let file = format!("{n:02}-{name}.png");
+        // The whole page: the window as tall as the page (at least 800 pixels of it).
+        self.c.set_window_size(1280, 800).await.unwrap();
+        let size = self
+            .c
+            .execute(
+                "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let height = size[0].as_u64().unwrap_or(800).max(800) + size[1].as_u64().unwrap_or(0);
+        self.c
+            .set_window_size(1280, u32::try_from(height).unwrap())
+            .await
+            .unwrap();
+        let png = self.c.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(&file), png).unwrap();
+        self.axe_check(&file).await;
+    }
+
+    /// axe-core's result on the current page: rules passed and violations.
+    async fn axe_run(&self) -> Value {
+        self.c.execute(&self.axe, vec![]).await.unwrap();
+        self
+            .c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then(r => done({ passes: r.passes.length, violations: r.violations.map(v => ({
+                       id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) })) }))
+                   .catch(e => done({ passes: 0, violations: [{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }] }));",
+                vec![],
+            )
+            .await
+            .unwrap()
+    }
+
+    async fn axe_check(&self, page: &str) {
+        let r = self.axe_run().await;
+        let violations = r["violations"].as_array().cloned().unwrap_or_default();
+        assert!(
+            r["passes"].as_u64().unwrap_or(0) > 10,
+            "axe-core ran no rule on {page}: {r}"
+        );
+        let mut line = format!(
+            "{page}: {} rules passed, {} violation(s)",
+            r["passes"],
+            violations.len()
+        );
+        for v in &violations {
+            let impact = v["impact"].as_str().unwrap_or("?");
+            let _ = write!(
+                line,
+                "\n  [{impact}] {} – {} {}",
+                v["id"], v["help"], v["nodes"]
+            );
+            if matches!(impact, "serious" | "critical") {
+                self.serious.lock().unwrap().push(format!(
+                    "{page}: [{impact}] {} – {} {}",
+                    v["id"], v["help"], v["nodes"]
+                ));
+            }
+        }
+        let mut report = self.report.lock().unwrap();
+        report.push_str(&line);
+        report.push('\n');
+    }
+
+    /// The newest code sent to `to`, read from the dev mailbox page in a second tab.
+    async fn code_from_mailbox(&self, to: &str) -> String {
+        let known = self.tabs.lock().unwrap().clone();
+        let (mailbox, wizard) = match known {
+            Some(t) => t,
+            None => {
+                let wizard = self.c.window().await.unwrap();
+                let mailbox = self.c.new_window(true).await.unwrap().handle;
+                *self.tabs.lock().unwrap() = Some((mailbox.clone(), wizard.clone()));
+                (mailbox, wizard)
+            }
+        };
+        self.c.switch_to_window(mailbox).await.unwrap();
+        self.goto("/dev/mailbox").await;
+        self.visit("mailbox").await;
+        let code = self
+            .c
+            .execute(
+                "for (const a of document.querySelectorAll('article.message')) {
+                   if (a.querySelector('.to').textContent.trim() !== arguments[0]) continue;
+                   const m = a.querySelector('pre.text').textContent.match(/\\b\\d{6,8}\\b/);
+                   if (m) return m[0];
+                 }
+                 return null;",
+                vec![json!(to)],
+            )
+            .await
+            .unwrap();
+        self.c.switch_to_window(wizard).await.unwrap();
+        let code = code
+            .as_str()
+            .expect("a code on the mailbox page")
+            .to_owned();
+        assert_eq!(code, self.p.code_to(to), "the page shows the code sent");
+        code
+    }
+
+    /// The CAPTCHA's characters, once the picture has loaded (the portal issues a challenge
+    /// per picture, bound to the browser's CSRF cookie).
+    async fn captcha_answer(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self
+            .c
+            .execute(
+                "const i = document.querySelector('img.captcha'); return i.complete && i.naturalWidth > 0;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            != json!(true)
+        {
+            assert!(Instant::now() < deadline, "no CAPTCHA picture");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let csrf = self.c.get_named_cookie("sspr_csrf").await.unwrap();
+        self.p
+            .running
+            .app
+            .captcha
+            .current(csrf.value())
+            .unwrap()
+            .expect("a challenge")
+            .to_lowercase()
+    }
+
+    // The keyboard.
+
+    async fn keys(&self, keys: &[char]) {
+        let mut a = KeyActions::new("keyboard".into());
+        for k in keys {
+            a = a
+                .then(KeyAction::Down { value: *k })
+                .then(KeyAction::Up { value: *k });
+        }
+        self.c.perform_actions(a).await.unwrap();
+    }
+
+    async fn type_text(&self, text: &str) {
+        self.keys(&text.chars().collect::<Vec<_>>()).await;
+    }
+
+    async fn shift_tab(&self) {
+        let a = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down {
+                value: Key::Shift.into(),
+            })
+            .then(KeyAction::Down {
+                value: Key::Tab.into(),
+            })
+            .then(KeyAction::Up {
+                value: Key::Tab.into(),
+            })
+            .then(KeyAction::Up {
+                value: Key::Shift.into(),
+            });
+        self.c.perform_actions(a).await.unwrap();
+    }
+
+    /// The focused element, as `tag#id[name=value]`.
+    async fn focused(&self) -> String {
+        self.c
+            .execute(
+                "const e = document.activeElement;
+                 if (!e || e === document.body) return 'body';
+                 let s = e.tagName.toLowerCase();
+                 if (e.id) s += '#' + e.id;
+                 if (e.name) s += '[' + e.name + '=' + (e.value || '') + ']';
+                 if (e.tagName === 'A') s += '(' + e.getAttribute('href') + ')';
+                 return s;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn focus_matches(&self, css: &str) -> bool {
+        self.c
+            .execute(
+                "return !!document.activeElement && document.activeElement.matches(arguments[0]);",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap()
+            == json!(true)
+    }
+
+    /// Presses Tab until the focus is on `css` (at most 12 times); returns the stops passed.
+    async fn tab_to(&self, css: &str) -> Vec<String> {
+        let mut stops = Vec::new();
+        for _ in 0..12 {
+            self.keys(&[Key::Tab.into()]).await;
+            stops.push(self.focused().await);
+            if self.focus_matches(css).await {
+                // The focus shows: the style sheet's :focus-visible outline.
+                let outline = self
+                    .c
+                    .execute(
+                        "const e = document.activeElement; const s = getComputedStyle(e);
+                         return e.matches(':focus-visible') && s.outlineStyle !== 'none'
+                           && parseFloat(s.outlineWidth) >= 2;",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(outline, json!(true), "no visible focus on {css}");
+                return stops;
+            }
+        }
+        panic!("Tab never reached {css}: {stops:?}");
+    }
+}
+
+/// axe-core finds what it should: an image without a text alternative (a page of no site).
+async fn axe_self_check(b: &Browser) {
+    b.c.goto("data:text/html,%3Chtml%3E%3Cbody%3E%3Cimg%20src%3D%22x.png%22%3E%3C%2Fbody%3E%3C%2Fhtml%3E")
+        .await
+        .unwrap();
+    let r = b.axe_run().await;
+    let ids: Vec<_> = r["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(ids.iter().any(|i| i == "image-alt"), "{r}");
+}
+
+async fn registration(b: &Browser) {
+    b.goto("/register").await;
+    b.visit("register-sign-in").await;
+    b.fill("#username", "carol@contoso.example").await;
+    b.fill("#password", "Meadow-Copper-41").await;
+    b.click("form[action='/register/start'] button[type=submit]")
+        .await;
+    b.assert_main("don't lose access to your account!").await;
+    b.assert_main("is not configured").await;
+    b.visit("register-overview").await;
+
+    // The alternate email, with the code from the dev mailbox page.
+    b.click("a[href='/register/add/email']").await;
+    b.visit("register-email").await;
+    b.fill("#email", "carol.white@fabrikam.example").await;
+    b.click("button[value=email]").await;
+    b.assert_main("We just sent a code").await;
+    b.visit("register-email-code").await;
+    let code = b.code_from_mailbox("carol.white@fabrikam.example").await;
+    b.fill("#code", &code).await;
+    b.click("button[value=verify]").await;
+    b.assert_main("Authentication Email is configured").await;
+    b.visit("register-email-done").await;
+
+    // The authenticator app, with the TOTP of the secret behind the QR code.
+    b.click("a[href='/register/add/app']").await;
+    b.assert_main("Microsoft Authenticator").await;
+    b.visit("register-app").await;
+    b.click("button[value=app]").await;
+    b.assert_main("Scan the QR code").await;
+    let summary = b.c.find(Locator::Css("details summary")).await.unwrap();
+    assert!(
+        summary
+            .text()
+            .await
+            .unwrap()
+            .contains("Can't scan the image?")
+    );
+    summary.click().await.unwrap();
+    b.visit("register-app-qr").await;
+    let text = b.main_text().await;
+    let secret = text
+        .split("Secret key: ")
+        .nth(1)
+        .expect("the secret on the page")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let now = sspr_core::ports::Clock::now(b.p.clock.as_ref()).unwrap();
+    b.fill("#code", &totp(&secret, now)).await;
+    b.click("button[value=verify]").await;
+    let text = b.main_text().await;
+    assert!(
+        text.contains("Microsoft Authenticator - notification is configured")
+            || text.contains("Microsoft Authenticator - code is configured"),
+        "{text}"
+    );
+    b.visit("register-app-done").await;
+
+    b.click("button[value=finish]").await;
+    b.assert_main("Success!").await;
+    b.assert_main("Default sign-in method: Authentication Email")
+        .await;
+    b.visit("register-success").await;
+}
+
+/// Who are you: `user` and the CAPTCHA, with the mouse.
+async fn who_are_you(b: &Browser, user: &str, page: &str) {
+    b.goto("/reset").await;
+    b.visit(page).await;
+    let answer = b.captcha_answer().await;
+    b.fill("#user", user).await;
+    b.fill("#captcha", &answer).await;
+    b.click("form[action='/reset/start'] button[type=submit]")
+        .await;
+}
+
+async fn reset_with_mistakes(b: &Browser) {
+    who_are_you(b, "alice@contoso.example", "reset-who").await;
+    b.assert_main("verification step 1").await;
+    b.assert_main("verification step 2").await;
+    b.assert_main("Please choose the first contact method")
+        .await;
+    b.visit("reset-step1-choose").await;
+    b.c.find(Locator::Css("#opt-email"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.click("button[value=choose]").await;
+    b.assert_main("We've sent an email message containing a verification code")
+        .await;
+    b.visit("reset-step1-code").await;
+    let code = b.code_from_mailbox("alice.smith@fabrikam.example").await;
+
+    // A wrong code first.
+    b.fill("#code", "00000000").await;
+    b.click("button[value=code]").await;
+    b.assert_main("That code didn't work").await;
+    b.visit("reset-step1-wrong-code").await;
+    b.fill("#code", &code).await;
+    b.click("button[value=code]").await;
+    b.assert_main("Please choose the second contact method")
+        .await;
+    b.visit("reset-step2-choose").await;
+
+    b.c.find(Locator::Css("#opt-mobile_text"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.click("button[value=choose]").await;
+    b.assert_main("Enter your complete phone number").await;
+    b.visit("reset-step2-number").await;
+    b.fill("#number", "+14255550100").await;
+    b.click("button[value=number]").await;
+    b.assert_main("Enter your verification code").await;
+    b.visit("reset-step2-code").await;
+    let code = b.code_from_mailbox("+14255550100").await;
+    b.fill("#code", &code).await;
+    b.click("button[value=code]").await;
+    b.assert_main("Choose a new password").await;
+    b.visit("reset-password").await;
+
+    // A weak password first.
+    b.fill("#password", "contoso1").await;
+    b.fill("#confirm", "contoso1").await;
+    b.click("button[value=password]").await;
+    let alert =
+        b.c.find(Locator::Css("[role=alert]"))
+            .await
+            .expect("the refusal in an alert")
+            .text()
+            .await
+            .unwrap();
+    assert!(
+        alert.contains("harder for people to guess") || alert.contains("isn't strong enough"),
+        "{alert}"
+    );
+    b.visit("reset-weak-password").await;
+    b.fill("#password", "quiet lantern orchard 4417").await;
+    b.fill("#confirm", "quiet lantern orchard 4417").await;
+    b.click("button[value=password]").await;
+    b.assert_main("Your password has been reset").await;
+    b.visit("reset-done").await;
+    assert!(
+        b.c.get_named_cookie("sspr_reset").await.is_err(),
+        "the finished flow's cookie is cleared"
+    );
+}
+
+/// Ben gets back into his account with the keyboard alone: no element is clicked.
+async fn keyboard_reset(b: &Browser) -> String {
+    let mut log = String::new();
+    let mut note = |screen: &str, stops: &[String]| {
+        let _ = writeln!(log, "{screen}: {}", stops.join(" → "));
+    };
+
+    b.goto("/reset").await;
+    b.visit("keyboard-who").await;
+    let answer = b.captcha_answer().await;
+    let first = b.tab_to("a.skip").await;
+    assert_eq!(first.len(), 1, "the skip link is the first stop: {first:?}");
+    let mut stops = first;
+    stops.extend(b.tab_to("#user").await);
+    b.type_text("ben@contoso.example").await;
+    stops.extend(b.tab_to("#captcha").await);
+    b.type_text(&answer).await;
+    stops.extend(
+        b.tab_to("form[action='/reset/start'] button[type=submit]")
+            .await,
+    );
+    // Shift+Tab goes back to the CAPTCHA field.
+    b.shift_tab().await;
+    assert!(b.focus_matches("#captcha").await, "{}", b.focused().await);
+    stops.push(format!("(shift+tab) {}", b.focused().await));
+    note("who are you", &stops);
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("Please choose the first contact method")
+        .await;
+    b.visit("keyboard-step1-choose").await;
+
+    // Arrows choose the radio; Space presses Next.
+    let mut stops = b.tab_to("input[name=option]").await;
+    // Arrow keys move the choice within the radio group (Tab stops on the checked one).
+    let mut arrows = 0;
+    while !b.focus_matches("#opt-email:checked").await {
+        assert!(arrows < 8, "no email option");
+        b.keys(&[Key::Down.into()]).await;
+        arrows += 1;
+    }
+    stops.push(format!("({arrows} × arrow down) {}", b.focused().await));
+    stops.extend(b.tab_to("button[value=choose]").await);
+    note("verification step 1, choose", &stops);
+    b.after(b.keys(&[Key::Space.into()])).await;
+    b.assert_main("We've sent an email message").await;
+    b.visit("keyboard-step1-code").await;
+    let code = b.code_from_mailbox("ben.jones@fabrikam.example").await;
+    let stops = b.tab_to("#code").await;
+    assert_eq!(
+        stops[..2],
+        ["a(#main)", "a(/reset?lng=de)"],
+        "the skip link, then the language switch to the wizard's page"
+    );
+    note("verification step 1, code", &stops);
+    b.type_text(&code).await;
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("Please choose the second contact method")
+        .await;
+    b.visit("keyboard-step2-choose").await;
+
+    let mut stops = b.tab_to("input[name=option]").await;
+    // Arrow keys move the choice within the radio group (Tab stops on the checked one).
+    let mut arrows = 0;
+    while !b.focus_matches("#opt-mobile_text:checked").await {
+        assert!(arrows < 8, "no mobile_text option");
+        b.keys(&[Key::Down.into()]).await;
+        arrows += 1;
+    }
+    stops.push(format!("({arrows} × arrow down) {}", b.focused().await));
+    stops.extend(b.tab_to("button[value=choose]").await);
+    note("verification step 2, choose", &stops);
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("Enter your complete phone number").await;
+    b.visit("keyboard-step2-number").await;
+    let stops = b.tab_to("#number").await;
+    note("verification step 2, phone number", &stops);
+    b.type_text("+442071838750").await;
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("Enter your verification code").await;
+    b.visit("keyboard-step2-code").await;
+    let code = b.code_from_mailbox("+442071838750").await;
+    let stops = b.tab_to("#code").await;
+    note("verification step 2, code", &stops);
+    b.type_text(&code).await;
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("Choose a new password").await;
+    b.visit("keyboard-password").await;
+
+    let mut stops = b.tab_to("#password").await;
+    b.type_text("brisk falcon meadow 2093").await;
+    stops.extend(b.tab_to("#confirm").await);
+    b.type_text("brisk falcon meadow 2093").await;
+    b.shift_tab().await;
+    assert!(b.focus_matches("#password").await, "{}", b.focused().await);
+    stops.push(format!("(shift+tab) {}", b.focused().await));
+    stops.extend(b.tab_to("button[value=password]").await);
+    note("new password", &stops);
+    b.visit("keyboard-password-focus-on-submit").await;
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("Your password has been reset").await;
+    b.visit("keyboard-done").await;
+    log
+}
+
+async fn expired_session(b: &Browser) {
+    who_are_you(b, "alice@contoso.example", "expiry-who").await;
+    b.assert_main("Please choose the first contact method")
+        .await;
+    b.p.clock.advance(901);
+    b.goto("/reset").await;
+    b.assert_main("Your session has expired").await;
+    b.assert_main("Start again").await;
+    b.visit("reset-expired").await;
+}
+
+async fn german(b: &Browser) {
+    b.goto("/reset?lng=de").await;
+    let lang =
+        b.c.execute("return document.documentElement.lang;", vec![])
+            .await
+            .unwrap();
+    assert_eq!(lang, json!("de"));
+    b.assert_main("Zurück in Ihr Konto").await;
+    b.assert_main("Wer sind Sie?").await;
+    b.visit("de-reset-who").await;
+    let answer = b.captcha_answer().await;
+    b.fill("#user", "alice@contoso.example").await;
+    b.fill("#captcha", &answer).await;
+    b.click("form[action='/reset/start'] button[type=submit]")
+        .await;
+    b.assert_main("Überprüfungsschritt 1").await;
+    b.visit("de-reset-choose").await;
+    // The language switch on a screen a form posted to reloads the wizard's page.
+    let switch = b.c.find(Locator::Css("header a[lang=en]")).await.unwrap();
+    assert_eq!(
+        switch.attr("href").await.unwrap().as_deref(),
+        Some("/reset?lng=en")
+    );
+    b.click("header a[lang=en]").await;
+    b.assert_main("Please choose the first contact method")
+        .await;
+    b.visit("reset-choose-back-in-english").await;
+    b.click("header a[lang=de]").await;
+    b.assert_main("Überprüfungsschritt 1").await;
+    b.click("button[value=cancel]").await;
+    b.visit("de-reset-cancelled").await;
+    b.goto("/register").await;
+    b.visit("de-register-sign-in").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, chromedriver and axe-core: scripts/test.sh installs them and runs it"]
+async fn both_wizards_in_headless_chromium() {
+    let started = Instant::now();
+    let axe_path = env_path(
+        "SSPR_AXE_JS",
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/browser/node_modules/axe-core/axe.min.js"
+        ),
+    );
+    let axe = std::fs::read_to_string(&axe_path)
+        .unwrap_or_else(|e| panic!("axe-core at {} ({e})", axe_path.display()));
+    let shots = screenshot_dir();
+    let _ = std::fs::remove_dir_all(&shots);
+    std::fs::create_dir_all(&shots).unwrap();
+
+    let p = Arc::new(common::start(None).await);
+    let (driver, port) = start_driver();
+    let c = start_browser(port).await;
+    c.set_window_size(1280, 1300).await.unwrap();
+    let b = Arc::new(Browser {
+        c: c.clone(),
+        p,
+        axe,
+        shots: shots.clone(),
+        visited: Mutex::default(),
+        serious: Mutex::default(),
+        report: Mutex::default(),
+        tabs: Mutex::default(),
+    });
+    // The scenarios run in a task so that the browser is closed even when one fails.
+    let run = tokio::spawn({
+        let b = b.clone();
+        async move {
+            axe_self_check(&b).await;
+            registration(&b).await;
+            reset_with_mistakes(&b).await;
+            let focus = keyboard_reset(&b).await;
+            expired_session(&b).await;
+            german(&b).await;
+            focus
+        }
+    })
+    .await;
+    let _ = c.close().await;
+    drop(driver);
+    let focus = match run {
+        Ok(f) => f,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    std::fs::write(shots.join("focus-order.txt"), &focus).unwrap();
+    let report = b.report.lock().unwrap().clone();
+    std::fs::write(shots.join("axe-report.txt"), &report).unwrap();
+    let serious = b.serious.lock().unwrap().clone();
+    assert!(
+        serious.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        serious.join("\n")
+    );
+    let visited = b.visited.lock().unwrap().len();
+    eprintln!(
+        "{visited} pages, screenshots in {}, {:.1} s",
+        shots.display(),
+        started.elapsed().as_secs_f64()
+    );
+}
