@@ -2,14 +2,12 @@
 //! stores, the CAPTCHA, the notifier (dev mailbox, SMTP), the catalogs, and the bounded pool
 //! the engine runs on (`spawn_blocking`, as `docs/async.md` says).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use sspr_core::Policy;
-use sspr_core::engine::{Engine, EngineOptions, Ports, RegistrationOutcome};
+use sspr_core::engine::{Engine, EngineOptions, Ports};
 use sspr_core::memory::{MemoryDirectory, SystemClock};
 use sspr_core::ports::{Clock, Directory};
 use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
@@ -83,16 +81,6 @@ impl Default for Config {
     }
 }
 
-/// What the registration pages show between requests (the engine has no "view of" call for
-/// registrations): the last outcome, keyed by a hash of the flow id, with the user's role.
-#[derive(Clone)]
-pub struct RegistrationState {
-    /// The last outcome.
-    pub outcome: RegistrationOutcome,
-    /// Whether the user is an administrator (which methods they may register).
-    pub admin: bool,
-}
-
 /// The portal's state, shared by every handler.
 pub struct App {
     /// The engine.
@@ -109,8 +97,6 @@ pub struct App {
     pub directory: Arc<dyn Directory>,
     /// Engine calls running at once, at most.
     pub slots: Semaphore,
-    /// Registration screens between requests.
-    registrations: Mutex<HashMap<[u8; 32], RegistrationState>>,
     /// Cookies with `Secure`.
     pub secure_cookies: bool,
     /// Demo mode.
@@ -135,10 +121,6 @@ pub enum CallError {
     Engine(sspr_core::Error),
     /// The pool or the task failed.
     Pool,
-}
-
-fn flow_key(flow_id: &str) -> [u8; 32] {
-    Sha256::digest(flow_id.as_bytes()).into()
 }
 
 impl App {
@@ -226,7 +208,6 @@ impl App {
             clock,
             directory,
             slots: Semaphore::new(2 * cores),
-            registrations: Mutex::new(HashMap::new()),
             secure_cookies: config.secure_cookies,
             demo: config.demo,
             data_dir,
@@ -251,33 +232,5 @@ impl App {
     /// Now, by the portal's clock (0 if the clock fails).
     pub fn now(&self) -> u64 {
         self.clock.now().unwrap_or(0)
-    }
-
-    /// Keeps the last outcome of a registration flow (dropping expired ones).
-    pub fn keep_registration(&self, flow_id: &str, state: RegistrationState) {
-        let now = self.now();
-        let mut m = self
-            .registrations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        m.retain(|_, s| s.outcome.view.as_ref().is_some_and(|v| v.expires_at > now));
-        m.insert(flow_key(flow_id), state);
-    }
-
-    /// The last outcome of a registration flow.
-    pub fn registration(&self, flow_id: &str) -> Option<RegistrationState> {
-        self.registrations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&flow_key(flow_id))
-            .cloned()
-    }
-
-    /// Forgets a registration flow.
-    pub fn forget_registration(&self, flow_id: &str) {
-        self.registrations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&flow_key(flow_id));
     }
 }
