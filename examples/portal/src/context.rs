@@ -90,7 +90,11 @@ pub async fn layer(State(app): State<Arc<App>>, mut request: Request, next: Next
         reg_admin: cookies::get(headers, cookies::REGISTRATION_ROLE).as_deref() == Some("admin"),
         path: request.uri().path().to_owned(),
     };
-    if request.method() == Method::POST {
+    if request.method() == Method::POST && request.uri().path().starts_with("/api/") {
+        if !crate::api::csrf_ok(request.headers(), existing_csrf.as_deref()) {
+            return finish(crate::api::csrf_refused(), &set_cookies);
+        }
+    } else if request.method() == Method::POST {
         match crate::csrf::check(request, existing_csrf.as_deref()).await {
             Some(r) => request = r,
             None => {

@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod app;
 pub mod captcha;
 pub mod context;
