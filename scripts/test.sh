@@ -72,6 +72,30 @@ grep -q "responsive while 200 resets run: true" "$out/async-host.txt"
 
 echo "== portal: both wizards over HTTP on an in-process server (examples/portal)"
 cargo test -q -p sspr-portal
+echo "== portal: schemathesis against the JSON API of a running demo portal (no server error)"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check "$(grep '^schemathesis==' scripts/requirements.txt)"
+api_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+api_url="http://127.0.0.1:$api_port"
+cargo run -q -p sspr-portal -- --demo --listen "127.0.0.1:$api_port" > "$out/portal-api.txt" 2>&1 &
+api_pid=$!
+trap 'kill "$api_pid" 2> /dev/null || true; rm -rf "$out"' EXIT
+for _ in $(seq 1 600); do curl -fs "$api_url/health" > /dev/null 2>&1 && break; sleep 0.2; done
+curl -fs "$api_url/health" > /dev/null
+# A browser's CSRF token (any URL-safe value the client picks), and a registration flow for
+# the step routes to work on (carol, a demo user): the cookies of a front end.
+token=schemathesis-csrf-token
+curl -fs -o /dev/null -c "$out/api-jar" -b "sspr_csrf=$token" -H "X-CSRF-Token: $token" \
+  -d '{"username": "carol@contoso.example", "password": "Meadow-Copper-41"}' "$api_url/api/v1/registration"
+reg=$(awk '$6 == "sspr_reg" { print $7 }' "$out/api-jar")
+(cd "$out" && "$OLDPWD/.venv/bin/schemathesis" run "$api_url/api/openapi.json" --checks not_a_server_error \
+  --max-examples 25 --generation-deterministic -H "X-CSRF-Token: $token" \
+  -H "Cookie: sspr_csrf=$token; sspr_reg=$reg") > "$out/schemathesis.txt" 2>&1 \
+  || { cat "$out/schemathesis.txt"; exit 1; }
+grep -E "generated|passed|failed" "$out/schemathesis.txt" | tail -2
+kill "$api_pid" 2> /dev/null || true
+wait "$api_pid" 2> /dev/null || true
+trap 'rm -rf "$out"' EXIT
 
 echo "== interop: argon2-cffi and pyotp"
 [ -x .venv/bin/python ] || python3 -m venv .venv
