@@ -10,7 +10,6 @@ use sspr_core::Policy;
 use sspr_core::engine::{Engine, EngineOptions, Ports};
 use sspr_core::memory::{MemoryDirectory, SystemClock};
 use sspr_core::ports::{Clock, Directory};
-use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 use tokio::sync::Semaphore;
 
 use crate::captcha::PortalCaptcha;
@@ -27,6 +26,8 @@ pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Config {
     /// The address to listen on (loopback by default).
     pub listen: SocketAddr,
+    /// The storage backend (SQLite in the data directory unless PostgreSQL or Redis is named).
+    pub stores: crate::stores::Stores,
     /// The data directory (the SQLite database, the key file); a temporary one when `None`.
     pub data: Option<PathBuf>,
     /// The key file; `DATA/keys.json` (created with random keys) when `None`.
@@ -55,6 +56,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("listen", &self.listen)
+            .field("stores", &self.stores)
             .field("data", &self.data)
             .field("demo", &self.demo)
             .field("smtp", &self.smtp)
@@ -66,6 +68,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            stores: crate::stores::Stores::Sqlite,
             data: None,
             keys: None,
             demo: false,
@@ -185,9 +188,7 @@ impl App {
             smtp,
         });
         let captcha = Arc::new(PortalCaptcha::new(clock.clone()));
-        let mut options = SqliteOptions::new(Prefix::default());
-        options.clock = clock.clone();
-        let stores = SqliteStores::open_with(data_dir.join("sspr.db"), options)?;
+        let stores = config.stores.open(&data_dir, clock.clone())?;
         let mut base = Ports::new(directory.clone(), notifier, captcha.clone());
         base.clock = clock.clone();
         let ports = stores.ports(base);

@@ -25,6 +25,7 @@ pub mod pages;
 pub mod routes;
 pub mod smtp;
 pub mod statics;
+pub mod stores;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
