@@ -89,7 +89,7 @@ curl -fs -o /dev/null -c "$out/api-jar" -b "sspr_csrf=$token" -H "X-CSRF-Token: 
   -d '{"username": "carol@contoso.example", "password": "Meadow-Copper-41"}' "$api_url/api/v1/registration"
 reg=$(awk '$6 == "sspr_reg" { print $7 }' "$out/api-jar")
 (cd "$out" && "$OLDPWD/.venv/bin/schemathesis" run "$api_url/api/openapi.json" --checks not_a_server_error \
-  --max-examples 25 --generation-deterministic -H "X-CSRF-Token: $token" \
+  --max-examples 100 --generation-deterministic -H "X-CSRF-Token: $token" \
   -H "Cookie: sspr_csrf=$token; sspr_reg=$reg") > "$out/schemathesis.txt" 2>&1 \
   || { cat "$out/schemathesis.txt"; exit 1; }
 grep -E "generated|passed|failed" "$out/schemathesis.txt" | tail -2

@@ -182,3 +182,55 @@ pub struct SignInCheckBody {
     /// `rejected` when `rejection` is set.
     pub error: Option<String>,
 }
+
+/// A reset option's id, as requests name it.
+#[derive(ToSchema, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetOptionId {
+    /// Email a code to the alternate address.
+    Email,
+    /// Text a code to the mobile phone.
+    MobileText,
+    /// Call the mobile phone.
+    MobileCall,
+    /// Call the office phone.
+    OfficeCall,
+    /// A code from the authenticator app.
+    AppCode,
+    /// A notification on the authenticator app.
+    AppNotification,
+    /// Security questions.
+    SecurityQuestions,
+    /// A recovery code.
+    RecoveryCode,
+}
+
+/// A method's id, as requests name it.
+#[derive(ToSchema, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MethodId {
+    /// A notification on the authenticator app.
+    AppNotification,
+    /// A code from the authenticator app.
+    AppCode,
+    /// An alternate email.
+    Email,
+    /// A mobile phone.
+    MobilePhone,
+    /// An office phone.
+    OfficePhone,
+    /// Security questions.
+    SecurityQuestions,
+    /// Recovery codes.
+    RecoveryCodes,
+}
+
+/// How a mobile phone receives its code.
+#[derive(ToSchema, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViaId {
+    /// A text message.
+    Text,
+    /// A voice call.
+    Call,
+}

@@ -28,7 +28,7 @@ use crate::api::{ApiError, docs, registration, reset};
         docs::ApiErrorBody, docs::CsrfToken, docs::OfferedOptionBody, docs::WarningBody,
         docs::ResetViewBody, docs::ResetOutcomeBody, docs::RegisteredMethodBody,
         docs::RegistrationViewBody, docs::ProvisioningBody, docs::RegistrationOutcomeBody,
-        docs::SignInCheckBody,
+        docs::SignInCheckBody, docs::ResetOptionId, docs::MethodId, docs::ViaId,
     )),
     tags(
         (name = "session", description = "The CSRF token"),

@@ -37,6 +37,7 @@ pub struct Credentials {
 #[serde(deny_unknown_fields)]
 pub struct Prove {
     /// The option's id (as `proof_options` lists it).
+    #[schema(value_type = crate::api::docs::ResetOptionId)]
     pub option: String,
 }
 
@@ -56,6 +57,7 @@ pub struct MobilePhone {
     pub number: String,
     /// `text` (default) or `call`.
     #[serde(default)]
+    #[schema(value_type = Option<crate::api::docs::ViaId>)]
     pub via: Option<String>,
 }
 
@@ -72,6 +74,7 @@ pub struct OfficePhone {
 #[serde(deny_unknown_fields)]
 pub struct MethodChoice {
     /// The method's id (`email`, `mobile_phone`, `app_code`, …).
+    #[schema(value_type = crate::api::docs::MethodId)]
     pub method: String,
 }
 

@@ -34,6 +34,7 @@ pub struct StartReset {
 pub struct Choose {
     /// The option's id (`email`, `mobile_text`, `mobile_call`, `office_call`, `app_code`,
     /// `app_notification`, `security_questions`, …).
+    #[schema(value_type = crate::api::docs::ResetOptionId)]
     pub option: String,
 }
 
