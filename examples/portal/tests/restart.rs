@@ -99,3 +99,65 @@ async fn a_registration_is_shown_where_it_was_after_a_restart() {
     );
     second.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authenticator_secret_is_shown_only_in_the_response_to_its_step() {
+    let data = tempfile::tempdir().unwrap();
+    let jar = Arc::new(Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .build()
+        .unwrap();
+    let portal = start(data.path()).await;
+    let url = portal.url();
+    client.get(format!("{url}/register")).send().await.unwrap();
+    let token = csrf(&jar, &url);
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        let client = client.clone();
+        let url = url.clone();
+        async move {
+            client
+                .post(format!("{url}{path}"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    post(
+        "/register/start",
+        vec![
+            ("username", "carol@contoso.example".into()),
+            ("password", "Meadow-Copper-41".into()),
+            ("csrf", token.clone()),
+        ],
+    )
+    .await;
+    let page = post(
+        "/register/step",
+        vec![("action", "app".into()), ("csrf", token.clone())],
+    )
+    .await;
+    assert!(page.contains("data:image/svg+xml;base64,"));
+    assert!(page.contains("Secret key: "));
+    // Shown again (a reload, another instance): the wizard, without the secret.
+    let page = client
+        .get(format!("{url}/register"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Enter the 6-digit code shown in the app"),
+        "{page}"
+    );
+    assert!(page.contains("shown only once"), "{page}");
+    assert!(!page.contains("data:image/svg+xml;base64,"));
+    assert!(!page.contains("Secret key: "));
+    portal.stop().await.unwrap();
+}
