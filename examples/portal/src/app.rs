@@ -2,17 +2,14 @@
 //! stores, the CAPTCHA, the notifier (dev mailbox, SMTP), the catalogs, and the bounded pool
 //! the engine runs on (`spawn_blocking`, as `docs/async.md` says).
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use sspr_core::Policy;
-use sspr_core::engine::{Engine, EngineOptions, Ports, RegistrationOutcome};
+use sspr_core::engine::{Engine, EngineOptions, Ports};
 use sspr_core::memory::{MemoryDirectory, SystemClock};
 use sspr_core::ports::{Clock, Directory};
-use sspr_stores::{Backend as _, Prefix, SqliteOptions, SqliteStores};
 use tokio::sync::Semaphore;
 
 use crate::captcha::PortalCaptcha;
@@ -29,6 +26,8 @@ pub type StartError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Config {
     /// The address to listen on (loopback by default).
     pub listen: SocketAddr,
+    /// The storage backend (SQLite in the data directory unless PostgreSQL or Redis is named).
+    pub stores: crate::stores::Stores,
     /// The data directory (the SQLite database, the key file); a temporary one when `None`.
     pub data: Option<PathBuf>,
     /// The key file; `DATA/keys.json` (created with random keys) when `None`.
@@ -57,6 +56,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("listen", &self.listen)
+            .field("stores", &self.stores)
             .field("data", &self.data)
             .field("demo", &self.demo)
             .field("smtp", &self.smtp)
@@ -68,6 +68,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            stores: crate::stores::Stores::Sqlite,
             data: None,
             keys: None,
             demo: false,
@@ -81,16 +82,6 @@ impl Default for Config {
             base_url: None,
         }
     }
-}
-
-/// What the registration pages show between requests (the engine has no "view of" call for
-/// registrations): the last outcome, keyed by a hash of the flow id, with the user's role.
-#[derive(Clone)]
-pub struct RegistrationState {
-    /// The last outcome.
-    pub outcome: RegistrationOutcome,
-    /// Whether the user is an administrator (which methods they may register).
-    pub admin: bool,
 }
 
 /// The portal's state, shared by every handler.
@@ -109,8 +100,6 @@ pub struct App {
     pub directory: Arc<dyn Directory>,
     /// Engine calls running at once, at most.
     pub slots: Semaphore,
-    /// Registration screens between requests.
-    registrations: Mutex<HashMap<[u8; 32], RegistrationState>>,
     /// Cookies with `Secure`.
     pub secure_cookies: bool,
     /// Demo mode.
@@ -135,10 +124,6 @@ pub enum CallError {
     Engine(sspr_core::Error),
     /// The pool or the task failed.
     Pool,
-}
-
-fn flow_key(flow_id: &str) -> [u8; 32] {
-    Sha256::digest(flow_id.as_bytes()).into()
 }
 
 impl App {
@@ -203,9 +188,7 @@ impl App {
             smtp,
         });
         let captcha = Arc::new(PortalCaptcha::new(clock.clone()));
-        let mut options = SqliteOptions::new(Prefix::default());
-        options.clock = clock.clone();
-        let stores = SqliteStores::open_with(data_dir.join("sspr.db"), options)?;
+        let stores = config.stores.open(&data_dir, clock.clone())?;
         let mut base = Ports::new(directory.clone(), notifier, captcha.clone());
         base.clock = clock.clone();
         let ports = stores.ports(base);
@@ -226,7 +209,6 @@ impl App {
             clock,
             directory,
             slots: Semaphore::new(2 * cores),
-            registrations: Mutex::new(HashMap::new()),
             secure_cookies: config.secure_cookies,
             demo: config.demo,
             data_dir,
@@ -251,33 +233,5 @@ impl App {
     /// Now, by the portal's clock (0 if the clock fails).
     pub fn now(&self) -> u64 {
         self.clock.now().unwrap_or(0)
-    }
-
-    /// Keeps the last outcome of a registration flow (dropping expired ones).
-    pub fn keep_registration(&self, flow_id: &str, state: RegistrationState) {
-        let now = self.now();
-        let mut m = self
-            .registrations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        m.retain(|_, s| s.outcome.view.as_ref().is_some_and(|v| v.expires_at > now));
-        m.insert(flow_key(flow_id), state);
-    }
-
-    /// The last outcome of a registration flow.
-    pub fn registration(&self, flow_id: &str) -> Option<RegistrationState> {
-        self.registrations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&flow_key(flow_id))
-            .cloned()
-    }
-
-    /// Forgets a registration flow.
-    pub fn forget_registration(&self, flow_id: &str) {
-        self.registrations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .remove(&flow_key(flow_id));
     }
 }

@@ -28,6 +28,8 @@ pub struct Ctx {
     pub reset_flow: Option<String>,
     /// The registration flow's id, from its cookie.
     pub reg_flow: Option<String>,
+    /// Whether the registration flow's user is an administrator (its role cookie; display only).
+    pub reg_admin: bool,
     /// The request's path (for the language switch).
     pub path: String,
 }
@@ -85,9 +87,14 @@ pub async fn layer(State(app): State<Arc<App>>, mut request: Request, next: Next
             .map(|c| c.0.ip().to_string()),
         reset_flow: cookies::get(headers, cookies::RESET_FLOW).filter(|t| cookies::plain(t)),
         reg_flow: cookies::get(headers, cookies::REGISTRATION_FLOW).filter(|t| cookies::plain(t)),
+        reg_admin: cookies::get(headers, cookies::REGISTRATION_ROLE).as_deref() == Some("admin"),
         path: request.uri().path().to_owned(),
     };
-    if request.method() == Method::POST {
+    if request.method() == Method::POST && request.uri().path().starts_with("/api/") {
+        if !crate::api::csrf_ok(request.headers(), existing_csrf.as_deref()) {
+            return finish(crate::api::csrf_refused(), &set_cookies);
+        }
+    } else if request.method() == Method::POST {
         match crate::csrf::check(request, existing_csrf.as_deref()).await {
             Some(r) => request = r,
             None => {

@@ -9,6 +9,9 @@ use axum::http::header::COOKIE;
 pub const RESET_FLOW: &str = "sspr_reset";
 /// The registration flow's id.
 pub const REGISTRATION_FLOW: &str = "sspr_reg";
+/// The registration flow's role (`admin` for an administrator): which methods the pages list.
+/// Display only: the engine decides what an administrator may register, whatever this says.
+pub const REGISTRATION_ROLE: &str = "sspr_reg_role";
 /// The per-browser CSRF token (also what binds a CAPTCHA to the browser).
 pub const CSRF: &str = "sspr_csrf";
 /// The chosen language.

@@ -4,10 +4,13 @@
 //! account secure") as server-rendered pages on axum that work without JavaScript, on the
 //! shipped SQLite stores. The engine runs on the blocking pool (`docs/async.md`); the flow id
 //! lives only in an `HttpOnly; SameSite=Strict` cookie; every POST carries a CSRF token; every
-//! response carries the security headers. Run it with `cargo run -p sspr-portal -- --demo`.
+//! response carries the security headers. Beside the pages, [`api`] serves the same wizards as
+//! JSON under `/api/v1/` for single-page and mobile front ends, described by an OpenAPI 3
+//! document at `/api/openapi.json`. Run it with `cargo run -p sspr-portal -- --demo`.
 
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod app;
 pub mod captcha;
 pub mod context;
@@ -24,6 +27,7 @@ pub mod pages;
 pub mod routes;
 pub mod smtp;
 pub mod statics;
+pub mod stores;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -2,14 +2,16 @@
 //!
 //! ```sh
 //! cargo run -p sspr-portal -- --demo [--listen 127.0.0.1:8080] [--data DIR] [--keys FILE] [--smtp HOST:PORT]
+//!     [--postgres URL | --redis URL]
 //! ```
 #![allow(clippy::print_stdout)]
 
 use std::path::PathBuf;
 
+use sspr_portal::stores::Stores;
 use sspr_portal::{Config, StartError};
 
-const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--secure-cookies]";
+const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--secure-cookies] [--postgres URL | --redis URL]";
 
 fn parse(args: &[String]) -> Result<Config, StartError> {
     let mut c = Config::default();
@@ -33,6 +35,11 @@ fn parse(args: &[String]) -> Result<Config, StartError> {
             }
             "--mail-from" => c.mail_from = value()?,
             "--secure-cookies" => c.secure_cookies = true,
+            "--postgres" | "--redis" if c.stores != Stores::Sqlite => {
+                return Err(format!("choose one of --postgres and --redis\n{USAGE}").into());
+            }
+            "--postgres" => c.stores = Stores::Postgres(value()?),
+            "--redis" => c.stores = Stores::Redis(value()?),
             "--help" | "-h" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}").into()),
         }
@@ -66,4 +73,41 @@ async fn main() -> Result<(), StartError> {
         r = running.wait() => { r?; return Ok(()); }
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_store_flags_choose_the_backend() {
+        let c = parse(&args(&["--demo"])).expect("parses");
+        assert_eq!(c.stores, Stores::Sqlite);
+        let c = parse(&args(&["--postgres", "postgresql://sspr@127.0.0.1/sspr"])).expect("parses");
+        assert_eq!(
+            c.stores,
+            Stores::Postgres("postgresql://sspr@127.0.0.1/sspr".into())
+        );
+        let c = parse(&args(&["--redis", "redis://127.0.0.1:6379/"])).expect("parses");
+        assert_eq!(c.stores, Stores::Redis("redis://127.0.0.1:6379/".into()));
+        assert!(parse(&args(&["--redis"])).is_err(), "a value is needed");
+        assert!(
+            parse(&args(&[
+                "--redis",
+                "redis://a/",
+                "--postgres",
+                "postgresql://b/"
+            ]))
+            .is_err(),
+            "one backend"
+        );
+        // The URL (it may hold a password) is never shown.
+        let c = parse(&args(&["--postgres", "postgresql://u:hunter2@h/db"])).expect("parses");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
 }

@@ -31,7 +31,8 @@ pub fn router(app: Arc<App>) -> Router {
             .route("/dev/mailbox", get(mailbox::show))
             .route("/dev/device", post(mailbox::device));
     }
-    r.fallback(crate::statics::not_found)
+    r.merge(crate::api::router())
+        .fallback(crate::statics::not_found)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             crate::context::layer,

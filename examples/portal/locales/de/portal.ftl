@@ -145,6 +145,7 @@ reg-app-scan = QR-Code scannen
 reg-app-qr-alt = QR-Code zum Scannen mit Ihrer Authentifizierungs-App
 reg-app-cant-scan = Sie können das Bild nicht scannen?
 reg-app-secret = Geheimer Schlüssel: { $secret }
+reg-app-shown-once = Der QR-Code und der geheime Schlüssel werden nur einmal angezeigt. Wenn Sie das Konto noch nicht in Ihrer App hinzugefügt haben, wählen Sie „Ich möchte eine andere Methode einrichten“ und richten Sie die App erneut ein.
 reg-app-uri = Oder fügen Sie diesen Kontolink hinzu:
 reg-app-code-label = Geben Sie den sechsstelligen Code aus der App ein
 reg-app-test = Stattdessen eine Testbenachrichtigung senden

@@ -145,6 +145,7 @@ reg-app-scan = Scan the QR code
 reg-app-qr-alt = QR code to scan with your authenticator app
 reg-app-cant-scan = Can't scan the image?
 reg-app-secret = Secret key: { $secret }
+reg-app-shown-once = The QR code and the secret key are shown only once. If you have not added the account to your app yet, choose "I want to set up a different method" and set up the app again.
 reg-app-uri = Or add this account link:
 reg-app-code-label = Enter the 6-digit code shown in the app
 reg-app-test = Send a test notification instead

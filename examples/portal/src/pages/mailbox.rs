@@ -120,10 +120,8 @@ pub async fn device(
             Ok(None)
         })
         .await;
-    if let Ok(Some((flow, outcome))) = result {
-        let admin = app.registration(&flow).is_some_and(|s| s.admin);
-        app.keep_registration(&flow, crate::app::RegistrationState { outcome, admin });
-    }
+    // The registration pages read the flow's new state from the engine; nothing to keep.
+    drop(result);
     let t = &ctx.texts;
     let frame = Frame {
         title: t.t("mailbox-heading"),

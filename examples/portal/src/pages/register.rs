@@ -12,11 +12,11 @@ use axum::extract::{Extension, Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
-use sspr_core::engine::RegistrationOutcome;
+use sspr_core::engine::{RegistrationOutcome, RegistrationView};
 use sspr_core::registration::{RegistrationInput, RegistrationScreen, Via};
 use sspr_core::{Method, ResetOption, SecretString};
 
-use crate::app::{App, RegistrationState};
+use crate::app::{App, CallError};
 use crate::context::Ctx;
 use crate::cookies;
 use crate::layout::{Frame, alert, csrf, page};
@@ -25,6 +25,52 @@ use crate::pages::{action_button, call_failed, respond, see_other};
 
 /// The most security questions a form carries.
 pub const MAX_QUESTIONS: usize = 10;
+
+/// What a registration page shows: the engine's outcome (a step's, or the flow's view shown
+/// again from the flow store) and whether the user is an administrator. Nothing of it is kept
+/// between requests: the one-time data (the authenticator's provisioning, recovery codes) is
+/// shown only in the response to the step that made it.
+#[derive(Clone, Debug)]
+pub struct RegistrationState {
+    /// The outcome.
+    pub outcome: RegistrationOutcome,
+    /// Whether the user is an administrator (which methods they may register).
+    pub admin: bool,
+}
+
+/// An outcome that only shows `view` again (no rejection, no one-time data).
+pub fn shown_again(view: RegistrationView) -> RegistrationOutcome {
+    RegistrationOutcome {
+        view: Some(view),
+        rejection: None,
+        retry_after: None,
+        provisioning: None,
+        recovery_codes: Vec::new(),
+        warnings: Vec::new(),
+    }
+}
+
+/// The cookies that end a registration in the browser.
+pub fn clear_flow(app: &App) -> Vec<String> {
+    vec![
+        cookies::clear(cookies::REGISTRATION_FLOW, app.secure_cookies),
+        cookies::clear(cookies::REGISTRATION_ROLE, app.secure_cookies),
+    ]
+}
+
+/// The flow's current screen, read from the engine; `Err(None)` when the flow is unknown or
+/// expired, `Err(Some(page))` when the call failed.
+async fn current(app: &Arc<App>, ctx: &Ctx) -> Result<RegistrationState, Option<Response>> {
+    let flow = ctx.reg_flow.clone().ok_or(None)?;
+    match app.run(move |e| e.registration_view_of(&flow)).await {
+        Ok(view) => Ok(RegistrationState {
+            outcome: shown_again(view),
+            admin: ctx.reg_admin,
+        }),
+        Err(CallError::Engine(sspr_core::Error::Input(_))) => Err(None),
+        Err(e) => Err(Some(call_failed(ctx, &e))),
+    }
+}
 
 fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
     f.get(name).map_or("", String::as_str)
@@ -45,9 +91,11 @@ fn frame<'a>(app: &App, ctx: &Ctx, expires_at: Option<u64>, help: Option<&'a str
 
 /// GET `/register`: the current screen, or "re-enter your password".
 pub async fn show(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>) -> Response {
-    match ctx.reg_flow.as_deref().and_then(|f| app.registration(f)) {
-        Some(state) => render(&app, &ctx, &state, &[]),
-        None => sign_in(&ctx, None),
+    match current(&app, &ctx).await {
+        Ok(state) => render(&app, &ctx, &state, &[]),
+        Err(Some(page)) => page,
+        Err(None) if ctx.reg_flow.is_some() => see_other("/register", &clear_flow(&app)),
+        Err(None) => sign_in(&ctx, None),
     }
 }
 
@@ -111,16 +159,18 @@ pub async fn start(
     };
     let flow = view.flow_id.clone();
     let state = RegistrationState { outcome, admin };
-    app.keep_registration(&flow, state.clone());
     render(
         &app,
         &ctx,
         &state,
-        &[cookies::set(
-            cookies::REGISTRATION_FLOW,
-            &flow,
-            app.secure_cookies,
-        )],
+        &[
+            cookies::set(cookies::REGISTRATION_FLOW, &flow, app.secure_cookies),
+            cookies::set(
+                cookies::REGISTRATION_ROLE,
+                if admin { "admin" } else { "user" },
+                app.secure_cookies,
+            ),
+        ],
     )
 }
 
@@ -142,15 +192,6 @@ pub async fn step(
 ) -> Response {
     let Some(flow) = ctx.reg_flow.clone() else {
         return see_other("/register", &[]);
-    };
-    let Some(previous) = app.registration(&flow) else {
-        return see_other(
-            "/register",
-            &[cookies::clear(
-                cookies::REGISTRATION_FLOW,
-                app.secure_cookies,
-            )],
-        );
     };
     let text = |n: &str| field(&f, n).trim().to_owned();
     let input = match field(&f, "action") {
@@ -189,22 +230,16 @@ pub async fn step(
     let id = flow.clone();
     let outcome = match app.run(move |e| e.registration_step(&id, input)).await {
         Ok(o) => o,
+        Err(CallError::Engine(sspr_core::Error::Input(sspr_core::InputError::UnknownFlow))) => {
+            return see_other("/register", &clear_flow(&app));
+        }
         Err(e) => return call_failed(&ctx, &e),
     };
     let mut state = RegistrationState {
         outcome,
-        admin: previous.admin,
+        admin: ctx.reg_admin,
     };
-    // The app's QR code stays on the page while it is being verified.
-    if state.outcome.provisioning.is_none()
-        && state.outcome.view.as_ref().is_some_and(|v| {
-            v.state == RegistrationScreen::Verifying && v.pending.is_some_and(Method::is_app)
-        })
-    {
-        state.outcome.provisioning = previous.outcome.provisioning.clone();
-    }
     let codes = std::mem::take(&mut state.outcome.recovery_codes);
-    app.keep_registration(&flow, state.clone());
     if !codes.is_empty() {
         return recovery_codes(&app, &ctx, &state.outcome, &codes);
     }
@@ -215,11 +250,7 @@ pub async fn step(
             RegistrationScreen::Done | RegistrationScreen::Expired | RegistrationScreen::Cancelled
         )
     }) {
-        app.forget_registration(&flow);
-        set.push(cookies::clear(
-            cookies::REGISTRATION_FLOW,
-            app.secure_cookies,
-        ));
+        set = clear_flow(&app);
     }
     render(&app, &ctx, &state, &set)
 }
@@ -251,8 +282,10 @@ pub async fn add(
     Extension(ctx): Extension<Ctx>,
     Path(method): Path<String>,
 ) -> Response {
-    let Some(state) = ctx.reg_flow.as_deref().and_then(|f| app.registration(f)) else {
-        return see_other("/register", &[]);
+    let state = match current(&app, &ctx).await {
+        Ok(state) => state,
+        Err(Some(page)) => return page,
+        Err(None) => return see_other("/register", &[]),
     };
     let t = &ctx.texts;
     let form = |action: &str, inner: Markup, submit: &str| {
@@ -501,6 +534,8 @@ fn verifying(
                     p { (t.fmt("reg-app-secret", &[("secret", p.secret_b32.expose().to_owned())])) }
                     p { (t.t("reg-app-uri")) br; code class="uri" { (p.uri.expose()) } }
                 }
+            } @else {
+                p class="hint" { (t.t("reg-app-shown-once")) }
             }
         } @else {
             p { (t.t("reg-verify-sent")) }
