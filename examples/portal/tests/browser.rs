@@ -6,7 +6,9 @@
 //! steps with a wrong code and a weak password on the way; Ben resets with the keyboard alone
 //! (Tab, Shift+Tab, arrows, Space, Enter, typing; no element is clicked), the focus order
 //! checked on every screen; a session expires (the portal's clock is advanced); German with
-//! `?lng=de`. Every page visited is saved as `target/portal-screenshots/NN-<page>.png` and
+//! `?lng=de`; last, Carol registers again with the keyboard alone on a second portal where she
+//! has nothing registered (the secret behind "Can't scan the image?" opened with Enter), her
+//! focus order also in `focus-order.txt` and her pages `NN-kbd-*`. Every page visited is saved as `target/portal-screenshots/NN-<page>.png` and
 //! checked with axe-core: no violation of impact "serious" or "critical".
 //!
 //! It needs Chromium, chromedriver and axe-core, so it is ignored by default;
@@ -346,6 +348,35 @@ impl Browser {
             .to_lowercase()
     }
 
+    /// The same browser (its tabs, the screenshot numbering) on another portal; the old
+    /// portal's cookies are deleted. [`Browser::absorb`] brings its findings back.
+    async fn on_portal(&self, p: common::Portal) -> Self {
+        self.c.delete_all_cookies().await.unwrap();
+        Self {
+            c: self.c.clone(),
+            p: Arc::new(p),
+            axe: self.axe.clone(),
+            shots: self.shots.clone(),
+            visited: Mutex::new(self.visited.lock().unwrap().clone()),
+            serious: Mutex::default(),
+            report: Mutex::default(),
+            tabs: Mutex::new(self.tabs.lock().unwrap().clone()),
+        }
+    }
+
+    /// The pages, axe results and violations `other` (from [`Browser::on_portal`]) found.
+    fn absorb(&self, other: &Self) {
+        *self.visited.lock().unwrap() = other.visited.lock().unwrap().clone();
+        self.serious
+            .lock()
+            .unwrap()
+            .extend(other.serious.lock().unwrap().iter().cloned());
+        self.report
+            .lock()
+            .unwrap()
+            .push_str(&other.report.lock().unwrap());
+    }
+
     // The keyboard.
 
     async fn keys(&self, keys: &[char]) {
@@ -410,10 +441,10 @@ impl Browser {
             == json!(true)
     }
 
-    /// Presses Tab until the focus is on `css` (at most 12 times); returns the stops passed.
+    /// Presses Tab until the focus is on `css` (at most 20 times); returns the stops passed.
     async fn tab_to(&self, css: &str) -> Vec<String> {
         let mut stops = Vec::new();
-        for _ in 0..12 {
+        for _ in 0..20 {
             self.keys(&[Key::Tab.into()]).await;
             stops.push(self.focused().await);
             if self.focus_matches(css).await {
@@ -709,6 +740,126 @@ async fn keyboard_reset(b: &Browser) -> String {
     log
 }
 
+/// Carol keeps her account secure with the keyboard alone, on a portal of her own (the
+/// mouse-driven registration already set her methods up on the first one): she signs in,
+/// adds an alternate email (its code from the dev mailbox in the second tab), then the
+/// authenticator app through "Can't scan the image?", and finishes. No element is clicked.
+async fn keyboard_registration(b: &Browser) -> String {
+    let mut log = String::new();
+    let mut note = |screen: &str, stops: &[String]| {
+        let _ = writeln!(log, "{screen}: {}", stops.join(" → "));
+    };
+
+    b.goto("/register").await;
+    b.visit("kbd-register-sign-in").await;
+    let first = b.tab_to("a.skip").await;
+    assert_eq!(first.len(), 1, "the skip link is the first stop: {first:?}");
+    let mut stops = first;
+    stops.extend(b.tab_to("#username").await);
+    b.type_text("carol@contoso.example").await;
+    stops.extend(b.tab_to("#password").await);
+    b.type_text("Meadow-Copper-41").await;
+    stops.extend(
+        b.tab_to("form[action='/register/start'] button[type=submit]")
+            .await,
+    );
+    b.shift_tab().await;
+    assert!(b.focus_matches("#password").await, "{}", b.focused().await);
+    stops.push(format!("(shift+tab) {}", b.focused().await));
+    stops.extend(
+        b.tab_to("form[action='/register/start'] button[type=submit]")
+            .await,
+    );
+    note("register, sign in", &stops);
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("don't lose access to your account!").await;
+    b.assert_main("is not configured").await;
+    b.visit("kbd-register-overview").await;
+
+    // The alternate email: Enter follows the link, Space presses Next.
+    let stops = b.tab_to("a[href='/register/add/email']").await;
+    note("register, overview", &stops);
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.visit("kbd-register-email").await;
+    let mut stops = b.tab_to("#email").await;
+    b.type_text("carol.white@fabrikam.example").await;
+    stops.extend(b.tab_to("button[value=email]").await);
+    note("register, email", &stops);
+    b.after(b.keys(&[Key::Space.into()])).await;
+    b.assert_main("We just sent a code").await;
+    b.visit("kbd-register-email-code").await;
+    let code = b.code_from_mailbox("carol.white@fabrikam.example").await;
+    let mut stops = b.tab_to("#code").await;
+    b.type_text(&code).await;
+    stops.extend(b.tab_to("button[value=verify]").await);
+    note("register, email code", &stops);
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("Authentication Email is configured").await;
+    b.visit("kbd-register-email-done").await;
+
+    // The authenticator app: the disclosure opens with Enter on its summary.
+    let stops = b.tab_to("a[href='/register/add/app']").await;
+    note("register, email done", &stops);
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("Microsoft Authenticator").await;
+    b.visit("kbd-register-app").await;
+    let stops = b.tab_to("button[value=app]").await;
+    note("register, app", &stops);
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("Scan the QR code").await;
+    b.visit("kbd-register-app-qr").await;
+    let is_open = "return document.querySelector('details').open;";
+    let mut stops = b.tab_to("details summary").await;
+    assert_eq!(b.c.execute(is_open, vec![]).await.unwrap(), json!(false));
+    let summary =
+        b.c.execute("return document.activeElement.textContent;", vec![])
+            .await
+            .unwrap();
+    assert!(
+        summary.as_str().unwrap().contains("Can't scan the image?"),
+        "{summary}"
+    );
+    b.keys(&[Key::Enter.into()]).await;
+    assert_eq!(
+        b.c.execute(is_open, vec![]).await.unwrap(),
+        json!(true),
+        "Enter on the summary opens the secret"
+    );
+    stops.push(format!("(enter, opened) {}", b.focused().await));
+    b.visit("kbd-register-app-secret").await;
+    let text = b.main_text().await;
+    let secret = text
+        .split("Secret key: ")
+        .nth(1)
+        .expect("the secret on the page")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    stops.extend(b.tab_to("#code").await);
+    let now = sspr_core::ports::Clock::now(b.p.clock.as_ref()).unwrap();
+    b.type_text(&totp(&secret, now)).await;
+    stops.extend(b.tab_to("button[value=verify]").await);
+    note("register, app code", &stops);
+    b.after(b.keys(&[Key::Space.into()])).await;
+    let text = b.main_text().await;
+    assert!(
+        text.contains("Microsoft Authenticator - notification is configured")
+            || text.contains("Microsoft Authenticator - code is configured"),
+        "{text}"
+    );
+    b.visit("kbd-register-app-done").await;
+
+    let stops = b.tab_to("button[value=finish]").await;
+    note("register, app done", &stops);
+    b.after(b.keys(&[Key::Enter.into()])).await;
+    b.assert_main("Success!").await;
+    b.assert_main("Default sign-in method: Authentication Email")
+        .await;
+    b.visit("kbd-register-success").await;
+    log
+}
+
 async fn expired_session(b: &Browser) {
     who_are_you(b, "alice@contoso.example", "expiry-who").await;
     b.assert_main("Please choose the first contact method")
@@ -796,7 +947,11 @@ async fn both_wizards_in_headless_chromium() {
             let focus = keyboard_reset(&b).await;
             expired_session(&b).await;
             german(&b).await;
-            focus
+            // Carol again, by keyboard, on a portal where she has nothing registered yet.
+            let k = b.on_portal(common::start(None).await).await;
+            let registration_focus = keyboard_registration(&k).await;
+            b.absorb(&k);
+            focus + &registration_focus
         }
     })
     .await;
