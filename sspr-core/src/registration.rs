@@ -919,25 +919,6 @@ impl RegistrationFlow {
         }
     }
 
-    /// The registered option's real destination, for a proof.
-    fn proof_destination(option: ResetOption, info: &SecurityInfo) -> Option<(Channel, String)> {
-        match option {
-            ResetOption::Email => info
-                .email
-                .as_ref()
-                .map(|e| (Channel::Email, e.as_str().to_owned())),
-            ResetOption::MobileText => info.mobile.as_ref().map(|p| (Channel::Sms, p.e164())),
-            ResetOption::MobileCall => info.mobile.as_ref().map(|p| (Channel::Voice, p.e164())),
-            ResetOption::OfficeCall => info.office.as_ref().map(|p| (Channel::Voice, p.e164())),
-            ResetOption::AppNotification => {
-                info.app().map(|a| (Channel::Push, a.device_id.clone()))
-            }
-            ResetOption::AppCode | ResetOption::SecurityQuestions | ResetOption::RecoveryCode => {
-                None
-            }
-        }
-    }
-
     fn prove(
         mut self,
         option: ResetOption,
@@ -975,7 +956,7 @@ impl RegistrationFlow {
                 t
             });
         }
-        let Some((channel, to)) = Self::proof_destination(option, info) else {
+        let Some((channel, to)) = info.destination(option) else {
             return Ok(Transition::refuse(self, Reason::OptionUnavailable));
         };
         let dest_ref = ctx.ids.reference("destination", &to);
@@ -1777,9 +1758,7 @@ impl RegistrationFlow {
                 }
             }
             ProofChallenge::Sent { issued, .. } => {
-                let destination = Self::proof_destination(option, info)
-                    .map(|(_, d)| d)
-                    .unwrap_or_default();
+                let destination = info.destination(option).map(|(_, d)| d).unwrap_or_default();
                 match challenge::sent_code(
                     &issued,
                     ctx.keys,

@@ -696,21 +696,7 @@ impl ResetFlow {
         ctx: &ResetContext<'_>,
     ) -> Option<(Channel, String)> {
         let (info, _) = ctx.info?;
-        match option {
-            ResetOption::Email => info
-                .email
-                .as_ref()
-                .map(|e| (Channel::Email, e.as_str().to_owned())),
-            ResetOption::MobileText => info.mobile.as_ref().map(|p| (Channel::Sms, p.e164())),
-            ResetOption::MobileCall => info.mobile.as_ref().map(|p| (Channel::Voice, p.e164())),
-            ResetOption::OfficeCall => info.office.as_ref().map(|p| (Channel::Voice, p.e164())),
-            ResetOption::AppNotification => {
-                info.app().map(|a| (Channel::Push, a.device_id.clone()))
-            }
-            ResetOption::AppCode | ResetOption::SecurityQuestions | ResetOption::RecoveryCode => {
-                None
-            }
-        }
+        info.destination(option)
     }
 
     fn channel_of(option: ResetOption) -> Channel {

@@ -361,6 +361,27 @@ impl SecurityInfo {
         self.apps.first()
     }
 
+    /// Where a sending option reaches the user, as registered: the channel and the address,
+    /// number or device id (`None` for an option that sends nothing, or one not registered).
+    pub fn destination(
+        &self,
+        option: crate::method::ResetOption,
+    ) -> Option<(crate::ports::Channel, String)> {
+        use crate::method::ResetOption as O;
+        use crate::ports::Channel;
+        match option {
+            O::Email => self
+                .email
+                .as_ref()
+                .map(|e| (Channel::Email, e.as_str().to_owned())),
+            O::MobileText => self.mobile.as_ref().map(|p| (Channel::Sms, p.e164())),
+            O::MobileCall => self.mobile.as_ref().map(|p| (Channel::Voice, p.e164())),
+            O::OfficeCall => self.office.as_ref().map(|p| (Channel::Voice, p.e164())),
+            O::AppNotification => self.app().map(|a| (Channel::Push, a.device_id.clone())),
+            O::AppCode | O::SecurityQuestions | O::RecoveryCode => None,
+        }
+    }
+
     /// Every credential a code of the `app_code` factor may come from: the apps, then the
     /// activated hardware tokens, as (index, secret, parameters, last step). The index names
     /// the credential for [`last_step_mut`](Self::last_step_mut): apps first, then tokens.

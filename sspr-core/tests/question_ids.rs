@@ -21,6 +21,21 @@ const ANSWERS: [(&str, &str); 3] = [
     ("In what city was your first job?", "Leeds"),
 ];
 
+/// Alice with an alternate email and the three answers, named by text and by id.
+fn import_alice(w: &common::World) {
+    let import = SecurityInfoImport {
+        email: Some("alice.smith@fabrikam.example".into()),
+        questions: ANSWERS
+            .iter()
+            .map(|(q, a)| ((*q).to_owned(), SecretString::new(*a)))
+            .collect(),
+        ..Default::default()
+    };
+    w.engine
+        .import_security_info(&ALICE.user_id(), &import)
+        .unwrap();
+}
+
 fn stored_questions(w: &common::World) -> Vec<String> {
     let record = w.mem.security_info.load(ALICE.user_id()).unwrap().unwrap();
     fixtures::opened(&ALICE.user_id(), &record.data)
@@ -61,17 +76,7 @@ fn answer_all(w: &common::World, by_text: bool) -> sspr_core::engine::ResetOutco
 #[test]
 fn questions_are_stored_and_shown_by_id_and_answered_by_id_or_text() {
     let w = world(QUESTIONS);
-    let import = SecurityInfoImport {
-        email: Some("alice.smith@fabrikam.example".into()),
-        questions: ANSWERS
-            .iter()
-            .map(|(q, a)| ((*q).to_owned(), SecretString::new(*a)))
-            .collect(),
-        ..Default::default()
-    };
-    w.engine
-        .import_security_info(&ALICE.user_id(), &import)
-        .unwrap();
+    import_alice(&w);
     let mut stored = stored_questions(&w);
     stored.sort();
     assert_eq!(stored, ["question-05", "question-12", "question-29"]);
@@ -82,17 +87,7 @@ fn questions_are_stored_and_shown_by_id_and_answered_by_id_or_text() {
 #[test]
 fn a_record_with_english_texts_keeps_its_answers() {
     let w = world(QUESTIONS);
-    let import = SecurityInfoImport {
-        email: Some("alice.smith@fabrikam.example".into()),
-        questions: ANSWERS
-            .iter()
-            .map(|(q, a)| ((*q).to_owned(), SecretString::new(*a)))
-            .collect(),
-        ..Default::default()
-    };
-    w.engine
-        .import_security_info(&ALICE.user_id(), &import)
-        .unwrap();
+    import_alice(&w);
     // Written by a release before stable ids: the questions as English text.
     let record = w.mem.security_info.load(ALICE.user_id()).unwrap().unwrap();
     let mut old = fixtures::opened(&ALICE.user_id(), &record.data);
@@ -110,17 +105,7 @@ fn a_record_with_english_texts_keeps_its_answers() {
 #[test]
 fn a_wrong_answer_is_still_wrong_whatever_the_key() {
     let w = world(QUESTIONS);
-    let import = SecurityInfoImport {
-        email: Some("alice.smith@fabrikam.example".into()),
-        questions: ANSWERS
-            .iter()
-            .map(|(q, a)| ((*q).to_owned(), SecretString::new(*a)))
-            .collect(),
-        ..Default::default()
-    };
-    w.engine
-        .import_security_info(&ALICE.user_id(), &import)
-        .unwrap();
+    import_alice(&w);
     let id = w.start(ALICE.username);
     let v = w
         .step(&id, ResetInput::Choose(ResetOption::SecurityQuestions))

@@ -2,6 +2,8 @@
 //! calls, count comparisons or fail on demand, over the in-memory ports.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod recording;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
