@@ -252,3 +252,53 @@ fn decoys_offer_recovery_codes_like_real_users_and_never_pass() {
     }
     assert!((10..=50).contains(&offered), "{offered} of 60");
 }
+
+#[test]
+fn spellings_of_one_account_racing_wrong_codes_on_a_slow_store_share_one_budget() {
+    // Three failures an hour; twelve threads, each under one of three spellings of Alice, each
+    // typing a wrong recovery code while the counter store answers slowly: at most three
+    // comparisons fail before the block, and Alice's right code is refused uncompared after.
+    let w = world(
+        r#"{"reset": {"methods": ["email", "recovery_codes"]},
+            "limits": {"verify_failures": {"max": 3, "window_s": 3600, "block_s": 600}}}"#,
+    );
+    let codes = make_codes(&w);
+    for spelling in ["alice", "CONTOSO\\alice"] {
+        w.directory.alias(spelling, ALICE.username);
+    }
+    let spellings = ["alice", "CONTOSO\\alice", ALICE.username];
+    let flows: Vec<String> = (0..12)
+        .map(|i| {
+            let id = w.start(spellings[i % 3]);
+            w.step(&id, ResetInput::Choose(ResetOption::RecoveryCode));
+            id
+        })
+        .collect();
+    w.counters.slow(15);
+    let outcomes: Vec<Option<Reason>> = std::thread::scope(|s| {
+        let handles: Vec<_> = flows
+            .iter()
+            .map(|id| {
+                let w = &w;
+                s.spawn(move || {
+                    w.engine
+                        .reset_step(id, ResetInput::EnterCode(SecretString::new("ABCDE-FGHJK")))
+                        .unwrap()
+                        .rejection
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let compared = outcomes
+        .iter()
+        .filter(|r| **r == Some(Reason::CodeMismatch))
+        .count();
+    assert!(
+        compared <= 3,
+        "{compared} wrong codes compared: {outcomes:?}"
+    );
+    assert!(outcomes.contains(&Some(Reason::UserBlocked)));
+    let o = w.step(&flows[0], World::code(&codes[0]));
+    assert_ne!(o.view.map(|v| v.state.id()), Some("new_password"));
+}

@@ -311,3 +311,33 @@ fn texts_carry_no_link_and_decoys_never_pass_one() {
     let o = w.step(&d, link("QmFzZTY0LWxvb2tpbmctdG9rZW4"));
     assert_eq!(o.rejection, Some(sspr_core::Reason::CodeMismatch));
 }
+
+#[test]
+fn a_clock_at_the_end_of_time_breaks_no_arithmetic() {
+    // A hostile clock port: the new steps (the number, the link, the campaign's snooze) use
+    // saturating arithmetic; nothing panics, and no link outlives its code.
+    let w = world(CONFIRMING);
+    w.mem.clock.set(u64::MAX - 5);
+    let id = w.alice_at_code();
+    let token = last_link(&w);
+    w.mem.clock.set(u64::MAX);
+    let o = w.step(&id, link(&token));
+    assert_ne!(o.view.map(|v| v.state.id()), Some("new_password"));
+    let id = w.start(ALICE.username);
+    w.step(&id, choose(ResetOption::MobileText));
+    let o = w.step(&id, typed("+14255550100"));
+    // Started at the last second there is, the flow has no time left: it is over, not sent.
+    assert_eq!(o.view.map(|v| v.state.id()), Some("expired"));
+    assert!(
+        w.mem
+            .notifier
+            .messages()
+            .iter()
+            .all(|m| m.code.is_none() || m.channel.id() == "email")
+    );
+    let check = w.engine.sign_in_check(
+        ALICE.username,
+        &sspr_core::SecretString::new(ALICE.password),
+    );
+    assert!(check.is_ok());
+}
