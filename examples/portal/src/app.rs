@@ -187,8 +187,15 @@ impl App {
             mailbox: mailbox.clone(),
             smtp,
         });
-        let captcha = Arc::new(PortalCaptcha::new(clock.clone()));
         let stores = config.stores.open(&data_dir, clock.clone())?;
+        let randomness: Arc<dyn sspr_core::ports::Randomness> =
+            Arc::new(sspr_core::memory::OsRandomness);
+        let captcha = Arc::new(PortalCaptcha::new(
+            &keys.captcha_secret,
+            clock.clone(),
+            randomness,
+            stores.consume_once_set(),
+        )?);
         let mut base = Ports::new(directory.clone(), notifier, captcha.clone());
         base.clock = clock.clone();
         let ports = stores.ports(base);

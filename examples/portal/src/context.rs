@@ -30,8 +30,12 @@ pub struct Ctx {
     pub reg_flow: Option<String>,
     /// Whether the registration flow's user is an administrator (its role cookie; display only).
     pub reg_admin: bool,
+    /// The sealed CAPTCHA challenge, from its cookie.
+    pub captcha: String,
     /// The request's path (for the language switch).
     pub path: String,
+    /// The request's query string (for the language switch of a page opened from a link).
+    pub query: Option<String>,
 }
 
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
@@ -88,7 +92,11 @@ pub async fn layer(State(app): State<Arc<App>>, mut request: Request, next: Next
         reset_flow: cookies::get(headers, cookies::RESET_FLOW).filter(|t| cookies::plain(t)),
         reg_flow: cookies::get(headers, cookies::REGISTRATION_FLOW).filter(|t| cookies::plain(t)),
         reg_admin: cookies::get(headers, cookies::REGISTRATION_ROLE).as_deref() == Some("admin"),
+        captcha: cookies::get(headers, crate::captcha::COOKIE)
+            .filter(|t| cookies::plain(t))
+            .unwrap_or_default(),
         path: request.uri().path().to_owned(),
+        query: request.uri().query().map(str::to_owned),
     };
     if request.method() == Method::POST && request.uri().path().starts_with("/api/") {
         if !crate::api::csrf_ok(request.headers(), existing_csrf.as_deref()) {

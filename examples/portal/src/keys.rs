@@ -14,6 +14,15 @@ pub struct Keys {
     pub codes: KeyRing,
     /// The identity key.
     pub identity: IdentityKey,
+    /// The secret the CAPTCHA's sealing key is derived from (the code key; the CAPTCHA
+    /// derives its own key from it under a label of its own).
+    pub captcha_secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys").finish_non_exhaustive()
+    }
 }
 
 /// Reads the key file, creating it with fresh random keys when absent.
@@ -45,6 +54,7 @@ pub fn load_or_create(path: &Path) -> Result<Keys, Box<dyn std::error::Error + S
         (code, identity)
     };
     Ok(Keys {
+        captcha_secret: code.clone(),
         codes: KeyRing::single("k1", code)?,
         identity: IdentityKey::new(identity)?,
     })

@@ -56,12 +56,16 @@ impl Running {
         if let Some(s) = self.shutdown.take() {
             let _ = s.send(());
         }
-        self.task.await.unwrap_or(Ok(()))
+        self.wait().await
     }
 
-    /// Waits until the server ends (ctrl-c).
+    /// Waits until the server ends (ctrl-c). The portal's state is let go on the blocking
+    /// pool: the synchronous database clients' connections may not close on an async thread.
     pub async fn wait(self) -> std::io::Result<()> {
-        self.task.await.unwrap_or(Ok(()))
+        let Self { app, task, .. } = self;
+        let served = task.await.unwrap_or(Ok(()));
+        let _ = tokio::task::spawn_blocking(move || drop(app)).await;
+        served
     }
 }
 

@@ -39,7 +39,17 @@ pub async fn captcha_png(State(app): State<Arc<App>>, Extension(ctx): Extension<
     let captcha = app.captcha.clone();
     let browser = ctx.csrf.clone();
     match tokio::task::spawn_blocking(move || captcha.picture(&browser)).await {
-        Ok(Ok(png)) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        Ok(Ok((png, sealed))) => (
+            [
+                (header::CONTENT_TYPE, "image/png".to_owned()),
+                (
+                    header::SET_COOKIE,
+                    crate::cookies::set(crate::captcha::COOKIE, &sealed, app.secure_cookies),
+                ),
+            ],
+            png,
+        )
+            .into_response(),
         _ => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }
@@ -47,7 +57,7 @@ pub async fn captcha_png(State(app): State<Arc<App>>, Extension(ctx): Extension<
 /// GET `/captcha.wav`: this browser's challenge read aloud.
 pub async fn captcha_wav(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>) -> Response {
     let voice = ctx.texts.locale().tag();
-    match app.captcha.audio(&ctx.csrf, voice).await {
+    match app.captcha.audio(&ctx.csrf, &ctx.captcha, voice).await {
         Ok(Some(wav)) => ([(header::CONTENT_TYPE, "audio/wav")], wav).into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),

@@ -150,7 +150,14 @@ async fn alice_resets_her_password_through_the_api() {
         .send()
         .await
         .unwrap();
-    let answer = api.running.app.captcha.current(&api.csrf).unwrap().unwrap();
+    let sealed = api.cookie("sspr_captcha").expect("a sealed challenge");
+    let answer = api
+        .running
+        .app
+        .captcha
+        .answer(&api.csrf, &sealed)
+        .unwrap()
+        .unwrap();
     let (status, body) = api
         .post(
             "/api/v1/reset",

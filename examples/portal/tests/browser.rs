@@ -338,11 +338,12 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let csrf = self.c.get_named_cookie("sspr_csrf").await.unwrap();
+        let sealed = self.c.get_named_cookie("sspr_captcha").await.unwrap();
         self.p
             .running
             .app
             .captcha
-            .current(csrf.value())
+            .answer(csrf.value(), sealed.value())
             .unwrap()
             .expect("a challenge")
             .to_lowercase()

@@ -113,7 +113,7 @@ pub async fn start(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: StartReset = parse(&body)?;
-    let answer = crate::captcha::response(&ctx.csrf, &b.captcha);
+    let answer = crate::captcha::response(&ctx.csrf, &ctx.captcha, &b.captcha);
     let client = ctx.client.clone();
     let identifier = b.identifier.trim().to_owned();
     let o = app

@@ -120,7 +120,7 @@ pub async fn start(
     Form(f): Form<HashMap<String, String>>,
 ) -> Response {
     let user = field(&f, "user").trim().to_owned();
-    let answer = crate::captcha::response(&ctx.csrf, field(&f, "captcha"));
+    let answer = crate::captcha::response(&ctx.csrf, &ctx.captcha, field(&f, "captcha"));
     let client = ctx.client.clone();
     let u = user.clone();
     let outcome = match app

@@ -28,20 +28,7 @@ pub async fn start(smtp: Option<(String, u16)>) -> Portal {
         clock: Some(clock.clone()),
         ..Config::default()
     };
-    let running = sspr_portal::start(config).await.unwrap();
-    let jar = Arc::new(Jar::default());
-    let client = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .build()
-        .unwrap();
-    Portal {
-        running,
-        clock,
-        jar,
-        client,
-        seen: Default::default(),
-    }
+    Portal::new(sspr_portal::start(config).await.unwrap(), clock)
 }
 
 pub struct Page {
@@ -51,6 +38,23 @@ pub struct Page {
 }
 
 impl Portal {
+    /// A cookie-keeping client of `running`.
+    pub fn new(running: Running, clock: Arc<TestClock>) -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .unwrap();
+        Self {
+            running,
+            clock,
+            jar,
+            client,
+            seen: Default::default(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.running.url())
     }
@@ -112,11 +116,12 @@ impl Portal {
             .unwrap();
         assert_eq!(png.headers()["content-type"], "image/png");
         let csrf = self.cookie("sspr_csrf").unwrap();
+        let sealed = self.cookie("sspr_captcha").expect("a sealed challenge");
         let answer = self
             .running
             .app
             .captcha
-            .current(&csrf)
+            .answer(&csrf, &sealed)
             .unwrap()
             .expect("a challenge");
         self.post(
