@@ -179,7 +179,6 @@ impl App {
                 org: config.org.clone(),
                 base_url,
                 code_minutes: policy.codes().ttl_s.div_ceil(60),
-                locale: sspr_text::Locale::English,
             })?),
             None => None,
         };
@@ -231,7 +230,8 @@ impl App {
     {
         let _slot = self.slots.acquire().await.map_err(|_| CallError::Pool)?;
         let app = self.clone();
-        tokio::task::spawn_blocking(move || f(&app.engine))
+        let locale = crate::request_locale::of_request();
+        tokio::task::spawn_blocking(move || crate::request_locale::with(locale, || f(&app.engine)))
             .await
             .map_err(|_| CallError::Pool)?
             .map_err(CallError::Engine)

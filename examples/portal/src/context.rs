@@ -114,7 +114,7 @@ pub async fn layer(State(app): State<Arc<App>>, mut request: Request, next: Next
         }
     }
     request.extensions_mut().insert(ctx);
-    let response = next.run(request).await;
+    let response = crate::request_locale::scope(locale, next.run(request)).await;
     finish(response, &set_cookies)
 }
 

@@ -1,5 +1,5 @@
 //! The portal's notifier: records every message in the dev mailbox (demo mode) and hands
-//! emails to the SMTP queue (`--smtp`). Texts, calls and pushes have no gateway here: a
+//! emails to the SMTP queue (`--smtp`), in the language of the page that caused them. Texts, calls and pushes have no gateway here: a
 //! deployment adds its own in this file's place.
 
 use std::sync::Arc;
@@ -21,7 +21,7 @@ pub struct PortalNotifier {
 impl Notifier for PortalNotifier {
     fn deliver(&self, message: Message) -> Result<(), PortError> {
         if let (Some(smtp), Channel::Email) = (&self.smtp, message.channel) {
-            smtp.enqueue(message.clone())?;
+            smtp.enqueue(message.clone(), crate::request_locale::current())?;
         }
         if let Some(mailbox) = &self.mailbox {
             mailbox.record(message);

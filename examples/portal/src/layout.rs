@@ -43,7 +43,7 @@ pub fn page(ctx: &Ctx, frame: &Frame<'_>, body: Markup) -> Markup {
                 a class="skip" href="#main" { (t.t("skip-to-content")) }
                 header {
                     span class="brand" { (t.t("portal-title")) }
-                    a href={ (switch_path(&ctx.path)) "?lng=" (t.t("lang-switch-tag")) } lang=(t.t("lang-switch-tag")) { (t.t("lang-switch")) }
+                    a href={ (switch_path(&ctx.path)) "?" (kept_query(ctx)) "lng=" (t.t("lang-switch-tag")) } lang=(t.t("lang-switch-tag")) { (t.t("lang-switch")) }
                 }
                 main id="main" tabindex="-1" {
                     h1 { (frame.title) }
@@ -67,6 +67,26 @@ pub fn page(ctx: &Ctx, frame: &Frame<'_>, body: Markup) -> Markup {
 
 /// The page the language switch reloads: the page itself, or for a screen a form posted to
 /// (which answers no GET), the wizard's page, which shows the flow's current screen.
+/// What the language switch keeps of the query: the token of a page opened from a message's
+/// link (`/reset/link`, `/report`), which the page's form posts back; nothing else.
+fn kept_query(ctx: &Ctx) -> String {
+    let token = ctx.query.as_deref().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "token")
+            .map(|(_, v)| v)
+    });
+    match token {
+        Some(t)
+            if matches!(ctx.path.as_str(), "/reset/link" | "/report")
+                && crate::cookies::plain(t) =>
+        {
+            format!("token={t}&")
+        }
+        _ => String::new(),
+    }
+}
+
 fn switch_path(path: &str) -> &str {
     match path {
         "/reset/start" | "/reset/step" => "/reset",

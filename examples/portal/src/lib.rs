@@ -1,8 +1,9 @@
 //! # sspr-portal
 //!
 //! The reference web portal of sspr: both wizards ("get back into your account" and "keep your
-//! account secure") as server-rendered pages on axum that work without JavaScript, on the
-//! shipped SQLite stores. The engine runs on the blocking pool (`docs/async.md`); the flow id
+//! account secure") as server-rendered pages on axum that work without JavaScript, with "change
+//! password" and "this wasn't me" beside them, on the shipped SQLite stores (or PostgreSQL or
+//! Redis, shared by several instances that need no sticky sessions). The engine runs on the blocking pool (`docs/async.md`); the flow id
 //! lives only in an `HttpOnly; SameSite=Strict` cookie; every POST carries a CSRF token; every
 //! response carries the security headers. Beside the pages, [`api`] serves the same wizards as
 //! JSON under `/api/v1/` for single-page and mobile front ends, described by an OpenAPI 3
@@ -24,6 +25,7 @@ pub mod keys;
 pub mod layout;
 pub mod mailbox;
 pub mod pages;
+pub mod request_locale;
 pub mod routes;
 pub mod smtp;
 pub mod statics;

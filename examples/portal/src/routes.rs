@@ -6,7 +6,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::app::App;
-use crate::pages::{home, mailbox, register, reset};
+use crate::pages::{home, mailbox, password, register, report, reset};
 
 /// The portal's router.
 pub fn router(app: Arc<App>) -> Router {
@@ -20,6 +20,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/reset/link", get(reset::link).post(reset::confirm_link))
         .route("/captcha.png", get(crate::statics::captcha_png))
         .route("/captcha.wav", get(crate::statics::captcha_wav))
+        .route("/password", get(password::show).post(password::change))
+        .route("/report", get(report::show).post(report::report))
         .route("/register", get(register::show))
         .route("/register/start", post(register::start))
         .route("/register/step", post(register::step))
@@ -33,6 +35,7 @@ pub fn router(app: Arc<App>) -> Router {
     }
     r.merge(crate::api::router())
         .fallback(crate::statics::not_found)
+        .method_not_allowed_fallback(crate::statics::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             crate::context::layer,

@@ -9,7 +9,9 @@ use lettre::{SmtpTransport, Transport};
 use sspr_core::ports::Message;
 use sspr_core::{PortError, PortErrorKind, PortName};
 
-use crate::i18n::Texts;
+use sspr_text::Locale;
+
+use crate::i18n::{Languages, Texts};
 
 /// Where and how mail is sent.
 #[derive(Debug, Clone)]
@@ -26,31 +28,29 @@ pub struct SmtpSettings {
     pub base_url: String,
     /// Minutes a code stays valid (said in the message).
     pub code_minutes: u64,
-    /// The language messages are written in.
-    pub locale: sspr_text::Locale,
 }
 
 /// The sending side of the mail queue.
 #[derive(Debug, Clone)]
 pub struct SmtpQueue {
-    tx: mpsc::Sender<Message>,
+    tx: mpsc::Sender<(Message, Locale)>,
 }
 
 impl SmtpQueue {
     /// Starts the worker thread that sends queued messages.
     pub fn start(settings: SmtpSettings) -> std::io::Result<Self> {
-        let (tx, rx) = mpsc::channel::<Message>();
+        let (tx, rx) = mpsc::channel::<(Message, Locale)>();
         std::thread::Builder::new()
             .name("sspr-smtp".into())
             .spawn(move || {
                 let transport = SmtpTransport::builder_dangerous(settings.host.as_str())
                     .port(settings.port)
                     .build();
-                let texts = Texts::new(settings.locale);
-                for message in rx {
+                let languages = Languages::default();
+                for (message, locale) in rx {
                     // A failed send is dropped: the user asks for a new code (the message's
                     // contents are never logged).
-                    if let Some(email) = render(&settings, &texts, &message) {
+                    if let Some(email) = render(&settings, &languages.get(locale), &message) {
                         let _ = transport.send(&email);
                     }
                 }
@@ -58,9 +58,9 @@ impl SmtpQueue {
         Ok(Self { tx })
     }
 
-    /// Queues a message for sending.
-    pub fn enqueue(&self, message: Message) -> Result<(), PortError> {
-        self.tx.send(message).map_err(|_| {
+    /// Queues a message for sending, to be written in `locale`.
+    pub fn enqueue(&self, message: Message, locale: Locale) -> Result<(), PortError> {
+        self.tx.send((message, locale)).map_err(|_| {
             PortError::new(
                 PortName::Notifier,
                 PortErrorKind::Unavailable,
@@ -82,6 +82,11 @@ pub fn render(
         let url = format!("{}/reset/link?token={}", settings.base_url, token.expose());
         body.push_str("\n\n");
         body.push_str(&texts.fmt("mail-link", &[("url", url)]));
+    }
+    if let Some(token) = &message.revoke_token {
+        let url = format!("{}/report?token={}", settings.base_url, token.expose());
+        body.push_str("\n\n");
+        body.push_str(&texts.fmt("mail-report", &[("url", url)]));
     }
     lettre::Message::builder()
         .from(settings.from.parse().ok()?)

@@ -68,3 +68,9 @@ pub async fn captcha_wav(State(app): State<Arc<App>>, Extension(ctx): Extension<
 pub async fn not_found(Extension(ctx): Extension<Ctx>) -> Response {
     crate::pages::error_page(&ctx, StatusCode::NOT_FOUND, "not-found")
 }
+
+/// A known path asked with a method it does not answer: a page saying so, with the methods it
+/// does answer in `Allow` (set by the router).
+pub async fn method_not_allowed(Extension(ctx): Extension<Ctx>) -> Response {
+    crate::pages::error_page(&ctx, StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed")
+}

@@ -54,7 +54,18 @@ async fn carol_adds_the_authenticator_app_and_an_email() {
     let flow = p.cookie("sspr_reg").expect("the registration cookie");
 
     let page = p.get("/register/add/app").await;
-    assert!(page.body.contains("Microsoft Authenticator"));
+    assert!(page.body.contains("Authenticator app"));
+    assert!(!page.body.contains("Microsoft Authenticator -"));
+    // The wizard's progress, as seed 003 shows it: the first of the two the policy requires.
+    assert!(
+        page.body
+            .contains("Your organization requires you to set up the following methods")
+    );
+    assert!(
+        page.body.contains("Method 1 of 2: Authenticator app"),
+        "{}",
+        page.body
+    );
     let page = p.post("/register/step", &[("action", "app")]).await;
     assert!(page.body.contains("Scan the QR code"));
     assert!(page.body.contains("data:image/svg+xml;base64,"));
@@ -69,10 +80,8 @@ async fn carol_adds_the_authenticator_app_and_an_email() {
         .await;
     assert!(
         page.body
-            .contains("Microsoft Authenticator - notification is configured")
-            || page
-                .body
-                .contains("Microsoft Authenticator - code is configured"),
+            .contains("Authenticator app - notification is configured")
+            || page.body.contains("Authenticator app - code is configured"),
         "{}",
         page.body
     );
@@ -87,6 +96,11 @@ async fn carol_adds_the_authenticator_app_and_an_email() {
         )
         .await;
     assert!(page.body.contains("We just sent a code"));
+    assert!(
+        page.body.contains("Method 2 of 2: Authentication Email"),
+        "{}",
+        page.body
+    );
     let code = p.code_to("carol.white@fabrikam.example");
     let page = p
         .post("/register/step", &[("action", "verify"), ("code", &code)])
@@ -99,9 +113,10 @@ async fn carol_adds_the_authenticator_app_and_an_email() {
 
     let page = p.post("/register/step", &[("action", "finish")]).await;
     assert!(page.body.contains("Success!"), "{}", page.body);
+    assert!(page.body.contains("Method 2 of 2: Done"), "{}", page.body);
     assert!(
         page.body
-            .contains("Default sign-in method: Microsoft Authenticator")
+            .contains("Default sign-in method: Authenticator app")
     );
     let default_at = page.body.find("Default sign-in method").unwrap();
     let email_at = page.body.rfind("Authentication Email").unwrap();

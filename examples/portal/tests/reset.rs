@@ -140,10 +140,17 @@ async fn the_email_link_page_only_confirms_on_post() {
     let path = format!("/reset/link?token={token}");
     let page = p.get(&path).await;
     assert!(page.body.contains("Confirm"));
+    // The token appears only in the language switch, the page's own address in the other
+    // language (so that the German page still confirms); nowhere else.
+    let switch = format!("href=\"/reset/link?token={token}&amp;lng=de\"");
+    assert!(page.body.contains(&switch), "{}", page.body);
     assert!(
-        !page.body.contains(&token),
+        !page.body.replace(&switch, "").contains(&token),
         "the token is not echoed into the page"
     );
+    let german = p.get(&format!("{path}&lng=de")).await;
+    assert!(german.body.contains("Bestätigen"), "{}", german.body);
+    p.get(&format!("{path}&lng=en")).await;
     // Opening it twice spends nothing: the flow still waits for the code.
     p.get(&path).await;
     let page = p.get("/reset").await;

@@ -8,13 +8,23 @@ use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// Accepts one connection and speaks just enough SMTP to take one message; sends its DATA.
+/// Accepts connections and speaks just enough SMTP to take their messages; sends each DATA.
 fn sink() -> (u16, mpsc::Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            let tx = tx.clone();
+            std::thread::spawn(move || session(stream, &tx));
+        }
+    });
+    (port, rx)
+}
+
+fn session(stream: std::net::TcpStream, tx: &mpsc::Sender<String>) {
+    {
         let mut w = stream.try_clone().unwrap();
         let mut r = BufReader::new(stream);
         w.write_all(b"220 sink ESMTP\r\n").unwrap();
@@ -46,8 +56,81 @@ fn sink() -> (u16, mpsc::Receiver<String>) {
             }
             line.clear();
         }
-    });
-    (port, rx)
+    }
+}
+
+async fn next_mail(rx: &std::sync::Arc<std::sync::Mutex<mpsc::Receiver<String>>>) -> String {
+    let rx = rx.clone();
+    tokio::task::spawn_blocking(move || rx.lock().unwrap().recv_timeout(Duration::from_secs(20)))
+        .await
+        .unwrap()
+        .expect("the sink received a message")
+}
+
+/// Quoted-printable soft line breaks and `=XX` bytes undone (lettre encodes non-ASCII text).
+fn unfold(data: &str) -> String {
+    let joined = data.replace("=\r\n", "");
+    let mut out = Vec::new();
+    let b = joined.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'='
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_is_written_in_the_language_of_the_page_and_carries_the_report_link() {
+    let (port, rx) = sink();
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    let p = common::start(Some(("127.0.0.1".into(), port))).await;
+    // German chosen on the page: the code's email is German.
+    p.get("/?lng=de").await;
+    p.start_reset("alice@contoso.example").await;
+    p.post("/reset/step", &[("action", "choose"), ("option", "email")])
+        .await;
+    let data = unfold(&next_mail(&rx).await);
+    assert!(data.contains("Verwenden Sie den folgenden Code"), "{data}");
+    assert!(
+        data.contains("Oder best\u{e4}tigen Sie mit diesem Link"),
+        "{data}"
+    );
+    // English again; a password change's notice is English and links to "this wasn't me".
+    p.get("/?lng=en").await;
+    let page = p
+        .post(
+            "/password",
+            &[
+                ("username", "alice@contoso.example"),
+                ("old", "Winter-Lantern-58"),
+                ("password", "Copper-Harbour-Violin-93"),
+                ("confirm", "Copper-Harbour-Violin-93"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let mut notices = Vec::new();
+    for _ in 0..2 {
+        notices.push(unfold(&next_mail(&rx).await));
+    }
+    assert!(
+        notices.iter().all(|n| n.contains("/report?token=")),
+        "{notices:?}"
+    );
+    assert!(
+        notices.iter().all(|n| n.contains("Wasn't you? Report it")),
+        "{notices:?}"
+    );
+    p.running.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,6 +16,7 @@ pub async fn show(Extension(ctx): Extension<Ctx>) -> Response {
         ul class="links" {
             li { a href="/reset" { (t.t("home-reset")) } }
             li { a href="/register" { (t.t("home-register")) } }
+            li { a href="/password" { (t.t("home-change")) } }
         }
     };
     let frame = Frame {

@@ -41,6 +41,9 @@ pub async fn show(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>) -
                 @if let Some(link) = &m.link_token {
                     p { a class="link" href={ "/reset/link?token=" (link.expose()) } { (t.t("mailbox-link")) } }
                 }
+                @if let Some(token) = &m.revoke_token {
+                    p { a class="report" href={ "/report?token=" (token.expose()) } { (t.t("mailbox-report")) } }
+                }
                 @if let Some(a) = &m.approval {
                     form method="post" action="/dev/device" class="device" {
                         (csrf(&ctx))

@@ -3,7 +3,9 @@
 pub mod home;
 pub mod mail;
 pub mod mailbox;
+pub mod password;
 pub mod register;
+pub mod report;
 pub mod reset;
 
 use axum::http::{HeaderValue, StatusCode, header};

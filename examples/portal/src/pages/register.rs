@@ -344,11 +344,51 @@ pub async fn add(
         _ => return see_other("/register", &[]),
     };
     let expires = state.outcome.view.as_ref().map(|v| v.expires_at);
+    let adding = listed_methods(&app, state.admin)
+        .into_iter()
+        .find(|(k, _)| *k == method.as_str())
+        .and_then(|(_, ms)| ms.first().copied());
+    let body = html! {
+        @if let Some(view) = &state.outcome.view { (progress(&ctx, view, adding)) }
+        (body)
+    };
     respond(
         StatusCode::OK,
         page(&ctx, &frame(&app, &ctx, expires, None), body),
         &[],
     )
+}
+
+/// "Your organization requires you to set up the following methods of proving who you are.
+/// Method 2 of 2: Phone", with the methods as steps (seed 003): those set up, then `current`
+/// (the one being set up) or "Done". M is what the policy still needs on top of what is set
+/// up, and never less than the step shown.
+fn progress(ctx: &Ctx, view: &RegistrationView, current: Option<Method>) -> Markup {
+    let t = &ctx.texts;
+    // The app's code and notification are one method on these pages, as in the list.
+    let same = |a: Method, b: Method| a == b || (a.is_app() && b.is_app());
+    let mut done: Vec<Method> = Vec::new();
+    for m in view.methods.iter().map(|m| m.method) {
+        if !current.is_some_and(|c| same(c, m)) && !done.iter().any(|d| same(*d, m)) {
+            done.push(m);
+        }
+    }
+    let n = done
+        .len()
+        .saturating_add(usize::from(current.is_some()))
+        .max(1);
+    let m = done.len().saturating_add(view.still_needed).max(n);
+    let name = current.map_or_else(|| t.t("reg-progress-done"), |c| method_label(ctx, c));
+    html! {
+        div class="progress" {
+            p { (t.t("reg-progress-intro")) }
+            p class="step-of" { strong { (t.fmt("reg-progress", &[("n", n.to_string()), ("m", m.to_string()), ("method", name)])) } }
+            ol class="steps" {
+                @for d in &done { li class="done" { (method_label(ctx, *d)) } }
+                @if let Some(c) = current { li aria-current="step" { (method_label(ctx, c)) } }
+            }
+        }
+    }
 }
 
 /// The methods a user may set up, as the list shows them (the app once).
@@ -429,6 +469,7 @@ fn render(app: &App, ctx: &Ctx, state: &RegistrationState, set: &[String]) -> Re
         }
         RegistrationScreen::Verifying => verifying(ctx, outcome, &mut fr, rejection.as_deref()),
         RegistrationScreen::Done => html! {
+            (progress(ctx, view, None))
             h2 { (t.t("reg-done-heading")) }
             p { (t.t("reg-done-text")) }
             @if let Some(d) = view.methods.iter().find(|m| m.default) {
@@ -517,6 +558,7 @@ fn verifying(
         fr.refresh = Some(5);
     }
     html! {
+        (progress(ctx, view, view.pending))
         h2 { (view.pending.map(|m| method_label(ctx, m)).unwrap_or_default()) }
         @if let Some(r) = rejection { (alert(r)) }
         @if app_pending {

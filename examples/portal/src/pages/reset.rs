@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::context::Ctx;
 use crate::cookies;
 use crate::layout::{Frame, alert, csrf, page};
-use crate::pages::{action_button, call_failed, respond, see_other};
+use crate::pages::{action_button, call_failed, password, respond, see_other};
 
 fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
     f.get(name).map_or("", String::as_str)
@@ -486,37 +486,15 @@ fn new_password(
     rejection: Option<&str>,
 ) -> Markup {
     let t = &ctx.texts;
-    let rules = app.engine.password_rules().policy();
     let verdict = outcome.password.as_ref();
     html! {
         (breadcrumb(ctx, view, true))
         h2 { (t.t("reset-password-heading")) }
-        @if let Some(v) = verdict.filter(|v| !v.accepted()) {
-            div class="alert" role="alert" {
-                ul {
-                    @for r in &v.reasons { li { (t.sspr.reason(*r)) } }
-                    @if let Some(w) = v.feedback.warning { li { (t.sspr.feedback(w)) } }
-                    @for s in &v.feedback.suggestions { li { (t.sspr.feedback(*s)) } }
-                }
-            }
-        } @else if let Some(r) = rejection { (alert(r)) }
-        p id="rules" { (t.fmt("reset-password-rules", &[("min", rules.min_chars.to_string()), ("max", rules.max_chars.to_string())])) }
+        (password::refusal(ctx, verdict, rejection))
+        (password::rules(app, ctx))
         form method="post" action="/reset/step" {
             (csrf(ctx))
-            div class="field" {
-                label for="password" { (t.t("reset-password-new")) }
-                input id="password" name="password" type="password" autocomplete="new-password" required minlength=(rules.min_chars) maxlength=(rules.max_chars) aria-describedby="rules strength-label";
-            }
-            div class="field" {
-                span id="strength-label" { (t.t("reset-password-strength")) ": " }
-                meter id="strength" min="0" max="4" value=(verdict.map_or(0, |v| v.meter)) aria-labelledby="strength-label"
-                    data-labels=((0..5).map(|i| t.t(&format!("strength-{i}"))).collect::<Vec<_>>().join("|")) {}
-                span id="strength-text" aria-live="polite" { @if let Some(v) = verdict { (t.t(&format!("strength-{}", v.meter.min(4)))) } }
-            }
-            div class="field" {
-                label for="confirm" { (t.t("reset-password-confirm")) }
-                input id="confirm" name="confirm" type="password" autocomplete="new-password" required;
-            }
+            (password::new_fields(app, ctx, verdict))
             div class="buttons" {
                 (action_button("password", &t.t("button-submit"), true))
                 (action_button("cancel", &t.t("button-cancel"), false))
