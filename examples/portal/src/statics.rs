@@ -69,8 +69,12 @@ pub async fn not_found(Extension(ctx): Extension<Ctx>) -> Response {
     crate::pages::error_page(&ctx, StatusCode::NOT_FOUND, "not-found")
 }
 
-/// A known path asked with a method it does not answer: a page saying so, with the methods it
+/// A known path asked with a method it does not answer: a page saying so (JSON under
+/// `/api/`), with the methods it
 /// does answer in `Allow` (set by the router).
 pub async fn method_not_allowed(Extension(ctx): Extension<Ctx>) -> Response {
+    if ctx.path.starts_with("/api/") {
+        return crate::api::ApiError::METHOD_NOT_ALLOWED.into_response();
+    }
     crate::pages::error_page(&ctx, StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed")
 }

@@ -345,6 +345,80 @@ async fn carol_registers_through_the_api() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_changes_her_password_and_reports_it_through_the_api() {
+    let mut api = Api::start().await;
+    let change = |old: &str, new: &str| json!({"username": "alice@contoso.example", "old_password": old, "password": new, "confirm": new});
+    let (status, body) = api
+        .post(
+            "/api/v1/password",
+            change("Wrong-Guess-11", "Copper-Harbour-Violin-93"),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "rejected");
+    assert_eq!(body["changed"], false);
+    assert!(body["rejection"].is_string());
+    let (status, body) = api
+        .post("/api/v1/password", change("Winter-Lantern-58", "contoso1"))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["password"]["reasons"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{body}"
+    );
+    // An unknown field is a malformed body, not a silent default.
+    let mut extra = change("Winter-Lantern-58", "Copper-Harbour-Violin-93");
+    extra["admin"] = json!(true);
+    assert_eq!(api.post("/api/v1/password", extra).await.0, 400);
+    let (status, body) = api
+        .post(
+            "/api/v1/password",
+            change("Winter-Lantern-58", "Copper-Harbour-Violin-93"),
+        )
+        .await;
+    assert_eq!(
+        (status, body["changed"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
+    for secret in ["Winter-Lantern-58", "Copper-Harbour-Violin-93"] {
+        assert!(!body.to_string().contains(secret));
+    }
+
+    let token = api
+        .running
+        .app
+        .mailbox
+        .as_ref()
+        .unwrap()
+        .latest_to("alice.smith@fabrikam.example")
+        .unwrap()
+        .revoke_token
+        .expect("a report token")
+        .expose()
+        .to_owned();
+    let (status, body) = api.post("/api/v1/report", json!({"token": token})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["blocked_until"].as_u64().is_some());
+    let (status, body) = api.post("/api/v1/report", json!({"token": token})).await;
+    assert_eq!(status, 422, "a token works once: {body}");
+    assert_eq!(body["rejection"], "notice.invalid");
+
+    // A wrong method under /api/ is JSON.
+    let r = api
+        .client
+        .get(format!("{}/api/v1/report", api.running.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(api.read(r).await.1["error"], "method_not_allowed");
+    api.running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_lists_every_route() {
     let mut api = Api::start().await;
     let (status, doc) = api.get("/api/openapi.json").await;
@@ -381,6 +455,8 @@ async fn the_openapi_document_lists_every_route() {
         ("post", "/api/v1/registration/default"),
         ("post", "/api/v1/registration/finish"),
         ("post", "/api/v1/registration/cancel"),
+        ("post", "/api/v1/password"),
+        ("post", "/api/v1/report"),
     ];
     let mut listed = 0;
     for (path, item) in paths {

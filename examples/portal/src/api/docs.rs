@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 #[derive(ToSchema)]
 pub struct ApiErrorBody {
     /// A stable id: `bad_request`, `csrf_refused`, `flow_not_found`, `not_found`,
-    /// `rejected`, `server_error`, `busy`.
+    /// `method_not_allowed`, `rejected`, `server_error`, `busy`.
     pub error: String,
     /// The core's reason id when a step was refused (`code.mismatch`, …).
     pub rejection: Option<String>,
@@ -233,4 +233,34 @@ pub enum ViaId {
     Text,
     /// A voice call.
     Call,
+}
+
+/// The result of a password change.
+#[derive(ToSchema)]
+pub struct PasswordChangeOutcomeBody {
+    /// Whether the new password is in force.
+    pub changed: bool,
+    /// Why not: `reauth.failed`, `user.blocked`, `user.locked`, a `password.*` rule,
+    /// `password.refused`.
+    pub rejection: Option<String>,
+    /// Seconds until a blocked user may try again.
+    pub retry_after: Option<u64>,
+    /// The verdict on the new password, once the old one checked out.
+    #[schema(value_type = Option<Object>)]
+    pub password: Option<()>,
+    /// Failures after the change (it stands regardless).
+    pub warnings: Vec<WarningBody>,
+    /// The help desk's contact when the user is stuck.
+    pub help_desk: Option<String>,
+}
+
+/// The result of "this wasn't me".
+#[derive(ToSchema)]
+pub struct ReportOutcomeBody {
+    /// `notice.invalid` when the token is unknown, used or expired.
+    pub rejection: Option<String>,
+    /// Until when self-service is blocked (Unix seconds), when the report was taken.
+    pub blocked_until: Option<u64>,
+    /// Failures after the report was taken (it stands regardless).
+    pub warnings: Vec<WarningBody>,
 }

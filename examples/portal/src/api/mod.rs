@@ -7,6 +7,7 @@
 //! outcomes without the flow id; errors are `{"error": "<id>"}` with a stable id, and a
 //! refused step carries the core's reason id in `rejection` (HTTP 422).
 
+pub mod account;
 pub mod docs;
 pub mod openapi;
 pub mod registration;
@@ -82,6 +83,8 @@ pub fn router() -> Router<Arc<App>> {
         .route("/api/v1/registration/default", post(registration::default))
         .route("/api/v1/registration/finish", post(registration::finish))
         .route("/api/v1/registration/cancel", post(registration::cancel))
+        .route("/api/v1/password", post(account::change_password))
+        .route("/api/v1/report", post(account::report))
         .route("/api/{*rest}", any(not_found))
 }
 
@@ -114,6 +117,11 @@ impl ApiError {
     pub const SERVER_ERROR: Self = Self {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         id: "server_error",
+    };
+    /// A route asked with a method it does not answer.
+    pub const METHOD_NOT_ALLOWED: Self = Self {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        id: "method_not_allowed",
     };
     /// Too many calls at once.
     pub const BUSY: Self = Self {

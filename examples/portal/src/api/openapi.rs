@@ -3,7 +3,7 @@
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
-use crate::api::{ApiError, docs, registration, reset};
+use crate::api::{ApiError, account, docs, registration, reset};
 
 /// The document.
 #[derive(OpenApi)]
@@ -22,18 +22,20 @@ use crate::api::{ApiError, docs, registration, reset};
         registration::office_phone, registration::app, registration::questions,
         registration::recovery_codes, registration::test_push, registration::back,
         registration::resend, registration::default, registration::finish,
-        registration::cancel,
+        registration::cancel, account::change_password, account::report,
     ),
     components(schemas(
         docs::ApiErrorBody, docs::CsrfToken, docs::OfferedOptionBody, docs::WarningBody,
         docs::ResetViewBody, docs::ResetOutcomeBody, docs::RegisteredMethodBody,
         docs::RegistrationViewBody, docs::ProvisioningBody, docs::RegistrationOutcomeBody,
         docs::SignInCheckBody, docs::ResetOptionId, docs::MethodId, docs::ViaId,
+        docs::PasswordChangeOutcomeBody, docs::ReportOutcomeBody,
     )),
     tags(
         (name = "session", description = "The CSRF token"),
         (name = "reset", description = "Get back into your account"),
         (name = "registration", description = "Keep your account secure"),
+        (name = "account", description = "Change a known password; report a change that wasn't yours"),
     )
 )]
 pub struct ApiDoc;
