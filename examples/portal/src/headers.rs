@@ -1,13 +1,13 @@
 //! Security headers on every response: a Content-Security-Policy without inline script (the
-//! JavaScript is a file under `/static/`), no framing, no referrer, no MIME sniffing, no
-//! caching of pages that show codes or QR secrets.
+//! JavaScript is a file under `/static/`; it fetches only this origin's pages), no framing, no
+//! referrer, no MIME sniffing, no caching of pages that show codes or QR secrets.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 
 /// The Content-Security-Policy every response carries.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-img-src 'self' data:; media-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-base-uri 'none'";
+img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; \
+frame-ancestors 'none'; base-uri 'none'";
 
 /// Adds the security headers to a response's headers (keeping a `Cache-Control` a handler set).
 pub fn apply(headers: &mut HeaderMap) {

@@ -14,7 +14,10 @@ pub struct Frame<'a> {
     pub expires_in: Option<u64>,
     /// The help desk's contact, when the view carries it.
     pub help_desk: Option<&'a str>,
-    /// Refresh the page after this many seconds (waiting for an app approval).
+    /// Check the wizard's page every this many seconds and show it once its screen has moved
+    /// on (waiting for an app approval). The script does it: no `<meta http-equiv="refresh">`,
+    /// which reloads the page under a screen reader's user (and, for a screen a form posted
+    /// to, asks for a GET the step's URL does not answer).
     pub refresh: Option<u32>,
 }
 
@@ -32,9 +35,6 @@ pub fn page(ctx: &Ctx, frame: &Frame<'_>, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                @if let Some(s) = frame.refresh {
-                    meta http-equiv="refresh" content=(s);
-                }
                 title { (frame.title) " – " (t.t("portal-title")) }
                 link rel="stylesheet" href="/static/portal.css";
                 script src="/static/portal.js" defer {}
@@ -45,7 +45,8 @@ pub fn page(ctx: &Ctx, frame: &Frame<'_>, body: Markup) -> Markup {
                     span class="brand" { (t.t("portal-title")) }
                     a href={ (switch_path(&ctx.path)) "?" (kept_query(ctx)) "lng=" (t.t("lang-switch-tag")) } lang=(t.t("lang-switch-tag")) { (t.t("lang-switch")) }
                 }
-                main id="main" tabindex="-1" {
+                main id="main" tabindex="-1" data-refresh=[frame.refresh]
+                    data-refresh-url=[frame.refresh.map(|_| switch_path(&ctx.path))] {
                     h1 { (frame.title) }
                     (body)
                     @if let Some(contact) = frame.help_desk {
@@ -65,8 +66,6 @@ pub fn page(ctx: &Ctx, frame: &Frame<'_>, body: Markup) -> Markup {
     }
 }
 
-/// The page the language switch reloads: the page itself, or for a screen a form posted to
-/// (which answers no GET), the wizard's page, which shows the flow's current screen.
 /// What the language switch keeps of the query: the token of a page opened from a message's
 /// link (`/reset/link`, `/report`), which the page's form posts back; nothing else.
 fn kept_query(ctx: &Ctx) -> String {
@@ -87,6 +86,9 @@ fn kept_query(ctx: &Ctx) -> String {
     }
 }
 
+/// The page the language switch reloads (and the waiting screen checks): the page itself, or
+/// for a screen a form posted to (which answers no GET), the wizard's page, which shows the
+/// flow's current screen.
 fn switch_path(path: &str) -> &str {
     match path {
         "/reset/start" | "/reset/step" => "/reset",

@@ -27,4 +27,37 @@ document.addEventListener("DOMContentLoaded", function () {
       text.textContent = v.length ? (labels[score] || "") : "";
     });
   }
+  // Waiting for the authenticator app: the wizard's page is fetched in the background (every few
+  // seconds, and at once when the user comes back to this tab) and shown once its screen has
+  // moved on (the approval came, was refused or expired); the waiting screen itself is never
+  // reloaded. Without the script, "Next" does it.
+  var wait = document.querySelector("main[data-refresh][data-refresh-url]");
+  if (wait && window.fetch && window.DOMParser) {
+    var every = (parseInt(wait.getAttribute("data-refresh"), 10) || 5) * 1000;
+    var url = wait.getAttribute("data-refresh-url");
+    var number = function (doc) {
+      var n = doc.querySelector("main[data-refresh] .number");
+      return n ? n.textContent.trim() : null;
+    };
+    var shown = number(document);
+    var timer = null, busy = false;
+    var check = function () {
+      clearTimeout(timer);
+      if (busy) { return; }
+      busy = true;
+      fetch(url, { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          busy = false;
+          var now = number(new DOMParser().parseFromString(html, "text/html"));
+          if (now === null || now !== shown) { window.location.replace(url); }
+          else { timer = setTimeout(check, every); }
+        })
+        .catch(function () { busy = false; timer = setTimeout(check, every); });
+    };
+    timer = setTimeout(check, every);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") { check(); }
+    });
+  }
 });

@@ -6,10 +6,18 @@
 //! steps with a wrong code and a weak password on the way; Ben resets with the keyboard alone
 //! (Tab, Shift+Tab, arrows, Space, Enter, typing; no element is clicked), the focus order
 //! checked on every screen; a session expires (the portal's clock is advanced); German with
-//! `?lng=de`; last, Carol registers again with the keyboard alone on a second portal where she
+//! `?lng=de`; Carol registers again with the keyboard alone on a second portal where she
 //! has nothing registered (the secret behind "Can't scan the image?" opened with Enter), her
-//! focus order also in `focus-order.txt` and her pages `NN-kbd-*`. Every page visited is saved as `target/portal-screenshots/NN-<page>.png` and
-//! checked with axe-core: no violation of impact "serious" or "critical".
+//! focus order also in `focus-order.txt` and her pages `NN-kbd-*`. Last, on portals of her own
+//! again, Carol sets up her mobile phone (a text, its code read from the dev mailbox page) and
+//! three security questions and finishes (`NN-register-phone*`, `NN-register-questions*`), then
+//! the authenticator app confirmed by a test notification instead of a code: the demo device on
+//! the dev mailbox page approves the push with the number the wizard shows, and the waiting
+//! page moves on by itself to the app configured (`NN-register-app-push-*`, `NN-mailbox-push*`).
+//! Then Carol changes her password on "change password" (a weak one refused first) and reports
+//! the change with the notice's "this wasn't me" link from the dev mailbox page, which works
+//! once (`NN-password-*`, `NN-report-*`). Every page visited is saved as `target/portal-screenshots/NN-<page>.png` and checked with
+//! axe-core: no violation of impact "serious" or "critical".
 //!
 //! It needs Chromium, chromedriver and axe-core, so it is ignored by default;
 //! `scripts/test.sh` installs them and runs it with `--ignored`. Set `SSPR_CHROMIUM`,
@@ -283,10 +291,10 @@ impl Browser {
         report.push('\n');
     }
 
-    /// The newest code sent to `to`, read from the dev mailbox page in a second tab.
-    async fn code_from_mailbox(&self, to: &str) -> String {
+    /// The dev mailbox's tab (opened the first time) and the wizard's.
+    async fn mailbox_tabs(&self) -> (fantoccini::wd::WindowHandle, fantoccini::wd::WindowHandle) {
         let known = self.tabs.lock().unwrap().clone();
-        let (mailbox, wizard) = match known {
+        match known {
             Some(t) => t,
             None => {
                 let wizard = self.c.window().await.unwrap();
@@ -294,7 +302,12 @@ impl Browser {
                 *self.tabs.lock().unwrap() = Some((mailbox.clone(), wizard.clone()));
                 (mailbox, wizard)
             }
-        };
+        }
+    }
+
+    /// The newest code sent to `to`, read from the dev mailbox page in a second tab.
+    async fn code_from_mailbox(&self, to: &str) -> String {
+        let (mailbox, wizard) = self.mailbox_tabs().await;
         self.c.switch_to_window(mailbox).await.unwrap();
         self.goto("/dev/mailbox").await;
         self.visit("mailbox").await;
@@ -318,6 +331,80 @@ impl Browser {
             .to_owned();
         assert_eq!(code, self.p.code_to(to), "the page shows the code sent");
         code
+    }
+
+    /// The demo device answers the newest push on the dev mailbox page (in the second tab) by
+    /// choosing `number` among the numbers it offers, as the phone's app would.
+    async fn approve_push(&self, number: &str) {
+        let (mailbox, wizard) = self.mailbox_tabs().await;
+        self.c.switch_to_window(mailbox).await.unwrap();
+        self.goto("/dev/mailbox").await;
+        self.visit("mailbox-push").await;
+        // Newest first: the first message with the device's form.
+        let push = self
+            .c
+            .find(Locator::Css("article.message:has(form.device)"))
+            .await
+            .expect("a push on the mailbox page");
+        let heading = push
+            .find(Locator::Css("h2"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(heading.starts_with("push"), "a push, not {heading:?}");
+        let text = push
+            .find(Locator::Css("pre.text"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            text.split(|c: char| !c.is_ascii_digit())
+                .any(|w| w == number),
+            "the push names the number the wizard shows ({number}): {text}"
+        );
+        let sent = self.p.running.app.mailbox.as_ref().unwrap().messages()[0]
+            .approval
+            .as_ref()
+            .expect("the newest message is the push")
+            .number;
+        assert_eq!(
+            sent.to_string(),
+            number,
+            "the wizard shows the push's number"
+        );
+        let mut offered = Vec::new();
+        for b in push
+            .find_all(Locator::Css("form.device button[name=number]"))
+            .await
+            .unwrap()
+        {
+            offered.push(b.attr("value").await.unwrap().unwrap());
+        }
+        assert_eq!(
+            offered.len(),
+            3,
+            "the device offers three numbers: {offered:?}"
+        );
+        assert!(offered.iter().any(|n| n == number), "{offered:?}");
+        let choice = push
+            .find(Locator::Css(&format!(
+                "form.device button[name=number][value='{number}']"
+            )))
+            .await
+            .unwrap();
+        self.after(async { choice.click().await.unwrap() }).await;
+        assert_eq!(self.count("[role=status]").await, 1, "the device answered");
+        self.visit("mailbox-push-approved").await;
+        self.c.switch_to_window(wizard).await.unwrap();
+    }
+
+    /// How many elements match `css`.
+    async fn count(&self, css: &str) -> usize {
+        self.c.find_all(Locator::Css(css)).await.unwrap().len()
     }
 
     /// The CAPTCHA's characters, once the picture has loaded (the portal issues a challenge
@@ -509,7 +596,7 @@ async fn registration(b: &Browser) {
 
     // The authenticator app, with the TOTP of the secret behind the QR code.
     b.click("a[href='/register/add/app']").await;
-    b.assert_main("Microsoft Authenticator").await;
+    b.assert_main("Authenticator app").await;
     b.visit("register-app").await;
     b.click("button[value=app]").await;
     b.assert_main("Scan the QR code").await;
@@ -537,8 +624,8 @@ async fn registration(b: &Browser) {
     b.click("button[value=verify]").await;
     let text = b.main_text().await;
     assert!(
-        text.contains("Microsoft Authenticator - notification is configured")
-            || text.contains("Microsoft Authenticator - code is configured"),
+        text.contains("Authenticator app - notification is configured")
+            || text.contains("Authenticator app - code is configured"),
         "{text}"
     );
     b.visit("register-app-done").await;
@@ -802,7 +889,7 @@ async fn keyboard_registration(b: &Browser) -> String {
     let stops = b.tab_to("a[href='/register/add/app']").await;
     note("register, email done", &stops);
     b.after(b.keys(&[Key::Enter.into()])).await;
-    b.assert_main("Microsoft Authenticator").await;
+    b.assert_main("Authenticator app").await;
     b.visit("kbd-register-app").await;
     let stops = b.tab_to("button[value=app]").await;
     note("register, app", &stops);
@@ -845,8 +932,8 @@ async fn keyboard_registration(b: &Browser) -> String {
     b.after(b.keys(&[Key::Space.into()])).await;
     let text = b.main_text().await;
     assert!(
-        text.contains("Microsoft Authenticator - notification is configured")
-            || text.contains("Microsoft Authenticator - code is configured"),
+        text.contains("Authenticator app - notification is configured")
+            || text.contains("Authenticator app - code is configured"),
         "{text}"
     );
     b.visit("kbd-register-app-done").await;
@@ -859,6 +946,294 @@ async fn keyboard_registration(b: &Browser) -> String {
         .await;
     b.visit("kbd-register-success").await;
     log
+}
+
+/// Carol signs in to "Keep your account secure" with the mouse, on a portal where she has
+/// nothing registered: the methods page, every method missing.
+async fn carol_signs_in(b: &Browser) {
+    b.goto("/register").await;
+    b.fill("#username", "carol@contoso.example").await;
+    b.fill("#password", "Meadow-Copper-41").await;
+    b.click("form[action='/register/start'] button[type=submit]")
+        .await;
+    assert_eq!(b.count("ul.methods li.configured").await, 0);
+    assert!(b.count("ul.methods li.missing").await >= 3);
+}
+
+/// The methods page's entry for `key` (`mobile_phone`, `security_questions`, `app`) is
+/// "configured" and shows `masked` (when given).
+async fn assert_configured(b: &Browser, key: &str, masked: Option<&str>) {
+    let css = format!("ul.methods li.configured:has(a[href='/register/add/{key}'])");
+    let li =
+        b.c.find(Locator::Css(&css))
+            .await
+            .unwrap_or_else(|_| panic!("{key} not configured"));
+    if let Some(m) = masked {
+        let text = li.text().await.unwrap();
+        assert!(text.contains(m), "{m:?} not in {text:?}");
+    }
+    assert_eq!(
+        b.count(&format!(
+            "ul.methods li.missing a[href='/register/add/{key}']"
+        ))
+        .await,
+        0
+    );
+}
+
+/// Carol sets up her mobile phone (seed 003, steps 10–12): the number, "text me a code", the
+/// code of the text from the dev mailbox; the methods page lists the phone, masked.
+async fn phone_registration(b: &Browser) {
+    carol_signs_in(b).await;
+    b.click("ul.methods li.missing a[href='/register/add/mobile_phone']")
+        .await;
+    b.fill("#number", "+1 425 555 0123").await;
+    b.c.find(Locator::Css("#via-text"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(b.count("input[name=via][value=text]:checked").await, 1);
+    assert_eq!(b.count("input[name=via]").await, 2, "text or call");
+    b.visit("register-phone").await;
+    b.click("button[value=mobile]").await;
+    assert_eq!(
+        b.count("[role=alert]").await,
+        0,
+        "the number is accepted: {}",
+        b.main_text().await
+    );
+    // The code's page: a one-time-code field and "resend", no QR code, no test notification.
+    assert_eq!(
+        b.count("#code[autocomplete=one-time-code][inputmode=numeric]")
+            .await,
+        1
+    );
+    assert_eq!(b.count("button[value=resend]").await, 1);
+    assert_eq!(b.count("img.qr, button[value=test_push]").await, 0);
+    b.visit("register-phone-code").await;
+    // A text (not a call) to the number in E.164 form.
+    let sent =
+        b.p.running
+            .app
+            .mailbox
+            .as_ref()
+            .unwrap()
+            .latest_to("+14255550123")
+            .expect("a message to the phone");
+    assert_eq!(sent.channel, sspr_core::ports::Channel::Sms);
+    let code = b.code_from_mailbox("+14255550123").await;
+    b.fill("#code", &code).await;
+    b.click("button[value=verify]").await;
+    assert_configured(b, "mobile_phone", Some("+1 XXXXXXXX23")).await;
+    assert_eq!(b.count("ul.methods li.configured").await, 1);
+    assert_eq!(b.count("main p.hint").await, 1, "one more method to set up");
+    // The first method set up is the default: no "make default" for it.
+    assert_eq!(
+        b.count("ul.methods input[name=method][value=mobile_phone]")
+            .await,
+        0
+    );
+    b.visit("register-phone-done").await;
+}
+
+/// Then three security questions (seed 000): other questions than the ones preselected, three
+/// answers; the methods page lists them, and Finish shows the success page with both methods.
+async fn questions_registration(b: &Browser) {
+    b.click("ul.methods li.missing a[href='/register/add/security_questions']")
+        .await;
+    let n = b.count("select[name^=q]").await;
+    assert_eq!(n, 3, "the demo policy registers three questions");
+    for i in 0..n {
+        let select =
+            b.c.find(Locator::Css(&format!("select#q{i}")))
+                .await
+                .unwrap();
+        // The (i + 4)th question of the list, not the preselected (i + 1)th.
+        select.select_by_index(i + 3).await.unwrap();
+        b.fill(&format!("#a{i}"), ["Lisbon", "Maple Street", "Whiskers"][i])
+            .await;
+    }
+    let chosen =
+        b.c.execute(
+            "return [...document.querySelectorAll('select[name^=q]')].map(s => s.value);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        chosen,
+        json!(["question-04", "question-05", "question-06"]),
+        "the questions chosen"
+    );
+    b.visit("register-questions").await;
+    b.click("button[value=questions]").await;
+    assert_eq!(b.count("[role=alert]").await, 0, "the answers are taken");
+    assert_configured(b, "security_questions", None).await;
+    assert_configured(b, "mobile_phone", Some("+1 XXXXXXXX23")).await;
+    assert_eq!(b.count("main p.hint").await, 0, "enough methods to finish");
+    b.visit("register-questions-done").await;
+
+    b.click("button[value=finish]").await;
+    // Success: the default method (the phone, set up first), then both methods.
+    assert_eq!(b.count("p.default").await, 1);
+    let listed = b.c.find_all(Locator::Css("ul.methods li")).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed[0].text().await.unwrap().contains("+1 XXXXXXXX23"),
+        "the phone first"
+    );
+    assert_eq!(b.count("a.button.primary[href='/']").await, 1);
+    b.visit("register-phone-questions-success").await;
+}
+
+/// Carol sets up the authenticator app confirmed by a test notification (seed 003, steps 8–9):
+/// after the QR code she asks for the test notification, the page shows a number, the dev
+/// device in the mailbox's tab approves the push with that number, and the waiting page (which
+/// checks the wizard's page in the background) moves on by itself to the methods page with the
+/// app configured.
+async fn app_push_registration(b: &Browser) {
+    carol_signs_in(b).await;
+    b.click("ul.methods li.missing a[href='/register/add/app']")
+        .await;
+    b.click("button[value=app]").await;
+    assert_eq!(b.count("img.qr").await, 1);
+    // The test notification needs no code: the code field is required, the button skips it.
+    assert_eq!(b.count("button[value=test_push][formnovalidate]").await, 1);
+    b.click("button[value=test_push]").await;
+    let number =
+        b.c.find(Locator::Css("p.number"))
+            .await
+            .expect("the number to choose in the app")
+            .text()
+            .await
+            .unwrap();
+    assert!(
+        (10..100).contains(&number.trim().parse::<u8>().unwrap_or(0)),
+        "two digits: {number:?}"
+    );
+    assert_eq!(b.count("img.qr").await, 0, "the QR code is gone");
+    // It checks the wizard's page (the step's URL answers no GET), not by a meta refresh.
+    assert_eq!(
+        b.count("main[data-refresh='5'][data-refresh-url='/register']")
+            .await,
+        1
+    );
+    assert_eq!(b.count("meta[http-equiv=refresh]").await, 0);
+    assert_eq!(
+        b.count("form[method=get][action='/register'] button[type=submit]")
+            .await,
+        1,
+        "Next reloads the wizard's page"
+    );
+    b.visit("register-app-push-number").await;
+    b.approve_push(number.trim()).await;
+    // The waiting page moves on by itself to the methods page.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while b
+        .count("ul.methods li.configured a[href='/register/add/app']")
+        .await
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the page did not move on: {} {}",
+            b.c.current_url().await.unwrap(),
+            b.c.execute("return document.body.innerText;", vec![])
+                .await
+                .unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.loaded().await;
+    assert_configured(b, "app", None).await;
+    assert_eq!(b.count("[role=alert]").await, 0);
+    assert_eq!(b.count("ul.methods li.configured").await, 1, "the app only");
+    // Both the app's methods are registered; the notification, confirmed by the push, is the
+    // default, and the row offers to make the code the default instead.
+    let app_row = "ul.methods li.configured:has(a[href='/register/add/app'])";
+    assert_eq!(
+        b.count(&format!("{app_row} input[name=method][value=app_code]"))
+            .await,
+        1
+    );
+    assert_eq!(
+        b.count(&format!(
+            "{app_row} input[name=method][value=app_notification]"
+        ))
+        .await,
+        0
+    );
+    b.visit("register-app-push-done").await;
+}
+
+/// "change password" (seed 000's last screen) from the home page, a weak password refused,
+/// then the notice's "this wasn't me" link from the dev mailbox: opening it only asks to
+/// confirm, confirming takes the report.
+async fn change_password_and_report(b: &Browser) {
+    const NEW: &str = "Lantern-Quarry-Fjord-64";
+    b.goto("/").await;
+    b.click("a[href='/password']").await;
+    for id in ["username", "old", "password", "confirm"] {
+        assert!(b.c.find(Locator::Id(id)).await.is_ok(), "#{id}");
+    }
+    assert!(b.c.find(Locator::Css("meter#strength")).await.is_ok());
+    b.visit("password-change").await;
+    b.fill("#username", "carol@contoso.example").await;
+    b.fill("#old", "Meadow-Copper-41").await;
+    b.fill("#password", "contoso1").await;
+    b.fill("#confirm", "contoso1").await;
+    b.click("form[action='/password'] button[type=submit]")
+        .await;
+    assert!(b.c.find(Locator::Css("main [role=alert]")).await.is_ok());
+    let kept = b.c.find(Locator::Id("username")).await.unwrap();
+    assert_eq!(
+        kept.prop("value").await.unwrap().as_deref(),
+        Some("carol@contoso.example")
+    );
+    b.visit("password-change-weak").await;
+    b.fill("#old", "Meadow-Copper-41").await;
+    b.fill("#password", NEW).await;
+    b.fill("#confirm", NEW).await;
+    b.click("form[action='/password'] button[type=submit]")
+        .await;
+    assert!(b.c.find(Locator::Css("main [role=alert]")).await.is_err());
+    b.visit("password-changed").await;
+    let directory = b.p.running.app.directory.clone();
+    let changed = tokio::task::spawn_blocking(move || {
+        let user = directory
+            .find_user("carol@contoso.example".into())
+            .unwrap()
+            .unwrap();
+        directory
+            .check_password(user.id, sspr_core::SecretString::new(NEW))
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(changed, "the directory holds the new password");
+
+    b.goto("/dev/mailbox").await;
+    let link = b.c.find(Locator::Css("a.report")).await.unwrap();
+    let href = link.attr("href").await.unwrap().unwrap();
+    assert!(href.starts_with("/report?token="), "{href}");
+    b.visit("mailbox-password-changed").await;
+    b.click("a.report").await;
+    assert!(
+        b.c.find(Locator::Css("main form[method=post] button[type=submit]"))
+            .await
+            .is_ok()
+    );
+    b.visit("report-confirm").await;
+    b.click("main form[method=post] button[type=submit]").await;
+    assert!(b.c.find(Locator::Css("main [role=alert]")).await.is_err());
+    b.visit("report-done").await;
+    // The same link again: used.
+    b.goto(&href).await;
+    b.click("main form[method=post] button[type=submit]").await;
+    assert!(b.c.find(Locator::Css("main [role=alert]")).await.is_ok());
+    b.visit("report-used").await;
 }
 
 async fn expired_session(b: &Browser) {
@@ -951,6 +1326,18 @@ async fn both_wizards_in_headless_chromium() {
             // Carol again, by keyboard, on a portal where she has nothing registered yet.
             let k = b.on_portal(common::start(None).await).await;
             let registration_focus = keyboard_registration(&k).await;
+            b.absorb(&k);
+            // Carol, on portals of her own again: her phone and security questions, then the
+            // authenticator app confirmed by a test notification.
+            let k = b.on_portal(common::start(None).await).await;
+            phone_registration(&k).await;
+            questions_registration(&k).await;
+            b.absorb(&k);
+            let k = b.on_portal(common::start(None).await).await;
+            app_push_registration(&k).await;
+            b.absorb(&k);
+            let k = b.on_portal(common::start(None).await).await;
+            change_password_and_report(&k).await;
             b.absorb(&k);
             focus + &registration_focus
         }

@@ -523,7 +523,8 @@ fn methods_page(
                     @if configured {
                         span { (t.fmt("reg-configured", &[("method", name)])) }
                         @for m in view.methods.iter().filter(|m| methods.contains(&m.method)) {
-                            span class="masked" { @if let Some(x) = &m.masked { " " (x) } @if m.default { " " (t.t("reg-default-badge")) } }
+                            // The app's row holds two methods: the badge names the one that is the default.
+                            span class="masked" { @if let Some(x) = &m.masked { " " (x) } @if m.default { " " @if methods.len() > 1 { (method_label(ctx, m.method)) " " } (t.t("reg-default-badge")) } }
                             @if !m.default {
                                 form method="post" action="/register/step" class="inline" { (csrf(ctx)) input type="hidden" name="method" value=(m.method.id()); (action_button("set_default", &format!("{} – {}", t.t("reg-make-default"), method_label(ctx, m.method)), false)) }
                             }
