@@ -176,7 +176,7 @@ fuzz_target!(|input: Input| {
     let reset = view.flow_id;
     let reset_key = view.flow_ref;
     let registration = engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .ok()
         .and_then(|o| o.view)
         .map(|v| (v.flow_id, v.flow_ref));
@@ -273,7 +273,7 @@ fuzz_target!(|input: Input| {
         }
         let _ = engine.sign_in_check(
             ALICE.username,
-            &sspr_core::SecretString::new(ALICE.password),
+            &sspr_core::SecretString::new(ALICE.password), None,
         );
     }
 });

@@ -38,7 +38,7 @@ fuzz_target!(|ops: Vec<Op>| {
     let start = engine
         .start_registration(
             fixtures::ALICE.username,
-            &SecretString::new(fixtures::ALICE.password),
+            &SecretString::new(fixtures::ALICE.password), None,
         )
         .expect("start");
     let id = start.view.expect("view").flow_id;

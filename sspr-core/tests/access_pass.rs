@@ -14,7 +14,7 @@ use sspr_core::{Error, InputError, Reason, SecretString, UserId};
 fn open_registration(w: &World) -> String {
     let o = w
         .engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap();
     let v = o.view.unwrap();
     assert_eq!(v.state, "prove_identity");

@@ -220,7 +220,7 @@ impl H {
 
 fn proved_registration_with(engine: &Engine, code: impl Fn() -> String) -> String {
     let o = engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap();
     let v = o.view.unwrap();
     assert_eq!(v.state, "prove_identity");
@@ -264,6 +264,7 @@ fn g1_a_locked_user_still_has_a_per_user_limit_on_password_guesses() {
             .sign_in_check(
                 ALICE.username,
                 &sspr_core::SecretString::new(format!("wrong-{i}")),
+                None,
             )
             .unwrap();
         assert!(c.rejection.is_some());
@@ -274,6 +275,7 @@ fn g1_a_locked_user_still_has_a_per_user_limit_on_password_guesses() {
             .sign_in_check(
                 ALICE.username,
                 &sspr_core::SecretString::new(format!("guess-{i}")),
+                None,
             )
             .unwrap();
     }
@@ -283,6 +285,7 @@ fn g1_a_locked_user_still_has_a_per_user_limit_on_password_guesses() {
         .sign_in_check(
             ALICE.username,
             &sspr_core::SecretString::new(ALICE.password),
+            None,
         )
         .unwrap();
     assert!(
@@ -307,6 +310,7 @@ fn g1_a_burst_that_locks_the_user_does_not_open_unlimited_password_guessing() {
                 let _ = w.engine.sign_in_check(
                     ALICE.username,
                     &sspr_core::SecretString::new(format!("b-{i}")),
+                    None,
                 );
             });
         }
@@ -332,6 +336,7 @@ fn g1_a_burst_that_locks_the_user_does_not_open_unlimited_password_guessing() {
             .sign_in_check(
                 ALICE.username,
                 &sspr_core::SecretString::new(format!("guess-{i}")),
+                None,
             )
             .unwrap();
     }
@@ -499,7 +504,7 @@ fn g4_g5_an_import_ends_a_registration_opened_without_proof() {
     h.mem.directory.add_user(carol(), CAROL_PW);
     let o = h
         .engine
-        .start_registration("carol", &SecretString::new(CAROL_PW))
+        .start_registration("carol", &SecretString::new(CAROL_PW), None)
         .unwrap();
     let v = o.view.unwrap();
     assert_eq!(v.state, "registering");
@@ -561,7 +566,7 @@ fn g5_a_user_with_only_security_questions_must_prove_before_a_change() {
     // ...but the wizard opens without proof.
     let o = h
         .engine
-        .start_registration("carol", &SecretString::new(CAROL_PW))
+        .start_registration("carol", &SecretString::new(CAROL_PW), None)
         .unwrap();
     let v = o.view.unwrap();
     let removed = h
@@ -586,7 +591,7 @@ fn g5_finish_before_proof_does_not_reconfirm_the_info() {
     let h = hooked("");
     let o = h
         .engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap();
     let v = o.view.unwrap();
     assert_eq!(v.state, "prove_identity");
@@ -640,7 +645,7 @@ fn g6_the_old_office_phone_is_told_of_a_change() {
     h.engine.import_security_info(&carol().id, &import).unwrap();
     let o = h
         .engine
-        .start_registration("carol", &SecretString::new(CAROL_PW))
+        .start_registration("carol", &SecretString::new(CAROL_PW), None)
         .unwrap();
     let id = o.view.unwrap().flow_id;
     let o = h
@@ -905,7 +910,7 @@ fn g12_tampered_records_do_not_panic() {
     let _ = w.engine.start_reset(ALICE.username, CAPTCHA, None);
     let _ = w
         .engine
-        .sign_in_check(ALICE.username, &sspr_core::SecretString::new("x"));
+        .sign_in_check(ALICE.username, &sspr_core::SecretString::new("x"), None);
 }
 
 /// A tiny "regex": `\d+`, `[^\]]*` and `\{\}` only, enough for the tampering above.
@@ -946,9 +951,11 @@ fn g3_g11_no_plain_identifier_or_flow_id_is_stored_or_logged() {
     let h = hooked("");
     let id = h.alice_at_new_password();
     h.step(&id, new_password(PW));
-    let _ = h
-        .engine
-        .sign_in_check("CONTOSO\\alice", &sspr_core::SecretString::new("nope"));
+    let _ = h.engine.sign_in_check(
+        "CONTOSO\\alice",
+        &sspr_core::SecretString::new("nope"),
+        None,
+    );
     for k in h.mem.counters.keys() {
         for bad in ["alice", "u-alice", "4255550100", "fabrikam", "contoso"] {
             assert!(!k.to_lowercase().contains(bad), "{k}");

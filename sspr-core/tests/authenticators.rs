@@ -55,7 +55,7 @@ impl W {
         for i in 0..n {
             let o = self
                 .engine
-                .start_registration(CAROL.username, &SecretString::new(CAROL.password))
+                .start_registration(CAROL.username, &SecretString::new(CAROL.password), None)
                 .unwrap();
             let v = o.view.unwrap();
             let id = v.flow_id;
@@ -108,7 +108,7 @@ fn up_to_five_apps_and_a_code_from_any_passes_once() {
     // The sixth is refused before anything is made.
     let o = w
         .engine
-        .start_registration(CAROL.username, &SecretString::new(CAROL.password))
+        .start_registration(CAROL.username, &SecretString::new(CAROL.password), None)
         .unwrap();
     let id = o.view.unwrap().flow_id;
     w.mem.clock.advance(30);
@@ -194,7 +194,7 @@ fn pushes_go_to_the_first_app_and_changes_are_told_to_every_app() {
     let secrets = w.register_apps(1);
     let o = w
         .engine
-        .start_registration(CAROL.username, &SecretString::new(CAROL.password))
+        .start_registration(CAROL.username, &SecretString::new(CAROL.password), None)
         .unwrap();
     let id = o.view.unwrap().flow_id;
     w.mem.clock.advance(30);
@@ -324,12 +324,12 @@ mod tokens {
         // Inactive: nothing registered yet.
         let c = w
             .engine
-            .sign_in_check(CAROL.username, &SecretString::new(CAROL.password))
+            .sign_in_check(CAROL.username, &SecretString::new(CAROL.password), None)
             .unwrap();
         assert!(c.registration_required);
         let o = w
             .engine
-            .start_registration(CAROL.username, &SecretString::new(CAROL.password))
+            .start_registration(CAROL.username, &SecretString::new(CAROL.password), None)
             .unwrap();
         let v = o.view.unwrap();
         assert_eq!(v.state, "registering");

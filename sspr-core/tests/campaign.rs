@@ -48,7 +48,7 @@ impl W {
     fn sign_in(&self, who: DemoUser) -> SignInCheck {
         let c = self
             .engine
-            .sign_in_check(who.username, &SecretString::new(who.password))
+            .sign_in_check(who.username, &SecretString::new(who.password), None)
             .unwrap();
         assert_eq!(c.rejection, None);
         c
@@ -184,7 +184,7 @@ fn reconfirmation_may_be_put_off_and_finishing_starts_the_count_over() {
     // She re-confirms: the campaign starts over for the next time.
     let o = w
         .engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap();
     let id = o.view.unwrap().flow_id;
     w.engine

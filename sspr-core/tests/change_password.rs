@@ -25,6 +25,7 @@ fn change(
             &SecretString::new(old),
             &SecretString::new(new),
             &SecretString::new(confirm),
+            None,
         )
         .unwrap()
 }
@@ -94,6 +95,91 @@ fn a_wrong_old_password_counts_like_any_verification() {
     assert_eq!(o.rejection, Some(Reason::ReauthFailed));
 }
 
+/// Guesses at a password block password checks, never the way back in: a stranger who types
+/// wrong "old passwords" for Alice until password checks are blocked (and then locked) leaves
+/// her reset open, and her reset lifts the password checks' block. A block on her
+/// self-service (here a report) still holds for password checks.
+#[test]
+fn wrong_old_passwords_block_password_checks_but_never_the_reset() {
+    let w = world(
+        r#"{"limits": {"verify_failures": {"max": 3, "window_s": 3600, "block_s": 600}, "consecutive_failures": 5}}"#,
+    );
+    for i in 0..8 {
+        let o = change(&w, ALICE.username, &format!("guess-{i}"), NEW, NEW);
+        assert!(matches!(
+            o.rejection,
+            Some(Reason::ReauthFailed | Reason::UserBlocked | Reason::UserLocked)
+        ));
+    }
+    let o = change(&w, ALICE.username, ALICE.password, NEW, NEW);
+    assert!(matches!(
+        o.rejection,
+        Some(Reason::UserBlocked | Reason::UserLocked)
+    ));
+    let c = w
+        .engine
+        .sign_in_check(ALICE.username, &SecretString::new(ALICE.password), None)
+        .unwrap();
+    assert_eq!(
+        c.rejection,
+        Some(Reason::UserBlocked),
+        "password checks are blocked"
+    );
+    // Her reset is open, and completes.
+    let id = w.alice_at_code();
+    let o = w.step(&id, World::code(&w.last_code()));
+    assert_eq!(o.rejection, None);
+    let id = match o.view.unwrap().state.id() {
+        "choose_method" => {
+            let o = w.step(
+                &id,
+                sspr_core::reset::ResetInput::Choose(sspr_core::ResetOption::MobileText),
+            );
+            let v = o.view.unwrap();
+            if v.state == "confirm_number" {
+                w.step(
+                    &id,
+                    sspr_core::reset::ResetInput::ConfirmNumber("+14255550100".into()),
+                );
+            }
+            let o = w.step(&id, World::code(&w.last_code()));
+            assert_eq!(o.rejection, None);
+            id
+        }
+        _ => id,
+    };
+    let reset_to = "quiet lantern orchard 4417";
+    let o = w.step(
+        &id,
+        sspr_core::reset::ResetInput::NewPassword {
+            password: SecretString::new(reset_to),
+            confirm: SecretString::new(reset_to),
+        },
+    );
+    assert_eq!(o.view.unwrap().state, "completed");
+    // The reset lifted the password checks' block and lock: the new password works.
+    let o = change(&w, ALICE.username, reset_to, NEW, NEW);
+    assert!(o.changed, "{:?}", o.rejection);
+    // A report blocks self-service, password checks included.
+    let token = w
+        .mem
+        .notifier
+        .messages()
+        .iter()
+        .rev()
+        .find_map(|m| m.revoke_token.as_ref().map(|t| t.expose().to_owned()))
+        .expect("a notice with a report link");
+    assert!(w.engine.report_not_me(&token).unwrap().rejection.is_none());
+    let o = change(
+        &w,
+        ALICE.username,
+        NEW,
+        "Another-Password-For-Her-62",
+        "Another-Password-For-Her-62",
+    );
+    assert_eq!(o.rejection, Some(Reason::UserBlocked));
+}
+
 #[test]
 fn the_new_password_passes_the_rules_and_history() {
     let w = world(r#"{"password": {"min_chars": 12, "history": 2}}"#);
@@ -138,6 +224,7 @@ fn an_oversized_password_is_a_typed_error_and_changes_nothing() {
             &SecretString::new(ALICE.password),
             &SecretString::new(big.clone()),
             &SecretString::new(big),
+            None,
         )
         .unwrap_err();
     assert!(matches!(err, Error::Input(InputError::TooLong { .. })));

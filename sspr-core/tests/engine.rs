@@ -498,7 +498,7 @@ fn hostile_flow_ids_get_typed_errors() {
     ));
     let reg = w
         .engine
-        .start_registration(ALICE, &SecretString::new("Winter-Lantern-58"))
+        .start_registration(ALICE, &SecretString::new("Winter-Lantern-58"), None)
         .unwrap()
         .view
         .unwrap()
@@ -610,6 +610,55 @@ fn a_client_address_is_limited_across_identifiers() {
         ),
         "choose_method"
     );
+}
+
+/// Password checks count against the client's limit too: one client trying one password
+/// over many accounts (sign-in check, registration, change password) is refused uncompared
+/// once its limit is spent, while another client still gets through.
+#[test]
+fn a_client_spraying_passwords_over_many_accounts_is_limited() {
+    let w = world_with("{}", |o| {
+        o.client_limit = Some(sspr_core::policy::Limit::new(3, 900, 900))
+    });
+    let ip = Some("198.51.100.7");
+    let guess = SecretString::new("Summer2026!");
+    let c = w
+        .engine
+        .sign_in_check("one@contoso.example", &guess, ip)
+        .unwrap();
+    assert_eq!(c.rejection, Some(Reason::ReauthFailed));
+    let r = w
+        .engine
+        .start_registration("two@contoso.example", &guess, ip)
+        .unwrap();
+    assert_eq!(r.rejection, Some(Reason::ReauthFailed));
+    let p = w
+        .engine
+        .change_password(ALICE, &guess, &guess, &guess, ip)
+        .unwrap();
+    assert_eq!(p.rejection, Some(Reason::ReauthFailed));
+    // The limit is spent: Alice's right password from that client is refused uncompared.
+    let right = SecretString::new("Winter-Lantern-58");
+    let p = w
+        .engine
+        .change_password(ALICE, &right, &guess, &guess, ip)
+        .unwrap();
+    assert_eq!(p.rejection, Some(Reason::UserBlocked));
+    assert_eq!(p.retry_after, Some(900));
+    let c = w.engine.sign_in_check(ALICE, &right, ip).unwrap();
+    assert_eq!(c.rejection, Some(Reason::UserBlocked));
+    // From another address her password checks out.
+    let c = w
+        .engine
+        .sign_in_check(ALICE, &right, Some("192.0.2.44"))
+        .unwrap();
+    assert_eq!(c.rejection, None);
+    // A client string over its maximum size is an input error, not a check.
+    let long = "x".repeat(4096);
+    assert!(matches!(
+        w.engine.sign_in_check(ALICE, &right, Some(&long)),
+        Err(sspr_core::Error::Input(_))
+    ));
 }
 
 #[test]
@@ -736,7 +785,7 @@ fn persisted_json_matches_the_snapshots() {
     shots.push(("reset-new_password", grab(&w, &id)));
     let reg = w
         .engine
-        .start_registration(ALICE, &SecretString::new("Winter-Lantern-58"))
+        .start_registration(ALICE, &SecretString::new("Winter-Lantern-58"), None)
         .unwrap()
         .view
         .unwrap()
@@ -830,7 +879,7 @@ fn every_step_is_audited_with_masked_data_only() {
         )
         .unwrap();
     w.engine
-        .sign_in_check(ALICE, &sspr_core::SecretString::new("wrong"))
+        .sign_in_check(ALICE, &sspr_core::SecretString::new("wrong"), None)
         .unwrap();
     let events = w.audit.inner.events();
     let reasons: Vec<Option<Reason>> = events
@@ -1042,7 +1091,7 @@ fn a_registration_record_from_before_question_draws_still_reads() {
     let w = world("");
     let id = w
         .engine
-        .start_registration(ALICE, &SecretString::new("Winter-Lantern-58"))
+        .start_registration(ALICE, &SecretString::new("Winter-Lantern-58"), None)
         .unwrap()
         .view
         .unwrap()
@@ -1106,6 +1155,7 @@ fn a_registration_page_can_be_shown_again_without_a_step() {
         .start_registration(
             fixtures::ALICE.username,
             &sspr_core::SecretString::new(fixtures::ALICE.password),
+            None,
         )
         .unwrap();
     let v = o.view.unwrap();

@@ -142,7 +142,7 @@ fn one_number_is_one_factor() {
     let w = world("");
     let reg = w
         .engine
-        .start_registration(BEN.username, &SecretString::new(BEN.password))
+        .start_registration(BEN.username, &SecretString::new(BEN.password), None)
         .unwrap()
         .view
         .unwrap()
@@ -192,7 +192,7 @@ fn no_flow_id_in_audit_events_or_debug_output() {
     let o2 = w.step(&id, World::code("00000000"));
     let reg = w
         .engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap();
     let reg_id = reg.view.as_ref().unwrap().flow_id.clone();
     let shown = format!(
@@ -337,8 +337,10 @@ fn extreme_port_values_never_panic() {
             let _ = engine.sign_in_check(
                 ALICE.username,
                 &sspr_core::SecretString::new(ALICE.password),
+                None,
             );
-            if let Ok(o) = engine.start_registration(BEN.username, &SecretString::new(BEN.password))
+            if let Ok(o) =
+                engine.start_registration(BEN.username, &SecretString::new(BEN.password), None)
                 && let Some(v) = o.view
             {
                 for input in [
@@ -529,13 +531,17 @@ fn oversized_inputs_get_typed_errors_and_change_nothing() {
     ));
     assert!(too_long(
         w.engine
-            .sign_in_check(ALICE.username, &sspr_core::SecretString::new(big.as_str()))
+            .sign_in_check(
+                ALICE.username,
+                &sspr_core::SecretString::new(big.as_str()),
+                None
+            )
             .map(|_| ())
     ));
     assert_eq!(w.engine.reset_view_of(&id).unwrap().state, "choose_method");
     let reg = w
         .engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap()
         .view
         .unwrap()

@@ -241,6 +241,7 @@ fn numbers_answers_and_passwords_are_counted_before_they_are_compared() {
                         .start_registration(
                             ALICE.username,
                             &SecretString::new(format!("guess-{i}")),
+                            None,
                         )
                         .unwrap()
                         .rejection
@@ -260,7 +261,7 @@ fn numbers_answers_and_passwords_are_counted_before_they_are_compared() {
     let before = checks;
     let o = w
         .engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap();
     assert_eq!(o.rejection, Some(Reason::UserBlocked));
     assert_eq!(
@@ -275,6 +276,7 @@ fn numbers_answers_and_passwords_are_counted_before_they_are_compared() {
         .sign_in_check(
             ALICE.username,
             &sspr_core::SecretString::new(ALICE.password),
+            None,
         )
         .unwrap();
     assert_eq!(check.rejection, Some(Reason::UserBlocked));
@@ -452,6 +454,7 @@ fn a_successful_sign_in_ends_the_lock() {
         .sign_in_check(
             ALICE.username,
             &sspr_core::SecretString::new(ALICE.password),
+            None,
         )
         .unwrap();
     assert_eq!(check.rejection, None, "a locked user may still sign in");
@@ -477,6 +480,7 @@ fn a_lock_with_a_failure_block_ends_with_the_block_and_a_sign_in() {
             .sign_in_check(
                 ALICE.username,
                 &sspr_core::SecretString::new(ALICE.password),
+                None,
             )
             .unwrap()
     };

@@ -19,7 +19,7 @@ const POLICY: &str = r#"{"reset": {"methods": ["email", "recovery_codes"]}}"#;
 fn make_codes(w: &World) -> Vec<String> {
     let id = w
         .engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap()
         .view
         .unwrap()
@@ -208,7 +208,7 @@ fn administrators_never_use_recovery_codes() {
     let w = world(POLICY);
     let id = w
         .engine
-        .start_registration(BEN.username, &SecretString::new(BEN.password))
+        .start_registration(BEN.username, &SecretString::new(BEN.password), None)
         .unwrap()
         .view
         .unwrap()

@@ -34,7 +34,7 @@ fn code_at(secret_b32: &str, t: u64) -> String {
 fn start_reg(w: &World, who: sspr_core::testing::fixtures::DemoUser) -> String {
     let o = w
         .engine
-        .start_registration(who.username, &SecretString::new(who.password))
+        .start_registration(who.username, &SecretString::new(who.password), None)
         .unwrap();
     assert_eq!(o.rejection, None);
     o.view.unwrap().flow_id

@@ -38,7 +38,7 @@ impl W {
     fn start(&self, who: DemoUser) -> (String, RegistrationOutcome) {
         let o = self
             .engine
-            .start_registration(who.username, &SecretString::new(who.password))
+            .start_registration(who.username, &SecretString::new(who.password), None)
             .unwrap();
         (o.view.as_ref().unwrap().flow_id.clone(), o)
     }
@@ -476,7 +476,7 @@ fn alice_due() -> W {
 
 fn sign_in(w: &W) -> sspr_core::engine::SignInCheck {
     w.engine
-        .sign_in_check(ALICE.username, &SecretString::new(ALICE.password))
+        .sign_in_check(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap()
 }
 

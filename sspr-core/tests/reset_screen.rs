@@ -338,6 +338,7 @@ fn a_clock_at_the_end_of_time_breaks_no_arithmetic() {
     let check = w.engine.sign_in_check(
         ALICE.username,
         &sspr_core::SecretString::new(ALICE.password),
+        None,
     );
     assert!(check.is_ok());
 }

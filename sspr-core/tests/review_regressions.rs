@@ -21,7 +21,7 @@ use sspr_core::{DirectoryUser, Policy, Reason, ResetOption, SecretString, UserId
 fn open_registration(w: &World, password: &str) -> String {
     let o = w
         .engine
-        .start_registration(ALICE.username, &SecretString::new(password))
+        .start_registration(ALICE.username, &SecretString::new(password), None)
         .unwrap();
     assert_eq!(o.rejection, None);
     o.view.unwrap().flow_id
@@ -212,6 +212,7 @@ fn untenanted_slash(host_sealing: bool) {
         .start_registration(
             "mallory@default.example",
             &SecretString::new("Mallory-Own-Pass-1"),
+            None,
         )
         .unwrap();
     let id = o.view.unwrap().flow_id;
@@ -302,6 +303,7 @@ fn change_password_compares_for_unknown_users_too() {
             &SecretString::new("x-wrong-1"),
             &new,
             &new,
+            None,
         )
         .unwrap();
     assert_eq!(o.rejection, Some(Reason::ReauthFailed));
@@ -311,7 +313,13 @@ fn change_password_compares_for_unknown_users_too() {
     );
     let o = w
         .engine
-        .change_password(ALICE.username, &SecretString::new("x-wrong-1"), &new, &new)
+        .change_password(
+            ALICE.username,
+            &SecretString::new("x-wrong-1"),
+            &new,
+            &new,
+            None,
+        )
         .unwrap();
     assert_eq!(o.rejection, Some(Reason::ReauthFailed));
     assert_eq!(
@@ -441,6 +449,7 @@ fn a_store_failure_after_the_directory_applied_hides_nothing() {
                     &SecretString::new(ALICE.password),
                     &new,
                     &new,
+                    None,
                 )
                 .unwrap();
             assert!(o.changed);

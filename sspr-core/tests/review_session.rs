@@ -79,7 +79,7 @@ fn reg_step(
 fn start_reg(w: &World, who: DemoUser) -> (String, String) {
     let v = w
         .engine
-        .start_registration(who.username, &SecretString::new(who.password))
+        .start_registration(who.username, &SecretString::new(who.password), None)
         .unwrap()
         .view
         .unwrap();
@@ -393,7 +393,7 @@ mod findings {
         w.mem.clock.advance(5 * 365 * 86_400);
         let read = w
             .engine
-            .sign_in_check(CAROL.username, &SecretString::new(CAROL.password));
+            .sign_in_check(CAROL.username, &SecretString::new(CAROL.password), None);
         match read {
             // Refusing the record as corrupt is fine too.
             Err(_) => {}
@@ -1093,7 +1093,7 @@ mod held {
         assert_eq!(granted, 2);
         let c = w
             .engine
-            .sign_in_check(CAROL.username, &SecretString::new(CAROL.password))
+            .sign_in_check(CAROL.username, &SecretString::new(CAROL.password), None)
             .unwrap();
         assert!(c.registration_required && !c.may_snooze);
     }

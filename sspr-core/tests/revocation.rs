@@ -29,7 +29,7 @@ fn new_password() -> ResetInput {
 fn proved_registration(w: &World) -> String {
     let o = w
         .engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap();
     let v = o.view.unwrap();
     assert_eq!(v.state, "prove_identity");
@@ -156,7 +156,7 @@ fn a_registration_racing_a_reset_changes_nothing_after_it() {
     ports.security_info = store.clone();
     let engine = Engine::new(Policy::default(), ports, fixtures::options()).unwrap();
     let reg = engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap()
         .view
         .unwrap()
@@ -227,7 +227,7 @@ fn changing_security_info_needs_proof_of_a_registered_method() {
     let w = world("");
     let o = w
         .engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap();
     let v = o.view.unwrap();
     assert_eq!(v.state, "prove_identity");
@@ -298,6 +298,7 @@ fn changing_security_info_needs_proof_of_a_registered_method() {
         .start_registration(
             "carol@contoso.example",
             &SecretString::new("Saffron-Meadow-77"),
+            None,
         )
         .unwrap();
     assert_eq!(o.view.unwrap().state, "registering");

@@ -147,6 +147,7 @@ fn outcomes_serialise_as_a_json_api_returns_them() {
         .sign_in_check(
             ALICE.username,
             &sspr_core::SecretString::new(ALICE.password),
+            None,
         )
         .unwrap();
     assert_eq!(

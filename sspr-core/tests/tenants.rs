@@ -147,7 +147,7 @@ fn tenants_sharing_stores_see_nothing_of_each_other() {
     let northwind = tenant(&shared, "northwind");
     let err = northwind
         .engine
-        .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+        .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
         .unwrap_err();
     assert!(
         matches!(&err, Error::Input(InputError::CorruptRecord { .. })),

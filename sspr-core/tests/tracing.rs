@@ -118,7 +118,7 @@ fn spans_and_events_name_every_step_and_hold_no_secret() {
 
         // Alice proves herself and registers an office phone.
         let o = engine
-            .start_registration(ALICE.username, &SecretString::new(ALICE.password))
+            .start_registration(ALICE.username, &SecretString::new(ALICE.password), None)
             .unwrap();
         let v = o.view.unwrap();
         flow_ids.push(v.flow_id.clone());
@@ -142,7 +142,7 @@ fn spans_and_events_name_every_step_and_hold_no_secret() {
             .registration_step(&reg, RegistrationInput::Finish)
             .unwrap();
         engine
-            .sign_in_check(ALICE.username, &SecretString::new("not her password"))
+            .sign_in_check(ALICE.username, &SecretString::new("not her password"), None)
             .unwrap();
         let _ = engine.report_not_me("a-token-nobody-issued");
     });

@@ -1030,15 +1030,20 @@ impl Engine {
         Ok(self.engine().unblock(&identifier, &actor)?)
     }
 
-    /// The check made at every sign-in.
+    /// The check made at every sign-in. `client` (the caller's address) counts against the
+    /// engine's per-client limit (`EngineSettings.client_limit`).
+    #[uniffi::method(default(client = None))]
     pub fn sign_in_check(
         &self,
         username: String,
         password: String,
+        client: Option<String>,
     ) -> Result<SignInCheck, SsprError> {
-        let c = self
-            .engine()
-            .sign_in_check(&username, &SecretString::new(password))?;
+        let c = self.engine().sign_in_check(
+            &username,
+            &SecretString::new(password),
+            client.as_deref(),
+        )?;
         Ok(SignInCheck {
             registration_required: c.registration_required,
             reconfirm_due: c.reconfirm_due,
@@ -1069,15 +1074,17 @@ impl Engine {
         })
     }
 
-    /// Re-authenticates the user and opens the wizard.
+    /// Re-authenticates the user and opens the wizard. `client` as at `sign_in_check`.
+    #[uniffi::method(default(client = None))]
     pub fn start_registration(
         &self,
         username: String,
         password: String,
+        client: Option<String>,
     ) -> Result<RegistrationResult, SsprError> {
         Ok(self
             .engine()
-            .start_registration(&username, &SecretString::new(password))?
+            .start_registration(&username, &SecretString::new(password), client.as_deref())?
             .into())
     }
 
@@ -1144,13 +1151,15 @@ impl Engine {
     /// password is counted and compared like any verification; the new one passes the reset's
     /// rules and history. Every open flow of the user ends, other sessions are signed out when
     /// the policy says so (`password_change.revoke_sessions`), and the user is told. What the
-    /// user got wrong is a reason id in the result.
+    /// user got wrong is a reason id in the result. `client` as at `sign_in_check`.
+    #[uniffi::method(default(client = None))]
     pub fn change_password(
         &self,
         username: String,
         old: String,
         new: String,
         confirm: String,
+        client: Option<String>,
     ) -> Result<PasswordChangeResult, SsprError> {
         Ok(self
             .engine()
@@ -1159,6 +1168,7 @@ impl Engine {
                 &SecretString::new(old),
                 &SecretString::new(new),
                 &SecretString::new(confirm),
+                client.as_deref(),
             )?
             .into())
     }

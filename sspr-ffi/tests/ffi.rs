@@ -182,6 +182,7 @@ fn a_known_password_is_changed_and_a_refused_one_names_the_help_desk() {
             "wrong".into(),
             "Quiet-Orchard-4417".into(),
             "Quiet-Orchard-4417".into(),
+            None,
         )
         .unwrap();
     assert!(!wrong.changed);
@@ -192,6 +193,7 @@ fn a_known_password_is_changed_and_a_refused_one_names_the_help_desk() {
             "Old-Password-1".into(),
             "Refused-Lantern-58".into(),
             "Refused-Lantern-58".into(),
+            None,
         )
         .unwrap();
     assert_eq!(refused.rejection.as_deref(), Some("password.refused"));
@@ -206,6 +208,7 @@ fn a_known_password_is_changed_and_a_refused_one_names_the_help_desk() {
             "Old-Password-1".into(),
             "Quiet-Orchard-4417".into(),
             "Quiet-Orchard-4417".into(),
+            None,
         )
         .unwrap();
     assert!(done.changed && done.rejection.is_none(), "{done:?}");
@@ -251,7 +254,7 @@ fn help_desk_secrets_stay_out_of_debug_and_the_audit_names_the_actor() {
         Err(SsprError::Input { .. })
     ));
     let flow = engine
-        .start_registration("ann@contoso.example".into(), temporary.password)
+        .start_registration("ann@contoso.example".into(), temporary.password, None)
         .unwrap()
         .view
         .unwrap();
@@ -307,6 +310,7 @@ fn a_replaced_policy_applies_to_the_next_call_and_names_what_changed() {
             "Old-Password-1".into(),
             "Quiet-Orchard-4417".into(),
             "Quiet-Orchard-4417".into(),
+            None,
         )
         .unwrap();
     assert_eq!(short.rejection.as_deref(), Some("password.too_short"));

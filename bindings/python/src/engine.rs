@@ -785,7 +785,8 @@ impl PyEngine {
     /// Changes a known password: the old one is checked (and counted) like any verification,
     /// the new one (and its confirmation, the password itself by default) goes through the
     /// reset's rules and history. Open flows end and the user is told; refusals are reason ids.
-    #[pyo3(signature = (username, old, new, confirm=None))]
+    /// `client` (the caller's address) counts against the engine's per-client limit.
+    #[pyo3(signature = (username, old, new, confirm=None, client=None))]
     fn change_password(
         &self,
         py: Python<'_>,
@@ -793,12 +794,13 @@ impl PyEngine {
         old: String,
         new: String,
         confirm: Option<String>,
+        client: Option<String>,
     ) -> PyResult<PyPasswordChangeResult> {
         let confirm = SecretString::new(confirm.unwrap_or_else(|| new.clone()));
         let (old, new) = (SecretString::new(old), SecretString::new(new));
         let o = run(py, || {
             self.engine()
-                .change_password(&username, &old, &new, &confirm)
+                .change_password(&username, &old, &new, &confirm, client.as_deref())
         })?;
         Ok(PyPasswordChangeResult {
             changed: o.changed,
@@ -856,15 +858,18 @@ impl PyEngine {
     }
 
     /// The check made at every sign-in: is registration required or re-confirmation due?
+    /// `client` (the caller's address) counts against the engine's per-client limit.
+    #[pyo3(signature = (username, password, client=None))]
     fn sign_in_check(
         &self,
         py: Python<'_>,
         username: String,
         password: String,
+        client: Option<String>,
     ) -> PyResult<PySignInCheck> {
         let c = run(py, || {
             self.engine()
-                .sign_in_check(&username, &SecretString::new(password))
+                .sign_in_check(&username, &SecretString::new(password), client.as_deref())
         })?;
         Ok(PySignInCheck {
             registration_required: c.registration_required,
@@ -991,16 +996,20 @@ impl PyEngine {
         self.reg(py, flow_id, input)
     }
 
-    /// Re-authenticates the user and opens the "keep your account secure" wizard.
+    /// Re-authenticates the user and opens the "keep your account secure" wizard. `client`
+    /// as at `sign_in_check`.
+    #[pyo3(signature = (username, password, client=None))]
     fn start_registration(
         &self,
         py: Python<'_>,
         username: String,
         password: String,
+        client: Option<String>,
     ) -> PyResult<PyRegistrationResult> {
         let password = SecretString::new(password);
         run(py, || {
-            self.engine().start_registration(&username, &password)
+            self.engine()
+                .start_registration(&username, &password, client.as_deref())
         })
         .map(registration_result)
     }

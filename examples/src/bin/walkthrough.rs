@@ -297,6 +297,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let check = engine.sign_in_check(
         ALICE.username,
         &sspr_core::SecretString::new(ALICE.password),
+        None,
     )?;
     println!(
         "\nAlice signs in. {}",
@@ -390,7 +391,7 @@ fn register(
     notifier: &RecordingNotifier,
     clock: &dyn Clock,
 ) -> Result<sspr_core::otp::SecretBytes, Box<dyn Error>> {
-    let o = engine.start_registration(ALICE.username, &SecretString::new(ALICE.password))?;
+    let o = engine.start_registration(ALICE.username, &SecretString::new(ALICE.password), None)?;
     show_registration("re-enter your password", &o);
     let reg = o.view.ok_or("no registration")?.flow_id;
 
@@ -436,7 +437,7 @@ fn register(
 /// The periodic re-confirmation: prove a registered method (a code to the alternate email),
 /// then confirm the info as it stands.
 fn reconfirm(engine: &Engine, notifier: &RecordingNotifier) -> Result<(), Box<dyn Error>> {
-    let o = engine.start_registration(ALICE.username, &SecretString::new(ALICE.password))?;
+    let o = engine.start_registration(ALICE.username, &SecretString::new(ALICE.password), None)?;
     show_registration("time to re-confirm: re-enter your password", &o);
     let reg = o.view.ok_or("no registration")?.flow_id;
     let o = engine.registration_step(&reg, RegistrationInput::Prove(ResetOption::Email))?;

@@ -24,12 +24,15 @@ impl Engine {
     /// Changes a known password. Every open flow of the user ends; other sessions are signed
     /// out when the policy says so (`password_change.revoke_sessions`, on by default); the user
     /// is told as after a reset. What the user gets wrong is a reason id in the outcome.
+    /// `client` counts the old password's check against the client's limit, as at
+    /// [`Engine::sign_in_check`].
     pub fn change_password(
         &self,
         username: &str,
         old: &SecretString,
         new: &SecretString,
         confirm: &SecretString,
+        client: Option<&str>,
     ) -> Result<PasswordChangeOutcome, Error> {
         super::trace::call("change_password", "password", None).run(|| {
             bounded("password", new.expose(), MAX_PASSWORD_BYTES)?;
@@ -47,7 +50,13 @@ impl Engine {
                     None
                 },
             };
-            let user = match self.reauthenticate(username, old.expose(), Scope::SelfService, now)? {
+            let user = match self.reauthenticate(
+                username,
+                old.expose(),
+                client,
+                Scope::SelfService,
+                now,
+            )? {
                 Reauth::Passed(u) => u,
                 Reauth::Failed => {
                     let (reason, retry) = self.reauth_refused(now, None);

@@ -70,7 +70,7 @@ use crate::user::{DirectoryUser, UserId};
 
 use step::{Carried, MAX_RETRIES, Memo, Start, StepError};
 use stored::{StoredFlow, encode};
-use throttle::{Scope, Settled, name_subject, user_subject};
+use throttle::{Scope, Settled, name_subject, password_checks, user_subject};
 
 /// The longest identifier or username accepted, in characters.
 pub const MAX_IDENTIFIER_CHARS: usize = 256;
@@ -657,6 +657,7 @@ impl Engine {
         &self,
         username: &str,
         password: &str,
+        client: Option<&str>,
         scope: Scope,
         now: u64,
     ) -> Result<Reauth, Error> {
@@ -664,6 +665,9 @@ impl Engine {
             return Err(too_long("username", MAX_IDENTIFIER_CHARS));
         }
         bounded("password", password, MAX_PASSWORD_BYTES)?;
+        if let Some(c) = client {
+            bounded("client", c, MAX_CLIENT_BYTES)?;
+        }
         let ids = &self.options.identity;
         let found = self.ports.directory.find_user(username.trim().to_owned())?;
         let subject = found
@@ -672,11 +676,12 @@ impl Engine {
         // Registration is self-service (every block, the lock, a report); the host's sign-in
         // check respects only the windowed failure block: a right password there is how a
         // locked user gets back.
-        if let Some(r) = self.block_in_force(&subject, None, scope, now)? {
+        // Blocked when self-service or password checks are; counted on password checks only.
+        if let Some(r) = self.password_block_in_force(&subject, client, scope, now)? {
             return Ok(Reauth::Refused(r));
         }
         let spec = AttemptSpec { challenge: None };
-        let reserved = self.reserve(&subject, None, &spec, scope, now)?;
+        let reserved = self.reserve(&password_checks(&subject), client, &spec, scope, now)?;
         if let Admission::Refused(r) = reserved.admission {
             self.settle(&reserved.reservation, Settled::Refused, now)?;
             return Ok(Reauth::Refused(r));
@@ -721,15 +726,24 @@ impl Engine {
 
     /// The check made at every sign-in: must the user register, or re-confirm? A right
     /// password here is a success on another path: it ends a lock after too many failed
-    /// verifications in a row.
+    /// verifications in a row. `client` is the caller's address or fingerprint: with
+    /// [`EngineOptions::client_limit`] it counts against the client's limit too, so that one
+    /// client cannot try a password against many accounts.
     pub fn sign_in_check(
         &self,
         username: &str,
         password: &SecretString,
+        client: Option<&str>,
     ) -> Result<SignInCheck, Error> {
         trace::call("sign_in_check", "password", None).run(|| {
             let now = self.now()?;
-            let user = match self.reauthenticate(username, password.expose(), Scope::SignIn, now)? {
+            let user = match self.reauthenticate(
+                username,
+                password.expose(),
+                client,
+                Scope::SignIn,
+                now,
+            )? {
                 Reauth::Passed(u) => u,
                 Reauth::Failed => {
                     let (reason, retry) = self.reauth_refused(now, None);
@@ -862,32 +876,40 @@ impl Engine {
 
     /// Opens the "keep your account secure" wizard after re-authentication with the current
     /// password. A user who has methods registered must prove one before anything changes.
+    /// `client` counts the password check against the client's limit, as at
+    /// [`Engine::sign_in_check`].
     pub fn start_registration(
         &self,
         username: &str,
         password: &SecretString,
+        client: Option<&str>,
     ) -> Result<RegistrationOutcome, Error> {
         trace::call("start_registration", "password", None).run(|| {
             let now = self.now()?;
-            let user =
-                match self.reauthenticate(username, password.expose(), Scope::SelfService, now)? {
-                    Reauth::Passed(u) => u,
-                    other => {
-                        let r = match other {
-                            Reauth::Refused(r) => Some(r),
-                            _ => None,
-                        };
-                        let (reason, retry) = self.reauth_refused(now, r);
-                        return Ok(RegistrationOutcome {
-                            view: None,
-                            rejection: Some(reason),
-                            retry_after: retry,
-                            provisioning: None,
-                            recovery_codes: Vec::new(),
-                            warnings: Vec::new(),
-                        });
-                    }
-                };
+            let user = match self.reauthenticate(
+                username,
+                password.expose(),
+                client,
+                Scope::SelfService,
+                now,
+            )? {
+                Reauth::Passed(u) => u,
+                other => {
+                    let r = match other {
+                        Reauth::Refused(r) => Some(r),
+                        _ => None,
+                    };
+                    let (reason, retry) = self.reauth_refused(now, r);
+                    return Ok(RegistrationOutcome {
+                        view: None,
+                        rejection: Some(reason),
+                        retry_after: retry,
+                        provisioning: None,
+                        recovery_codes: Vec::new(),
+                        warnings: Vec::new(),
+                    });
+                }
+            };
             let (info, _) = self.load_info(&user.id)?;
             let id = Entropy::new(self.ports.randomness.as_ref()).token()?;
             let needs_proof =

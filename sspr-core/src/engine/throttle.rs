@@ -101,6 +101,31 @@ pub(crate) enum Scope {
     SignIn,
 }
 
+impl Scope {
+    /// The kinds whose blocks a step of this scope respects.
+    const fn kinds(self) -> &'static [CounterKind] {
+        match self {
+            Self::SelfService => &[
+                CounterKind::Failures,
+                CounterKind::InARow,
+                CounterKind::Reported,
+                CounterKind::EmailSends,
+                CounterKind::PhoneSends,
+            ],
+            Self::SignIn => &[CounterKind::Failures],
+        }
+    }
+}
+
+/// The subject of a user's password checks (the sign-in check, the registration's
+/// re-authentication, a password change), counted apart from the verifications of
+/// self-service: guesses at a password block password checks, never the way back in (a
+/// reset), as a directory's lockout leaves the reset open. A block on self-service (a
+/// report, the lock) still holds for password checks.
+pub(crate) fn password_checks(subject: &str) -> String {
+    format!("{subject}.password")
+}
+
 /// The subject reference of a resolved user.
 pub(crate) fn user_subject(ids: &IdentityKey, user: &UserId) -> String {
     ids.reference("subject", &format!("user:{}", user.as_str()))
@@ -197,17 +222,36 @@ impl Engine {
         scope: Scope,
         now: u64,
     ) -> Result<Option<Refusal>, PortError> {
-        let kinds: &[CounterKind] = match scope {
-            Scope::SelfService => &[
-                CounterKind::Failures,
-                CounterKind::InARow,
-                CounterKind::Reported,
-                CounterKind::EmailSends,
-                CounterKind::PhoneSends,
-            ],
+        self.blocks_in_force(&[(subject, scope.kinds())], client, now)
+    }
+
+    /// A block or lock in force for a password check of `subject`'s: on its self-service (for
+    /// `scope`) or on its password checks, or on the client; one `get_many`.
+    pub(crate) fn password_block_in_force(
+        &self,
+        subject: &str,
+        client: Option<&str>,
+        scope: Scope,
+        now: u64,
+    ) -> Result<Option<Refusal>, PortError> {
+        let checks = password_checks(subject);
+        let own: &[CounterKind] = match scope {
+            Scope::SelfService => &[CounterKind::Failures, CounterKind::InARow],
             Scope::SignIn => &[CounterKind::Failures],
         };
-        let mut keys: Vec<String> = kinds.iter().map(|k| k.key(subject)).collect();
+        self.blocks_in_force(&[(subject, scope.kinds()), (&checks, own)], client, now)
+    }
+
+    fn blocks_in_force(
+        &self,
+        subjects: &[(&str, &[CounterKind])],
+        client: Option<&str>,
+        now: u64,
+    ) -> Result<Option<Refusal>, PortError> {
+        let mut keys: Vec<String> = subjects
+            .iter()
+            .flat_map(|(subject, kinds)| kinds.iter().map(|k| k.key(subject)))
+            .collect();
         if let Some(c) = client
             && self.options.client_limit.is_some()
         {
@@ -532,11 +576,16 @@ impl Engine {
         }
     }
 
-    /// Clears the subject's failure and send counters and blocks (a completed reset); with
-    /// `report`, also a report's block (a help desk's unblock).
+    /// Clears the subject's failure and send counters and blocks, and those of its password
+    /// checks (a completed reset); with `report`, also a report's block (a help desk's
+    /// unblock).
     pub(crate) fn clear_subject(&self, subject: &str, report: bool) -> Result<(), PortError> {
         for kind in CounterKind::CLEARED_BY_RESET {
             self.ports.counters.clear(kind.key(subject))?;
+        }
+        let checks = password_checks(subject);
+        for kind in [CounterKind::Failures, CounterKind::InARow] {
+            self.ports.counters.clear(kind.key(&checks))?;
         }
         if report {
             self.ports
@@ -554,8 +603,14 @@ impl Engine {
             .map(|_| ())
     }
 
-    /// Clears the failures-in-a-row counter and its lock: the user succeeded on another path.
+    /// Clears the failures-in-a-row counters and their locks, of self-service and of password
+    /// checks: the user succeeded on another path.
     pub(crate) fn clear_row(&self, subject: &str) -> Result<(), PortError> {
-        self.ports.counters.clear(CounterKind::InARow.key(subject))
+        self.ports
+            .counters
+            .clear(CounterKind::InARow.key(subject))?;
+        self.ports
+            .counters
+            .clear(CounterKind::InARow.key(&password_checks(subject)))
     }
 }

@@ -662,6 +662,7 @@ impl World {
                     .sign_in_check(
                         &s(step, "user"),
                         &sspr_core::SecretString::new(s(step, "password")),
+                        None,
                     )
                     .map_err(err)?;
                 Seen {
@@ -684,7 +685,7 @@ impl World {
             "start_registration" => {
                 let user = s(step, "user");
                 let o = e
-                    .start_registration(&user, &SecretString::new(s(step, "password")))
+                    .start_registration(&user, &SecretString::new(s(step, "password")), None)
                     .map_err(err)?;
                 self.acted_user = None;
                 if let Some(v) = &o.view {
@@ -861,6 +862,7 @@ impl World {
                         &SecretString::new(s(step, "old")),
                         &SecretString::new(new),
                         &SecretString::new(confirm),
+                        None,
                     )
                     .map_err(err)?;
                 self.acted_user = self.answers_user(&user.trim().to_lowercase());
