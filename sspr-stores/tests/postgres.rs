@@ -1,6 +1,7 @@
 //! The PostgreSQL stores on a throwaway server this test starts and stops itself: the store
 //! conformance suite at 8 threads, the server stopped in the middle of a flow and started
-//! again, a connection cut in the middle of a compare-and-set, and every conformance vector with the engine's stores on PostgreSQL (a table prefix
+//! again, a connection cut in the middle of a compare-and-set, the stores dropped on an async
+//! runtime's thread, and every conformance vector with the engine's stores on PostgreSQL (a table prefix
 //! per case).
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
@@ -90,6 +91,24 @@ fn cut_connection(server: &PgServer) -> Result<(), String> {
     )
 }
 
+/// An async host lets go of its state on a runtime's thread: the stores close their
+/// connections there without a panic (the synchronous client refuses to run its closing
+/// runtime on such a thread, so the pool closes on a thread of its own).
+fn dropped_on_an_async_thread() -> Result<(), String> {
+    let mem = fixtures::memory_ports(3);
+    let s = connect("drop_", &mem, 2)?;
+    s.flow_store()
+        .load("absent".into())
+        .map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async move { drop(s) });
+    }));
+    dropped.map_err(|_| "dropping the stores on an async thread panicked".to_owned())
+}
+
 fn main() -> ExitCode {
     println!("== PostgreSQL: a throwaway server");
     let server = match PgServer::start() {
@@ -121,6 +140,10 @@ fn main() -> ExitCode {
         (
             "a connection cut during a compare-and-set",
             cut_connection(&server),
+        ),
+        (
+            "the stores dropped on an async runtime's thread",
+            dropped_on_an_async_thread(),
         ),
     ] {
         match result {

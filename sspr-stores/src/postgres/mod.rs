@@ -57,9 +57,38 @@ impl PostgresOptions {
 }
 
 pub(crate) struct Inner {
-    pool: Pool<Manager>,
+    pool: ClosingPool,
     pub(crate) prefix: String,
     clock: Arc<dyn Clock>,
+}
+
+/// The connection pool, closed on a thread of its own when dropped: the synchronous client
+/// closes a connection by running a small runtime of its own, which an async runtime's thread
+/// refuses, so that dropping the stores on such a thread (an async host letting go of its state)
+/// would panic. The drop still waits for the connections to close.
+struct ClosingPool(Option<Pool<Manager>>);
+
+impl ClosingPool {
+    fn get(&self) -> Result<PooledConnection<Manager>, String> {
+        match &self.0 {
+            Some(pool) => pool.get().map_err(|e| e.to_string()),
+            // Only while dropping, when no one can call.
+            None => Err("the pool is closed".to_owned()),
+        }
+    }
+}
+
+impl Drop for ClosingPool {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            let closing = std::thread::Builder::new()
+                .name("sspr-pg-close".into())
+                .spawn(move || drop(pool));
+            if let Ok(handle) = closing {
+                let _ = handle.join();
+            }
+        }
+    }
 }
 
 impl Inner {
@@ -116,15 +145,12 @@ impl PostgresStores {
             .build(PostgresConnectionManager::new(config, NoTls))
             .map_err(|e| StoreError::Open(e.to_string()))?;
         let inner = Inner {
-            pool,
+            pool: ClosingPool(Some(pool)),
             prefix: options.prefix.as_str().to_owned(),
             clock: options.clock,
         };
         {
-            let mut conn = inner
-                .pool
-                .get()
-                .map_err(|e| StoreError::Open(e.to_string()))?;
+            let mut conn = inner.pool.get().map_err(StoreError::Open)?;
             schema::migrate(&mut conn, &inner.prefix)?;
         }
         Ok(Self {
@@ -135,11 +161,7 @@ impl PostgresStores {
 
 impl Backend for PostgresStores {
     fn schema_version(&self) -> Result<i64, StoreError> {
-        let mut conn = self
-            .inner
-            .pool
-            .get()
-            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let mut conn = self.inner.pool.get().map_err(StoreError::Open)?;
         schema::version(&mut conn, &self.inner.prefix)
     }
 
