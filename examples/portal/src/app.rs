@@ -50,7 +50,16 @@ pub struct Config {
     pub clock: Option<Arc<dyn Clock>>,
     /// The base URL of verification links (`http://<listen>` when `None`).
     pub base_url: Option<String>,
+    /// Failed password checks and verifications allowed per client address (the socket's
+    /// peer), so that one client cannot try passwords over many accounts; `None` for none.
+    pub client_limit: Option<sspr_core::policy::Limit>,
 }
+
+/// The portal's default per-client limit: 20 failed checks in 15 minutes, then 15 minutes
+/// refused. One user's own mistakes stay below it (the per-user limits come first); a client
+/// spraying one password over many accounts is stopped after 20. Many users behind one
+/// address (an office's NAT) may need a larger one.
+pub const CLIENT_LIMIT: sspr_core::policy::Limit = sspr_core::policy::Limit::new(20, 900, 900);
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -80,6 +89,7 @@ impl Default for Config {
             directory: None,
             clock: None,
             base_url: None,
+            client_limit: Some(CLIENT_LIMIT),
         }
     }
 }
@@ -198,11 +208,9 @@ impl App {
         let mut base = Ports::new(directory.clone(), notifier, captcha.clone());
         base.clock = clock.clone();
         let ports = stores.ports(base);
-        let engine = Engine::new(
-            policy,
-            ports,
-            EngineOptions::new(keys.codes, keys.identity, config.org.clone()),
-        )?;
+        let mut options = EngineOptions::new(keys.codes, keys.identity, config.org.clone());
+        options.client_limit = config.client_limit;
+        let engine = Engine::new(policy, ports, options)?;
         if config.demo {
             crate::demo::seed(&engine, &demo_directory)?;
         }

@@ -26,12 +26,20 @@ pub fn of_request() -> Option<Locale> {
     REQUEST.try_with(|l| *l).ok()
 }
 
-/// Runs `f` on this (blocking) thread with `locale` as the language of what it delivers.
+/// Puts the thread's language back when dropped, also when the call unwinds.
+struct Restore(Option<Locale>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        CALL.with(|c| c.set(self.0));
+    }
+}
+
+/// Runs `f` on this (blocking) thread with `locale` as the language of what it delivers; the
+/// thread's language is put back afterwards, also when `f` panics.
 pub fn with<T>(locale: Option<Locale>, f: impl FnOnce() -> T) -> T {
-    let before = CALL.with(|c| c.replace(locale));
-    let out = f();
-    CALL.with(|c| c.set(before));
-    out
+    let _restore = Restore(CALL.with(|c| c.replace(locale)));
+    f()
 }
 
 /// The language of the engine call running on this thread (English outside a request).

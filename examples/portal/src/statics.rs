@@ -36,6 +36,10 @@ pub async fn style() -> Response {
 
 /// GET `/captcha.png`: a new challenge for this browser.
 pub async fn captcha_png(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>) -> Response {
+    // Drawing a picture takes the same bounded slots as the engine's calls.
+    let Ok(_slot) = app.slots.acquire().await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
     let captcha = app.captcha.clone();
     let browser = ctx.csrf.clone();
     match tokio::task::spawn_blocking(move || captcha.picture(&browser)).await {
@@ -57,6 +61,10 @@ pub async fn captcha_png(State(app): State<Arc<App>>, Extension(ctx): Extension<
 /// GET `/captcha.wav`: this browser's challenge read aloud.
 pub async fn captcha_wav(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>) -> Response {
     let voice = ctx.texts.locale().tag();
+    // One espeak-ng process per slot: the engine's bound holds for the audio too.
+    let Ok(_slot) = app.slots.acquire().await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
     match app.captcha.audio(&ctx.csrf, &ctx.captcha, voice).await {
         Ok(Some(wav)) => ([(header::CONTENT_TYPE, "audio/wav")], wav).into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),

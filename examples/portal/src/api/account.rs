@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::response::Response;
 use serde::Deserialize;
 use sspr_core::SecretString;
@@ -13,9 +13,10 @@ use utoipa::ToSchema;
 use crate::api::docs::{ApiErrorBody, PasswordChangeOutcomeBody, ReportOutcomeBody};
 use crate::api::{ApiError, outcome, parse};
 use crate::app::App;
+use crate::context::Ctx;
 
 /// A password change: the sign-in name, the current password, the new one twice.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     /// The sign-in name.
@@ -29,7 +30,7 @@ pub struct PasswordChange {
 }
 
 /// The token of a notice's "this wasn't me" link.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
     /// The token (the `token` of the link).
@@ -47,6 +48,7 @@ pub struct Report {
         (status = 403, description = "Missing or wrong CSRF token", body = ApiErrorBody)))]
 pub async fn change_password(
     State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: PasswordChange = parse(&body)?;
@@ -56,8 +58,9 @@ pub async fn change_password(
         SecretString::new(b.password),
         SecretString::new(b.confirm),
     );
+    let client = ctx.client;
     let o = app
-        .run(move |e| e.change_password(&username, &old, &new, &confirm))
+        .run(move |e| e.change_password(&username, &old, &new, &confirm, client.as_deref()))
         .await?;
     Ok(outcome(&o, &[]))
 }
@@ -77,3 +80,7 @@ pub async fn report(State(app): State<Arc<App>>, body: Bytes) -> Result<Response
     let o = app.run(move |e| e.report_not_me(&token)).await?;
     Ok(outcome(&o, &[]))
 }
+
+// What a body carries (names, addresses, numbers, codes, passwords, answers, tokens) stays out
+// of `Debug`.
+crate::api::opaque_debug!(PasswordChange, Report);

@@ -28,6 +28,18 @@ use serde_json::{Value, json};
 use crate::app::{App, CallError};
 use crate::context::Ctx;
 
+/// `Debug` for request bodies that names the body and nothing it carries.
+macro_rules! opaque_debug {
+    ($($t:ty),* $(,)?) => {
+        $(impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($t)).finish_non_exhaustive()
+            }
+        })*
+    };
+}
+pub(crate) use opaque_debug;
+
 /// The header that carries the CSRF token on every API POST.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 

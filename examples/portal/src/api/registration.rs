@@ -23,7 +23,7 @@ use crate::context::Ctx;
 use crate::cookies;
 
 /// The user's sign-in name and current password.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// The sign-in name.
@@ -33,7 +33,7 @@ pub struct Credentials {
 }
 
 /// The registered option to prove.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Prove {
     /// The option's id (as `proof_options` lists it).
@@ -42,7 +42,7 @@ pub struct Prove {
 }
 
 /// An alternate email address.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Email {
     /// The address.
@@ -50,7 +50,7 @@ pub struct Email {
 }
 
 /// A mobile phone.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MobilePhone {
     /// The number, with its country code.
@@ -62,7 +62,7 @@ pub struct MobilePhone {
 }
 
 /// An office phone.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfficePhone {
     /// The number, with its country code.
@@ -70,7 +70,7 @@ pub struct OfficePhone {
 }
 
 /// A registered method.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MethodChoice {
     /// The method's id (`email`, `mobile_phone`, `app_code`, …).
@@ -95,16 +95,17 @@ fn terminal(state: RegistrationScreen) -> bool {
         (status = 403, description = "Missing or wrong CSRF token", body = ApiErrorBody)))]
 pub async fn start(
     State(app): State<Arc<App>>,
-    Extension(_ctx): Extension<Ctx>,
+    Extension(ctx): Extension<Ctx>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: Credentials = parse(&body)?;
     let username = b.username.trim().to_owned();
     let password = SecretString::new(b.password);
     let directory = app.directory.clone();
+    let client = ctx.client.clone();
     let (o, admin) = app
         .run(move |e| {
-            let o = e.start_registration(&username, &password)?;
+            let o = e.start_registration(&username, &password, client.as_deref())?;
             let admin = match &o.view {
                 Some(_) => directory.find_user(username)?.is_some_and(|u| u.admin),
                 None => false,
@@ -150,12 +151,17 @@ pub async fn view(
         (status = 422, description = "Refused (wrong password, blocked): `rejection` says why", body = SignInCheckBody),
         (status = 400, description = "Malformed body", body = ApiErrorBody),
         (status = 403, description = "Missing or wrong CSRF token", body = ApiErrorBody)))]
-pub async fn sign_in_check(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn sign_in_check(
+    State(app): State<Arc<App>>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let b: Credentials = parse(&body)?;
     let username = b.username.trim().to_owned();
     let password = SecretString::new(b.password);
+    let client = ctx.client;
     let c = app
-        .run(move |e| e.sign_in_check(&username, &password))
+        .run(move |e| e.sign_in_check(&username, &password, client.as_deref()))
         .await?;
     Ok(outcome(&c, &[]))
 }
@@ -287,4 +293,15 @@ registration_step!(
 registration_step!(
     /// Cancels the wizard.
     cancel, "/api/v1/registration/cancel" => RegistrationInput::Cancel
+);
+
+// What a body carries (names, addresses, numbers, codes, passwords, answers, tokens) stays out
+// of `Debug`.
+crate::api::opaque_debug!(
+    Credentials,
+    Prove,
+    Email,
+    MobilePhone,
+    OfficePhone,
+    MethodChoice
 );

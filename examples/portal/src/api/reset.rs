@@ -19,7 +19,7 @@ use crate::context::Ctx;
 use crate::cookies;
 
 /// `POST /api/v1/reset`: who are you.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartReset {
     /// The user's sign-in name or email address.
@@ -29,7 +29,7 @@ pub struct StartReset {
 }
 
 /// The option chosen at the current gate.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Choose {
     /// The option's id (`email`, `mobile_text`, `mobile_call`, `office_call`, `app_code`,
@@ -39,7 +39,7 @@ pub struct Choose {
 }
 
 /// The whole phone number, typed before a text or a call.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmNumber {
     /// The phone number.
@@ -47,7 +47,7 @@ pub struct ConfirmNumber {
 }
 
 /// A verification code.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Code {
     /// The code.
@@ -55,7 +55,7 @@ pub struct Code {
 }
 
 /// Answers to the security questions asked.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answers {
     /// Question (as the view lists it) → answer.
@@ -63,7 +63,7 @@ pub struct Answers {
 }
 
 /// The token of an emailed verification link.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
     /// The link's token.
@@ -71,7 +71,7 @@ pub struct Link {
 }
 
 /// The new password.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
     /// The password.
@@ -233,4 +233,16 @@ reset_step!(
 reset_step!(
     /// Cancels the reset.
     cancel, "/api/v1/reset/cancel" => ResetInput::Cancel
+);
+
+// What a body carries (names, addresses, numbers, codes, passwords, answers, tokens) stays out
+// of `Debug`.
+crate::api::opaque_debug!(
+    StartReset,
+    Choose,
+    ConfirmNumber,
+    Code,
+    Answers,
+    Link,
+    NewPassword
 );

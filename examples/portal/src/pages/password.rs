@@ -136,8 +136,9 @@ pub async fn change(
     let new = SecretString::new(field(&f, "password"));
     let confirm = SecretString::new(field(&f, "confirm"));
     let user = username.clone();
+    let client = ctx.client.clone();
     let outcome = match app
-        .run(move |e| e.change_password(&user, &old, &new, &confirm))
+        .run(move |e| e.change_password(&user, &old, &new, &confirm, client.as_deref()))
         .await
     {
         Ok(o) => o,

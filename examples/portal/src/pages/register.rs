@@ -133,9 +133,10 @@ pub async fn start(
     let username = field(&f, "username").trim().to_owned();
     let password = SecretString::new(field(&f, "password"));
     let directory = app.directory.clone();
+    let client = ctx.client.clone();
     let result = app
         .run(move |e| {
-            let o = e.start_registration(&username, &password)?;
+            let o = e.start_registration(&username, &password, client.as_deref())?;
             let admin = match &o.view {
                 Some(_) => directory.find_user(username)?.is_some_and(|u| u.admin),
                 None => false,
