@@ -9,7 +9,9 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/maven.sh"
 
 log="$CARGO_TARGET_DIR/kotlin/install.log"
-if ! (cd "$here" && mvn -B -ntp install) > "$log" 2>&1; then
+# clean: the Kotlin is generated from the Rust, and classes compiled against an older
+# generation (a changed signature) would otherwise be kept and fail at run time.
+if ! (cd "$here" && mvn -B -ntp clean install) > "$log" 2>&1; then
   plain < "$log"
   echo "mvn install failed (log: $log)"
   exit 1
