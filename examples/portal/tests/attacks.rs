@@ -11,9 +11,6 @@ use std::sync::Arc;
 
 use reqwest::header::{COOKIE, HeaderValue};
 use serde_json::{Value, json};
-use sspr_core::memory::TestClock;
-use sspr_core::ports::Clock;
-use sspr_portal::Config;
 use sspr_portal::stores::Stores;
 
 const ALICE: &str = "alice@contoso.example";
@@ -144,25 +141,11 @@ async fn a_burst_of_parallel_answers_to_one_challenge_is_accepted_once() {
     stop(p).await;
 }
 
-async fn instance(stores: Stores, keys: &std::path::Path) -> common::Portal {
-    let now = sspr_core::memory::SystemClock.now().unwrap();
-    let clock = Arc::new(TestClock::new(now));
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        stores,
-        keys: Some(keys.to_path_buf()),
-        clock: Some(clock.clone()),
-        ..Config::default()
-    };
-    common::Portal::new(sspr_portal::start(config).await.unwrap(), clock)
-}
-
 async fn burst_across_two_instances(stores: Stores) {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys.json");
-    let a = instance(stores.clone(), &keys).await;
-    let b = instance(stores, &keys).await;
+    let a = common::instance(stores.clone(), &keys).await;
+    let b = common::instance(stores, &keys).await;
     let targets = [a.running.url(), b.running.url()];
     for round in 0..2 {
         let csrf = format!("two-instance-browser-{round}");
@@ -175,26 +158,12 @@ async fn burst_across_two_instances(stores: Stores) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_across_instances_on_postgresql_is_accepted_once() {
-    let server = tokio::task::spawn_blocking(sspr_stores::testing::PgServer::start)
-        .await
-        .unwrap()
-        .expect("a throwaway PostgreSQL");
-    burst_across_two_instances(Stores::Postgres(server.url())).await;
-    tokio::task::spawn_blocking(move || drop(server))
-        .await
-        .unwrap();
+    common::on_postgres(burst_across_two_instances).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_across_instances_on_redis_is_accepted_once() {
-    let server = tokio::task::spawn_blocking(sspr_stores::testing::RedisServer::start)
-        .await
-        .unwrap()
-        .expect("a throwaway Redis");
-    burst_across_two_instances(Stores::Redis(server.url())).await;
-    tokio::task::spawn_blocking(move || drop(server))
-        .await
-        .unwrap();
+    common::on_redis(burst_across_two_instances).await;
 }
 
 /// Forged, altered, truncated, extended, oversized and oddly spelt challenge cookies are

@@ -13,25 +13,7 @@ mod common;
 
 use std::sync::Arc;
 
-use sspr_core::memory::TestClock;
-use sspr_core::ports::Clock;
-use sspr_portal::Config;
 use sspr_portal::stores::Stores;
-
-/// An instance on `stores` with the key file `keys`, driven with its own cookie jar.
-async fn instance(stores: Stores, keys: &std::path::Path) -> common::Portal {
-    let now = sspr_core::memory::SystemClock.now().unwrap();
-    let clock = Arc::new(TestClock::new(now));
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        stores,
-        keys: Some(keys.to_path_buf()),
-        clock: Some(clock.clone()),
-        ..Config::default()
-    };
-    common::Portal::new(sspr_portal::start(config).await.unwrap(), clock)
-}
 
 /// The same browser (cookie jar) talking to `other`: cookies are per host, not per port, so
 /// the two loopback instances see the same cookies, as instances behind one name do.
@@ -75,8 +57,8 @@ const REFUSED: &str = "The characters you entered didn't match";
 async fn two_instances_share_the_captcha_and_the_flow(stores: Stores) {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys.json");
-    let a = instance(stores.clone(), &keys).await;
-    let b = same_browser(&a, instance(stores, &keys).await);
+    let a = common::instance(stores.clone(), &keys).await;
+    let b = same_browser(&a, common::instance(stores, &keys).await);
     assert_ne!(a.running.url(), b.running.url());
 
     // Drawn by A, answered on B: accepted. The same challenge again, on A or on B: refused.
@@ -231,24 +213,10 @@ async fn two_instances_share_the_captcha_and_the_flow(stores: Stores) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_postgresql() {
-    let server = tokio::task::spawn_blocking(sspr_stores::testing::PgServer::start)
-        .await
-        .unwrap()
-        .expect("a throwaway PostgreSQL (Debian's postgresql package)");
-    two_instances_share_the_captcha_and_the_flow(Stores::Postgres(server.url())).await;
-    tokio::task::spawn_blocking(move || drop(server))
-        .await
-        .unwrap();
+    common::on_postgres(two_instances_share_the_captcha_and_the_flow).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_redis() {
-    let server = tokio::task::spawn_blocking(sspr_stores::testing::RedisServer::start)
-        .await
-        .unwrap()
-        .expect("a throwaway Redis (Debian's redis-server package)");
-    two_instances_share_the_captcha_and_the_flow(Stores::Redis(server.url())).await;
-    tokio::task::spawn_blocking(move || drop(server))
-        .await
-        .unwrap();
+    common::on_redis(two_instances_share_the_captcha_and_the_flow).await;
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use reqwest::cookie::{CookieStore, Jar};
 use sspr_core::memory::TestClock;
 use sspr_core::ports::Clock;
+use sspr_portal::stores::Stores;
 use sspr_portal::{Config, Running};
 
 pub struct Portal {
@@ -19,16 +20,55 @@ pub struct Portal {
 }
 
 pub async fn start(smtp: Option<(String, u16)>) -> Portal {
+    start_with(|c| c.smtp = smtp).await
+}
+
+/// A demo portal on a test clock at the system's time, with `tune` applied to its config.
+pub async fn start_with(tune: impl FnOnce(&mut Config)) -> Portal {
     let now = sspr_core::memory::SystemClock.now().unwrap();
     let clock = Arc::new(TestClock::new(now));
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         demo: true,
-        smtp,
         clock: Some(clock.clone()),
         ..Config::default()
     };
+    tune(&mut config);
     Portal::new(sspr_portal::start(config).await.unwrap(), clock)
+}
+
+/// An instance of a deployment: `stores` and the key file `keys` shared with its other
+/// instances, a cookie jar of its own.
+pub async fn instance(stores: Stores, keys: &std::path::Path) -> Portal {
+    start_with(|c| {
+        c.stores = stores;
+        c.keys = Some(keys.to_path_buf());
+    })
+    .await
+}
+
+/// Runs `f` on the stores of a throwaway PostgreSQL (Debian's `postgresql`), then stops it.
+pub async fn on_postgres<F: std::future::Future<Output = ()>>(f: impl FnOnce(Stores) -> F) {
+    let server = tokio::task::spawn_blocking(sspr_stores::testing::PgServer::start)
+        .await
+        .unwrap()
+        .expect("a throwaway PostgreSQL (Debian's postgresql package)");
+    f(Stores::Postgres(server.url())).await;
+    tokio::task::spawn_blocking(move || drop(server))
+        .await
+        .unwrap();
+}
+
+/// Runs `f` on the stores of a throwaway Redis (Debian's `redis-server`), then stops it.
+pub async fn on_redis<F: std::future::Future<Output = ()>>(f: impl FnOnce(Stores) -> F) {
+    let server = tokio::task::spawn_blocking(sspr_stores::testing::RedisServer::start)
+        .await
+        .unwrap()
+        .expect("a throwaway Redis (Debian's redis-server package)");
+    f(Stores::Redis(server.url())).await;
+    tokio::task::spawn_blocking(move || drop(server))
+        .await
+        .unwrap();
 }
 
 pub struct Page {
