@@ -80,6 +80,16 @@ fn method_label(ctx: &Ctx, m: Method) -> String {
     ctx.texts.t(&format!("method-{}", m.id()))
 }
 
+/// A method's name where the app's code and notification are one method (the wizard's
+/// steps and pages): "Authenticator app".
+fn group_label(ctx: &Ctx, m: Method) -> String {
+    if m.is_app() {
+        ctx.texts.t("reg-app-heading")
+    } else {
+        method_label(ctx, m)
+    }
+}
+
 fn frame<'a>(app: &App, ctx: &Ctx, expires_at: Option<u64>, help: Option<&'a str>) -> Frame<'a> {
     Frame {
         title: ctx.texts.t("reg-heading"),
@@ -379,14 +389,14 @@ fn progress(ctx: &Ctx, view: &RegistrationView, current: Option<Method>) -> Mark
         .saturating_add(usize::from(current.is_some()))
         .max(1);
     let m = done.len().saturating_add(view.still_needed).max(n);
-    let name = current.map_or_else(|| t.t("reg-progress-done"), |c| method_label(ctx, c));
+    let name = current.map_or_else(|| t.t("reg-progress-done"), |c| group_label(ctx, c));
     html! {
         div class="progress" {
             p { (t.t("reg-progress-intro")) }
             p class="step-of" { strong { (t.fmt("reg-progress", &[("n", n.to_string()), ("m", m.to_string()), ("method", name)])) } }
-            ol class="steps" {
-                @for d in &done { li class="done" { (method_label(ctx, *d)) } }
-                @if let Some(c) = current { li aria-current="step" { (method_label(ctx, c)) } }
+            ol class="methods-progress" {
+                @for d in &done { li class="done" { (group_label(ctx, *d)) } }
+                @if let Some(c) = current { li aria-current="step" { (group_label(ctx, c)) } }
             }
         }
     }
@@ -468,7 +478,13 @@ fn render(app: &App, ctx: &Ctx, state: &RegistrationState, set: &[String]) -> Re
         RegistrationScreen::Registering | RegistrationScreen::Reconfirm => {
             methods_page(app, ctx, state, rejection.as_deref())
         }
-        RegistrationScreen::Verifying => verifying(ctx, outcome, &mut fr, rejection.as_deref()),
+        RegistrationScreen::Verifying => verifying(
+            ctx,
+            outcome,
+            &mut fr,
+            rejection.as_deref(),
+            app.engine.policy().codes().digits,
+        ),
         RegistrationScreen::Done => html! {
             (progress(ctx, view, None))
             h2 { (t.t("reg-done-heading")) }
@@ -550,6 +566,7 @@ fn verifying(
     outcome: &RegistrationOutcome,
     fr: &mut Frame<'_>,
     rejection: Option<&str>,
+    digits: u8,
 ) -> Markup {
     let t = &ctx.texts;
     let Some(view) = &outcome.view else {
@@ -559,42 +576,50 @@ fn verifying(
     if app_pending && view.approval_number.is_some() {
         fr.refresh = Some(5);
     }
+    let waiting = app_pending && view.approval_number.is_some();
     html! {
         (progress(ctx, view, view.pending))
-        h2 { (view.pending.map(|m| method_label(ctx, m)).unwrap_or_default()) }
+        h2 { (view.pending.map(|m| group_label(ctx, m)).unwrap_or_default()) }
         @if let Some(r) = rejection { (alert(r)) }
-        @if app_pending {
-            @if let Some(n) = view.approval_number {
-                p { (t.t("reg-app-approve")) }
-                p class="number" aria-live="polite" { (n) }
-                p class="hint" { (t.t("reset-approval-wait")) }
-                form method="get" action="/register" { div class="buttons" { button type="submit" class="primary" { (t.t("button-next")) } } }
-            } @else if let Some(p) = &outcome.provisioning {
-                h3 { (t.t("reg-app-scan")) }
-                @if let Some(svg) = &p.qr_svg {
-                    img class="qr" alt=(t.t("reg-app-qr-alt")) src={ "data:image/svg+xml;base64," (data_encoding::BASE64.encode(svg.as_bytes())) } width="200" height="200";
-                }
-                details { summary { (t.t("reg-app-cant-scan")) }
-                    p { (t.fmt("reg-app-secret", &[("secret", p.secret_b32.expose().to_owned())])) }
-                    p { (t.t("reg-app-uri")) br; code class="uri" { (p.uri.expose()) } }
-                }
-            } @else {
-                p class="hint" { (t.t("reg-app-shown-once")) }
+        @if waiting {
+            // The test notification (seed 003 steps 8-9): approve in the app, then Next.
+            p { (t.t("reg-app-approve")) }
+            @if let Some(n) = view.approval_number { p class="number" aria-live="polite" { (n) } }
+            p class="hint" { (t.t("reset-approval-wait")) }
+            form method="get" action="/register" { div class="buttons" { button type="submit" class="primary" { (t.t("button-next")) } } }
+            form method="post" action="/register/step" {
+                (csrf(ctx))
+                div class="buttons" { (action_button("back", &t.t("reg-different"), false)) }
             }
         } @else {
-            p { (t.t("reg-verify-sent")) }
-        }
-        form method="post" action="/register/step" {
-            (csrf(ctx))
-            div class="field" {
-                label for="code" { (t.t(if app_pending { "reg-app-code-label" } else { "reg-verify-label" })) }
-                input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required;
+            @if app_pending {
+                @if let Some(p) = &outcome.provisioning {
+                    h3 { (t.t("reg-app-scan")) }
+                    @if let Some(svg) = &p.qr_svg {
+                        img class="qr" alt=(t.t("reg-app-qr-alt")) src={ "data:image/svg+xml;base64," (data_encoding::BASE64.encode(svg.as_bytes())) } width="200" height="200";
+                    }
+                    details { summary { (t.t("reg-app-cant-scan")) }
+                        p { (t.fmt("reg-app-secret", &[("secret", p.secret_b32.expose().to_owned())])) }
+                        p { (t.t("reg-app-uri")) br; code class="uri" { (p.uri.expose()) } }
+                    }
+                } @else {
+                    p class="hint" { (t.t("reg-app-shown-once")) }
+                }
+            } @else {
+                p { (t.fmt("reg-verify-sent", &[("digits", digits.to_string())])) }
             }
-            div class="buttons" {
-                (action_button("verify", &t.t("button-next"), true))
-                @if app_pending { (action_button("test_push", &t.t("reg-app-test"), false)) }
-                @else { (action_button("resend", &t.t("reset-resend"), false)) }
-                (action_button("back", &t.t("reg-different"), false))
+            form method="post" action="/register/step" {
+                (csrf(ctx))
+                div class="field" {
+                    label for="code" { (t.t(if app_pending { "reg-app-code-label" } else { "reg-verify-label" })) }
+                    input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required;
+                }
+                div class="buttons" {
+                    (action_button("verify", &t.t("button-next"), true))
+                    @if app_pending { (action_button("test_push", &t.t("reg-app-test"), false)) }
+                    @else { (action_button("resend", &t.t("reset-resend"), false)) }
+                    (action_button("back", &t.t("reg-different"), false))
+                }
             }
         }
     }
