@@ -68,11 +68,11 @@ for name in 'func startReset(identifier: String, captcha: String, client: String
             'public struct CounterState' 'public func decoySettingsDefault()' \
             'func get(key: String, now: UInt64) throws  -> CounterState' \
             'func release(key: String, now: UInt64) throws' \
-            'func changePassword(username: String, old: String, new: String, confirm: String)' \
+            'func changePassword(username: String, old: String, new: String, confirm: String, client: String? = nil)' \
             'func resetPasswordByHelpDesk(userId: String, actor: String)' \
             'func issueAccessPass(userId: String, actor: String, lifetimeS: UInt64, oneTime: Bool)' \
             'func replacePolicy(policy: Policy, actor: String)' \
-            'func startRegistration(username: String, password: String)' \
+            'func startRegistration(username: String, password: String, client: String? = nil)' \
             'func registrationStep(flowId: String, input: RegistrationInput)' \
             'func refusePassword(password: String)' 'func mustChangePassword(userId: String)' \
             'case accessPass(' 'public var helpDesk: String?' 'public var mustChange: Bool' \
