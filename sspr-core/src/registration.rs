@@ -109,6 +109,15 @@ impl Pending {
             Self::App { .. } => Method::AppCode,
         }
     }
+
+    /// Where the code went, masked; none for the app.
+    pub fn masked_destination(&self) -> Option<String> {
+        match self {
+            Self::Email { address, .. } => Some(address.masked()),
+            Self::Mobile { number, .. } | Self::Office { number, .. } => Some(number.masked()),
+            Self::App { .. } => None,
+        }
+    }
 }
 
 /// How the user proves a registered method before changing security info.

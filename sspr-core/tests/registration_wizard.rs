@@ -117,6 +117,9 @@ fn resend_sends_the_new_methods_code_again_after_the_cooldown() {
     let id = w.alice_registering();
     let o = w.step(&id, RegistrationInput::Office("+14255550177".into()));
     assert_eq!(state(&o), "verifying");
+    // "We just sent a code to +1 XXXXXXXX77": where it went, masked.
+    let to = o.view.as_ref().unwrap().pending_to.clone().unwrap();
+    assert!(to.ends_with("77") && !to.contains("55501"), "{to}");
     let first = w.sent();
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].channel, Channel::Voice);
@@ -150,6 +153,7 @@ fn resend_sends_the_new_methods_code_again_after_the_cooldown() {
     let o = w.step(&id, RegistrationInput::Verify(second_code));
     assert_eq!(o.rejection, None);
     assert_eq!(state(&o), "registering");
+    assert_eq!(o.view.as_ref().unwrap().pending_to, None);
     assert!(
         o.view
             .unwrap()

@@ -592,6 +592,9 @@ pub struct RegistrationView {
     pub still_needed: u32,
     /// The method awaiting verification.
     pub pending: Option<Method>,
+    /// Where its code went, masked (none for the app).
+    #[uniffi(default)]
+    pub pending_to: Option<String>,
     /// The default method, offered first at reset and in proofs: the one registered first
     /// unless the user changed it (`SetDefault`).
     pub default_method: Option<Method>,
@@ -700,6 +703,7 @@ impl From<sspr_core::engine::RegistrationView> for RegistrationView {
             registered: v.registered.into_iter().map(Into::into).collect(),
             still_needed: u32::try_from(v.still_needed).unwrap_or(u32::MAX),
             pending: v.pending.map(Into::into),
+            pending_to: v.pending_to,
             default_method: v.default_method.map(Into::into),
             methods: v
                 .methods

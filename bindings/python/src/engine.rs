@@ -206,6 +206,8 @@ pub(crate) struct PyRegistrationView {
     still_needed: usize,
     /// The method awaiting verification.
     pending: Option<String>,
+    /// Where its code went, masked (none for the app).
+    pending_to: Option<String>,
     /// The default method, offered first at reset and in proofs: the one registered first
     /// unless the user changed it (`set_default`).
     default_method: Option<String>,
@@ -333,6 +335,7 @@ fn registration_view(v: sspr_core::engine::RegistrationView) -> PyRegistrationVi
         registered: v.registered.iter().map(|m| m.id().to_owned()).collect(),
         still_needed: v.still_needed,
         pending: v.pending.map(|m| m.id().to_owned()),
+        pending_to: v.pending_to,
         default_method: v.default_method.map(|m| m.id().to_owned()),
         methods: v
             .methods

@@ -44,6 +44,8 @@ def test_resend_replaces_the_code_and_back_goes_one_screen_back():
     assert e.verify(flow, proof).view.state == "registering"
     r = e.register_office(flow, "+14255550177")
     assert r.view.state == "verifying" and r.view.pending == "office_phone"
+    assert r.view.pending_to is not None and r.view.pending_to.endswith("77")
+    assert "55501" not in r.view.pending_to
     (old,) = codes(mem)
     mem.clock.advance(20)
     r = e.resend_registration(flow)

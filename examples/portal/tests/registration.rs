@@ -95,7 +95,12 @@ async fn carol_adds_the_authenticator_app_and_an_email() {
             ],
         )
         .await;
-    assert!(page.body.contains("We just sent you a code (8 digits)"));
+    assert!(
+        page.body
+            .contains("We just sent a code (8 digits) to ca*********@fabrikam.example"),
+        "{}",
+        page.body
+    );
     assert!(
         page.body.contains("Method 2 of 2: Authentication Email"),
         "{}",

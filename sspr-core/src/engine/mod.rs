@@ -830,6 +830,10 @@ impl Engine {
                 RegistrationState::Verifying { pending } => Some(pending.method()),
                 _ => None,
             },
+            pending_to: match &flow.state {
+                RegistrationState::Verifying { pending } => pending.masked_destination(),
+                _ => None,
+            },
             default_method: reset::default_method(
                 info,
                 &registration::allowed_methods(&self.policy, flow.admin),

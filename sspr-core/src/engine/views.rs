@@ -100,6 +100,9 @@ pub struct RegistrationView {
     pub still_needed: usize,
     /// The method waiting for its verification code.
     pub pending: Option<Method>,
+    /// Where the pending method's code went, masked (`+1 XXXXXXXX23`,
+    /// `ca*********@fabrikam.example`): "We just sent a code to …". None for the app.
+    pub pending_to: Option<String>,
     /// The default method: the one registered first unless the user changed it (for a record
     /// without one, its first registered method in the policy's order).
     pub default_method: Option<Method>,
@@ -129,6 +132,7 @@ impl fmt::Debug for RegistrationView {
             .field("registered", &self.registered)
             .field("still_needed", &self.still_needed)
             .field("pending", &self.pending)
+            .field("pending_to", &self.pending_to)
             .field("default_method", &self.default_method)
             .field("methods", &self.methods)
             .field("proof_options", &self.proof_options)

@@ -137,6 +137,7 @@ reg-office-heading = Bürotelefon
 reg-office-label = Geben Sie Ihre Bürotelefonnummer ein
 reg-verify-heading = Code eingeben
 reg-verify-sent = Wir haben Ihnen soeben einen Code gesendet ({ $digits } Ziffern). Geben Sie den Code unten ein.
+reg-verify-sent-to = Wir haben soeben einen Code ({ $digits } Ziffern) an { $to } gesendet. Geben Sie den Code unten ein.
 reg-verify-label = Code eingeben
 reg-different = Ich möchte eine andere Methode einrichten
 reg-app-heading = Authentifizierungs-App

@@ -137,6 +137,7 @@ reg-office-heading = Office phone
 reg-office-label = Enter your office phone number
 reg-verify-heading = Enter code
 reg-verify-sent = We just sent you a code ({ $digits } digits). Enter the code below.
+reg-verify-sent-to = We just sent a code ({ $digits } digits) to { $to }. Enter the code below.
 reg-verify-label = Enter code
 reg-different = I want to set up a different method
 reg-app-heading = Authenticator app

@@ -606,7 +606,10 @@ fn verifying(
                     p class="hint" { (t.t("reg-app-shown-once")) }
                 }
             } @else {
-                p { (t.fmt("reg-verify-sent", &[("digits", digits.to_string())])) }
+                @match &view.pending_to {
+                    Some(to) => p { (t.fmt("reg-verify-sent-to", &[("digits", digits.to_string()), ("to", to.clone())])) },
+                    None => p { (t.fmt("reg-verify-sent", &[("digits", digits.to_string())])) },
+                }
             }
             form method="post" action="/register/step" {
                 (csrf(ctx))

@@ -43,6 +43,8 @@ class WizardTest {
         assertEquals("registering", step(e, flow, RegistrationInput.Verify(codes().single())).view!!.state)
         val office = step(e, flow, RegistrationInput.Office("+14255550177"))
         assertEquals(Method.OFFICE_PHONE, office.view!!.pending)
+        assertTrue(office.view!!.pendingTo!!.endsWith("77")) { "masked: ${office.view!!.pendingTo}" }
+        assertFalse(office.view!!.pendingTo!!.contains("55501"))
         val old = codes().single()
         mem.advance(20u)
         val early = step(e, flow, RegistrationInput.Resend)
