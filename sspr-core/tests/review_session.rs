@@ -18,6 +18,8 @@ use sspr_core::ports::*;
 use sspr_core::registration::RegistrationInput;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, BEN, CAPTCHA, DemoUser, T0};
+use std::sync::atomic::Ordering;
+
 use sspr_core::{Method, Policy, Reason, ResetOption, SecretString};
 
 use common::recording::{Calls, recorded};
@@ -1097,4 +1099,64 @@ mod held {
             .unwrap();
         assert!(c.registration_required && !c.may_snooze);
     }
+}
+
+/// The password checks' own budget under attack: 24 threads over a counter store taking 30 ms a
+/// call guess Alice's old password through three spellings of her account, with change password,
+/// the registration's sign-in and the sign-in check mixed. At most the budget's 3 guesses reach
+/// the directory, her right password is refused while the block stands, and her reset still
+/// starts: guesses at a password never close the way back in.
+#[test]
+fn racing_password_guesses_over_three_spellings_share_one_budget_and_leave_the_reset_open() {
+    let w =
+        world(r#"{"limits": {"verify_failures": {"max": 3, "window_s": 3600, "block_s": 600}}}"#);
+    for spelling in ["Alice.Smith", "asmith@contoso.example"] {
+        w.directory.alias(spelling, ALICE.username);
+    }
+    w.counters.slow(30);
+    let before = w.directory.password_checks.load(Ordering::SeqCst);
+    std::thread::scope(|s| {
+        for i in 0..24u32 {
+            let w = &w;
+            s.spawn(move || {
+                let who =
+                    ["Alice.Smith", "asmith@contoso.example", ALICE.username][(i % 3) as usize];
+                let guess = SecretString::new(format!("guess-{i}"));
+                match i % 3 {
+                    0 => {
+                        w.engine
+                            .change_password(who, &guess, &guess, &guess, None)
+                            .unwrap();
+                    }
+                    1 => {
+                        w.engine.start_registration(who, &guess, None).unwrap();
+                    }
+                    _ => {
+                        w.engine.sign_in_check(who, &guess, None).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    w.counters.slow(0);
+    let compared = w.directory.password_checks.load(Ordering::SeqCst) - before;
+    assert!(compared <= 3, "{compared} guesses reached the directory");
+    let right = SecretString::new(ALICE.password);
+    let o = w
+        .engine
+        .change_password("Alice.Smith", &right, &right, &right, None)
+        .unwrap();
+    assert_eq!(o.rejection, Some(Reason::UserBlocked));
+    assert_eq!(
+        w.directory.password_checks.load(Ordering::SeqCst) - before,
+        compared,
+        "refused uncompared"
+    );
+    let view = w
+        .engine
+        .start_reset("asmith@contoso.example", CAPTCHA, None)
+        .unwrap()
+        .view
+        .unwrap();
+    assert_eq!(view.state, "choose_method", "the reset stays open");
 }
