@@ -38,7 +38,8 @@ pub struct Ctx {
     pub query: Option<String>,
 }
 
-fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+/// The value of `name` in a query string, as written (not decoded).
+pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     query?
         .split('&')
         .filter_map(|kv| kv.split_once('='))

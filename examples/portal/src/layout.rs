@@ -69,16 +69,10 @@ pub fn page(ctx: &Ctx, frame: &Frame<'_>, body: Markup) -> Markup {
 /// What the language switch keeps of the query: the token of a page opened from a message's
 /// link (`/reset/link`, `/report`), which the page's form posts back; nothing else.
 fn kept_query(ctx: &Ctx) -> String {
-    let token = ctx.query.as_deref().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "token")
-            .map(|(_, v)| v)
-    });
-    match token {
+    match crate::context::query_param(ctx.query.as_deref(), "token") {
         Some(t)
             if matches!(ctx.path.as_str(), "/reset/link" | "/report")
-                && crate::cookies::plain(t) =>
+                && crate::cookies::plain(&t) =>
         {
             format!("token={t}&")
         }

@@ -62,6 +62,11 @@ pub fn call_failed(ctx: &Ctx, e: &crate::app::CallError) -> Response {
     }
 }
 
+/// A form field's value, empty when absent.
+pub fn field<'a>(f: &'a std::collections::HashMap<String, String>, name: &str) -> &'a str {
+    f.get(name).map_or("", String::as_str)
+}
+
 /// A 303 to `to`.
 pub fn see_other(to: &str, set_cookies: &[String]) -> Response {
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response();

@@ -16,7 +16,7 @@ use sspr_core::password::PasswordVerdict;
 use crate::app::App;
 use crate::context::Ctx;
 use crate::layout::{Frame, alert, csrf, page};
-use crate::pages::{call_failed, respond};
+use crate::pages::{call_failed, field, respond};
 
 /// Why a new password was refused: the verdict's reasons and feedback, else `rejection`.
 pub fn refusal(ctx: &Ctx, verdict: Option<&PasswordVerdict>, rejection: Option<&str>) -> Markup {
@@ -63,10 +63,6 @@ pub fn new_fields(app: &App, ctx: &Ctx, verdict: Option<&PasswordVerdict>) -> Ma
             input id="confirm" name="confirm" type="password" autocomplete="new-password" required;
         }
     }
-}
-
-fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
-    f.get(name).map_or("", String::as_str)
 }
 
 fn form(app: &App, ctx: &Ctx, username: &str, outcome: Option<&PasswordChangeOutcome>) -> Markup {

@@ -21,7 +21,7 @@ use crate::context::Ctx;
 use crate::cookies;
 use crate::layout::{Frame, alert, csrf, page};
 use crate::pages::reset::option_label;
-use crate::pages::{action_button, call_failed, respond, see_other};
+use crate::pages::{action_button, call_failed, field, respond, see_other};
 
 /// The most security questions a form carries.
 pub const MAX_QUESTIONS: usize = 10;
@@ -70,10 +70,6 @@ async fn current(app: &Arc<App>, ctx: &Ctx) -> Result<RegistrationState, Option<
         Err(CallError::Engine(sspr_core::Error::Input(_))) => Err(None),
         Err(e) => Err(Some(call_failed(ctx, &e))),
     }
-}
-
-fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
-    f.get(name).map_or("", String::as_str)
 }
 
 fn method_label(ctx: &Ctx, m: Method) -> String {
@@ -573,10 +569,10 @@ fn verifying(
         return html! {};
     };
     let app_pending = view.pending.is_some_and(Method::is_app);
-    if app_pending && view.approval_number.is_some() {
+    let waiting = app_pending && view.approval_number.is_some();
+    if waiting {
         fr.refresh = Some(5);
     }
-    let waiting = app_pending && view.approval_number.is_some();
     html! {
         (progress(ctx, view, view.pending))
         h2 { (view.pending.map(|m| group_label(ctx, m)).unwrap_or_default()) }

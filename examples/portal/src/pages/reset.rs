@@ -19,11 +19,7 @@ use crate::app::App;
 use crate::context::Ctx;
 use crate::cookies;
 use crate::layout::{Frame, alert, csrf, page};
-use crate::pages::{action_button, call_failed, password, respond, see_other};
-
-fn field<'a>(f: &'a HashMap<String, String>, name: &str) -> &'a str {
-    f.get(name).map_or("", String::as_str)
-}
+use crate::pages::{action_button, call_failed, field, password, respond, see_other};
 
 /// GET `/reset`: the current screen of this browser's reset, or "who are you?".
 pub async fn show(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>) -> Response {
