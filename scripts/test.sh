@@ -117,8 +117,11 @@ PY
   -H "Cookie: sspr_csrf=$token; sspr_reg=$reg") > "$out/schemathesis.txt" 2>&1 \
   || { cat "$out/schemathesis.txt"; exit 1; }
 grep -E "^ *[0-9]+ generated" "$out/schemathesis.txt"
-kill "$api_pid" 2> /dev/null || true
-wait "$api_pid" 2> /dev/null || true
+# SIGTERM, as a service manager stops it: the portal finishes and removes its temporary data.
+kill "$api_pid"
+wait "$api_pid"
+api_data=$(sed -n 's/^data directory: //p' "$out/portal-api.txt")
+[ -n "$api_data" ] && [ ! -e "$api_data" ] || { echo "SIGTERM left $api_data behind"; exit 1; }
 trap 'rm -rf "$out"' EXIT
 
 echo "== interop: argon2-cffi and pyotp"

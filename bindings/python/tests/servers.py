@@ -58,16 +58,27 @@ def postgres_server():
     with tempfile.TemporaryDirectory(prefix="sspr-pg-") as d:
         data = os.path.join(d, "data")
 
+        # The host's locale may name one that is not installed (LANG=en_US.UTF-8 on a machine
+        # with only C.utf8), and initdb then refuses to create the cluster. The C locale is
+        # always there and takes any encoding.
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("LANG", "LANGUAGE") and not k.startswith("LC_")}
+        env["LC_ALL"] = "C"
+
         def run(tool, *args):
             cmd = [os.path.join(bindir, tool), *args]
             if as_root:  # initdb refuses root: the cluster belongs to Debian's postgres user
                 cmd = ["runuser", "-u", "postgres", "--", *cmd]
-            subprocess.run(cmd, check=True, cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            done = subprocess.run(cmd, cwd=d, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)
+            if done.returncode != 0:
+                said = done.stdout.decode(errors="replace").strip()
+                raise RuntimeError(f"{tool} failed (exit {done.returncode}): {said}")
 
         if as_root:
             os.chmod(d, 0o755)
             shutil.chown(d, "postgres", "postgres")
-        run("initdb", "-D", data, "-A", "trust", "-U", "sspr", "-E", "UTF8", "--no-sync")
+        run("initdb", "-D", data, "-A", "trust", "-U", "sspr", "-E", "UTF8", "--locale=C", "--no-sync")
         opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {d} -c fsync=off"
         run("pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(d, "server.log"), "-w", "start")
         try:

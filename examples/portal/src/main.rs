@@ -67,9 +67,12 @@ async fn main() -> Result<(), StartError> {
         }
         println!("dev mailbox: {}/dev/mailbox", running.url());
     }
-    let stop = tokio::signal::ctrl_c();
+    // Ctrl-C or a service manager's SIGTERM: stop serving, finish the requests under way and
+    // drop the app, which removes a temporary data directory.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
-        r = stop => { r?; }
+        r = tokio::signal::ctrl_c() => { r?; }
+        _ = term.recv() => {}
         r = running.wait() => { r?; return Ok(()); }
     }
     Ok(())

@@ -69,6 +69,7 @@ impl PgServer {
                 "-E",
                 "UTF8",
                 "--no-sync",
+                "--locale=C",
             ],
         )?;
         server.start_again()?;
@@ -89,6 +90,15 @@ impl PgServer {
             Command::new(&exe)
         };
         cmd.args(args).current_dir(self.dir.path());
+        // The host's locale may name one that is not installed (`LANG=en_US.UTF-8` on a machine
+        // with only `C.utf8`), and initdb then refuses to create the cluster. The C locale is
+        // always there and takes any encoding.
+        for (name, _) in std::env::vars_os() {
+            if name == "LANG" || name == "LANGUAGE" || name.to_string_lossy().starts_with("LC_") {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.env("LC_ALL", "C");
         run(&mut cmd)
     }
 
