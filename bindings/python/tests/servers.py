@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -78,7 +79,14 @@ def postgres_server():
         if as_root:
             os.chmod(d, 0o755)
             shutil.chown(d, "postgres", "postgres")
-        run("initdb", "-D", data, "-A", "trust", "-U", "sspr", "-E", "UTF8", "--locale=C", "--no-sync")
+        initdb = ("-D", data, "-A", "trust", "-U", "sspr", "-E", "UTF8", "--locale=C", "--no-sync")
+        try:
+            run("initdb", *initdb)
+        except RuntimeError as first:
+            # Said, then tried once more on an empty directory: a second failure is the error.
+            print(f"{first}; once more", file=sys.stderr)
+            shutil.rmtree(data, ignore_errors=True)
+            run("initdb", *initdb)
         opts = f"-c listen_addresses=127.0.0.1 -p {port} -k {d} -c fsync=off"
         run("pg_ctl", "-D", data, "-o", opts, "-l", os.path.join(d, "server.log"), "-w", "start")
         try:
