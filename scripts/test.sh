@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-echo "== servers the tests start themselves: PostgreSQL and Redis from Debian's packages"
+echo "== servers the tests start themselves (PostgreSQL, Redis) and the CAPTCHA's voice (espeak-ng), from Debian"
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server > /dev/null 2>&1 || missing+=(redis-server)
+command -v espeak-ng > /dev/null 2>&1 || missing+=(espeak-ng)
 if [ ${#missing[@]} -gt 0 ]; then
   # Installed, never started as a service: the tests start throwaway servers of their own.
   stop_services=0

@@ -14,7 +14,6 @@
 //! The answer the engine receives is `"<browser token>\u{1f}<sealed challenge>\u{1f}<typed>"`,
 //! put together by the portal ([`response`]).
 
-use std::process::Stdio;
 use std::sync::Arc;
 
 use chacha20poly1305::aead::{Aead, Payload};
@@ -57,6 +56,8 @@ struct Challenge {
 /// The portal's CAPTCHA: draws challenges and verifies answers.
 pub struct PortalCaptcha {
     cipher: ChaCha20Poly1305,
+    /// Seeds each challenge's audio (a keyed hash of its id).
+    audio_key: hmac::Hmac<sha2::Sha256>,
     clock: Arc<dyn Clock>,
     randomness: Arc<dyn Randomness>,
     spent: Arc<dyn ConsumeOnceSet>,
@@ -96,14 +97,22 @@ impl PortalCaptcha {
         randomness: Arc<dyn Randomness>,
         spent: Arc<dyn ConsumeOnceSet>,
     ) -> Result<Self, PortError> {
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(code_key)
-            .map_err(|_| unavailable("captcha key"))?;
-        mac.update(b"sspr-portal captcha sealing key v1");
-        let key = mac.finalize().into_bytes();
+        let derive = |purpose: &[u8]| {
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(code_key)
+                .map_err(|_| unavailable("captcha key"))?;
+            mac.update(purpose);
+            Ok::<_, PortError>(mac.finalize().into_bytes())
+        };
+        let key = derive(b"sspr-portal captcha sealing key v1")?;
         let cipher =
             ChaCha20Poly1305::new_from_slice(&key).map_err(|_| unavailable("captcha key"))?;
+        let audio_key = hmac::Hmac::<sha2::Sha256>::new_from_slice(&derive(
+            b"sspr-portal captcha audio key v1",
+        )?)
+        .map_err(|_| unavailable("captcha key"))?;
         Ok(Self {
             cipher,
+            audio_key,
             clock,
             randomness,
             spent,
@@ -193,8 +202,8 @@ impl PortalCaptcha {
     }
 
     /// The characters of `browser`'s sealed challenge, if it is one and unexpired (spent or
-    /// not: whether it is spent is known only by spending it). For the audio, and for
-    /// in-process tests; never served as text.
+    /// not: whether it is spent is known only by spending it). For in-process tests; never
+    /// served as text.
     pub fn answer(&self, browser: &str, sealed: &str) -> Result<Option<String>, PortError> {
         let now = self.clock.now()?;
         Ok(self
@@ -203,28 +212,23 @@ impl PortalCaptcha {
             .map(|c| c.answer))
     }
 
-    /// `browser`'s challenge read aloud by espeak-ng, as a WAV file; `None` without a
-    /// current challenge.
+    /// `browser`'s challenge read aloud by espeak-ng in `voice`, as a WAV file
+    /// ([`crate::captcha_audio`]: varied, over a quieter decoy voice and noise, the same bytes
+    /// on every fetch of one challenge); `None` without a current challenge.
     pub async fn audio(
         &self,
         browser: &str,
         sealed: &str,
         voice: &str,
     ) -> Result<Option<Vec<u8>>, PortError> {
-        let Some(answer) = self.answer(browser, sealed)? else {
+        let now = self.clock.now()?;
+        let Some(challenge) = self.open(browser, sealed).filter(|c| c.expires_at > now) else {
             return Ok(None);
         };
-        // One character at a time, slowly: "K. 7. M. …".
-        let spoken: Vec<String> = answer.chars().map(|c| format!("{c}.")).collect();
-        let output = tokio::process::Command::new("espeak-ng")
-            .args(["--stdout", "-s", "110", "-g", "12", "-v", voice])
-            .arg(spoken.join(" "))
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .await
-            .map_err(|_| unavailable("espeak-ng"))?;
-        Ok(output.status.success().then_some(output.stdout))
+        let mut mac = self.audio_key.clone();
+        mac.update(&challenge.id);
+        let seed: [u8; 32] = mac.finalize().into_bytes().into();
+        crate::captcha_audio::render(seed, &challenge.answer, voice).await
     }
 }
 

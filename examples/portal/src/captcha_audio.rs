@@ -1,0 +1,260 @@
+//! The CAPTCHA's audio alternative: the challenge's characters read by espeak-ng, each at its
+//! own pitch and pace with pauses of varying length, over a quieter voice reading other
+//! characters and a floor of noise, so that a speech recogniser cannot simply transcribe it
+//! while a listener follows the louder voice.
+//!
+//! Everything that varies is drawn from a stream seeded by the challenge (a keyed hash of its
+//! id): fetching the audio again gives the same bytes, so averaging several fetches removes
+//! no noise, and one challenge never sounds like another.
+
+use std::io::Cursor;
+use std::process::Stdio;
+
+use rand::SeedableRng;
+use rand::rngs::ChaCha20Rng;
+use rand_core::Rng;
+use sspr_core::{PortError, PortName};
+
+use crate::captcha::CHARS;
+
+/// The voice reading decoy characters underneath is this loud, relative to the challenge's.
+pub const DECOY_GAIN: f32 = 0.22;
+/// The noise floor's peak, as a fraction of full scale.
+pub const NOISE_PEAK: f32 = 0.025;
+/// The challenge's voice is scaled so that its loudest sample is this fraction of full scale.
+pub const SPEECH_PEAK: f32 = 0.7;
+/// Decoy characters read underneath.
+const DECOY_CHARS: usize = 14;
+/// The longest espeak-ng output read, in samples (a minute at 22 050 Hz): espeak-ng's
+/// streamed WAV header claims far more than it writes.
+const MAX_SAMPLES: usize = 22_050 * 60;
+
+/// What varies between two challenges' audio: drawn from the challenge's seed.
+struct Draw {
+    rng: ChaCha20Rng,
+}
+
+impl Draw {
+    fn new(seed: [u8; 32]) -> Self {
+        Self {
+            rng: ChaCha20Rng::from_seed(seed),
+        }
+    }
+
+    /// Uniform in `lo..=hi`, by rejection sampling on 32-bit words.
+    fn between(&mut self, lo: i32, hi: i32) -> i32 {
+        let span = u64::from(hi.abs_diff(lo)) + 1;
+        let limit = (1u64 << 32) - (1u64 << 32) % span;
+        loop {
+            let w = u64::from(self.rng.next_u32());
+            if w < limit {
+                let offset = i64::try_from(w % span).unwrap_or(0);
+                return i32::try_from(i64::from(lo.min(hi)) + offset).unwrap_or(lo);
+            }
+        }
+    }
+
+    /// Uniform in `-1.0..1.0`.
+    fn unit(&mut self) -> f32 {
+        // 24 bits: exact in an f32.
+        let w = self.rng.next_u32() >> 8;
+        (w as f32 / (1u32 << 23) as f32) - 1.0
+    }
+}
+
+/// The SSML espeak-ng reads for `answer`: one character at a time, each with its own pitch
+/// and rate, separated by pauses of varying length. Only characters of [`CHARS`] are read.
+fn challenge_ssml(answer: &str, draw: &mut Draw) -> String {
+    let mut ssml = format!("<speak><break time=\"{}ms\"/>", draw.between(300, 800));
+    for c in answer.chars().filter(|c| CHARS.contains(*c)) {
+        ssml.push_str(&format!(
+            "<prosody pitch=\"{:+}%\" rate=\"{}%\">{c}.</prosody><break time=\"{}ms\"/>",
+            draw.between(-30, 30),
+            draw.between(65, 105),
+            draw.between(450, 1000),
+        ));
+    }
+    ssml.push_str("</speak>");
+    ssml
+}
+
+/// Characters for the quieter voice underneath, drawn from the same alphabet.
+fn decoy_text(draw: &mut Draw) -> String {
+    let alphabet: Vec<char> = CHARS.chars().collect();
+    let top = i32::try_from(alphabet.len()).unwrap_or(1) - 1;
+    (0..DECOY_CHARS)
+        .filter_map(|_| {
+            let i = usize::try_from(draw.between(0, top)).ok()?;
+            alphabet.get(i).map(|c| format!("{c}."))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One espeak-ng run: its samples and their rate, `None` when it failed or wrote no speech.
+async fn speak(args: &[&str], text: &str) -> Result<Option<(Vec<i16>, u32)>, PortError> {
+    let output = tokio::process::Command::new("espeak-ng")
+        .arg("--stdout")
+        .args(args)
+        .arg(text)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .await
+        .map_err(|_| PortError::unavailable(PortName::Captcha, "espeak-ng"))?;
+    if !output.status.success() {
+        return Ok(None);
+    }
+    let Ok(reader) = hound::WavReader::new(Cursor::new(output.stdout)) else {
+        return Ok(None);
+    };
+    let spec = reader.spec();
+    if spec.channels != 1 || spec.bits_per_sample != 16 {
+        return Ok(None);
+    }
+    // The header of a streamed WAV claims more samples than there are: read to the end.
+    let samples: Vec<i16> = reader
+        .into_samples::<i16>()
+        .take(MAX_SAMPLES)
+        .map_while(Result::ok)
+        .collect();
+    Ok((!samples.is_empty()).then_some((samples, spec.sample_rate)))
+}
+
+/// Mixes the challenge's `speech` (scaled to [`SPEECH_PEAK`]) with the `decoy` voice (looped
+/// from `decoy_start`, at [`DECOY_GAIN`] of the speech's scale) and a noise floor drawn from
+/// `draw`; samples are clamped, never wrapped. As long as the speech.
+fn mix(speech: &[i16], decoy: &[i16], decoy_start: usize, draw: &mut Draw) -> Vec<i16> {
+    let peak = speech
+        .iter()
+        .map(|s| s.unsigned_abs())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let full = f32::from(i16::MAX);
+    let scale = SPEECH_PEAK * full / f32::from(peak);
+    speech
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let under = match decoy.len() {
+                0 => 0.0,
+                n => decoy
+                    .get(decoy_start.wrapping_add(i) % n)
+                    .map_or(0.0, |d| f32::from(*d) * scale * DECOY_GAIN),
+            };
+            let noise = draw.unit() * NOISE_PEAK * full;
+            let v = f32::from(*s) * scale + under + noise;
+            v.clamp(f32::from(i16::MIN), full) as i16
+        })
+        .collect()
+}
+
+/// The audio of `answer` in `voice` (an espeak-ng voice name: the page's language) as a WAV
+/// file, drawn from `seed`; `None` when espeak-ng produced no speech.
+pub async fn render(
+    seed: [u8; 32],
+    answer: &str,
+    voice: &str,
+) -> Result<Option<Vec<u8>>, PortError> {
+    let mut draw = Draw::new(seed);
+    let ssml = challenge_ssml(answer, &mut draw);
+    let decoy = decoy_text(&mut draw);
+    let variant = ["m3", "f2", "m7", "f4"][usize::try_from(draw.between(0, 3)).unwrap_or(0)];
+    let decoy_voice = format!("{voice}+{variant}");
+    let speed = draw.between(165, 200).to_string();
+    let speech_args = ["-m", "-s", "120", "-v", voice];
+    let decoy_args = ["-s", speed.as_str(), "-v", decoy_voice.as_str()];
+    let (speech, under) = tokio::join!(speak(&speech_args, &ssml), speak(&decoy_args, &decoy));
+    let Some((speech, rate)) = speech? else {
+        return Ok(None);
+    };
+    let under = match under? {
+        Some((samples, r)) if r == rate => samples,
+        _ => return Ok(None),
+    };
+    let start = usize::try_from(draw.between(0, i32::try_from(under.len()).unwrap_or(i32::MAX)))
+        .unwrap_or(0);
+    let mixed = mix(&speech, &under, start, &mut draw);
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = Cursor::new(Vec::with_capacity(mixed.len() * 2 + 44));
+    let written = (|| {
+        let mut w = hound::WavWriter::new(&mut out, spec)?;
+        for s in &mixed {
+            w.write_sample(*s)?;
+        }
+        w.finalize()
+    })();
+    written.map_err(|_| PortError::unavailable(PortName::Captcha, "audio"))?;
+    Ok(Some(out.into_inner()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn rms(s: &[i16]) -> f64 {
+        let sum: f64 = s.iter().map(|v| f64::from(*v).powi(2)).sum();
+        (sum / s.len().max(1) as f64).sqrt()
+    }
+
+    #[test]
+    fn the_ssml_reads_only_the_alphabet_and_varies_with_the_seed() {
+        let a = challenge_ssml("K7M<x", &mut Draw::new([1; 32]));
+        assert_eq!(
+            a.matches("<prosody").count(),
+            3,
+            "'<' and 'x' are not read: {a}"
+        );
+        assert!(!a.contains("<x"));
+        assert_eq!(a, challenge_ssml("K7M<x", &mut Draw::new([1; 32])));
+        assert_ne!(a, challenge_ssml("K7M<x", &mut Draw::new([2; 32])));
+    }
+
+    #[test]
+    fn draws_stay_in_their_bounds() {
+        let mut d = Draw::new([7; 32]);
+        for _ in 0..10_000 {
+            assert!((-30..=30).contains(&d.between(-30, 30)));
+            assert_eq!(d.between(5, 5), 5);
+            let u = d.unit();
+            assert!((-1.0..1.0).contains(&u), "{u}");
+        }
+    }
+
+    #[test]
+    fn the_mix_puts_the_speech_above_the_decoy_and_never_wraps() {
+        // A speech burst, then silence; a decoy as loud as the speech throughout.
+        let speech: Vec<i16> = (0..8000)
+            .map(|i| {
+                if i < 4000 {
+                    if i % 20 < 10 { 8000 } else { -8000 }
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let decoy: Vec<i16> = (0..3000)
+            .map(|i| if i % 14 < 7 { 8000 } else { -8000 })
+            .collect();
+        let out = mix(&speech, &decoy, 123, &mut Draw::new([3; 32]));
+        assert_eq!(out.len(), speech.len());
+        let (voiced, quiet) = out.split_at(4000);
+        let ratio = rms(voiced) / rms(quiet);
+        assert!(ratio > 3.0, "the challenge stands out: {ratio}");
+        assert!(rms(quiet) > 0.0, "never plain silence");
+        // Full-scale input with a full-scale decoy clamps instead of wrapping around.
+        let loud = vec![i16::MIN; 100];
+        let out = mix(&loud, &loud, 0, &mut Draw::new([4; 32]));
+        assert!(out.iter().all(|s| *s < -20_000), "{:?}", &out[..4]);
+        // No speech at all (a zero peak) and no decoy are no division by zero.
+        let out = mix(&[0; 10], &[], 0, &mut Draw::new([5; 32]));
+        assert!(out.iter().all(|s| s.unsigned_abs() <= 1000));
+    }
+}
