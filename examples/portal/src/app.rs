@@ -51,8 +51,14 @@ pub struct Config {
     /// The base URL of verification links (`http://<listen>` when `None`).
     pub base_url: Option<String>,
     /// Failed password checks and verifications allowed per client address (the socket's
-    /// peer), so that one client cannot try passwords over many accounts; `None` for none.
+    /// peer, or the address a trusted proxy forwarded for; an IPv6 client's `/64`), so that
+    /// one client cannot try passwords over many accounts; `None` for none.
     pub client_limit: Option<sspr_core::policy::Limit>,
+    /// The host's reverse proxies: from these peers the client is read from
+    /// `X-Forwarded-For` ([`crate::client_address`]). Empty by default: every client is its
+    /// socket's peer, and the header is ignored. Behind a proxy, name it, or every user counts
+    /// as the proxy and one client's failures block them all.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The portal's default per-client limit: 20 failed checks in 15 minutes, then 15 minutes
@@ -90,6 +96,7 @@ impl Default for Config {
             clock: None,
             base_url: None,
             client_limit: Some(CLIENT_LIMIT),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -112,6 +119,8 @@ pub struct App {
     pub slots: Semaphore,
     /// Cookies with `Secure`.
     pub secure_cookies: bool,
+    /// The host's reverse proxies ([`Config::trusted_proxies`]).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Demo mode.
     pub demo: bool,
     /// The data directory in use.
@@ -224,6 +233,7 @@ impl App {
             directory,
             slots: Semaphore::new(2 * cores),
             secure_cookies: config.secure_cookies,
+            trusted_proxies: config.trusted_proxies.clone(),
             demo: config.demo,
             data_dir,
             _temp: temp,

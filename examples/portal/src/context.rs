@@ -1,5 +1,5 @@
 //! What every request carries into a handler ([`Ctx`]): the language, the browser's CSRF token,
-//! the client address (from the socket), the flow ids from their cookies. The middleware here
+//! the client (its address: [`crate::client_address`]), the flow ids from their cookies. The middleware here
 //! also refuses POSTs without the CSRF token, sets the cookies it chose, and adds the security
 //! headers to every response.
 
@@ -22,7 +22,7 @@ pub struct Ctx {
     pub texts: Arc<Texts>,
     /// The browser's CSRF token (echoed in every form).
     pub csrf: String,
-    /// The client's address, for per-client limits.
+    /// The client's address (an IPv6 client's `/64`), for per-client limits.
     pub client: Option<String>,
     /// The reset flow's id, from its cookie.
     pub reset_flow: Option<String>,
@@ -86,10 +86,14 @@ pub async fn layer(State(app): State<Arc<App>>, mut request: Request, next: Next
     let ctx = Ctx {
         texts: texts.clone(),
         csrf,
-        client: request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string()),
+        client: crate::client_address::client(
+            request
+                .extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+            headers.get_all("x-forwarded-for").iter(),
+            &app.trusted_proxies,
+        ),
         reset_flow: cookies::get(headers, cookies::RESET_FLOW).filter(|t| cookies::plain(t)),
         reg_flow: cookies::get(headers, cookies::REGISTRATION_FLOW).filter(|t| cookies::plain(t)),
         reg_admin: cookies::get(headers, cookies::REGISTRATION_ROLE).as_deref() == Some("admin"),

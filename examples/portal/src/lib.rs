@@ -15,6 +15,7 @@ pub mod api;
 pub mod app;
 pub mod captcha;
 pub mod captcha_audio;
+pub mod client_address;
 pub mod context;
 pub mod cookies;
 pub mod csrf;

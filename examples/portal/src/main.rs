@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run -p sspr-portal -- --demo [--listen 127.0.0.1:8080] [--data DIR] [--keys FILE] [--smtp HOST:PORT]
-//!     [--postgres URL | --redis URL]
+//!     [--postgres URL | --redis URL] [--trusted-proxy ADDR ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]
 //! ```
 #![allow(clippy::print_stdout)]
 
@@ -11,7 +11,24 @@ use std::path::PathBuf;
 use sspr_portal::stores::Stores;
 use sspr_portal::{Config, StartError};
 
-const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--secure-cookies] [--postgres URL | --redis URL]";
+const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--secure-cookies] [--postgres URL | --redis URL] [--trusted-proxy ADDR ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]";
+
+/// `--client-limit`: `MAX/WINDOW_S/BLOCK_S` (failed checks allowed per client in the window,
+/// then refused for the block), or `off`.
+fn client_limit(v: &str) -> Result<Option<sspr_core::policy::Limit>, StartError> {
+    if v == "off" {
+        return Ok(None);
+    }
+    let parts: Vec<&str> = v.split('/').collect();
+    let [max, window, block] = parts.as_slice() else {
+        return Err(format!("--client-limit takes MAX/WINDOW_S/BLOCK_S or off\n{USAGE}").into());
+    };
+    Ok(Some(sspr_core::policy::Limit::new(
+        max.parse()?,
+        window.parse()?,
+        block.parse()?,
+    )))
+}
 
 fn parse(args: &[String]) -> Result<Config, StartError> {
     let mut c = Config::default();
@@ -35,6 +52,8 @@ fn parse(args: &[String]) -> Result<Config, StartError> {
             }
             "--mail-from" => c.mail_from = value()?,
             "--secure-cookies" => c.secure_cookies = true,
+            "--trusted-proxy" => c.trusted_proxies.push(value()?.parse()?),
+            "--client-limit" => c.client_limit = client_limit(&value()?)?,
             "--postgres" | "--redis" if c.stores != Stores::Sqlite => {
                 return Err(format!("choose one of --postgres and --redis\n{USAGE}").into());
             }
@@ -108,6 +127,45 @@ mod tests {
             ]))
             .is_err(),
             "one backend"
+        );
+        let c = parse(&args(&[
+            "--trusted-proxy",
+            "10.0.0.1",
+            "--trusted-proxy",
+            "::1",
+            "--client-limit",
+            "100/600/300",
+        ]))
+        .expect("parses");
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert_eq!(
+            c.client_limit,
+            Some(sspr_core::policy::Limit::new(100, 600, 300))
+        );
+        assert_eq!(
+            parse(&args(&["--client-limit", "off"]))
+                .expect("parses")
+                .client_limit,
+            None
+        );
+        assert_eq!(
+            parse(&[]).expect("parses").client_limit,
+            Some(sspr_portal::app::CLIENT_LIMIT),
+            "on unless turned off"
+        );
+        for bad in [
+            "100",
+            "100/600",
+            "a/600/300",
+            "100/600/300/1",
+            "-1/600/300",
+            "",
+        ] {
+            assert!(parse(&args(&["--client-limit", bad])).is_err(), "{bad}");
+        }
+        assert!(
+            parse(&args(&["--trusted-proxy", "10.0.0.0/8"])).is_err(),
+            "addresses, not networks"
         );
         // The URL (it may hold a password) is never shown.
         let c = parse(&args(&["--postgres", "postgresql://u:hunter2@h/db"])).expect("parses");

@@ -727,6 +727,58 @@ async fn one_client_cannot_spray_guesses_over_many_accounts() {
     stop(p).await;
 }
 
+/// Sprays one wrong password over `accounts` fresh accounts (`prefix0@…`, `prefix1@…`) through
+/// change password with the given `X-Forwarded-For`; how many guesses were compared.
+async fn spray(p: &common::Portal, prefix: &str, accounts: usize, forwarded: &str) -> usize {
+    let csrf = p.cookie("sspr_csrf").expect("a CSRF cookie");
+    let mut compared = 0;
+    for i in 0..accounts {
+        let r = p
+            .client
+            .post(p.url("/api/v1/password"))
+            .header("X-CSRF-Token", &csrf)
+            .header("X-Forwarded-For", forwarded.replace("{i}", &i.to_string()))
+            .json(&change(
+                &format!("{prefix}{i}@contoso.example"),
+                "Summer2026!",
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        let body: Value = r.json().await.unwrap();
+        compared += usize::from(body["rejection"] == "reauth.failed");
+    }
+    compared
+}
+
+/// A client that talks to the portal directly cannot take a new address for each guess by
+/// writing `X-Forwarded-For`: from a peer that is not a trusted proxy the header is ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_forwarded_address_does_not_evade_the_client_limit() {
+    let p = common::start(None).await;
+    p.get("/password").await;
+    let compared = spray(&p, "user", 40, "198.51.100.{i}").await;
+    assert!(compared <= 20, "{compared} of 40 guesses were compared");
+    stop(p).await;
+}
+
+/// Behind a reverse proxy that the portal trusts, each forwarded client has its own budget:
+/// one client spraying blocks itself, not the others behind the same proxy, and what the
+/// client writes to the left of the proxy's entry changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_has_its_own_budget() {
+    let p = common::start_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    p.get("/password").await;
+    let compared = spray(&p, "user", 40, "198.51.100.7").await;
+    assert!(compared <= 20, "{compared} of 40 guesses were compared");
+    // The same client claiming to be another, to the left of what the proxy appended.
+    assert_eq!(spray(&p, "other", 3, "203.0.113.9, 198.51.100.7").await, 0);
+    // Another user behind the same proxy is still heard.
+    assert_eq!(spray(&p, "else", 3, "198.51.100.8").await, 3);
+    stop(p).await;
+}
+
 /// Finding 2, mended: anyone who knew a user id blocked that user's self-service for a day with
 /// five wrong "old passwords" at `/password`, the reset included. Password checks are now
 /// counted apart from self-service's verifications: they block password checks only.
