@@ -51,14 +51,16 @@ pub struct Config {
     /// The base URL of verification links (`http://<listen>` when `None`).
     pub base_url: Option<String>,
     /// Failed password checks and verifications allowed per client address (the socket's
-    /// peer, or the address a trusted proxy forwarded for; an IPv6 client's `/64`), so that
+    /// peer, or the address a trusted proxy forwarded for; an IPv6 client's `/56`), so that
     /// one client cannot try passwords over many accounts; `None` for none.
     pub client_limit: Option<sspr_core::policy::Limit>,
-    /// The host's reverse proxies: from these peers the client is read from
-    /// `X-Forwarded-For` ([`crate::client_address`]). Empty by default: every client is its
-    /// socket's peer, and the header is ignored. Behind a proxy, name it, or every user counts
-    /// as the proxy and one client's failures block them all.
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The host's reverse proxies, as addresses or networks: from these peers the client is
+    /// read from `X-Forwarded-For` ([`crate::client_address`]). Empty by default: every client
+    /// is its socket's peer, and the header is ignored. Behind a proxy, name it, or every user
+    /// counts as the proxy and one client's failures block them all.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The program that reads the audio CAPTCHA (`espeak-ng` on the `PATH` by default).
+    pub espeak_ng: PathBuf,
 }
 
 /// The portal's default per-client limit: 20 failed checks in 15 minutes, then 15 minutes
@@ -97,6 +99,7 @@ impl Default for Config {
             base_url: None,
             client_limit: Some(CLIENT_LIMIT),
             trusted_proxies: Vec::new(),
+            espeak_ng: PathBuf::from("espeak-ng"),
         }
     }
 }
@@ -120,7 +123,7 @@ pub struct App {
     /// Cookies with `Secure`.
     pub secure_cookies: bool,
     /// The host's reverse proxies ([`Config::trusted_proxies`]).
-    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Demo mode.
     pub demo: bool,
     /// The data directory in use.
@@ -208,12 +211,15 @@ impl App {
         let stores = config.stores.open(&data_dir, clock.clone())?;
         let randomness: Arc<dyn sspr_core::ports::Randomness> =
             Arc::new(sspr_core::memory::OsRandomness);
-        let captcha = Arc::new(PortalCaptcha::new(
-            &keys.captcha_secret,
-            clock.clone(),
-            randomness,
-            stores.consume_once_set(),
-        )?);
+        let captcha = Arc::new(
+            PortalCaptcha::new(
+                &keys.captcha_secret,
+                clock.clone(),
+                randomness,
+                stores.consume_once_set(),
+            )?
+            .with_espeak_ng(config.espeak_ng.clone()),
+        );
         let mut base = Ports::new(directory.clone(), notifier, captcha.clone());
         base.clock = clock.clone();
         let ports = stores.ports(base);

@@ -58,6 +58,8 @@ pub struct PortalCaptcha {
     cipher: ChaCha20Poly1305,
     /// Seeds each challenge's audio (a keyed hash of its id).
     audio_key: hmac::Hmac<sha2::Sha256>,
+    /// The program that reads the audio.
+    espeak_ng: std::path::PathBuf,
     clock: Arc<dyn Clock>,
     randomness: Arc<dyn Randomness>,
     spent: Arc<dyn ConsumeOnceSet>,
@@ -113,10 +115,18 @@ impl PortalCaptcha {
         Ok(Self {
             cipher,
             audio_key,
+            espeak_ng: "espeak-ng".into(),
             clock,
             randomness,
             spent,
         })
+    }
+
+    /// Reads the audio with `program` instead of `espeak-ng` on the `PATH`.
+    #[must_use]
+    pub fn with_espeak_ng(mut self, program: std::path::PathBuf) -> Self {
+        self.espeak_ng = program;
+        self
     }
 
     /// A new challenge for `browser`: the PNG picture and the sealed challenge for its cookie.
@@ -214,7 +224,8 @@ impl PortalCaptcha {
 
     /// `browser`'s challenge read aloud by espeak-ng in `voice`, as a WAV file
     /// ([`crate::captcha_audio`]: varied, over a quieter decoy voice and noise, the same bytes
-    /// on every fetch of one challenge); `None` without a current challenge.
+    /// on every fetch of one challenge in one voice); `None` without a current challenge, an
+    /// error when espeak-ng is missing or fails.
     pub async fn audio(
         &self,
         browser: &str,
@@ -225,10 +236,15 @@ impl PortalCaptcha {
         let Some(challenge) = self.open(browser, sealed).filter(|c| c.expires_at > now) else {
             return Ok(None);
         };
+        // Seeded by the challenge and the voice: the same challenge in another language is
+        // drawn afresh, so two readings of one answer share no noise to cancel.
         let mut mac = self.audio_key.clone();
         mac.update(&challenge.id);
+        mac.update(voice.as_bytes());
         let seed: [u8; 32] = mac.finalize().into_bytes().into();
-        crate::captcha_audio::render(seed, &challenge.answer, voice).await
+        crate::captcha_audio::render(&self.espeak_ng, seed, &challenge.answer, voice)
+            .await
+            .map(Some)
     }
 }
 

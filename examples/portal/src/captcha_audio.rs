@@ -8,12 +8,14 @@
 //! no noise, and one challenge never sounds like another.
 
 use std::io::Cursor;
+use std::path::Path;
 use std::process::Stdio;
 
 use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
 use rand_core::Rng;
 use sspr_core::{PortError, PortName};
+use tokio::io::AsyncWriteExt;
 
 use crate::captcha::CHARS;
 
@@ -25,6 +27,8 @@ pub const NOISE_PEAK: f32 = 0.025;
 pub const SPEECH_PEAK: f32 = 0.7;
 /// Decoy characters read underneath.
 const DECOY_CHARS: usize = 14;
+/// How long one espeak-ng run may take (it takes some 20 ms).
+const SPEAK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// The longest espeak-ng output read, in samples (a minute at 22 050 Hz): espeak-ng's
 /// streamed WAV header claims far more than it writes.
 const MAX_SAMPLES: usize = 22_050 * 60;
@@ -65,7 +69,7 @@ impl Draw {
 /// The SSML espeak-ng reads for `answer`: one character at a time, each with its own pitch
 /// and rate, separated by pauses of varying length. Only characters of [`CHARS`] are read.
 fn challenge_ssml(answer: &str, draw: &mut Draw) -> String {
-    let mut ssml = format!("<speak><break time=\"{}ms\"/>", draw.between(300, 800));
+    let mut ssml = String::from("<speak>");
     for c in answer.chars().filter(|c| CHARS.contains(*c)) {
         ssml.push_str(&format!(
             "<prosody pitch=\"{:+}%\" rate=\"{}%\">{c}.</prosody><break time=\"{}ms\"/>",
@@ -91,26 +95,46 @@ fn decoy_text(draw: &mut Draw) -> String {
         .join(" ")
 }
 
-/// One espeak-ng run: its samples and their rate, `None` when it failed or wrote no speech.
-async fn speak(args: &[&str], text: &str) -> Result<Option<(Vec<i16>, u32)>, PortError> {
-    let output = tokio::process::Command::new("espeak-ng")
-        .arg("--stdout")
+/// espeak-ng failed: not installed, stopped, too slow, or wrote no 16-bit mono speech.
+fn unavailable() -> PortError {
+    PortError::unavailable(PortName::Captcha, "espeak-ng")
+}
+
+/// One espeak-ng run on `text`, given on its standard input (never on the command line, where
+/// other local users could read the challenge): its samples and their rate. The process is
+/// killed when the request goes away or after [`SPEAK_TIMEOUT`].
+async fn speak(program: &Path, args: &[&str], text: &str) -> Result<(Vec<i16>, u32), PortError> {
+    let mut child = tokio::process::Command::new(program)
+        .args(["--stdout", "--stdin"])
         .args(args)
-        .arg(text)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .output()
-        .await
-        .map_err(|_| PortError::unavailable(PortName::Captcha, "espeak-ng"))?;
-    if !output.status.success() {
-        return Ok(None);
-    }
-    let Ok(reader) = hound::WavReader::new(Cursor::new(output.stdout)) else {
-        return Ok(None);
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|_| unavailable())?;
+    let mut stdin = child.stdin.take().ok_or_else(unavailable)?;
+    let run = async {
+        stdin
+            .write_all(text.as_bytes())
+            .await
+            .map_err(|_| unavailable())?;
+        drop(stdin);
+        child.wait_with_output().await.map_err(|_| unavailable())
     };
+    let output = tokio::time::timeout(SPEAK_TIMEOUT, run)
+        .await
+        .map_err(|_| unavailable())??;
+    if !output.status.success() {
+        return Err(unavailable());
+    }
+    let reader = hound::WavReader::new(Cursor::new(output.stdout)).map_err(|_| unavailable())?;
     let spec = reader.spec();
-    if spec.channels != 1 || spec.bits_per_sample != 16 {
-        return Ok(None);
+    if spec.channels != 1
+        || spec.bits_per_sample != 16
+        || !(8_000..=48_000).contains(&spec.sample_rate)
+    {
+        return Err(unavailable());
     }
     // The header of a streamed WAV claims more samples than there are: read to the end.
     let samples: Vec<i16> = reader
@@ -118,7 +142,10 @@ async fn speak(args: &[&str], text: &str) -> Result<Option<(Vec<i16>, u32)>, Por
         .take(MAX_SAMPLES)
         .map_while(Result::ok)
         .collect();
-    Ok((!samples.is_empty()).then_some((samples, spec.sample_rate)))
+    if samples.is_empty() {
+        return Err(unavailable());
+    }
+    Ok((samples, spec.sample_rate))
 }
 
 /// Mixes the challenge's `speech` (scaled to [`SPEECH_PEAK`]) with the `decoy` voice (looped
@@ -151,12 +178,14 @@ fn mix(speech: &[i16], decoy: &[i16], decoy_start: usize, draw: &mut Draw) -> Ve
 }
 
 /// The audio of `answer` in `voice` (an espeak-ng voice name: the page's language) as a WAV
-/// file, drawn from `seed`; `None` when espeak-ng produced no speech.
+/// file, read by `program` (espeak-ng) and drawn from `seed`; an error when the program is
+/// missing or fails.
 pub async fn render(
+    program: &Path,
     seed: [u8; 32],
     answer: &str,
     voice: &str,
-) -> Result<Option<Vec<u8>>, PortError> {
+) -> Result<Vec<u8>, PortError> {
     let mut draw = Draw::new(seed);
     let ssml = challenge_ssml(answer, &mut draw);
     let decoy = decoy_text(&mut draw);
@@ -165,14 +194,21 @@ pub async fn render(
     let speed = draw.between(165, 200).to_string();
     let speech_args = ["-m", "-s", "120", "-v", voice];
     let decoy_args = ["-s", speed.as_str(), "-v", decoy_voice.as_str()];
-    let (speech, under) = tokio::join!(speak(&speech_args, &ssml), speak(&decoy_args, &decoy));
-    let Some((speech, rate)) = speech? else {
-        return Ok(None);
-    };
-    let under = match under? {
-        Some((samples, r)) if r == rate => samples,
-        _ => return Ok(None),
-    };
+    let (speech, under) = tokio::join!(
+        speak(program, &speech_args, &ssml),
+        speak(program, &decoy_args, &decoy)
+    );
+    let (speech, rate) = speech?;
+    let (under, under_rate) = under?;
+    if under_rate != rate {
+        return Err(unavailable());
+    }
+    // A pause of varying length before the first character (espeak-ng ignores a break before
+    // any text): the noise and the voice underneath play in it.
+    let lead_ms = u64::try_from(draw.between(300, 800)).unwrap_or(500);
+    // At most 800 ms at 48 kHz: the rate was checked.
+    let lead = usize::try_from(lead_ms.saturating_mul(u64::from(rate)) / 1000).unwrap_or(0);
+    let speech: Vec<i16> = std::iter::repeat_n(0, lead).chain(speech).collect();
     let start = usize::try_from(draw.between(0, i32::try_from(under.len()).unwrap_or(i32::MAX)))
         .unwrap_or(0);
     let mixed = mix(&speech, &under, start, &mut draw);
@@ -191,7 +227,7 @@ pub async fn render(
         w.finalize()
     })();
     written.map_err(|_| PortError::unavailable(PortName::Captcha, "audio"))?;
-    Ok(Some(out.into_inner()))
+    Ok(out.into_inner())
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub struct Ctx {
     pub texts: Arc<Texts>,
     /// The browser's CSRF token (echoed in every form).
     pub csrf: String,
-    /// The client's address (an IPv6 client's `/64`), for per-client limits.
+    /// The client's address (an IPv6 client's `/56`), for per-client limits.
     pub client: Option<String>,
     /// The reset flow's id, from its cookie.
     pub reset_flow: Option<String>,

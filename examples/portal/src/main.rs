@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo run -p sspr-portal -- --demo [--listen 127.0.0.1:8080] [--data DIR] [--keys FILE] [--smtp HOST:PORT]
-//!     [--postgres URL | --redis URL] [--trusted-proxy ADDR ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]
+//!     [--postgres URL | --redis URL] [--trusted-proxy ADDR|NET ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]
 //! ```
 #![allow(clippy::print_stdout)]
 
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use sspr_portal::stores::Stores;
 use sspr_portal::{Config, StartError};
 
-const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--secure-cookies] [--postgres URL | --redis URL] [--trusted-proxy ADDR ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]";
+const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--secure-cookies] [--postgres URL | --redis URL] [--trusted-proxy ADDR|NET ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]";
 
 /// `--client-limit`: `MAX/WINDOW_S/BLOCK_S` (failed checks allowed per client in the window,
 /// then refused for the block), or `off`.
@@ -23,10 +23,16 @@ fn client_limit(v: &str) -> Result<Option<sspr_core::policy::Limit>, StartError>
     let [max, window, block] = parts.as_slice() else {
         return Err(format!("--client-limit takes MAX/WINDOW_S/BLOCK_S or off\n{USAGE}").into());
     };
+    let number = |what: &str, n: &str| {
+        n.parse::<u64>()
+            .map_err(|_| format!("--client-limit: {what} is not a whole number: {n:?}"))
+    };
+    let max = u32::try_from(number("MAX", max)?)
+        .map_err(|_| format!("--client-limit: MAX is too large: {max:?}"))?;
     Ok(Some(sspr_core::policy::Limit::new(
-        max.parse()?,
-        window.parse()?,
-        block.parse()?,
+        max,
+        number("WINDOW_S", window)?,
+        number("BLOCK_S", block)?,
     )))
 }
 
@@ -52,7 +58,10 @@ fn parse(args: &[String]) -> Result<Config, StartError> {
             }
             "--mail-from" => c.mail_from = value()?,
             "--secure-cookies" => c.secure_cookies = true,
-            "--trusted-proxy" => c.trusted_proxies.push(value()?.parse()?),
+            "--trusted-proxy" => c.trusted_proxies.push(
+                sspr_portal::client_address::parse_trusted(&value()?)
+                    .map_err(|e| format!("--trusted-proxy: {e}"))?,
+            ),
             "--client-limit" => c.client_limit = client_limit(&value()?)?,
             "--postgres" | "--redis" if c.stores != Stores::Sqlite => {
                 return Err(format!("choose one of --postgres and --redis\n{USAGE}").into());
@@ -163,10 +172,17 @@ mod tests {
         ] {
             assert!(parse(&args(&["--client-limit", bad])).is_err(), "{bad}");
         }
-        assert!(
-            parse(&args(&["--trusted-proxy", "10.0.0.0/8"])).is_err(),
-            "addresses, not networks"
+        let c = parse(&args(&["--trusted-proxy", "10.0.0.0/8"])).expect("a network");
+        assert_eq!(
+            c.trusted_proxies,
+            ["10.0.0.0/8".parse::<ipnet::IpNet>().unwrap()]
         );
+        for bad in ["ten", "10.0.0.0/33", ""] {
+            let e = parse(&args(&["--trusted-proxy", bad])).expect_err(bad);
+            assert!(e.to_string().starts_with("--trusted-proxy: "), "{e}");
+        }
+        let e = parse(&args(&["--client-limit", "a/1/1"])).expect_err("a");
+        assert!(e.to_string().starts_with("--client-limit: MAX "), "{e}");
         // The URL (it may hold a password) is never shown.
         let c = parse(&args(&["--postgres", "postgresql://u:hunter2@h/db"])).expect("parses");
         assert!(!format!("{c:?}").contains("hunter2"));

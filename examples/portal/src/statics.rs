@@ -61,7 +61,8 @@ pub async fn captcha_png(State(app): State<Arc<App>>, Extension(ctx): Extension<
 /// GET `/captcha.wav`: this browser's challenge read aloud.
 pub async fn captcha_wav(State(app): State<Arc<App>>, Extension(ctx): Extension<Ctx>) -> Response {
     let voice = ctx.texts.locale().tag();
-    // One espeak-ng process per slot: the engine's bound holds for the audio too.
+    // One reading (two espeak-ng processes, killed if the request goes away) per slot: the
+    // engine's bound holds for the audio too.
     let Ok(_slot) = app.slots.acquire().await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };

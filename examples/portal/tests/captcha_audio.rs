@@ -101,3 +101,80 @@ async fn the_audio_reads_the_challenge_over_noise_and_a_quieter_voice() {
     samples(&german);
     p.running.stop().await.unwrap();
 }
+
+/// Writes an executable shell script `name` into `dir`.
+fn script(dir: &std::path::Path, name: &str, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The challenge reaches espeak-ng on its standard input, never its command line (where any
+/// local user could read it in `ps`); a failing espeak-ng is a 503, not "no challenge".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_challenge_never_reaches_a_command_line_and_a_failing_reader_is_unavailable() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("args");
+    let real = "/usr/bin/espeak-ng";
+    let recording = script(
+        dir.path(),
+        "recording",
+        &format!("echo \"$@\" >> {}\nexec {real} \"$@\"", log.display()),
+    );
+    let p = common::start_with(|c| c.espeak_ng = recording).await;
+    let sealed = draw(&p, "browser-b").await;
+    let answer = p
+        .running
+        .app
+        .captcha
+        .answer("browser-b", &sealed)
+        .unwrap()
+        .unwrap();
+    samples(&audio(&p, "/captcha.wav", "browser-b", &sealed).await);
+    let args = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(args.lines().count(), 2, "two readings: {args}");
+    assert!(!args.contains("speak") && !args.contains('.'), "{args}");
+    assert!(
+        !answer
+            .chars()
+            .any(|c| args.split_whitespace().any(|a| a == c.to_string())),
+        "{args}"
+    );
+    p.running.stop().await.unwrap();
+
+    for (name, body) in [
+        ("failing", "exit 3"),
+        ("silent", "cat > /dev/null"),
+        ("garbage", "cat > /dev/null; echo not a wav"),
+    ] {
+        let program = script(dir.path(), name, body);
+        let p = common::start_with(|c| c.espeak_ng = program).await;
+        let sealed = draw(&p, "browser-c").await;
+        let r = bare()
+            .get(p.url("/captcha.wav"))
+            .header(
+                COOKIE,
+                format!("sspr_csrf=browser-c; sspr_captcha={sealed}"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503, "{name}");
+        p.running.stop().await.unwrap();
+    }
+    let p = common::start_with(|c| c.espeak_ng = dir.path().join("absent")).await;
+    let sealed = draw(&p, "browser-d").await;
+    let r = bare()
+        .get(p.url("/captcha.wav"))
+        .header(
+            COOKIE,
+            format!("sspr_csrf=browser-d; sspr_captcha={sealed}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503, "no espeak-ng");
+    p.running.stop().await.unwrap();
+}
