@@ -34,24 +34,8 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
         .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
 }
 
-/// A challenge drawn by `p` for the browser whose CSRF token is `csrf` (any plain value a
-/// browser, or an attacker, sends): the sealed cookie and, read in-process, its characters
-/// (`None` once expired).
-async fn draw_sealed(p: &common::Portal, csrf: &str) -> (String, Option<String>) {
-    let r = bare()
-        .get(p.url("/captcha.png"))
-        .header(COOKIE, format!("sspr_csrf={csrf}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let sealed = set_cookie(&r, "sspr_captcha").expect("a sealed challenge");
-    let answer = p.running.app.captcha.answer(csrf, &sealed).unwrap();
-    (sealed, answer)
-}
-
 async fn draw(p: &common::Portal, csrf: &str) -> (String, String) {
-    let (sealed, answer) = draw_sealed(p, csrf).await;
+    let (sealed, answer) = p.draw_captcha(csrf).await;
     (sealed, answer.expect("a current challenge"))
 }
 
@@ -346,7 +330,7 @@ async fn a_clock_at_the_end_of_time_neither_breaks_nor_reopens_a_challenge() {
     ] {
         p.clock.set(now);
         let csrf = format!("late-browser-{}", u64::MAX - now);
-        let (sealed, answer) = draw_sealed(&p, &csrf).await;
+        let (sealed, answer) = p.draw_captcha(&csrf).await;
         let answer = answer.unwrap_or_else(|| "AAAAA".into());
         let line = cookie_line(&csrf, &sealed);
         let mut accepted = 0;

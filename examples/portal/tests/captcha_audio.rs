@@ -14,21 +14,19 @@ fn bare() -> reqwest::Client {
 
 /// A new challenge for `csrf`: its sealed cookie value.
 async fn draw(p: &common::Portal, csrf: &str) -> String {
-    let r = bare()
-        .get(p.url("/captcha.png"))
-        .header(COOKIE, format!("sspr_csrf={csrf}"))
+    p.draw_captcha(csrf).await.0
+}
+
+/// The status of `/captcha.wav` for `csrf`'s challenge `sealed`.
+async fn audio_status(p: &common::Portal, csrf: &str, sealed: &str) -> u16 {
+    bare()
+        .get(p.url("/captcha.wav"))
+        .header(COOKIE, format!("sspr_csrf={csrf}; sspr_captcha={sealed}"))
         .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("sspr_captcha="))
-        .and_then(|c| c.split(';').next())
-        .map(str::to_owned)
-        .expect("a sealed challenge")
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 /// The audio of `csrf`'s challenge `sealed`, at `path` (which may carry `?lng=`).
@@ -152,29 +150,15 @@ async fn the_challenge_never_reaches_a_command_line_and_a_failing_reader_is_unav
         let program = script(dir.path(), name, body);
         let p = common::start_with(|c| c.espeak_ng = program).await;
         let sealed = draw(&p, "browser-c").await;
-        let r = bare()
-            .get(p.url("/captcha.wav"))
-            .header(
-                COOKIE,
-                format!("sspr_csrf=browser-c; sspr_captcha={sealed}"),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 503, "{name}");
+        assert_eq!(audio_status(&p, "browser-c", &sealed).await, 503, "{name}");
         p.running.stop().await.unwrap();
     }
     let p = common::start_with(|c| c.espeak_ng = dir.path().join("absent")).await;
     let sealed = draw(&p, "browser-d").await;
-    let r = bare()
-        .get(p.url("/captcha.wav"))
-        .header(
-            COOKIE,
-            format!("sspr_csrf=browser-d; sspr_captcha={sealed}"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 503, "no espeak-ng");
+    assert_eq!(
+        audio_status(&p, "browser-d", &sealed).await,
+        503,
+        "no espeak-ng"
+    );
     p.running.stop().await.unwrap();
 }

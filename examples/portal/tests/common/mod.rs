@@ -109,6 +109,30 @@ impl Portal {
             .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_owned))
     }
 
+    /// A CAPTCHA challenge drawn for the browser whose CSRF token is `csrf` (any plain value a
+    /// browser, or an attacker, sends), by a client that keeps no cookies: the sealed cookie
+    /// and, read in-process, its characters (`None` once expired).
+    pub async fn draw_captcha(&self, csrf: &str) -> (String, Option<String>) {
+        let r = reqwest::Client::new()
+            .get(self.url("/captcha.png"))
+            .header(reqwest::header::COOKIE, format!("sspr_csrf={csrf}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let sealed = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("sspr_captcha="))
+            .and_then(|c| c.split(';').next())
+            .map(str::to_owned)
+            .expect("a sealed challenge");
+        let answer = self.running.app.captcha.answer(csrf, &sealed).unwrap();
+        (sealed, answer)
+    }
+
     async fn page(&self, url: String, r: reqwest::Response) -> Page {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
