@@ -23,7 +23,13 @@ private fun waitFor(port: Int) {
 }
 
 private fun run(dir: File, vararg cmd: String) {
-    val p = ProcessBuilder(*cmd).directory(dir).redirectErrorStream(true).start()
+    val b = ProcessBuilder(*cmd).directory(dir).redirectErrorStream(true)
+    // The host's locale may name one that is not installed (LANG=en_US.UTF-8 on a machine with
+    // only C.utf8), and initdb then refuses to create the cluster. The C locale is always there
+    // and takes any encoding.
+    b.environment().keys.removeIf { it == "LANG" || it == "LANGUAGE" || it.startsWith("LC_") }
+    b.environment()["LC_ALL"] = "C"
+    val p = b.start()
     val out = p.inputStream.bufferedReader().readText()
     check(p.waitFor() == 0) { "${cmd.first()} failed: $out" }
 }
@@ -66,7 +72,7 @@ fun postgresServer(): Server {
         run(dir, "chown", "postgres:postgres", dir.path)
     }
     val data = File(dir, "data").path
-    pg("initdb", "-D", data, "-A", "trust", "-U", "sspr", "-E", "UTF8", "--no-sync")
+    pg("initdb", "-D", data, "-A", "trust", "-U", "sspr", "-E", "UTF8", "--locale=C", "--no-sync")
     val port = freePort()
     pg("pg_ctl", "-D", data, "-o", "-c listen_addresses=127.0.0.1 -p $port -k ${dir.path} -c fsync=off",
         "-l", File(dir, "server.log").path, "-w", "start")
