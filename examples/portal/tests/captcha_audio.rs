@@ -88,7 +88,7 @@ async fn the_audio_reads_the_challenge_over_noise_and_a_quieter_voice() {
     levels.sort_by(f64::total_cmp);
     let loud = levels[levels.len() * 9 / 10];
     let floor = levels[levels.len() / 10];
-    assert!(loud > 4.0 * floor, "loud {loud}, floor {floor}");
+    assert!(loud > 3.0 * floor, "loud {loud}, floor {floor}");
 
     // Another challenge sounds different, and so does the same in German.
     let other = draw(&p, "browser-a").await;
