@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 
 use crate::captcha::PortalCaptcha;
 use crate::delivery::PortalNotifier;
+use crate::gateway::{GatewayQueue, GatewaySettings};
 use crate::i18n::Languages;
 use crate::mailbox::Mailbox;
 use crate::smtp::{SmtpQueue, SmtpSettings};
@@ -36,6 +37,8 @@ pub struct Config {
     pub demo: bool,
     /// Plain SMTP for email (`host`, `port`).
     pub smtp: Option<(String, u16)>,
+    /// The HTTP gateway for texts and calls (`http://…`, [`crate::gateway`]).
+    pub gateway: Option<String>,
     /// The sender of emails.
     pub mail_from: String,
     /// Cookies with `Secure` (behind TLS).
@@ -90,6 +93,7 @@ impl Default for Config {
             keys: None,
             demo: false,
             smtp: None,
+            gateway: None,
             mail_from: "no-reply@contoso.example".into(),
             secure_cookies: false,
             policy: None,
@@ -204,9 +208,18 @@ impl App {
             })?),
             None => None,
         };
+        let gateway = match &config.gateway {
+            Some(url) => Some(GatewayQueue::start(GatewaySettings {
+                url: url.clone(),
+                org: config.org.clone(),
+                code_minutes: policy.codes().ttl_s.div_ceil(60),
+            })?),
+            None => None,
+        };
         let notifier = Arc::new(PortalNotifier {
             mailbox: mailbox.clone(),
             smtp,
+            gateway,
         });
         let stores = config.stores.open(&data_dir, clock.clone())?;
         let randomness: Arc<dyn sspr_core::ports::Randomness> =

@@ -21,6 +21,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod delivery;
 pub mod demo;
+pub mod gateway;
 pub mod headers;
 pub mod i18n;
 pub mod keys;

@@ -1,7 +1,7 @@
 //! `sspr-portal`: the reference web portal.
 //!
 //! ```sh
-//! cargo run -p sspr-portal -- --demo [--listen 127.0.0.1:8080] [--data DIR] [--keys FILE] [--smtp HOST:PORT]
+//! cargo run -p sspr-portal -- --demo [--listen 127.0.0.1:8080] [--data DIR] [--keys FILE] [--smtp HOST:PORT] [--gateway URL]
 //!     [--postgres URL | --redis URL] [--trusted-proxy ADDR|NET ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]
 //! ```
 #![allow(clippy::print_stdout)]
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use sspr_portal::stores::Stores;
 use sspr_portal::{Config, StartError};
 
-const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--secure-cookies] [--postgres URL | --redis URL] [--trusted-proxy ADDR|NET ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]";
+const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--gateway URL] [--secure-cookies] [--postgres URL | --redis URL] [--trusted-proxy ADDR|NET ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]";
 
 /// `--client-limit`: `MAX/WINDOW_S/BLOCK_S` (failed checks allowed per client in the window,
 /// then refused for the block), or `off`.
@@ -57,6 +57,15 @@ fn parse(args: &[String]) -> Result<Config, StartError> {
                 c.smtp = Some((host.to_owned(), port.parse()?));
             }
             "--mail-from" => c.mail_from = value()?,
+            "--gateway" => {
+                let v = value()?;
+                if !v.starts_with("http://") || v.parse::<reqwest::Url>().is_err() {
+                    return Err(
+                        "--gateway takes an http:// URL (a relay on the host's network)".into(),
+                    );
+                }
+                c.gateway = Some(v);
+            }
             "--secure-cookies" => c.secure_cookies = true,
             "--trusted-proxy" => c.trusted_proxies.push(
                 sspr_portal::client_address::parse_trusted(&value()?)
@@ -183,6 +192,12 @@ mod tests {
         }
         let e = parse(&args(&["--client-limit", "a/1/1"])).expect_err("a");
         assert!(e.to_string().starts_with("--client-limit: MAX "), "{e}");
+        let c = parse(&args(&["--gateway", "http://relay.internal:8025/sms"])).expect("parses");
+        assert_eq!(c.gateway.as_deref(), Some("http://relay.internal:8025/sms"));
+        for bad in ["relay:8025", "ftp://relay/", "http://", ""] {
+            let e = parse(&args(&["--gateway", bad])).expect_err(bad);
+            assert!(e.to_string().starts_with("--gateway "), "{e}");
+        }
         // The URL (it may hold a password) is never shown.
         let c = parse(&args(&["--postgres", "postgresql://u:hunter2@h/db"])).expect("parses");
         assert!(!format!("{c:?}").contains("hunter2"));
