@@ -14,10 +14,10 @@ use tokio::sync::Semaphore;
 
 use crate::captcha::PortalCaptcha;
 use crate::delivery::PortalNotifier;
-use crate::gateway::{GatewayQueue, GatewaySettings};
+use crate::gateway::GatewaySettings;
 use crate::i18n::Languages;
 use crate::mailbox::Mailbox;
-use crate::smtp::{SmtpQueue, SmtpSettings};
+use crate::smtp::SmtpSettings;
 
 /// An error while starting the portal.
 pub type StartError = Box<dyn std::error::Error + Send + Sync>;
@@ -198,7 +198,7 @@ impl App {
             .clone()
             .unwrap_or_else(|| format!("http://{listen}"));
         let smtp = match &config.smtp {
-            Some((host, port)) => Some(SmtpQueue::start(SmtpSettings {
+            Some((host, port)) => Some(crate::smtp::start(SmtpSettings {
                 host: host.clone(),
                 port: *port,
                 from: config.mail_from.clone(),
@@ -209,7 +209,7 @@ impl App {
             None => None,
         };
         let gateway = match &config.gateway {
-            Some(url) => Some(GatewayQueue::start(GatewaySettings {
+            Some(url) => Some(crate::gateway::start(GatewaySettings {
                 url: url.clone(),
                 org: config.org.clone(),
                 code_minutes: policy.codes().ttl_s.div_ceil(60),

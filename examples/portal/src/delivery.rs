@@ -8,18 +8,17 @@ use std::sync::Arc;
 use sspr_core::PortError;
 use sspr_core::ports::{Channel, Message, Notifier};
 
-use crate::gateway::GatewayQueue;
 use crate::mailbox::Mailbox;
-use crate::smtp::SmtpQueue;
+use crate::outbox::Outbox;
 
 /// Delivers messages to the dev mailbox, email over SMTP, texts and calls to the gateway.
 pub struct PortalNotifier {
     /// The dev mailbox (demo mode).
     pub mailbox: Option<Arc<Mailbox>>,
     /// The SMTP queue (`--smtp`).
-    pub smtp: Option<SmtpQueue>,
+    pub smtp: Option<Outbox>,
     /// The texts' and calls' gateway (`--gateway`).
-    pub gateway: Option<GatewayQueue>,
+    pub gateway: Option<Outbox>,
 }
 
 impl Notifier for PortalNotifier {

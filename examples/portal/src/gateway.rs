@@ -1,23 +1,20 @@
 //! Texts and calls through an HTTP gateway (`--gateway URL`): each message is rendered with the
 //! catalogs, in the language of the page that caused it, and POSTed as JSON to the host's
-//! gateway (an SMS and voice provider's relay), by a worker thread, so that a step never waits
-//! for delivery (and response times do not tell a real user from a decoy, which delivers
-//! nothing).
+//! gateway (an SMS and voice provider's relay) by an [`Outbox`]'s worker thread.
 //!
 //! The body is `{"id", "channel": "sms" | "voice", "to", "text", "language", "created_at"}`:
 //! `id` is the message's id (a retried delivery carries the same one, so the gateway can drop
 //! duplicates), `to` an E.164 number, `text` the SMS text or the voice script. Plain HTTP, as
 //! for SMTP: a relay on the host's own network, which speaks TLS to the provider.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde::Serialize;
 use sspr_core::ports::{Channel, Message};
-use sspr_core::{PortError, PortErrorKind, PortName};
 use sspr_text::Locale;
 
 use crate::i18n::{Languages, Texts};
+use crate::outbox::Outbox;
 
 /// How long one POST to the gateway may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -95,54 +92,29 @@ pub fn body(
     })
 }
 
-/// The sending side of the gateway's queue.
-#[derive(Debug, Clone)]
-pub struct GatewayQueue {
-    tx: mpsc::Sender<(Message, Locale)>,
-}
-
-impl GatewayQueue {
-    /// Starts the worker thread that posts queued messages.
-    pub fn start(settings: GatewaySettings) -> std::io::Result<Self> {
-        let (tx, rx) = mpsc::channel::<(Message, Locale)>();
-        std::thread::Builder::new()
-            .name("sspr-gateway".into())
-            .spawn(move || {
-                let Ok(client) = reqwest::blocking::Client::builder()
-                    .timeout(TIMEOUT)
-                    .redirect(reqwest::redirect::Policy::none())
-                    .build()
-                else {
-                    return;
-                };
-                let languages = Languages::default();
-                for (message, locale) in rx {
-                    let Some(body) = body(&settings, &languages.get(locale), &message) else {
-                        continue;
-                    };
-                    let Ok(json) = serde_json::to_vec(&body) else {
-                        continue;
-                    };
-                    // A failed post is dropped, as a lost text would be: the user asks for a
-                    // new code. Nothing of the message is logged.
-                    let _ = client
-                        .post(&settings.url)
-                        .header(reqwest::header::CONTENT_TYPE, "application/json")
-                        .body(json)
-                        .send();
-                }
-            })?;
-        Ok(Self { tx })
-    }
-
-    /// Queues a message for the gateway, to be written in `locale`.
-    pub fn enqueue(&self, message: Message, locale: Locale) -> Result<(), PortError> {
-        self.tx.send((message, locale)).map_err(|_| {
-            PortError::new(
-                PortName::Notifier,
-                PortErrorKind::Unavailable,
-                "the gateway queue has stopped",
-            )
+/// Starts the worker thread that posts queued texts and calls to the gateway.
+pub fn start(settings: GatewaySettings) -> std::io::Result<Outbox> {
+    Outbox::start("sspr-gateway", move || {
+        let client = reqwest::blocking::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .ok()?;
+        let languages = Languages::default();
+        Some(move |message: Message, locale: Locale| {
+            let Some(body) = body(&settings, &languages.get(locale), &message) else {
+                return;
+            };
+            let Ok(json) = serde_json::to_vec(&body) else {
+                return;
+            };
+            // A failed post is dropped, as a lost text would be: the user asks for a new
+            // code. Nothing of the message is logged.
+            let _ = client
+                .post(&settings.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(json)
+                .send();
         })
-    }
+    })
 }

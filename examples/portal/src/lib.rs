@@ -27,6 +27,7 @@ pub mod i18n;
 pub mod keys;
 pub mod layout;
 pub mod mailbox;
+pub mod outbox;
 pub mod pages;
 pub mod request_locale;
 pub mod routes;

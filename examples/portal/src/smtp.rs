@@ -1,17 +1,13 @@
-//! Email over SMTP with `lettre`: messages go to a queue and a worker thread renders them with
-//! the catalogs and sends them, so a step never waits for delivery (and response times do not
-//! tell a real user from a decoy, which delivers nothing).
-
-use std::sync::mpsc;
+//! Email over SMTP with `lettre`: messages go to an [`Outbox`], whose worker thread renders
+//! them with the catalogs and sends them.
 
 use lettre::message::header::ContentType;
 use lettre::{SmtpTransport, Transport};
 use sspr_core::ports::Message;
-use sspr_core::{PortError, PortErrorKind, PortName};
-
 use sspr_text::Locale;
 
 use crate::i18n::{Languages, Texts};
+use crate::outbox::Outbox;
 
 /// Where and how mail is sent.
 #[derive(Debug, Clone)]
@@ -30,44 +26,21 @@ pub struct SmtpSettings {
     pub code_minutes: u64,
 }
 
-/// The sending side of the mail queue.
-#[derive(Debug, Clone)]
-pub struct SmtpQueue {
-    tx: mpsc::Sender<(Message, Locale)>,
-}
-
-impl SmtpQueue {
-    /// Starts the worker thread that sends queued messages.
-    pub fn start(settings: SmtpSettings) -> std::io::Result<Self> {
-        let (tx, rx) = mpsc::channel::<(Message, Locale)>();
-        std::thread::Builder::new()
-            .name("sspr-smtp".into())
-            .spawn(move || {
-                let transport = SmtpTransport::builder_dangerous(settings.host.as_str())
-                    .port(settings.port)
-                    .build();
-                let languages = Languages::default();
-                for (message, locale) in rx {
-                    // A failed send is dropped: the user asks for a new code (the message's
-                    // contents are never logged).
-                    if let Some(email) = render(&settings, &languages.get(locale), &message) {
-                        let _ = transport.send(&email);
-                    }
-                }
-            })?;
-        Ok(Self { tx })
-    }
-
-    /// Queues a message for sending, to be written in `locale`.
-    pub fn enqueue(&self, message: Message, locale: Locale) -> Result<(), PortError> {
-        self.tx.send((message, locale)).map_err(|_| {
-            PortError::new(
-                PortName::Notifier,
-                PortErrorKind::Unavailable,
-                "the mail queue has stopped",
-            )
+/// Starts the worker thread that renders queued messages with the catalogs and sends them.
+pub fn start(settings: SmtpSettings) -> std::io::Result<Outbox> {
+    Outbox::start("sspr-smtp", move || {
+        let transport = SmtpTransport::builder_dangerous(settings.host.as_str())
+            .port(settings.port)
+            .build();
+        let languages = Languages::default();
+        Some(move |message: Message, locale: Locale| {
+            // A failed send is dropped: the user asks for a new code (the message's contents
+            // are never logged).
+            if let Some(email) = render(&settings, &languages.get(locale), &message) {
+                let _ = transport.send(&email);
+            }
         })
-    }
+    })
 }
 
 /// The email for a message, in the catalog's words.
