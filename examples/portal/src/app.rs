@@ -37,8 +37,8 @@ pub struct Config {
     pub demo: bool,
     /// Plain SMTP for email (`host`, `port`).
     pub smtp: Option<(String, u16)>,
-    /// The HTTP gateway for texts and calls (`http://…`, [`crate::gateway`]).
-    pub gateway: Option<String>,
+    /// The HTTP gateway for texts and calls ([`crate::gateway`]).
+    pub gateway: Option<crate::gateway::GatewayUrl>,
     /// The sender of emails.
     pub mail_from: String,
     /// Cookies with `Secure` (behind TLS).
@@ -57,6 +57,9 @@ pub struct Config {
     /// peer, or the address a trusted proxy forwarded for; an IPv6 client's `/56`), so that
     /// one client cannot try passwords over many accounts; `None` for none.
     pub client_limit: Option<sspr_core::policy::Limit>,
+    /// Texts and calls allowed per country calling code in a window, against toll fraud (the
+    /// engine's `country_budget`); `None` for none.
+    pub country_budget: Option<sspr_core::engine::CountryBudget>,
     /// The host's reverse proxies, as addresses or networks: from these peers the client is
     /// read from `X-Forwarded-For` ([`crate::client_address`]). Empty by default: every client
     /// is its socket's peer, and the header is ignored. Behind a proxy, name it, or every user
@@ -71,6 +74,14 @@ pub struct Config {
 /// spraying one password over many accounts is stopped after 20. Many users behind one
 /// address (an office's NAT) may need a larger one.
 pub const CLIENT_LIMIT: sspr_core::policy::Limit = sspr_core::policy::Limit::new(20, 900, 900);
+
+/// The portal's default budget of texts and calls: 500 an hour per country calling code. A
+/// client that makes the portal text premium numbers of one country is stopped there; a
+/// deployment with more users raises it (`--country-budget`).
+pub const COUNTRY_BUDGET: sspr_core::engine::CountryBudget = sspr_core::engine::CountryBudget {
+    max: 500,
+    window_s: 3600,
+};
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -102,6 +113,7 @@ impl Default for Config {
             clock: None,
             base_url: None,
             client_limit: Some(CLIENT_LIMIT),
+            country_budget: Some(COUNTRY_BUDGET),
             trusted_proxies: Vec::new(),
             espeak_ng: PathBuf::from("espeak-ng"),
         }
@@ -212,7 +224,8 @@ impl App {
             Some(url) => Some(crate::gateway::start(GatewaySettings {
                 url: url.clone(),
                 org: config.org.clone(),
-                code_minutes: policy.codes().ttl_s.div_ceil(60),
+                code_ttl_s: policy.codes().ttl_s,
+                clock: clock.clone(),
             })?),
             None => None,
         };
@@ -238,6 +251,7 @@ impl App {
         let ports = stores.ports(base);
         let mut options = EngineOptions::new(keys.codes, keys.identity, config.org.clone());
         options.client_limit = config.client_limit;
+        options.country_budget = config.country_budget;
         let engine = Engine::new(policy, ports, options)?;
         if config.demo {
             crate::demo::seed(&engine, &demo_directory)?;

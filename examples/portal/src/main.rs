@@ -8,10 +8,11 @@
 
 use std::path::PathBuf;
 
+use sspr_portal::gateway::GatewayUrl;
 use sspr_portal::stores::Stores;
 use sspr_portal::{Config, StartError};
 
-const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--gateway URL] [--secure-cookies] [--postgres URL | --redis URL] [--trusted-proxy ADDR|NET ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]";
+const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--gateway URL] [--country-budget MAX/WINDOW_S | off] [--secure-cookies] [--postgres URL | --redis URL] [--trusted-proxy ADDR|NET ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]";
 
 /// `--client-limit`: `MAX/WINDOW_S/BLOCK_S` (failed checks allowed per client in the window,
 /// then refused for the block), or `off`.
@@ -36,6 +37,41 @@ fn client_limit(v: &str) -> Result<Option<sspr_core::policy::Limit>, StartError>
     )))
 }
 
+/// `--country-budget`: `MAX/WINDOW_S` (texts and calls per country calling code in the window),
+/// or `off`.
+fn country_budget(v: &str) -> Result<Option<sspr_core::engine::CountryBudget>, StartError> {
+    if v == "off" {
+        return Ok(None);
+    }
+    let bad = || format!("--country-budget takes MAX/WINDOW_S or off\n{USAGE}");
+    let (max, window) = v.split_once('/').ok_or_else(bad)?;
+    Ok(Some(sspr_core::engine::CountryBudget {
+        max: max.parse().map_err(|_| bad())?,
+        window_s: window.parse().map_err(|_| bad())?,
+    }))
+}
+
+/// The gateway's URL from `source` (the flag, or the environment variable [`GATEWAY_ENV`]).
+fn gateway_url(source: &str, v: &str) -> Result<GatewayUrl, StartError> {
+    v.parse()
+        .map_err(|e| format!("{source}: {e}\n{USAGE}").into())
+}
+
+/// The environment variable that may name the gateway instead of `--gateway`, which `ps` would
+/// show with any credentials in it.
+const GATEWAY_ENV: &str = "SSPR_GATEWAY_URL";
+
+/// `config` with the gateway from `env` (the value of [`GATEWAY_ENV`]) unless the command line
+/// named one.
+fn with_gateway_env(mut config: Config, env: Option<String>) -> Result<Config, StartError> {
+    if config.gateway.is_none()
+        && let Some(v) = env.filter(|v| !v.is_empty())
+    {
+        config.gateway = Some(gateway_url(GATEWAY_ENV, &v)?);
+    }
+    Ok(config)
+}
+
 fn parse(args: &[String]) -> Result<Config, StartError> {
     let mut c = Config::default();
     let mut it = args.iter();
@@ -57,15 +93,8 @@ fn parse(args: &[String]) -> Result<Config, StartError> {
                 c.smtp = Some((host.to_owned(), port.parse()?));
             }
             "--mail-from" => c.mail_from = value()?,
-            "--gateway" => {
-                let v = value()?;
-                if !v.starts_with("http://") || v.parse::<reqwest::Url>().is_err() {
-                    return Err(
-                        "--gateway takes an http:// URL (a relay on the host's network)".into(),
-                    );
-                }
-                c.gateway = Some(v);
-            }
+            "--gateway" => c.gateway = Some(gateway_url("--gateway", &value()?)?),
+            "--country-budget" => c.country_budget = country_budget(&value()?)?,
             "--secure-cookies" => c.secure_cookies = true,
             "--trusted-proxy" => c.trusted_proxies.push(
                 sspr_portal::client_address::parse_trusted(&value()?)
@@ -87,7 +116,7 @@ fn parse(args: &[String]) -> Result<Config, StartError> {
 #[tokio::main]
 async fn main() -> Result<(), StartError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = parse(&args)?;
+    let config = with_gateway_env(parse(&args)?, std::env::var(GATEWAY_ENV).ok())?;
     let demo = config.demo;
     let running = sspr_portal::start(config).await?;
     println!("sspr portal listening on {}", running.url());
@@ -193,13 +222,73 @@ mod tests {
         let e = parse(&args(&["--client-limit", "a/1/1"])).expect_err("a");
         assert!(e.to_string().starts_with("--client-limit: MAX "), "{e}");
         let c = parse(&args(&["--gateway", "http://relay.internal:8025/sms"])).expect("parses");
-        assert_eq!(c.gateway.as_deref(), Some("http://relay.internal:8025/sms"));
-        for bad in ["relay:8025", "ftp://relay/", "http://", ""] {
+        assert_eq!(
+            c.gateway,
+            Some("http://relay.internal:8025/sms".parse().unwrap())
+        );
+        for (bad, why) in [
+            ("relay:8025", "not an http:// URL"),
+            ("ftp://relay/", "not an http:// URL"),
+            ("https://relay/", "not an http:// URL"),
+            ("http://", "not a URL"),
+            ("", "not a URL"),
+        ] {
             let e = parse(&args(&["--gateway", bad])).expect_err(bad);
-            assert!(e.to_string().starts_with("--gateway "), "{e}");
+            assert!(
+                e.to_string().starts_with(&format!("--gateway: {why}")),
+                "{bad}: {e}"
+            );
         }
-        // The URL (it may hold a password) is never shown.
-        let c = parse(&args(&["--postgres", "postgresql://u:hunter2@h/db"])).expect("parses");
-        assert!(!format!("{c:?}").contains("hunter2"));
+        // The environment names the gateway unless the command line does.
+        let env = Some("http://u:hunter2@relay/".to_owned());
+        let c = with_gateway_env(parse(&[]).unwrap(), env.clone()).expect("from the environment");
+        assert_eq!(c.gateway, Some("http://u:hunter2@relay/".parse().unwrap()));
+        let c =
+            with_gateway_env(parse(&args(&["--gateway", "http://other/"])).unwrap(), env).unwrap();
+        assert_eq!(c.gateway, Some("http://other/".parse().unwrap()));
+        let e = with_gateway_env(parse(&[]).unwrap(), Some("relay".into())).expect_err("bad");
+        assert!(e.to_string().starts_with("SSPR_GATEWAY_URL: "), "{e}");
+        assert_eq!(
+            with_gateway_env(parse(&[]).unwrap(), Some(String::new()))
+                .unwrap()
+                .gateway,
+            None
+        );
+        // The country budget: on by default, set or off.
+        assert_eq!(
+            parse(&[]).unwrap().country_budget,
+            Some(sspr_portal::app::COUNTRY_BUDGET)
+        );
+        let c = parse(&args(&["--country-budget", "50/600"])).unwrap();
+        assert_eq!(
+            c.country_budget,
+            Some(sspr_core::engine::CountryBudget {
+                max: 50,
+                window_s: 600
+            })
+        );
+        assert_eq!(
+            parse(&args(&["--country-budget", "off"]))
+                .unwrap()
+                .country_budget,
+            None
+        );
+        for bad in ["50", "a/600", "50/b", "50/600/1", ""] {
+            let e = parse(&args(&["--country-budget", bad])).expect_err(bad);
+            assert!(e.to_string().starts_with("--country-budget takes"), "{e}");
+        }
+        // The URLs (they may hold a password) are never shown.
+        let c = parse(&args(&[
+            "--postgres",
+            "postgresql://u:hunter2@h/db",
+            "--gateway",
+            "http://u:hunter3@relay/",
+        ]))
+        .expect("parses");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("hunter3"),
+            "{shown}"
+        );
     }
 }

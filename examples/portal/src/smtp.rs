@@ -33,7 +33,7 @@ pub fn start(settings: SmtpSettings) -> std::io::Result<Outbox> {
             .port(settings.port)
             .build();
         let languages = Languages::default();
-        Some(move |message: Message, locale: Locale| {
+        Ok(move |message: Message, locale: Locale| {
             // A failed send is dropped: the user asks for a new code (the message's contents
             // are never logged).
             if let Some(email) = render(&settings, &languages.get(locale), &message) {
