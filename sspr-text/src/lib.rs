@@ -84,8 +84,8 @@ pub const NOTICES: [(MessageKind, Channel); 10] = [
     (MessageKind::SecurityInfoChanged, Channel::Push),
 ];
 
-/// What a notification's text is filled in with.
-#[derive(Debug, Clone, Default)]
+/// What a notification's text is filled in with. Its `Debug` leaves the code out.
+#[derive(Clone, Default)]
 pub struct NoticeArgs {
     /// The organisation's name.
     pub org: String,
@@ -95,6 +95,24 @@ pub struct NoticeArgs {
     pub minutes: Option<u64>,
     /// The number to match, for a push approval.
     pub number: Option<u8>,
+}
+
+impl std::fmt::Debug for NoticeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NoticeArgs")
+            .field("org", &self.org)
+            .field("minutes", &self.minutes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A code as a voice reads it: one character at a time, with a pause between ("4, 8, 1, 5"),
+/// not as one large number.
+fn spoken(code: &str) -> String {
+    code.chars()
+        .map(String::from)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A notification's words: a subject for email, and the text (body, text message, voice script
@@ -198,7 +216,12 @@ impl Catalog {
         let mut a = FluentArgs::new();
         a.set("org", FluentValue::from(args.org.clone()));
         if let Some(c) = &args.code {
-            a.set("code", FluentValue::from(c.clone()));
+            let code = if channel == Channel::Voice {
+                spoken(c)
+            } else {
+                c.clone()
+            };
+            a.set("code", FluentValue::from(code));
         }
         if let Some(m) = args.minutes {
             a.set("minutes", FluentValue::from(m));
