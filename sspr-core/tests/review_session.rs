@@ -10,6 +10,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use sspr_core::engine::{Engine, HardwareTokenImport};
 use sspr_core::memory::MemoryPorts;
@@ -18,8 +19,6 @@ use sspr_core::ports::*;
 use sspr_core::registration::RegistrationInput;
 use sspr_core::reset::ResetInput;
 use sspr_core::testing::fixtures::{self, ALICE, BEN, CAPTCHA, DemoUser, T0};
-use std::sync::atomic::Ordering;
-
 use sspr_core::{Method, Policy, Reason, ResetOption, SecretString};
 
 use common::recording::{Calls, recorded};

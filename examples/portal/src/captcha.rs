@@ -215,11 +215,13 @@ impl PortalCaptcha {
     /// not: whether it is spent is known only by spending it). For in-process tests; never
     /// served as text.
     pub fn answer(&self, browser: &str, sealed: &str) -> Result<Option<String>, PortError> {
+        Ok(self.current(browser, sealed)?.map(|c| c.answer))
+    }
+
+    /// `browser`'s sealed challenge, if it is one and unexpired.
+    fn current(&self, browser: &str, sealed: &str) -> Result<Option<Challenge>, PortError> {
         let now = self.clock.now()?;
-        Ok(self
-            .open(browser, sealed)
-            .filter(|c| c.expires_at > now)
-            .map(|c| c.answer))
+        Ok(self.open(browser, sealed).filter(|c| c.expires_at > now))
     }
 
     /// `browser`'s challenge read aloud by espeak-ng in `voice`, as a WAV file
@@ -232,8 +234,7 @@ impl PortalCaptcha {
         sealed: &str,
         voice: &str,
     ) -> Result<Option<Vec<u8>>, PortError> {
-        let now = self.clock.now()?;
-        let Some(challenge) = self.open(browser, sealed).filter(|c| c.expires_at > now) else {
+        let Some(challenge) = self.current(browser, sealed)? else {
             return Ok(None);
         };
         // Seeded by the challenge and the voice: the same challenge in another language is

@@ -11,9 +11,9 @@ use std::io::Cursor;
 use std::path::Path;
 use std::process::Stdio;
 
-use rand::SeedableRng;
 use rand::rngs::ChaCha20Rng;
-use rand_core::Rng;
+use rand::seq::IndexedRandom;
+use rand::{RngExt, SeedableRng};
 use sspr_core::{PortError, PortName};
 use tokio::io::AsyncWriteExt;
 
@@ -33,49 +33,21 @@ const SPEAK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// streamed WAV header claims far more than it writes.
 const MAX_SAMPLES: usize = 22_050 * 60;
 
-/// What varies between two challenges' audio: drawn from the challenge's seed.
-struct Draw {
-    rng: ChaCha20Rng,
-}
-
-impl Draw {
-    fn new(seed: [u8; 32]) -> Self {
-        Self {
-            rng: ChaCha20Rng::from_seed(seed),
-        }
-    }
-
-    /// Uniform in `lo..=hi`, by rejection sampling on 32-bit words.
-    fn between(&mut self, lo: i32, hi: i32) -> i32 {
-        let span = u64::from(hi.abs_diff(lo)) + 1;
-        let limit = (1u64 << 32) - (1u64 << 32) % span;
-        loop {
-            let w = u64::from(self.rng.next_u32());
-            if w < limit {
-                let offset = i64::try_from(w % span).unwrap_or(0);
-                return i32::try_from(i64::from(lo.min(hi)) + offset).unwrap_or(lo);
-            }
-        }
-    }
-
-    /// Uniform in `-1.0..1.0`.
-    fn unit(&mut self) -> f32 {
-        // 24 bits: exact in an f32.
-        let w = self.rng.next_u32() >> 8;
-        (w as f32 / (1u32 << 23) as f32) - 1.0
-    }
+/// What varies between two challenges' audio: a stream seeded by the challenge.
+fn draw(seed: [u8; 32]) -> ChaCha20Rng {
+    ChaCha20Rng::from_seed(seed)
 }
 
 /// The SSML espeak-ng reads for `answer`: one character at a time, each with its own pitch
 /// and rate, separated by pauses of varying length. Only characters of [`CHARS`] are read.
-fn challenge_ssml(answer: &str, draw: &mut Draw) -> String {
+fn challenge_ssml(answer: &str, draw: &mut ChaCha20Rng) -> String {
     let mut ssml = String::from("<speak>");
     for c in answer.chars().filter(|c| CHARS.contains(*c)) {
         ssml.push_str(&format!(
             "<prosody pitch=\"{:+}%\" rate=\"{}%\">{c}.</prosody><break time=\"{}ms\"/>",
-            draw.between(-30, 30),
-            draw.between(65, 105),
-            draw.between(450, 1000),
+            draw.random_range(-30..=30),
+            draw.random_range(65..=105),
+            draw.random_range(450..=1000),
         ));
     }
     ssml.push_str("</speak>");
@@ -83,14 +55,10 @@ fn challenge_ssml(answer: &str, draw: &mut Draw) -> String {
 }
 
 /// Characters for the quieter voice underneath, drawn from the same alphabet.
-fn decoy_text(draw: &mut Draw) -> String {
+fn decoy_text(draw: &mut ChaCha20Rng) -> String {
     let alphabet: Vec<char> = CHARS.chars().collect();
-    let top = i32::try_from(alphabet.len()).unwrap_or(1) - 1;
     (0..DECOY_CHARS)
-        .filter_map(|_| {
-            let i = usize::try_from(draw.between(0, top)).ok()?;
-            alphabet.get(i).map(|c| format!("{c}."))
-        })
+        .filter_map(|_| alphabet.choose(draw).map(|c| format!("{c}.")))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -151,7 +119,7 @@ async fn speak(program: &Path, args: &[&str], text: &str) -> Result<(Vec<i16>, u
 /// Mixes the challenge's `speech` (scaled to [`SPEECH_PEAK`]) with the `decoy` voice (looped
 /// from `decoy_start`, at [`DECOY_GAIN`] of the speech's scale) and a noise floor drawn from
 /// `draw`; samples are clamped, never wrapped. As long as the speech.
-fn mix(speech: &[i16], decoy: &[i16], decoy_start: usize, draw: &mut Draw) -> Vec<i16> {
+fn mix(speech: &[i16], decoy: &[i16], decoy_start: usize, draw: &mut ChaCha20Rng) -> Vec<i16> {
     let peak = speech
         .iter()
         .map(|s| s.unsigned_abs())
@@ -170,7 +138,7 @@ fn mix(speech: &[i16], decoy: &[i16], decoy_start: usize, draw: &mut Draw) -> Ve
                     .get(decoy_start.wrapping_add(i) % n)
                     .map_or(0.0, |d| f32::from(*d) * scale * DECOY_GAIN),
             };
-            let noise = draw.unit() * NOISE_PEAK * full;
+            let noise = draw.random_range(-1.0..1.0) * NOISE_PEAK * full;
             let v = f32::from(*s) * scale + under + noise;
             v.clamp(f32::from(i16::MIN), full) as i16
         })
@@ -186,12 +154,12 @@ pub async fn render(
     answer: &str,
     voice: &str,
 ) -> Result<Vec<u8>, PortError> {
-    let mut draw = Draw::new(seed);
+    let mut draw = draw(seed);
     let ssml = challenge_ssml(answer, &mut draw);
     let decoy = decoy_text(&mut draw);
-    let variant = ["m3", "f2", "m7", "f4"][usize::try_from(draw.between(0, 3)).unwrap_or(0)];
+    let variant = ["m3", "f2", "m7", "f4"].choose(&mut draw).unwrap_or(&"m3");
     let decoy_voice = format!("{voice}+{variant}");
-    let speed = draw.between(165, 200).to_string();
+    let speed = draw.random_range(165..=200).to_string();
     let speech_args = ["-m", "-s", "120", "-v", voice];
     let decoy_args = ["-s", speed.as_str(), "-v", decoy_voice.as_str()];
     let (speech, under) = tokio::join!(
@@ -205,12 +173,11 @@ pub async fn render(
     }
     // A pause of varying length before the first character (espeak-ng ignores a break before
     // any text): the noise and the voice underneath play in it.
-    let lead_ms = u64::try_from(draw.between(300, 800)).unwrap_or(500);
+    let lead_ms: u64 = draw.random_range(300..=800);
     // At most 800 ms at 48 kHz: the rate was checked.
     let lead = usize::try_from(lead_ms.saturating_mul(u64::from(rate)) / 1000).unwrap_or(0);
     let speech: Vec<i16> = std::iter::repeat_n(0, lead).chain(speech).collect();
-    let start = usize::try_from(draw.between(0, i32::try_from(under.len()).unwrap_or(i32::MAX)))
-        .unwrap_or(0);
+    let start = draw.random_range(0..=under.len());
     let mixed = mix(&speech, &under, start, &mut draw);
     let spec = hound::WavSpec {
         channels: 1,
@@ -242,26 +209,15 @@ mod tests {
 
     #[test]
     fn the_ssml_reads_only_the_alphabet_and_varies_with_the_seed() {
-        let a = challenge_ssml("K7M<x", &mut Draw::new([1; 32]));
+        let a = challenge_ssml("K7M<x", &mut draw([1; 32]));
         assert_eq!(
             a.matches("<prosody").count(),
             3,
             "'<' and 'x' are not read: {a}"
         );
         assert!(!a.contains("<x"));
-        assert_eq!(a, challenge_ssml("K7M<x", &mut Draw::new([1; 32])));
-        assert_ne!(a, challenge_ssml("K7M<x", &mut Draw::new([2; 32])));
-    }
-
-    #[test]
-    fn draws_stay_in_their_bounds() {
-        let mut d = Draw::new([7; 32]);
-        for _ in 0..10_000 {
-            assert!((-30..=30).contains(&d.between(-30, 30)));
-            assert_eq!(d.between(5, 5), 5);
-            let u = d.unit();
-            assert!((-1.0..1.0).contains(&u), "{u}");
-        }
+        assert_eq!(a, challenge_ssml("K7M<x", &mut draw([1; 32])));
+        assert_ne!(a, challenge_ssml("K7M<x", &mut draw([2; 32])));
     }
 
     #[test]
@@ -279,7 +235,7 @@ mod tests {
         let decoy: Vec<i16> = (0..3000)
             .map(|i| if i % 14 < 7 { 8000 } else { -8000 })
             .collect();
-        let out = mix(&speech, &decoy, 123, &mut Draw::new([3; 32]));
+        let out = mix(&speech, &decoy, 123, &mut draw([3; 32]));
         assert_eq!(out.len(), speech.len());
         let (voiced, quiet) = out.split_at(4000);
         let ratio = rms(voiced) / rms(quiet);
@@ -287,10 +243,10 @@ mod tests {
         assert!(rms(quiet) > 0.0, "never plain silence");
         // Full-scale input with a full-scale decoy clamps instead of wrapping around.
         let loud = vec![i16::MIN; 100];
-        let out = mix(&loud, &loud, 0, &mut Draw::new([4; 32]));
+        let out = mix(&loud, &loud, 0, &mut draw([4; 32]));
         assert!(out.iter().all(|s| *s < -20_000), "{:?}", &out[..4]);
         // No speech at all (a zero peak) and no decoy are no division by zero.
-        let out = mix(&[0; 10], &[], 0, &mut Draw::new([5; 32]));
+        let out = mix(&[0; 10], &[], 0, &mut draw([5; 32]));
         assert!(out.iter().all(|s| s.unsigned_abs() <= 1000));
     }
 }

@@ -91,9 +91,6 @@ pub fn parse_trusted(s: &str) -> Result<IpNet, String> {
 /// it; `None` for anything else (`unknown`, bytes that are not ASCII).
 fn entry(raw: &[u8]) -> Option<IpAddr> {
     let text = std::str::from_utf8(raw).ok()?.trim();
-    if let Ok(ip) = text.parse::<IpAddr>() {
-        return Some(ip);
-    }
     if let Ok(sa) = text.parse::<std::net::SocketAddr>() {
         return Some(sa.ip());
     }

@@ -1,7 +1,7 @@
 //! What every request carries into a handler ([`Ctx`]): the language, the browser's CSRF token,
-//! the client (its address: [`crate::client_address`]), the flow ids from their cookies. The middleware here
-//! also refuses POSTs without the CSRF token, sets the cookies it chose, and adds the security
-//! headers to every response.
+//! the client (its address: [`crate::client_address`]), the flow ids from their cookies. The
+//! middleware here also refuses POSTs without the CSRF token, sets the cookies it chose, and
+//! adds the security headers to every response.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

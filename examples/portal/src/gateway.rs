@@ -186,14 +186,11 @@ fn post(client: &reqwest::blocking::Client, url: &GatewayUrl, id: &str, json: &[
 }
 
 /// Posts `body` until the gateway takes it, refuses it for good, [`ATTEMPTS`] are spent or its
-/// code expires; whether it was delivered.
-fn deliver(
-    client: &reqwest::blocking::Client,
-    settings: &GatewaySettings,
-    body: &GatewayMessage,
-) -> bool {
+/// code expires. Lost or refused, it is dropped as a lost text would be: the user asks for a
+/// new code.
+fn deliver(client: &reqwest::blocking::Client, settings: &GatewaySettings, body: &GatewayMessage) {
     let Ok(json) = serde_json::to_vec(body) else {
-        return false;
+        return;
     };
     let mut wait = BACKOFF;
     for attempt in 1..=ATTEMPTS {
@@ -202,11 +199,10 @@ fn deliver(
             .now()
             .map_or(true, |now| now >= body.expires_at);
         if expired {
-            return false;
+            return;
         }
         match post(client, &settings.url, &body.id, &json) {
-            Posted::Delivered => return true,
-            Posted::Refused => return false,
+            Posted::Delivered | Posted::Refused => return,
             Posted::TryAgain if attempt < ATTEMPTS => {
                 std::thread::sleep(wait);
                 wait = wait.saturating_mul(2);
@@ -214,7 +210,6 @@ fn deliver(
             Posted::TryAgain => {}
         }
     }
-    false
 }
 
 /// Starts the worker thread that posts queued texts and calls to the gateway; fails when its
@@ -231,9 +226,7 @@ pub fn start(settings: GatewaySettings) -> std::io::Result<Outbox> {
         let languages = Languages::default();
         Ok(move |message: Message, locale: Locale| {
             if let Some(body) = body(&settings, &languages.get(locale), &message) {
-                // Lost or refused, it is dropped as a lost text would be: the user asks for
-                // a new code.
-                let _ = deliver(&client, &settings, &body);
+                deliver(&client, &settings, &body);
             }
         })
     })

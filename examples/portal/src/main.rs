@@ -14,41 +14,50 @@ use sspr_portal::{Config, StartError};
 
 const USAGE: &str = "usage: sspr-portal --demo [--listen ADDR:PORT] [--data DIR] [--keys FILE] [--policy FILE] [--smtp HOST:PORT] [--mail-from ADDR] [--gateway URL] [--country-budget MAX/WINDOW_S | off] [--secure-cookies] [--postgres URL | --redis URL] [--trusted-proxy ADDR|NET ...] [--client-limit MAX/WINDOW_S/BLOCK_S | off]";
 
-/// `--client-limit`: `MAX/WINDOW_S/BLOCK_S` (failed checks allowed per client in the window,
-/// then refused for the block), or `off`.
-fn client_limit(v: &str) -> Result<Option<sspr_core::policy::Limit>, StartError> {
+/// The whole numbers of a `--flag A/B/…` value named `names` (`MAX`, `WINDOW_S`, …), or `None`
+/// for `off`; an error that names the flag for anything else.
+fn numbers<const N: usize>(
+    flag: &str,
+    names: [&str; N],
+    v: &str,
+) -> Result<Option<[u64; N]>, StartError> {
     if v == "off" {
         return Ok(None);
     }
+    let form = names.join("/");
     let parts: Vec<&str> = v.split('/').collect();
-    let [max, window, block] = parts.as_slice() else {
-        return Err(format!("--client-limit takes MAX/WINDOW_S/BLOCK_S or off\n{USAGE}").into());
+    if parts.len() != N {
+        return Err(format!("{flag} takes {form} or off\n{USAGE}").into());
+    }
+    let mut out = [0u64; N];
+    for ((slot, name), part) in out.iter_mut().zip(names).zip(parts) {
+        *slot = part
+            .parse()
+            .map_err(|_| format!("{flag}: {name} is not a whole number: {part:?}"))?;
+    }
+    Ok(Some(out))
+}
+
+/// `--client-limit`: `MAX/WINDOW_S/BLOCK_S` (failed checks allowed per client in the window,
+/// then refused for the block), or `off`.
+fn client_limit(v: &str) -> Result<Option<sspr_core::policy::Limit>, StartError> {
+    let flag = "--client-limit";
+    let Some([max, window, block]) = numbers(flag, ["MAX", "WINDOW_S", "BLOCK_S"], v)? else {
+        return Ok(None);
     };
-    let number = |what: &str, n: &str| {
-        n.parse::<u64>()
-            .map_err(|_| format!("--client-limit: {what} is not a whole number: {n:?}"))
-    };
-    let max = u32::try_from(number("MAX", max)?)
-        .map_err(|_| format!("--client-limit: MAX is too large: {max:?}"))?;
-    Ok(Some(sspr_core::policy::Limit::new(
-        max,
-        number("WINDOW_S", window)?,
-        number("BLOCK_S", block)?,
-    )))
+    let max = u32::try_from(max).map_err(|_| format!("{flag}: MAX is too large: {max}"))?;
+    Ok(Some(sspr_core::policy::Limit::new(max, window, block)))
 }
 
 /// `--country-budget`: `MAX/WINDOW_S` (texts and calls per country calling code in the window),
 /// or `off`.
 fn country_budget(v: &str) -> Result<Option<sspr_core::engine::CountryBudget>, StartError> {
-    if v == "off" {
+    let flag = "--country-budget";
+    let Some([max, window_s]) = numbers(flag, ["MAX", "WINDOW_S"], v)? else {
         return Ok(None);
-    }
-    let bad = || format!("--country-budget takes MAX/WINDOW_S or off\n{USAGE}");
-    let (max, window) = v.split_once('/').ok_or_else(bad)?;
-    Ok(Some(sspr_core::engine::CountryBudget {
-        max: max.parse().map_err(|_| bad())?,
-        window_s: window.parse().map_err(|_| bad())?,
-    }))
+    };
+    let max = u32::try_from(max).map_err(|_| format!("{flag}: MAX is too large: {max}"))?;
+    Ok(Some(sspr_core::engine::CountryBudget { max, window_s }))
 }
 
 /// The gateway's URL from `source` (the flag, or the environment variable [`GATEWAY_ENV`]).
@@ -206,6 +215,7 @@ mod tests {
             "a/600/300",
             "100/600/300/1",
             "-1/600/300",
+            "5000000000/600/300",
             "",
         ] {
             assert!(parse(&args(&["--client-limit", bad])).is_err(), "{bad}");
@@ -273,9 +283,9 @@ mod tests {
                 .country_budget,
             None
         );
-        for bad in ["50", "a/600", "50/b", "50/600/1", ""] {
+        for bad in ["50", "a/600", "50/b", "50/600/1", "5000000000/600", ""] {
             let e = parse(&args(&["--country-budget", bad])).expect_err(bad);
-            assert!(e.to_string().starts_with("--country-budget takes"), "{e}");
+            assert!(e.to_string().starts_with("--country-budget"), "{e}");
         }
         // The URLs (they may hold a password) are never shown.
         let c = parse(&args(&[

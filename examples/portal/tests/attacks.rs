@@ -25,15 +25,6 @@ fn bare() -> reqwest::Client {
         .unwrap()
 }
 
-fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix(&format!("{name}=")))
-        .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
-}
-
 async fn draw(p: &common::Portal, csrf: &str) -> (String, String) {
     let (sealed, answer) = p.draw_captcha(csrf).await;
     (sealed, answer.expect("a current challenge"))
@@ -356,7 +347,7 @@ async fn the_characters_travel_only_sealed() {
         .await
         .unwrap();
     let headers = format!("{:?}", r.headers());
-    let sealed = set_cookie(&r, "sspr_captcha").unwrap();
+    let sealed = common::set_cookie(&r, "sspr_captcha").unwrap();
     let cookie = r
         .headers()
         .get_all("set-cookie")

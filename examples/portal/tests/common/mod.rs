@@ -10,6 +10,16 @@ use sspr_core::ports::Clock;
 use sspr_portal::stores::Stores;
 use sspr_portal::{Config, Running};
 
+/// The value of the cookie `name` that `r` sets.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{name}=")))
+        .map(|rest| rest.split(';').next().unwrap_or_default().to_owned())
+}
+
 pub struct Portal {
     pub running: Running,
     pub clock: Arc<TestClock>,
@@ -120,15 +130,7 @@ impl Portal {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
-        let sealed = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix("sspr_captcha="))
-            .and_then(|c| c.split(';').next())
-            .map(str::to_owned)
-            .expect("a sealed challenge");
+        let sealed = set_cookie(&r, "sspr_captcha").expect("a sealed challenge");
         let answer = self.running.app.captcha.answer(csrf, &sealed).unwrap();
         (sealed, answer)
     }
