@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# One build from scratch gains nothing from incremental compilation, which would add
+# gigabytes of its own files to target/.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+echo "== disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free here before the run"
 
 echo "== servers the tests start themselves (PostgreSQL, Redis) and the CAPTCHA's voice (espeak-ng), from Debian"
 missing=()
@@ -198,3 +202,5 @@ if [ -z "${SSPR_SKIP_FUZZ:-}" ]; then
   echo "== fuzzing: every target for ${SSPR_FUZZ_SECONDS:-10} s"
   fuzz/run.sh "${SSPR_FUZZ_SECONDS:-10}"
 fi
+
+echo "== disk: target/ holds $(du -sh target | cut -f1), $(df -h --output=avail . | tail -1 | tr -d ' ') free"
