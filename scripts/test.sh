@@ -36,14 +36,10 @@ cargo test --workspace --all-features
 echo "== packages: cargo publish --dry-run of every publishable crate (sspr-core, sspr-stores)"
 cargo publish --workspace --dry-run --allow-dirty --quiet
 if [ -d ../shared/conformance ]; then
-  echo "== conformance: ../shared/conformance"
-  SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-core --test conformance
-  echo "== conformance: ../shared/conformance with the stores on SQLite"
-  SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --test sqlite_conformance
-  echo "== conformance: ../shared/conformance with the stores on PostgreSQL"
-  SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --features postgres,test-servers --test postgres
-  echo "== conformance: ../shared/conformance with the stores on Redis"
-  SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test -p sspr-stores --features redis,test-servers --test redis
+  # The binaries the workspace's test run built (same features), not a build of each package.
+  echo "== conformance: ../shared/conformance on the core, then the stores on SQLite, PostgreSQL, Redis"
+  SSPR_CONFORMANCE_DIR="$PWD/../shared/conformance" cargo test --workspace --all-features \
+    --test conformance --test sqlite_conformance --test postgres --test redis
 fi
 
 echo "== walkthrough (the README's run command)"
@@ -75,8 +71,7 @@ cargo run -q -p sspr-examples --bin async-host > "$out/async-host.txt"
 cat "$out/async-host.txt"
 grep -q "responsive while 200 resets run: true" "$out/async-host.txt"
 
-echo "== portal: both wizards over HTTP on an in-process server (examples/portal)"
-cargo test -q -p sspr-portal
+# The portal's tests over HTTP ran with the workspace's; its browser test is ignored there.
 echo "== portal in a real browser: headless Chromium over WebDriver, axe-core on every page"
 if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
   apt-get update -q > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null
@@ -84,7 +79,7 @@ fi
 # axe-core, pinned in examples/portal/tests/browser/package-lock.json, into its node_modules/
 # (ignored by git).
 (cd examples/portal/tests/browser && npm ci --silent --no-audit --no-fund)
-cargo test -q -p sspr-portal --test browser -- --ignored
+cargo test -q --workspace --all-features --test browser -- --ignored
 echo "== portal: schemathesis against the JSON API of a running demo portal (no server error)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check "$(grep '^schemathesis==' scripts/requirements.txt)"
