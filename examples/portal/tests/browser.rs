@@ -72,19 +72,28 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// chromedriver, stopped (by its process id) when dropped.
-struct Driver(Child);
+/// chromedriver, stopped (by its process id) when dropped, then the temporary directory it and
+/// Chromium wrote in (the profile, the singleton socket) removed.
+struct Driver {
+    child: Child,
+    _tmp: tempfile::TempDir,
+}
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
 fn start_driver() -> (Driver, u16) {
     let port = free_port();
+    // chromedriver and the Chromium it starts put their temporary files under TMPDIR: a
+    // directory of the test's own, which nothing outlives (Chromium leaves its profile behind
+    // when it is stopped before it has tidied up).
+    let tmp = tempfile::tempdir().expect("a temporary directory");
     let child = Command::new(env_path("SSPR_CHROMEDRIVER", "/usr/bin/chromedriver"))
+        .env("TMPDIR", tmp.path())
         .arg(format!("--port={port}"))
         .arg("--allowed-ips=127.0.0.1")
         .stdin(Stdio::null())
@@ -92,7 +101,7 @@ fn start_driver() -> (Driver, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver (apt-get install chromium-driver)");
-    let driver = Driver(child);
+    let driver = Driver { child, _tmp: tmp };
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "chromedriver did not start");
