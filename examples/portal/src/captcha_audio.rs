@@ -33,11 +33,6 @@ const SPEAK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// streamed WAV header claims far more than it writes.
 const MAX_SAMPLES: usize = 22_050 * 60;
 
-/// What varies between two challenges' audio: a stream seeded by the challenge.
-fn draw(seed: [u8; 32]) -> ChaCha20Rng {
-    ChaCha20Rng::from_seed(seed)
-}
-
 /// The SSML espeak-ng reads for `answer`: one character at a time, each with its own pitch
 /// and rate, separated by pauses of varying length. Only characters of [`CHARS`] are read.
 fn challenge_ssml(answer: &str, draw: &mut ChaCha20Rng) -> String {
@@ -154,7 +149,8 @@ pub async fn render(
     answer: &str,
     voice: &str,
 ) -> Result<Vec<u8>, PortError> {
-    let mut draw = draw(seed);
+    // What varies between two challenges' audio: a stream seeded by the challenge.
+    let mut draw = ChaCha20Rng::from_seed(seed);
     let ssml = challenge_ssml(answer, &mut draw);
     let decoy = decoy_text(&mut draw);
     let variant = ["m3", "f2", "m7", "f4"].choose(&mut draw).unwrap_or(&"m3");
@@ -209,15 +205,21 @@ mod tests {
 
     #[test]
     fn the_ssml_reads_only_the_alphabet_and_varies_with_the_seed() {
-        let a = challenge_ssml("K7M<x", &mut draw([1; 32]));
+        let a = challenge_ssml("K7M<x", &mut ChaCha20Rng::from_seed([1; 32]));
         assert_eq!(
             a.matches("<prosody").count(),
             3,
             "'<' and 'x' are not read: {a}"
         );
         assert!(!a.contains("<x"));
-        assert_eq!(a, challenge_ssml("K7M<x", &mut draw([1; 32])));
-        assert_ne!(a, challenge_ssml("K7M<x", &mut draw([2; 32])));
+        assert_eq!(
+            a,
+            challenge_ssml("K7M<x", &mut ChaCha20Rng::from_seed([1; 32]))
+        );
+        assert_ne!(
+            a,
+            challenge_ssml("K7M<x", &mut ChaCha20Rng::from_seed([2; 32]))
+        );
     }
 
     #[test]
@@ -235,7 +237,7 @@ mod tests {
         let decoy: Vec<i16> = (0..3000)
             .map(|i| if i % 14 < 7 { 8000 } else { -8000 })
             .collect();
-        let out = mix(&speech, &decoy, 123, &mut draw([3; 32]));
+        let out = mix(&speech, &decoy, 123, &mut ChaCha20Rng::from_seed([3; 32]));
         assert_eq!(out.len(), speech.len());
         let (voiced, quiet) = out.split_at(4000);
         let ratio = rms(voiced) / rms(quiet);
@@ -243,10 +245,10 @@ mod tests {
         assert!(rms(quiet) > 0.0, "never plain silence");
         // Full-scale input with a full-scale decoy clamps instead of wrapping around.
         let loud = vec![i16::MIN; 100];
-        let out = mix(&loud, &loud, 0, &mut draw([4; 32]));
+        let out = mix(&loud, &loud, 0, &mut ChaCha20Rng::from_seed([4; 32]));
         assert!(out.iter().all(|s| *s < -20_000), "{:?}", &out[..4]);
         // No speech at all (a zero peak) and no decoy are no division by zero.
-        let out = mix(&[0; 10], &[], 0, &mut draw([5; 32]));
+        let out = mix(&[0; 10], &[], 0, &mut ChaCha20Rng::from_seed([5; 32]));
         assert!(out.iter().all(|s| s.unsigned_abs() <= 1000));
     }
 }

@@ -106,21 +106,21 @@ impl std::fmt::Debug for GatewaySettings {
 
 /// The JSON a gateway receives for one message.
 #[derive(Serialize)]
-pub struct GatewayMessage {
+struct GatewayMessage {
     /// The message's id: the same on a retried delivery.
-    pub id: String,
+    id: String,
     /// `sms` or `voice`.
-    pub channel: Channel,
+    channel: Channel,
     /// The E.164 number.
-    pub to: String,
+    to: String,
     /// The SMS text or the voice script, in `language`.
-    pub text: String,
+    text: String,
     /// The language `text` is written in (`en`, `de`).
-    pub language: &'static str,
+    language: &'static str,
     /// When sspr created the message (Unix seconds).
-    pub created_at: u64,
+    created_at: u64,
     /// When its code stops working (Unix seconds): `created_at` and the code's lifetime.
-    pub expires_at: u64,
+    expires_at: u64,
 }
 
 impl std::fmt::Debug for GatewayMessage {
@@ -132,21 +132,14 @@ impl std::fmt::Debug for GatewayMessage {
     }
 }
 
-/// Whether a message travels through the gateway.
+/// Whether a message travels through the gateway: the notifier queues only these.
 pub fn carries(channel: Channel) -> bool {
     matches!(channel, Channel::Sms | Channel::Voice)
 }
 
-/// The gateway's body for `message` in `texts`' language; `None` for a channel the gateway
-/// does not carry, or a message without words.
-pub fn body(
-    settings: &GatewaySettings,
-    texts: &Texts,
-    message: &Message,
-) -> Option<GatewayMessage> {
-    if !carries(message.channel) {
-        return None;
-    }
+/// The gateway's body for `message` (a text or a call: the notifier queues no other) in
+/// `texts`' language; `None` for a message without words.
+fn body(settings: &GatewaySettings, texts: &Texts, message: &Message) -> Option<GatewayMessage> {
     let minutes = settings.code_ttl_s.div_ceil(60);
     let words = crate::pages::mail::words(texts, &settings.org, minutes, message)?;
     Some(GatewayMessage {
